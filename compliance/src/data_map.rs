@@ -1,0 +1,416 @@
+//! `policies/data_map.toml`: what every table and column of the schema is.
+//!
+//! For each table: why it exists, how a row belongs to a data subject, which export section
+//! it feeds, what erasure does to it and which retention rule bounds it. For each column:
+//! personal or not, category and legal basis, erasure action. See the file's header for the
+//! vocabulary; [`DataMap::parse`] rejects anything outside it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::policies::{PolicyError, toml_error};
+
+/// The data map: table name → classification.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataMap {
+    /// File format version; only `1` is understood.
+    pub version: u32,
+    /// Every table of the migrated schema, by name.
+    pub tables: BTreeMap<String, TableSpec>,
+}
+
+/// How one table is classified.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Why the table exists (goes into the record of processing).
+    pub purpose: String,
+    /// How a row is tied to a data subject; empty when the table holds no personal data.
+    pub links: Vec<SubjectLink>,
+    /// Export archive section (`profile`, `sessions`, ...) or `none`.
+    pub export: String,
+    /// What erasure does to the subject's rows.
+    pub erasure: TableErasure,
+    /// Name of the retention rule in `retention.toml`.
+    pub retention: String,
+    /// Every column, by name.
+    pub columns: BTreeMap<String, ColumnSpec>,
+}
+
+/// A path from a row to the account id of the data subject it belongs to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectLink {
+    /// Column of this table: the account id itself, or (with `via`) a key into another table.
+    pub column: String,
+    /// `table.key` that `column` points at, when the account id lives one table away.
+    pub via: Option<String>,
+    /// With `via`: the column of that table holding the account id.
+    pub subject_column: Option<String>,
+}
+
+/// What erasure does to a table's rows that belong to the erased subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableErasure {
+    /// Delete the rows.
+    Delete,
+    /// Keep the rows and apply each personal column's [`ColumnErasure`].
+    Update,
+    /// Keep the rows unchanged: they identify nobody once the account is pseudonymised.
+    Keep,
+    /// The table holds no personal data.
+    None,
+}
+
+/// Whether and how a column is personal data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Whether the value is personal data.
+    pub personal: bool,
+    /// The policy's category (personal columns only).
+    pub category: Option<Category>,
+    /// The legal basis for processing (personal columns only).
+    pub basis: Option<LegalBasis>,
+    /// Erasure action (only in tables whose erasure is `update`).
+    pub erasure: Option<ColumnErasure>,
+    /// `false` for secrets the subject never sees (hashes); exported otherwise.
+    pub export: Option<bool>,
+}
+
+impl ColumnSpec {
+    /// Whether the column goes into the subject's export archive.
+    pub fn exported(&self) -> bool {
+        self.personal && self.export.unwrap_or(true)
+    }
+}
+
+/// The privacy policy's categories of personal data ("What we collect").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Display name, email, hashed password, sign-in provider profile.
+    Account,
+    /// Orders, offers, messages, files, reviews, points.
+    MarketplaceActivity,
+    /// Agent profiles, declared tools, API key usage, worker events.
+    AgentOperations,
+    /// IP addresses, user agents, request logs, sessions.
+    Technical,
+}
+
+/// GDPR Art. 6 legal bases the policy names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// To provide the service the subject signed up for.
+    Contract,
+    /// Security, fraud prevention, product improvement.
+    LegitimateInterests,
+    /// Where required, e.g. non-essential cookies.
+    Consent,
+    /// Responding to lawful requests, tax records.
+    LegalObligation,
+}
+
+/// What erasure does to one column of a kept row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnErasure {
+    /// Leave the value (it identifies nobody on its own).
+    Keep,
+    /// Set to NULL.
+    Null,
+    /// Replace with the subject's stable random pseudonym.
+    Pseudonymise,
+    /// Keep the text but redact the subject's email and display name inside it.
+    Redact,
+}
+
+impl DataMap {
+    /// Parses and validates the text of `path`.
+    ///
+    /// Errors (file, key, reason): bad TOML, unknown keys or values, a personal column with
+    /// no category or basis, a column erasure action in a table that deletes or keeps rows
+    /// (overlapping rules), a personal column with no erasure action in an `update` table
+    /// (missing rule), a personal table with no subject link, a link to an unknown column.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, PolicyError> {
+        let map: DataMap = toml::from_str(text).map_err(|e| toml_error(path, e))?;
+        if map.version != 1 {
+            return Err(PolicyError::new(
+                path,
+                "version",
+                "only version 1 is supported",
+            ));
+        }
+        for (name, table) in &map.tables {
+            map.validate_table(path, name, table)?;
+        }
+        Ok(map)
+    }
+
+    fn validate_table(
+        &self,
+        path: &Path,
+        name: &str,
+        table: &TableSpec,
+    ) -> Result<(), PolicyError> {
+        let key = |k: &str| format!("tables.{name}.{k}");
+        if table.purpose.trim().is_empty() {
+            return Err(PolicyError::new(path, key("purpose"), "must not be empty"));
+        }
+        if table.columns.is_empty() {
+            return Err(PolicyError::new(
+                path,
+                key("columns"),
+                "must list every column",
+            ));
+        }
+        let has_personal = table.columns.values().any(|c| c.personal);
+        if has_personal && table.links.is_empty() {
+            return Err(PolicyError::new(
+                path,
+                key("links"),
+                "a table with personal columns must say how rows link to a data subject",
+            ));
+        }
+        if has_personal && table.erasure == TableErasure::None {
+            return Err(PolicyError::new(
+                path,
+                key("erasure"),
+                "a table with personal columns needs delete, update or keep",
+            ));
+        }
+        if !has_personal && table.erasure != TableErasure::None {
+            return Err(PolicyError::new(
+                path,
+                key("erasure"),
+                "a table with no personal columns must say erasure = \"none\"",
+            ));
+        }
+        if table.export != "none" && !is_section_name(&table.export) {
+            return Err(PolicyError::new(
+                path,
+                key("export"),
+                "must be \"none\" or a section name of lowercase letters and underscores",
+            ));
+        }
+        for (i, link) in table.links.iter().enumerate() {
+            self.validate_link(path, name, table, i, link)?;
+        }
+        for (col_name, col) in &table.columns {
+            validate_column(path, name, table.erasure, col_name, col)?;
+        }
+        Ok(())
+    }
+
+    fn validate_link(
+        &self,
+        path: &Path,
+        name: &str,
+        table: &TableSpec,
+        index: usize,
+        link: &SubjectLink,
+    ) -> Result<(), PolicyError> {
+        let key = format!("tables.{name}.links[{index}]");
+        if !table.columns.contains_key(&link.column) {
+            return Err(PolicyError::new(
+                path,
+                format!("{key}.column"),
+                format!("{:?} is not a column of {name}", link.column),
+            ));
+        }
+        match (&link.via, &link.subject_column) {
+            (None, None) => Ok(()),
+            (Some(via), Some(subject_column)) => {
+                let Some((other, other_key)) = via.split_once('.') else {
+                    return Err(PolicyError::new(
+                        path,
+                        format!("{key}.via"),
+                        "must be table.column",
+                    ));
+                };
+                let Some(other_table) = self.tables.get(other) else {
+                    return Err(PolicyError::new(
+                        path,
+                        format!("{key}.via"),
+                        format!("table {other:?} is not in the data map"),
+                    ));
+                };
+                for col in [other_key, subject_column.as_str()] {
+                    if !other_table.columns.contains_key(col) {
+                        return Err(PolicyError::new(
+                            path,
+                            format!("{key}.via"),
+                            format!("{col:?} is not a column of {other}"),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(PolicyError::new(
+                path,
+                key,
+                "via and subject_column go together",
+            )),
+        }
+    }
+
+    /// Personal columns of `table`, in name order.
+    pub fn personal_columns<'a>(&'a self, table: &str) -> Vec<(&'a str, &'a ColumnSpec)> {
+        self.tables
+            .get(table)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .filter(|(_, c)| c.personal)
+                    .map(|(n, c)| (n.as_str(), c))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn validate_column(
+    path: &Path,
+    table: &str,
+    table_erasure: TableErasure,
+    name: &str,
+    col: &ColumnSpec,
+) -> Result<(), PolicyError> {
+    let key = |k: &str| format!("tables.{table}.columns.{name}.{k}");
+    if col.personal {
+        if col.category.is_none() {
+            return Err(PolicyError::new(
+                path,
+                key("category"),
+                "a personal column needs a category",
+            ));
+        }
+        if col.basis.is_none() {
+            return Err(PolicyError::new(
+                path,
+                key("basis"),
+                "a personal column needs a legal basis",
+            ));
+        }
+    } else if col.category.is_some() || col.basis.is_some() || col.export.is_some() {
+        return Err(PolicyError::new(
+            path,
+            key("personal"),
+            "category, basis and export apply to personal columns only",
+        ));
+    }
+    match (table_erasure, col.erasure) {
+        (TableErasure::Update, None) if col.personal => Err(PolicyError::new(
+            path,
+            key("erasure"),
+            "the table's erasure is \"update\": every personal column needs keep, null, pseudonymise or redact",
+        )),
+        (TableErasure::Update, Some(action)) if !col.personal && action != ColumnErasure::Keep => {
+            Err(PolicyError::new(
+                path,
+                key("erasure"),
+                "a column that is not personal can only be kept",
+            ))
+        }
+        (TableErasure::Update, _) => Ok(()),
+        (_, Some(_)) => Err(PolicyError::new(
+            path,
+            key("erasure"),
+            "column erasure actions apply only when the table's erasure is \"update\" (the table's rule already covers this column)",
+        )),
+        (_, None) => Ok(()),
+    }
+}
+
+fn is_section_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "version = 1\n";
+
+    fn parse(body: &str) -> Result<DataMap, PolicyError> {
+        DataMap::parse(Path::new("data_map.toml"), &format!("{HEADER}{body}"))
+    }
+
+    const GOOD: &str = r#"
+[tables.people]
+purpose = "p"
+links = [{ column = "id" }]
+export = "profile"
+erasure = "update"
+retention = "r"
+[tables.people.columns]
+id = { personal = true, category = "account", basis = "contract", erasure = "keep" }
+name = { personal = true, category = "account", basis = "contract", erasure = "pseudonymise" }
+"#;
+
+    #[test]
+    fn good_map_parses() -> Result<(), PolicyError> {
+        let map = parse(GOOD)?;
+        assert_eq!(map.personal_columns("people").len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn missing_column_erasure_in_update_table() {
+        let body = GOOD.replace(", erasure = \"pseudonymise\"", "");
+        let err = parse(&body).err();
+        assert_eq!(
+            err.map(|e| e.key),
+            Some("tables.people.columns.name.erasure".to_string())
+        );
+    }
+
+    #[test]
+    fn overlapping_erasure_rules_rejected() {
+        let body = GOOD.replace("erasure = \"update\"", "erasure = \"delete\"");
+        let err = parse(&body).err();
+        let err = err.map(|e| (e.key, e.reason)).unwrap_or_default();
+        assert_eq!(err.0, "tables.people.columns.id.erasure");
+        assert!(err.1.contains("apply only when"), "{}", err.1);
+    }
+
+    #[test]
+    fn unknown_category_names_the_value() {
+        let body = GOOD.replace(
+            "category = \"account\", basis = \"contract\", erasure = \"keep\"",
+            "category = \"hobbies\", basis = \"contract\", erasure = \"keep\"",
+        );
+        let msg = parse(&body)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("hobbies"), "{msg}");
+    }
+
+    #[test]
+    fn personal_table_needs_links() {
+        let body = GOOD.replace("links = [{ column = \"id\" }]", "links = []");
+        assert_eq!(
+            parse(&body).err().map(|e| e.key),
+            Some("tables.people.links".to_string())
+        );
+    }
+
+    #[test]
+    fn link_to_unknown_column() {
+        let body = GOOD.replace(
+            "links = [{ column = \"id\" }]",
+            "links = [{ column = \"owner\" }]",
+        );
+        assert_eq!(
+            parse(&body).err().map(|e| e.key),
+            Some("tables.people.links[0].column".to_string())
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! The portable database handle shared by core and compliance.
+//!
+//! One code path serves SQLite (the embedded default) and PostgreSQL through sqlx's `Any`
+//! driver. The few places where the backends differ (how a write transaction starts, how the
+//! schema is read back) live here, behind [`Db`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+/// Which database server is behind a [`Db`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (embedded default), opened in WAL mode with a busy timeout.
+    Sqlite,
+    /// PostgreSQL server, selected by a `postgres://` URL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL selects, or `None` for an unsupported scheme.
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Errors opening a database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL's scheme is neither `sqlite:` nor `postgres://`.
+    #[error("unsupported database URL scheme in {0:?}: use sqlite:PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// The driver refused the URL or the connection.
+    #[error("cannot open database: {0}")]
+    Connect(#[from] sqlx::Error),
+}
+
+/// A pooled connection to heepr's database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// How long a SQLite writer waits for the lock before giving up (ms).
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite:PATH?mode=rwc` or `postgres://...`). SQLite connections
+    /// get WAL mode, a busy timeout and foreign keys on.
+    ///
+    /// Errors: [`DbError::UnsupportedUrl`] for another scheme, [`DbError::Connect`] when the
+    /// server or file cannot be opened.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend =
+            Backend::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact_url(url)))?;
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
+                        )))
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// The connection pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so a read-then-write transaction cannot fail half-way with
+    /// "database is locked" when another writer commits first; PostgreSQL's row locks do
+    /// that job there.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Closes every connection (waits for checked-out ones).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `url` with any password replaced by `***`, for error messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password_only() {
+        assert_eq!(
+            redact_url("postgres://bob:secret@db:5432/heepr"),
+            "postgres://bob:***@db:5432/heepr"
+        );
+        assert_eq!(redact_url("sqlite:data/heepr.db"), "sqlite:data/heepr.db");
+        assert_eq!(redact_url("postgres://db/heepr"), "postgres://db/heepr");
+    }
+}

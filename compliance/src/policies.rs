@@ -1,0 +1,156 @@
+//! Loading `policies/` at start-up: the data map and the retention rules, each validated on
+//! its own and then against each other.
+
+use std::path::{Path, PathBuf};
+
+use crate::data_map::DataMap;
+use crate::retention::RetentionRules;
+
+/// A policy file that cannot be used, naming the file, the key and the reason.
+///
+/// `key` is a dotted path into the file (e.g. `tables.accounts.columns.email.erasure`), empty
+/// when the whole file is at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {key}: {reason}", file.display())]
+pub struct PolicyError {
+    /// The policy file at fault.
+    pub file: PathBuf,
+    /// Dotted path to the offending key.
+    pub key: String,
+    /// What is wrong and, where it helps, what would be right.
+    pub reason: String,
+}
+
+impl PolicyError {
+    /// An error for `file` at `key`.
+    pub fn new(file: &Path, key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The data map file's name inside the policies directory.
+pub const DATA_MAP_FILE: &str = "data_map.toml";
+/// The retention rules file's name inside the policies directory.
+pub const RETENTION_FILE: &str = "retention.toml";
+
+/// Every policy heepr runs by, loaded and validated.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    /// Where the files were read from.
+    pub dir: PathBuf,
+    /// What every table and column is and how it is exported and erased.
+    pub data_map: DataMap,
+    /// How long each kind of data is kept.
+    pub retention: RetentionRules,
+}
+
+impl Policies {
+    /// Reads and validates `dir/data_map.toml` and `dir/retention.toml`.
+    ///
+    /// Errors: the first problem found, as a [`PolicyError`] naming file, key and reason
+    /// (missing file, bad TOML, unknown key, unknown enum value, a table naming a retention
+    /// rule that does not exist, a rule no table uses).
+    pub fn load(dir: &Path) -> Result<Policies, PolicyError> {
+        let data_map_path = dir.join(DATA_MAP_FILE);
+        let retention_path = dir.join(RETENTION_FILE);
+        let data_map = DataMap::parse(&data_map_path, &read(&data_map_path)?)?;
+        let retention = RetentionRules::parse(&retention_path, &read(&retention_path)?)?;
+        let policies = Policies {
+            dir: dir.to_path_buf(),
+            data_map,
+            retention,
+        };
+        policies.cross_check()?;
+        Ok(policies)
+    }
+
+    fn cross_check(&self) -> Result<(), PolicyError> {
+        let map_file = self.dir.join(DATA_MAP_FILE);
+        for (table_name, table) in &self.data_map.tables {
+            if !self.retention.rules.contains_key(&table.retention) {
+                return Err(PolicyError::new(
+                    &map_file,
+                    format!("tables.{table_name}.retention"),
+                    format!(
+                        "names retention rule {:?}, which {} does not define",
+                        table.retention, RETENTION_FILE
+                    ),
+                ));
+            }
+        }
+        for rule_name in self.retention.rules.keys() {
+            let used = self
+                .data_map
+                .tables
+                .values()
+                .any(|t| &t.retention == rule_name);
+            if !used {
+                return Err(PolicyError::new(
+                    &self.dir.join(RETENTION_FILE),
+                    format!("rules.{rule_name}"),
+                    format!("no table in {DATA_MAP_FILE} uses this rule"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read(path: &Path) -> Result<String, PolicyError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| PolicyError::new(path, "", format!("cannot read the file: {e}")))
+}
+
+/// Turns a TOML parse error into a [`PolicyError`] for `path`.
+pub(crate) fn toml_error(path: &Path, err: toml::de::Error) -> PolicyError {
+    let reason = err.message().to_string();
+    let key = match err.span() {
+        Some(span) => format!("at byte {}", span.start),
+        None => String::new(),
+    };
+    PolicyError::new(path, key, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_policies() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
+    }
+
+    #[test]
+    fn shipped_policies_load() -> Result<(), PolicyError> {
+        let policies = Policies::load(&repo_policies())?;
+        assert!(policies.data_map.tables.contains_key("accounts"));
+        Ok(())
+    }
+
+    #[test]
+    fn missing_dir_names_the_file() {
+        let err = Policies::load(Path::new("/nonexistent/policies")).err();
+        let err = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("data_map.toml"), "{err}");
+        assert!(err.contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn table_naming_unknown_rule_is_rejected() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let map = std::fs::read_to_string(repo_policies().join(DATA_MAP_FILE))?;
+        let map = map.replacen("retention = \"email_log\"", "retention = \"forever\"", 1);
+        std::fs::write(dir.path().join(DATA_MAP_FILE), map)?;
+        std::fs::copy(
+            repo_policies().join(RETENTION_FILE),
+            dir.path().join(RETENTION_FILE),
+        )?;
+        let err = Policies::load(dir.path()).err().ok_or("accepted")?;
+        assert_eq!(err.key, "tables.email_log.retention");
+        assert!(err.reason.contains("\"forever\""), "{}", err.reason);
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! Reading the migrated schema back and checking that the data map classifies it exactly:
+//! no table or column unclassified, none classified that does not exist.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::Row;
+
+use crate::data_map::DataMap;
+use crate::db::{Backend, Db};
+
+/// Table name → column names, as the database reports them.
+pub type SchemaColumns = BTreeMap<String, BTreeSet<String>>;
+
+/// Reads every table and column of the current schema (SQLite's internal tables excluded).
+///
+/// Errors: the database's error when the catalog cannot be queried.
+pub async fn read_columns(db: &Db) -> Result<SchemaColumns, sqlx::Error> {
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name AS table_name, p.name AS column_name \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name \
+             FROM information_schema.columns WHERE table_schema = current_schema()"
+        }
+    };
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await?;
+    let mut columns = SchemaColumns::new();
+    for row in rows {
+        let table: String = row.try_get("table_name")?;
+        let column: String = row.try_get("column_name")?;
+        columns.entry(table).or_default().insert(column);
+    }
+    Ok(columns)
+}
+
+/// One disagreement between the schema and the data map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mismatch {
+    /// The schema has a table the data map does not classify.
+    UnclassifiedTable(String),
+    /// The schema has a column the data map does not classify.
+    UnclassifiedColumn { table: String, column: String },
+    /// The data map classifies a table the schema does not have.
+    UnknownTable(String),
+    /// The data map classifies a column the schema does not have.
+    UnknownColumn { table: String, column: String },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::UnclassifiedTable(t) => write!(f, "table {t} is not in the data map"),
+            Mismatch::UnclassifiedColumn { table, column } => {
+                write!(f, "column {table}.{column} is not in the data map")
+            }
+            Mismatch::UnknownTable(t) => {
+                write!(f, "the data map names table {t}, which does not exist")
+            }
+            Mismatch::UnknownColumn { table, column } => {
+                write!(
+                    f,
+                    "the data map names column {table}.{column}, which does not exist"
+                )
+            }
+        }
+    }
+}
+
+/// Every disagreement between `schema` and `map`, tables first, in name order.
+pub fn compare(map: &DataMap, schema: &SchemaColumns) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    for (table, columns) in schema {
+        let Some(spec) = map.tables.get(table) else {
+            out.push(Mismatch::UnclassifiedTable(table.clone()));
+            continue;
+        };
+        for column in columns {
+            if !spec.columns.contains_key(column) {
+                out.push(Mismatch::UnclassifiedColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                });
+            }
+        }
+        for column in spec.columns.keys() {
+            if !columns.contains(column) {
+                out.push(Mismatch::UnknownColumn {
+                    table: table.clone(),
+                    column: column.clone(),
+                });
+            }
+        }
+    }
+    for table in map.tables.keys() {
+        if !schema.contains_key(table) {
+            out.push(Mismatch::UnknownTable(table.clone()));
+        }
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! Signing up: a new account with its member ledger account, the sign-up bonus and a welcome
+//! email, all in one transaction. Policy: "heepr is not intended for users under 16": a person
+//! who does not confirm being 16 or older is refused and nothing about them is stored.
+
+use serde::Deserialize;
+
+use super::{Profile, profile, validate};
+use crate::email::{self, templates};
+use crate::error::{AppError, is_unique_violation};
+use crate::ledger::{self, ISSUER, Transfer, TransferKind};
+use crate::state::AppState;
+use crate::tokens::new_id;
+
+/// What a person submits to sign up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// Name shown to others, 1–64 characters.
+    pub display_name: String,
+    /// Email address (case is ignored).
+    pub email: String,
+    /// Password, 8 characters to 1024 bytes.
+    pub password: String,
+    /// The person confirms they are 16 or older.
+    pub age_16_or_over: bool,
+}
+
+/// Refusal message for people under 16 (policy: "Children").
+pub const UNDER_16_MESSAGE: &str =
+    "heepr is not intended for people under 16: you must be 16 or older to create an account";
+
+/// Creates the account, credits the sign-up bonus and queues the welcome email.
+///
+/// Errors: 422 for an invalid field or a missing 16+ confirmation (nothing stored); 409
+/// `email_taken` when the email is already in use, whatever its case.
+pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profile, AppError> {
+    let display_name = validate::display_name(&request.display_name)?;
+    let email = validate::email(&request.email)?;
+    validate::new_password("password", &request.password)?;
+    if !request.age_16_or_over {
+        return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
+    }
+    let password_hash = state.passwords.hash(&request.password).await?;
+    let now = state.clock.now_ms();
+    let id = new_id();
+
+    let mut tx = state.db.begin_write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (id, email, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $5, $5)",
+    )
+    .bind(&id)
+    .bind(&email)
+    .bind(&display_name)
+    .bind(&password_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e, "accounts_email_key") => {
+            return Err(AppError::Conflict {
+                code: "email_taken",
+                message: "an account with this email already exists: log in instead".into(),
+            });
+        }
+        other => other?,
+    };
+    ledger::open_member_account(&mut tx, &id, now).await?;
+    if state.settings.signup_bonus > 0 {
+        let member = ledger::member_ledger_account(&id);
+        let bonus = Transfer {
+            kind: TransferKind::SignupBonus,
+            reference: &id,
+            from: ISSUER,
+            to: &member,
+            amount: state.settings.signup_bonus,
+        };
+        ledger::transfer(&mut tx, &bonus, now).await?;
+    }
+    let welcome = templates::welcome(
+        &email,
+        &id,
+        &display_name,
+        state.settings.signup_bonus,
+        &state.settings.public_url,
+    )?;
+    email::enqueue(&mut tx, &welcome, now).await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(account_id = %id, "account created");
+    profile(state, &id).await
+}

@@ -1,0 +1,121 @@
+//! The `heepr` subcommands: what each does once flags are parsed. Errors carry the bad
+//! value and the cause, and become a non-zero exit in `main`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use heepr_compliance::schema;
+use heepr_compliance::{Db, Policies, SystemClock};
+
+use crate::config::{Cli, Command, GlobalArgs, ServeArgs, Settings};
+use crate::state::AppState;
+use crate::{db, demo_data};
+
+/// Logs to stderr; `RUST_LOG` overrides the default `info`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(&cli.global, &args).await,
+        Command::Migrate => {
+            let (_db, _) = open(&cli.global).await?;
+            println!("migrations applied ({})", db_label(&cli.global));
+            Ok(())
+        }
+        Command::DemoData(args) => {
+            let (db, _) = open(&cli.global).await?;
+            let report = demo_data::generate(&db, args.accounts, args.seed).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+fn db_label(global: &GlobalArgs) -> String {
+    match &global.database_url {
+        Some(url) => heepr_compliance::db::redact_url(url),
+        None => global.data_dir.join("heepr.db").display().to_string(),
+    }
+}
+
+/// Loads and validates the policies, creates the data dir, opens and migrates the database,
+/// and checks the data map classifies the migrated schema exactly.
+///
+/// Errors: a policy problem (file, key, reason), an unusable data dir or database URL, a
+/// failed migration, or a schema the data map does not match.
+pub async fn open(global: &GlobalArgs) -> anyhow::Result<(Db, Policies)> {
+    let policies = load_policies(&global.policies)?;
+    std::fs::create_dir_all(&global.data_dir).with_context(|| {
+        format!(
+            "--data-dir {}: cannot create the directory",
+            global.data_dir.display()
+        )
+    })?;
+    let db = db::open_and_migrate(&global.resolved_database_url()).await?;
+    let columns = schema::read_columns(&db)
+        .await
+        .context("reading the schema back")?;
+    let mismatches = schema::compare(&policies.data_map, &columns);
+    if !mismatches.is_empty() {
+        let list: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+        bail!(
+            "{}: the data map does not match the database schema:\n  {}",
+            global
+                .policies
+                .join(heepr_compliance::policies::DATA_MAP_FILE)
+                .display(),
+            list.join("\n  ")
+        );
+    }
+    Ok((db, policies))
+}
+
+fn load_policies(dir: &Path) -> anyhow::Result<Policies> {
+    Policies::load(dir).with_context(|| format!("--policies {}: invalid policy", dir.display()))
+}
+
+async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let (db, policies) = open(global).await?;
+    let settings = Settings::from_args(global, args);
+    let state = AppState::new(db, settings, policies, Arc::new(SystemClock))?;
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("--bind {}: cannot listen", args.bind))?;
+    let url = state.settings.public_url.clone();
+    println!(
+        "heepr is listening on http://{} (public URL {url})",
+        listener.local_addr()?
+    );
+    crate::serve(listener, state, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,180 @@
+//! The one error type of the service. Domain functions return [`AppError`]; the JSON API
+//! turns it into `{"error": {"code", "message"}}` with a fitting status, pages into a message
+//! on the page. A 4xx says what to fix; a 500 says nothing (the cause goes to the log).
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Everything that can go wrong serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A field failed validation (422): which field and why.
+    #[error("{message}")]
+    Invalid {
+        /// The request field at fault (`email`, `password`, ...).
+        field: &'static str,
+        /// What is wrong, in words the user can act on.
+        message: String,
+    },
+    /// The request itself is malformed (400), e.g. bad JSON.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Wrong or missing `Content-Type` (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Not signed in, or the session has ended (401).
+    #[error("sign in first: your session is missing or has ended")]
+    Unauthenticated,
+    /// Email or password did not match (401). Deliberately does not say which.
+    #[error("email or password is incorrect")]
+    BadCredentials,
+    /// The resource does not exist or is not yours (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (409), e.g. an email already in use.
+    #[error("{message}")]
+    Conflict {
+        /// Machine-readable code, e.g. `email_taken`.
+        code: &'static str,
+        /// What conflicts.
+        message: String,
+    },
+    /// Too many attempts (429); try again after this many seconds.
+    #[error("too many attempts: try again in {retry_after_secs} seconds")]
+    TooManyRequests {
+        /// Seconds until the next attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// A failure the user cannot fix (500); details go to the log only.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// A validation error on `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid { .. } => "invalid_field",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { code, .. } => code,
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The field at fault, for validation errors.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AppError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Logs internal errors (with their cause chain) and returns the message safe to show.
+    pub fn public_message(&self) -> String {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        self.to_string()
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        AppError::Internal(err)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
+        if let Some(field) = self.field() {
+            body["error"]["field"] = json!(field);
+        }
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+/// Whether `err` is a unique-constraint violation on the named index (same name on both
+/// backends, since the migrations name their indexes).
+pub fn is_unique_violation(err: &sqlx::Error, index: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            let msg = db.message();
+            db.is_unique_violation()
+                && (db.constraint() == Some(index)
+                    || msg.contains(index)
+                    || constraint_columns_match(msg, index))
+        }
+        _ => false,
+    }
+}
+
+// SQLite reports "UNIQUE constraint failed: accounts.email" rather than the index name; the
+// index names in the migrations are `<table>_<column>_key`, so compare by that shape.
+fn constraint_columns_match(msg: &str, index: &str) -> bool {
+    let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") else {
+        return false;
+    };
+    let derived: Vec<String> = cols.split(", ").map(|c| c.replace('.', "_")).collect();
+    let joined = derived.join("_");
+    index == format!("{joined}_key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_message_maps_to_index_name() {
+        assert!(constraint_columns_match(
+            "UNIQUE constraint failed: accounts.email",
+            "accounts_email_key"
+        ));
+        assert!(!constraint_columns_match(
+            "UNIQUE constraint failed: accounts.email",
+            "sessions_token_hash_key"
+        ));
+    }
+}

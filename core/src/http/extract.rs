@@ -1,0 +1,101 @@
+//! Extractors shared by the API and the pages: JSON bodies with useful errors, the signed-in
+//! person, and the client's IP and user agent.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+
+use crate::client::ClientInfo;
+use crate::error::AppError;
+use crate::request_log::AccountSlot;
+use crate::sessions::{self, SessionUser};
+use crate::state::AppState;
+
+/// A JSON request body; malformed input becomes a 4xx [`AppError`] with the reason.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ),
+            JsonRejection::JsonSyntaxError(e) => {
+                AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+            }
+            JsonRejection::JsonDataError(e) => AppError::invalid("body", e.body_text()),
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// The signed-in person; rejects with 401 when the session cookie is missing or ended.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub SessionUser);
+
+/// The signed-in person, if any (pages that also serve visitors).
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<SessionUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(sessions::cookie_name(&state.settings)) else {
+            return Ok(MaybeUser(None));
+        };
+        let user = sessions::authenticate(state, cookie.value()).await?;
+        if let (Some(user), Some(slot)) = (&user, parts.extensions.get::<AccountSlot>()) {
+            slot.set(&user.account_id);
+        }
+        Ok(MaybeUser(user))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        user.map(CurrentUser).ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// The client's IP and user agent (set by the request-log middleware; computed here when
+/// a route runs without it).
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(info) = parts.extensions.get::<ClientInfo>() {
+            return Ok(Client(info.clone()));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+        Ok(Client(ClientInfo::from_request(
+            peer,
+            &parts.headers,
+            &state.settings.trusted_proxies,
+        )))
+    }
+}

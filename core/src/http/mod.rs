@@ -1,0 +1,72 @@
+//! HTTP surface: JSON API and server-rendered pages, each feature in its own file with its
+//! own `router()`, merged here with the layers every route gets (request log, CSRF).
+
+pub mod api_accounts;
+pub mod extract;
+pub mod pages;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, middleware};
+use serde_json::json;
+use tower_http::csrf::{CsrfLayer, ProtectionError};
+
+use crate::error::AppError;
+use crate::request_log;
+use crate::state::AppState;
+
+/// The whole application: every route, fallbacks and layers.
+///
+/// CSRF: every state-changing request from a browser must be same-origin (`Sec-Fetch-Site`,
+/// else `Origin` against the public URL or the Host); clients that send neither header
+/// (scripts, curl) pass, as they carry no ambient browser credentials.
+pub fn router(state: AppState) -> anyhow::Result<Router> {
+    let csrf = CsrfLayer::new()
+        .add_trusted_origin(&state.settings.public_url)
+        .map_err(|e| anyhow::anyhow!("--public-url {}: {e}", state.settings.public_url))?
+        .with_rejection_response(csrf_rejection);
+    Ok(Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api_accounts::router())
+        .merge(pages::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(csrf)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_log::record,
+        ))
+        .with_state(state))
+}
+
+fn csrf_rejection(_error: ProtectionError) -> Response<Body> {
+    let body = json!({"error": {
+        "code": "cross_origin_request",
+        "message": "cross-site request refused: submit the form from the heepr site itself"
+    }});
+    (StatusCode::FORBIDDEN, Json(body)).into_response()
+}
+
+async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    sqlx::query("SELECT 1").execute(state.db.pool()).await?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+async fn not_found(request: Request) -> axum::response::Response {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/admin/api/") {
+        let body = json!({"error": {"code": "not_found", "message": format!("no such endpoint: {} {}", request.method(), path)}});
+        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+    }
+    pages::not_found_page()
+}
+
+async fn method_not_allowed(request: Request) -> axum::response::Response {
+    let body = json!({"error": {"code": "method_not_allowed",
+        "message": format!("{} is not allowed on {}", request.method(), request.uri().path())}});
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}

@@ -1,0 +1,199 @@
+//! The points ledger (beta: points, no money). Double-entry and append-only: every
+//! transfer writes two ledger entries that sum to zero, so points are never created or lost
+//! except where the issuer mints them (sign-up bonus).
+//!
+//! A ledger account's `balance` is the sum of its entries, kept up to date in the same
+//! transaction. The debit is a conditional `UPDATE ... WHERE balance >= amount`: on
+//! PostgreSQL it takes the row lock, on SQLite the write lock, so two concurrent transfers
+//! can never together overdraw a member (the CHECK constraint is the last line of defence).
+
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::error::{AppError, is_unique_violation};
+use crate::time::rfc3339;
+use crate::tokens::new_id;
+
+/// The ledger account that mints bonuses.
+pub const ISSUER: &str = "issuer";
+
+/// Why points move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferKind {
+    /// Credited once per account at sign-up (reference: the account id).
+    SignupBonus,
+}
+
+impl TransferKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferKind::SignupBonus => "signup_bonus",
+        }
+    }
+}
+
+/// The member ledger account id of `account_id`.
+pub fn member_ledger_account(account_id: &str) -> String {
+    format!("member:{account_id}")
+}
+
+/// Opens the member ledger account of a new account (balance 0).
+pub async fn open_member_account(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO ledger_accounts (id, kind, account_id, balance, created_at) VALUES ($1, 'member', $2, 0, $3)",
+    )
+    .bind(member_ledger_account(account_id))
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A balanced movement of `amount` points (> 0) from one ledger account to another.
+#[derive(Debug, Clone)]
+pub struct Transfer<'a> {
+    /// Why.
+    pub kind: TransferKind,
+    /// What it is about (account id, order id); a kind happens once per reference.
+    pub reference: &'a str,
+    /// Ledger account debited.
+    pub from: &'a str,
+    /// Ledger account credited.
+    pub to: &'a str,
+    /// Points moved, > 0.
+    pub amount: i64,
+}
+
+/// Records `transfer` inside `tx` at `now` (Unix ms).
+///
+/// Errors: 422 for a non-positive amount; 409 `insufficient_points` when the debited account
+/// would go negative; 409 `already_transferred` when this kind already happened for this
+/// reference. Nothing is written in any error case (the caller's transaction rolls back).
+pub async fn transfer(
+    tx: &mut Transaction<'static, Any>,
+    transfer: &Transfer<'_>,
+    now: i64,
+) -> Result<String, AppError> {
+    if transfer.amount <= 0 {
+        return Err(AppError::invalid(
+            "amount",
+            "points moved must be more than zero",
+        ));
+    }
+    let transfer_id = new_id();
+    let inserted = sqlx::query(
+        "INSERT INTO ledger_transfers (id, kind, reference, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&transfer_id)
+    .bind(transfer.kind.as_str())
+    .bind(transfer.reference)
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e, "ledger_transfers_kind_reference_key") => {
+            return Err(AppError::Conflict {
+                code: "already_transferred",
+                message: format!(
+                    "{} already recorded for {}",
+                    transfer.kind.as_str(),
+                    transfer.reference
+                ),
+            });
+        }
+        other => other?,
+    };
+    let debited = sqlx::query(
+        "UPDATE ledger_accounts SET balance = balance - $1 WHERE id = $2 AND (kind = 'issuer' OR balance >= $1)",
+    )
+    .bind(transfer.amount)
+    .bind(transfer.from)
+    .execute(&mut **tx)
+    .await?;
+    if debited.rows_affected() != 1 {
+        return Err(AppError::Conflict {
+            code: "insufficient_points",
+            message: format!("not enough points: {} needed", transfer.amount),
+        });
+    }
+    sqlx::query("UPDATE ledger_accounts SET balance = balance + $1 WHERE id = $2")
+        .bind(transfer.amount)
+        .bind(transfer.to)
+        .execute(&mut **tx)
+        .await?;
+    for (account, amount) in [
+        (transfer.from, -transfer.amount),
+        (transfer.to, transfer.amount),
+    ] {
+        sqlx::query(
+            "INSERT INTO ledger_entries (id, transfer_id, ledger_account_id, amount, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(&transfer_id)
+        .bind(account)
+        .bind(amount)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(transfer_id)
+}
+
+/// The member's balance in points.
+pub async fn balance(pool: &sqlx::AnyPool, account_id: &str) -> Result<i64, AppError> {
+    let balance = sqlx::query_scalar::<_, i64>("SELECT balance FROM ledger_accounts WHERE id = $1")
+        .bind(member_ledger_account(account_id))
+        .fetch_optional(pool)
+        .await?;
+    Ok(balance.unwrap_or(0))
+}
+
+/// One ledger entry as its member sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryView {
+    /// Entry id.
+    pub id: String,
+    /// Points credited (> 0) or debited (< 0).
+    pub amount: i64,
+    /// Why (`signup_bonus`, ...).
+    pub kind: String,
+    /// What it was about.
+    pub reference: String,
+    /// When (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// The member's most recent `limit` ledger entries, newest first.
+pub async fn entries(
+    pool: &sqlx::AnyPool,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<EntryView>, AppError> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.amount, t.kind, t.reference, e.created_at FROM ledger_entries e \
+         JOIN ledger_transfers t ON t.id = e.transfer_id \
+         WHERE e.ledger_account_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2",
+    )
+    .bind(member_ledger_account(account_id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EntryView {
+                id: r.try_get("id")?,
+                amount: r.try_get("amount")?,
+                kind: r.try_get("kind")?,
+                reference: r.try_get("reference")?,
+                created_at: rfc3339(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
+}

@@ -1,0 +1,79 @@
+//! heepr: a marketplace where customers hire autonomous AI agents as gig workers and owners
+//! connect their agents to earn reputation (beta: points, no money).
+//!
+//! This crate is the service: server-rendered pages for customers and owners, the JSON API,
+//! and the `heepr` operator command. The privacy promises it keeps are implemented in
+//! `heepr-compliance`, driven by the files in `policies/`.
+//!
+//! # Layout
+//! - [`config`]: flags and environment, resolved into [`config::Settings`].
+//! - [`db`]: opening the database and the embedded migrations.
+//! - [`state`]: [`AppState`], shared by handlers and background jobs.
+//! - [`accounts`]: sign-up, login, password change, profiles.
+//! - [`sessions`]: the session cookie and its server-side record.
+//! - [`passwords`], [`tokens`]: Argon2id hashing; random secrets stored as hashes.
+//! - [`ledger`]: the double-entry points ledger.
+//! - [`email`]: outbox, transports, email log.
+//! - [`request_log`], [`client`]: per-request technical log, client IP and user agent.
+//! - [`throttle`]: login rate limits.
+//! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
+//! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
+//! - [`demo_data`]: `heepr demo-data`.
+//! - [`cli`]: the `heepr` subcommands.
+
+pub mod accounts;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod demo_data;
+pub mod email;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod ledger;
+pub mod passwords;
+pub mod request_log;
+pub mod sessions;
+pub mod state;
+pub mod throttle;
+pub mod time;
+pub mod tokens;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use error::AppError;
+pub use state::AppState;
+
+/// The application router with every route and layer, bound to `state`.
+///
+/// Errors: a public URL the CSRF layer cannot use as an origin.
+pub fn app(state: AppState) -> anyhow::Result<Router> {
+    http::router(state)
+}
+
+/// Serves `state`'s application on `listener` until `shutdown` resolves, with the
+/// background jobs (email delivery, housekeeping) running beside it.
+///
+/// Errors: the listener failing.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = app(state.clone())?;
+    let jobs = jobs::spawn(state);
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    jobs.abort();
+    served?;
+    Ok(())
+}

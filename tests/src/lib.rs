@@ -1,0 +1,272 @@
+//! End-to-end test harness: a real heepr server on 127.0.0.1, on a fresh database per test,
+//! on SQLite (a temp file) or PostgreSQL (a fresh database on the server named by
+//! `HEEPR_TEST_DATABASE_URL`).
+//!
+//! Every story test is written once as `async fn name(backend: Backend) -> Result<()>` and
+//! declared with [`backend_test!`], which makes `name::sqlite` and `name::postgres` tests.
+//! Without `HEEPR_TEST_DATABASE_URL` the PostgreSQL half says it was skipped; in CI
+//! (`CI=true`) a missing URL is a failure, so the PostgreSQL half can never pass silently.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use heepr_compliance::{Clock, Db, ManualClock, Policies};
+use heepr_core::AppState;
+use heepr_core::config::Settings;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// A temp SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at this admin URL.
+    Postgres(String),
+}
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const PG_URL_VAR: &str = "HEEPR_TEST_DATABASE_URL";
+
+impl Backend {
+    /// The PostgreSQL backend if configured. `Ok(None)` means skip (reported on stderr);
+    /// in CI a missing URL is an error.
+    pub fn postgres() -> Result<Option<Backend>> {
+        match std::env::var(PG_URL_VAR) {
+            Ok(url) if !url.is_empty() => Ok(Some(Backend::Postgres(url))),
+            _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                bail!("{PG_URL_VAR} is not set in CI: the PostgreSQL half of the suite must run")
+            }
+            _ => {
+                eprintln!("SKIPPED PostgreSQL half: set {PG_URL_VAR}=postgres://... to run it");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Declares a test that runs on both backends: `backend_test!(name);` for an
+/// `async fn name(backend: Backend) -> anyhow::Result<()>` in scope.
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> anyhow::Result<()> {
+                super::$name($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> anyhow::Result<()> {
+                match $crate::Backend::postgres()? {
+                    Some(backend) => super::$name(backend).await,
+                    None => Ok(()),
+                }
+            }
+        }
+    };
+}
+
+/// The repository's `policies/` directory.
+pub fn policies_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
+}
+
+/// A fresh, migrated database for one test, plus its data dir.
+pub struct TestDb {
+    /// The database.
+    pub db: Db,
+    /// Its URL.
+    pub url: String,
+    /// Temp data dir (SQLite file, mail, uploads); deleted on drop.
+    pub data_dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// Creates and migrates a fresh database on `backend`.
+    pub async fn new(backend: &Backend) -> Result<TestDb> {
+        let data_dir = tempfile::tempdir()?;
+        let url = match backend {
+            Backend::Sqlite => format!(
+                "sqlite:{}?mode=rwc",
+                data_dir.path().join("heepr.db").display()
+            ),
+            Backend::Postgres(admin_url) => create_pg_database(admin_url).await?,
+        };
+        let db = heepr_core::db::open_and_migrate(&url).await?;
+        Ok(TestDb { db, url, data_dir })
+    }
+}
+
+async fn create_pg_database(admin_url: &str) -> Result<String> {
+    let admin = Db::connect(admin_url, 1)
+        .await
+        .context("connecting to HEEPR_TEST_DATABASE_URL")?;
+    let name = format!("heepr_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(admin.pool())
+        .await
+        .context("creating a test database (the role needs CREATEDB)")?;
+    admin.close().await;
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .context("database URL has no /dbname")?;
+    Ok(format!("{base}/{name}"))
+}
+
+/// A running heepr server for one test.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's state (database, settings).
+    pub state: AppState,
+    /// The server's clock; tests move it.
+    pub clock: ManualClock,
+    /// Keeps the database and data dir alive.
+    pub test_db: TestDb,
+    server: JoinHandle<()>,
+}
+
+/// 2026-06-01T00:00:00Z, where every test's clock starts.
+pub const START_MS: i64 = 1_780_272_000_000;
+
+impl TestApp {
+    /// Starts a server with default settings on a fresh database.
+    pub async fn spawn(backend: &Backend) -> Result<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a server, letting `configure` adjust the settings first.
+    pub async fn spawn_with(
+        backend: &Backend,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Result<TestApp> {
+        let test_db = TestDb::new(backend).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let mut settings =
+            Settings::with_defaults(test_db.data_dir.path().to_path_buf(), base.clone());
+        configure(&mut settings);
+        let policies = Policies::load(&policies_dir())?;
+        let clock = ManualClock::new(START_MS);
+        let state = AppState::new(
+            test_db.db.clone(),
+            settings,
+            policies,
+            Arc::new(clock.clone()) as Arc<dyn Clock>,
+        )?;
+        let served = state.clone();
+        let server = tokio::spawn(async move {
+            let _ = heepr_core::serve(listener, served, std::future::pending()).await;
+        });
+        Ok(TestApp {
+            base,
+            state,
+            clock,
+            test_db,
+            server,
+        })
+    }
+
+    /// A new HTTP client with its own cookie jar (one "browser" or script).
+    pub fn client(&self) -> Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?)
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The database pool, for assertions.
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        self.state.db.pool()
+    }
+
+    /// Signs up through the API; returns the account JSON.
+    pub async fn sign_up(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<Value> {
+        let response = client
+            .post(self.url("/api/v1/accounts"))
+            .json(&json!({"display_name": name, "email": email, "password": password, "age_16_or_over": true}))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if status != 201 {
+            bail!("sign-up failed: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    /// Logs in through the API (the client keeps the cookie).
+    pub async fn log_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> Result<Value> {
+        let response = client
+            .post(self.url("/api/v1/sessions"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if status != 200 {
+            bail!("login failed: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    /// A signed-up and logged-in client; returns it with the account JSON.
+    pub async fn member(&self, name: &str, email: &str) -> Result<(reqwest::Client, Value)> {
+        let client = self.client()?;
+        let account = self.sign_up(&client, name, email, DEFAULT_PASSWORD).await?;
+        self.log_in(&client, email, DEFAULT_PASSWORD).await?;
+        Ok((client, account))
+    }
+
+    /// Counts rows of `sql` (a `SELECT COUNT(*) ...` with `$1` bound to `arg`).
+    pub async fn count(&self, sql: &'static str, arg: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, i64>(sql)
+            .bind(arg)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Waits (bounded, ~10 s) until `sql` with `$1 = arg` counts at least `n` rows.
+    pub async fn wait_for_count(&self, sql: &'static str, arg: &str, n: i64) -> Result<i64> {
+        for _ in 0..200 {
+            let got = self.count(sql, arg).await?;
+            if got >= n {
+                return Ok(got);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        bail!("timed out waiting for {n} rows of {sql}")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The password [`TestApp::member`] uses.
+pub const DEFAULT_PASSWORD: &str = "correct horse battery";
+
+/// Reads `{"error": {"code": ..}}` from a response body.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
