@@ -151,15 +151,22 @@ pub fn is_unique_violation(err: &sqlx::Error, index: &str) -> bool {
     }
 }
 
-// SQLite reports "UNIQUE constraint failed: accounts.email" rather than the index name; the
-// index names in the migrations are `<table>_<column>_key`, so compare by that shape.
+// SQLite reports "UNIQUE constraint failed: t.c1, t.c2" rather than the index name; the
+// migrations name unique indexes `<table>_<col1>[_<col2>...]_key`, so rebuild that name.
 fn constraint_columns_match(msg: &str, index: &str) -> bool {
     let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") else {
         return false;
     };
-    let derived: Vec<String> = cols.split(", ").map(|c| c.replace('.', "_")).collect();
-    let joined = derived.join("_");
-    index == format!("{joined}_key")
+    let mut table = None;
+    let mut names = Vec::new();
+    for qualified in cols.split(", ") {
+        let Some((t, c)) = qualified.split_once('.') else {
+            return false;
+        };
+        table.get_or_insert(t);
+        names.push(c);
+    }
+    table.is_some_and(|t| index == format!("{t}_{}_key", names.join("_")))
 }
 
 #[cfg(test)]
@@ -175,6 +182,10 @@ mod tests {
         assert!(!constraint_columns_match(
             "UNIQUE constraint failed: accounts.email",
             "sessions_token_hash_key"
+        ));
+        assert!(constraint_columns_match(
+            "UNIQUE constraint failed: ledger_transfers.kind, ledger_transfers.reference",
+            "ledger_transfers_kind_reference_key"
         ));
     }
 }

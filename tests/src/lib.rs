@@ -169,6 +169,11 @@ impl TestApp {
         })
     }
 
+    /// The server clock's current time (Unix ms).
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// A new HTTP client with its own cookie jar (one "browser" or script).
     pub fn client(&self) -> Result<reqwest::Client> {
         Ok(reqwest::Client::builder()

@@ -17,7 +17,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{ApiJson, Client, CurrentUser};
+use super::extract::{ApiJson, Client, CurrentUser, RequestAccount};
 use crate::accounts::login::{LoginRequest, log_in};
 use crate::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::accounts::signup::{SignupRequest, sign_up};
@@ -42,19 +42,23 @@ pub fn router() -> Router<AppState> {
 
 async fn create_account(
     State(state): State<AppState>,
+    account: RequestAccount,
     ApiJson(request): ApiJson<SignupRequest>,
 ) -> Result<(StatusCode, Json<Profile>), AppError> {
     let profile = sign_up(&state, &request).await?;
+    account.set(&profile.id);
     Ok((StatusCode::CREATED, Json(profile)))
 }
 
 async fn create_session(
     State(state): State<AppState>,
     Client(client): Client,
+    account: RequestAccount,
     jar: CookieJar,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, AppError> {
     let (session, user) = log_in(&state, &request, &client).await?;
+    account.set(&user.account_id);
     let profile = accounts::profile(&state, &user.account_id).await?;
     let body = json!({
         "session": {"id": session.id, "expires_at": rfc3339(session.expires_at)},

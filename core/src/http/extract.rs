@@ -99,3 +99,26 @@ impl FromRequestParts<AppState> for Client {
         )))
     }
 }
+
+/// Lets a handler that signs someone in (login, sign-up) tell the request log who it was.
+#[derive(Debug, Clone, Default)]
+pub struct RequestAccount(Option<AccountSlot>);
+
+impl RequestAccount {
+    /// Records `account_id` as this request's account.
+    pub fn set(&self, account_id: &str) {
+        if let Some(slot) = &self.0 {
+            slot.set(account_id);
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestAccount {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RequestAccount(
+            parts.extensions.get::<AccountSlot>().cloned(),
+        ))
+    }
+}

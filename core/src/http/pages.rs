@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::extract::{Client, MaybeUser};
+use super::extract::{Client, MaybeUser, RequestAccount};
 use crate::accounts::login::{LoginRequest, log_in};
 use crate::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::accounts::signup::{SignupRequest, sign_up};
@@ -147,6 +147,7 @@ struct SignupFields {
 async fn signup_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    account: RequestAccount,
     jar: CookieJar,
     PageForm(fields): PageForm<SignupFields>,
 ) -> Result<Response, PageError> {
@@ -169,6 +170,7 @@ async fn signup_submit(
         }
         Err(err) => return Err(err.into()),
     };
+    account.set(&profile.id);
     let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
     let session = sessions::create(&mut tx, &state, &profile.id, &client).await?;
     tx.commit().await.map_err(AppError::from)?;
@@ -199,6 +201,7 @@ struct LoginFields {
 async fn login_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    account: RequestAccount,
     jar: CookieJar,
     PageForm(fields): PageForm<LoginFields>,
 ) -> Result<Response, PageError> {
@@ -207,7 +210,8 @@ async fn login_submit(
         password: fields.password,
     };
     match log_in(&state, &request, &client).await {
-        Ok((session, _)) => {
+        Ok((session, user)) => {
+            account.set(&user.account_id);
             let jar = jar.add(sessions::session_cookie(&state.settings, session.token));
             Ok((jar, Redirect::to("/dashboard")).into_response())
         }
