@@ -5,7 +5,6 @@ use heepr_tests::{Backend, DEFAULT_PASSWORD, TestApp, backend_test, error_code};
 use serde_json::{Value, json};
 
 const HOUR_MS: i64 = 3_600_000;
-const DAY_MS: i64 = 24 * HOUR_MS;
 
 fn set_cookie(response: &reqwest::Response) -> String {
     response
