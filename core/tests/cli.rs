@@ -1,0 +1,119 @@
+//! The `heepr` command as an operator meets it: bad flags and policies fail with the bad
+//! value named, migrate and demo-data work, and the server's logs carry no secrets.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn heepr() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_heepr"));
+    cmd.env_remove("HEEPR_DATABASE_URL").env_remove("HEEPR_DATA_DIR").env_remove("HEEPR_POLICIES");
+    cmd.arg("--policies").arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"));
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    match cmd.output() {
+        Ok(out) => (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ),
+        Err(e) => (-1, String::new(), e.to_string()),
+    }
+}
+
+#[test]
+fn bad_flag_values_are_named() {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string());
+    let Ok(dir) = dir else { return };
+    let cases: [(&[&str], &str); 4] = [
+        (&["serve", "--signup-bonus", "-5"], "-5"),
+        (&["serve", "--session-idle-timeout", "soon"], "soon"),
+        (&["serve", "--public-url", "heepr.example"], "heepr.example"),
+        (&["serve", "--bind", "nowhere"], "nowhere"),
+    ];
+    for (args, bad) in cases {
+        let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(args));
+        assert_ne!(code, 0, "{args:?} accepted");
+        assert!(err.contains(bad), "{args:?}: error does not name {bad:?}: {err}");
+    }
+    let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(["--database-url", "mysql://u:hunter2@db/x", "migrate"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("unsupported database URL") && !err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn bad_policy_stops_start_up_with_file_key_and_reason() {
+    let Ok(policies) = tempfile::tempdir() else { return };
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    for file in ["data_map.toml", "retention.toml"] {
+        let text = std::fs::read_to_string(format!("{src}/{file}")).unwrap_or_default();
+        let text = if file == "data_map.toml" { text.replacen("category = \"technical\"", "category = \"telemetry\"", 1) } else { text };
+        assert!(std::fs::write(policies.path().join(file), text).is_ok());
+    }
+    let Ok(data) = tempfile::tempdir() else { return };
+    let (code, _, err) = run(Command::new(env!("CARGO_BIN_EXE_heepr"))
+        .arg("--policies").arg(policies.path())
+        .arg("--data-dir").arg(data.path())
+        .arg("migrate"));
+    assert_ne!(code, 0);
+    assert!(err.contains("data_map.toml") && err.contains("telemetry"), "{err}");
+}
+
+#[test]
+fn migrate_then_demo_data_then_refuses_to_mix() {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let (code, out, err) = run(heepr().arg("--data-dir").arg(dir.path()).arg("migrate"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("migrations applied"));
+    let (code, out, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(["demo-data", "--accounts", "30", "--seed", "3"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("30 accounts"), "{out}");
+    let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(["demo-data", "--accounts", "5"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("already has 30 accounts"), "{err}");
+}
+
+#[test]
+fn serve_logs_carry_no_secrets() {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let mut child = heepr()
+        .arg("--data-dir").arg(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start heepr serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let _ = stdout.read_line(&mut line);
+    let addr = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or_default().to_string();
+    let base = format!("http://{addr}");
+    let password = "sup3r-secret-passphrase";
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let token = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let body = serde_json::json!({"display_name": "Ada", "email": "ada@example.com", "password": password, "age_16_or_over": true});
+        let _ = client.post(format!("{base}/api/v1/accounts")).json(&body).send().await;
+        let login = serde_json::json!({"email": "ada@example.com", "password": password});
+        let response = client.post(format!("{base}/api/v1/sessions?token=querysecret")).json(&login).send().await;
+        let token = response
+            .ok()
+            .and_then(|r| r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned))
+            .unwrap_or_default();
+        let _ = client.get(format!("{base}/api/v1/me")).header("cookie", token.split(';').next().unwrap_or("")).send().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        token
+    });
+    let _ = child.kill();
+    let output = child.wait_with_output().expect("wait");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("request"), "no request logs at all: {logs}");
+    let token_value = token.split(';').next().and_then(|c| c.split_once('=')).map(|(_, v)| v).unwrap_or("missing");
+    assert!(!token_value.is_empty() && token_value != "missing", "login failed");
+    for secret in [password, "querysecret", token_value] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
