@@ -36,6 +36,9 @@ pub struct TableSpec {
     pub erasure: TableErasure,
     /// Name of the retention rule in `retention.toml`.
     pub retention: String,
+    /// The time column (Unix ms) the retention period counts from, for tables whose rule
+    /// has a period (e.g. `finished_at` of the email log).
+    pub retention_clock: Option<String>,
     /// Every column, by name.
     pub columns: BTreeMap<String, ColumnSpec>,
 }
@@ -197,6 +200,15 @@ impl DataMap {
                 path,
                 key("export"),
                 "must be \"none\" or a section name of lowercase letters and underscores",
+            ));
+        }
+        if let Some(clock) = &table.retention_clock
+            && !table.columns.contains_key(clock)
+        {
+            return Err(PolicyError::new(
+                path,
+                key("retention_clock"),
+                format!("{clock:?} is not a column of {name}"),
             ));
         }
         for (i, link) in table.links.iter().enumerate() {

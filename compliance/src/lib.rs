@@ -13,13 +13,16 @@
 //! - [`retention`]: `policies/retention.toml`, the retention rules.
 //! - [`policies`]: loads and cross-validates both at start-up.
 //! - [`schema`]: reads the migrated schema back and checks the data map covers it exactly.
+//! - [`sweep`], [`lease`]: retention sweeps in bounded batches under a database lease.
 
 pub mod clock;
 pub mod data_map;
 pub mod db;
+pub mod lease;
 pub mod policies;
 pub mod retention;
 pub mod schema;
+pub mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db};

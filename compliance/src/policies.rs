@@ -71,7 +71,7 @@ impl Policies {
     fn cross_check(&self) -> Result<(), PolicyError> {
         let map_file = self.dir.join(DATA_MAP_FILE);
         for (table_name, table) in &self.data_map.tables {
-            if !self.retention.rules.contains_key(&table.retention) {
+            let Some(rule) = self.retention.rules.get(&table.retention) else {
                 return Err(PolicyError::new(
                     &map_file,
                     format!("tables.{table_name}.retention"),
@@ -80,9 +80,33 @@ impl Policies {
                         table.retention, RETENTION_FILE
                     ),
                 ));
+            };
+            if rule.store.is_some() {
+                return Err(PolicyError::new(
+                    &map_file,
+                    format!("tables.{table_name}.retention"),
+                    format!(
+                        "rule {:?} governs a file store, not tables",
+                        table.retention
+                    ),
+                ));
+            }
+            if rule.has_period() && table.retention_clock.is_none() {
+                return Err(PolicyError::new(
+                    &map_file,
+                    format!("tables.{table_name}.retention_clock"),
+                    format!(
+                        "rule {:?} removes rows after {}: name the time column the period counts from",
+                        table.retention,
+                        rule.period_text()
+                    ),
+                ));
             }
         }
-        for rule_name in self.retention.rules.keys() {
+        for (rule_name, rule) in &self.retention.rules {
+            if rule.store.is_some() {
+                continue;
+            }
             let used = self
                 .data_map
                 .tables
@@ -92,7 +116,7 @@ impl Policies {
                 return Err(PolicyError::new(
                     &self.dir.join(RETENTION_FILE),
                     format!("rules.{rule_name}"),
-                    format!("no table in {DATA_MAP_FILE} uses this rule"),
+                    format!("no table in {DATA_MAP_FILE} uses this rule, and it names no store"),
                 ));
             }
         }

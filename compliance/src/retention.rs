@@ -1,13 +1,25 @@
-//! `policies/retention.toml`: how long each kind of data is kept.
+//! `policies/retention.toml`: how long each kind of data is kept, and when the sweep runs.
 //!
-//! Issue-level scope today: rule names, periods and justifications, validated at start-up.
-//! Every table in the data map names one rule (checked in [`crate::policies`]).
+//! Each rule has a period (days or calendar months; none for data that lives as long as the
+//! account or the system), a cron schedule for the sweep, and either governs tables (they
+//! name it in the data map with `retention = "..."`) or a file store (`store = "backups"`).
+//!
+//! Schedules use the `cron` crate's syntax: six or seven fields,
+//! `sec min hour day-of-month month day-of-week [year]`, with Sunday as 1 in the
+//! day-of-week field (or use names: `Sun`, `Mon`, ...). A classic five-field crontab line is
+//! rejected with the six-field form to use instead.
+//!
+//! Promises of the published policy are checked here too, so a policy file cannot drift from
+//! what the privacy policy says (see [`PROMISES`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::str::FromStr;
 
+use chrono::{DateTime, Months, Utc};
 use serde::Deserialize;
 
+use crate::clock::DAY_MS;
 use crate::policies::{PolicyError, toml_error};
 
 /// The retention rules, by name.
@@ -20,6 +32,14 @@ pub struct RetentionRules {
     pub rules: BTreeMap<String, RetentionRule>,
 }
 
+/// A file store a rule can govern instead of tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Store {
+    /// Database backups in the backup directory (policy: "rotated on a 30-day cycle").
+    Backups,
+}
+
 /// One retention rule.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,15 +48,72 @@ pub struct RetentionRule {
     pub description: String,
     /// Why this period (for the record of processing).
     pub justification: String,
-    /// Rows older than this many days are removed; `None` with no `period_months` means the
-    /// data lives as long as the account (erasure removes it) or the system.
+    /// Rows older than this many days are removed.
     pub period_days: Option<u32>,
     /// Rows older than this many calendar months are removed (e.g. email log: 12).
     pub period_months: Option<u32>,
+    /// When the sweep runs (cron, six or seven fields, UTC unless the scheduler is given a
+    /// time zone). Required for rules with a period.
+    pub schedule: Option<String>,
+    /// The file store this rule governs, for rules that govern no table.
+    pub store: Option<Store>,
+    /// The parsed schedule.
+    #[serde(skip)]
+    pub parsed_schedule: Option<cron::Schedule>,
+}
+
+/// A length of time in the units a rule states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Whole days.
+    Days(u32),
+    /// Calendar months.
+    Months(u32),
+}
+
+/// A period the published privacy policy states, which the rule must keep to.
+#[derive(Debug, Clone, Copy)]
+pub struct Promise {
+    /// Rule name.
+    pub rule: &'static str,
+    /// Longest period allowed, if the policy caps it.
+    pub max: Option<Period>,
+    /// Shortest period allowed, if something else needs the data that long.
+    pub min: Option<Period>,
+    /// Where the bound comes from.
+    pub source: &'static str,
+}
+
+/// Bounds from the privacy policy and from other rules' needs, checked at load time.
+pub const PROMISES: &[Promise] = &[
+    Promise {
+        rule: "email_log",
+        max: Some(Period::Months(12)),
+        min: None,
+        source: "policy: \"Email logs are retained for up to 12 months\"",
+    },
+    Promise {
+        rule: "backups",
+        max: Some(Period::Days(30)),
+        min: Some(Period::Days(30)),
+        source: "policy: \"Backups are rotated on a 30-day cycle\"",
+    },
+];
+
+impl Period {
+    /// Whether a period of `self` is certainly no longer than `other` (months are 28 to 31
+    /// days, so mixed units are compared conservatively).
+    pub fn at_most(self, other: Period) -> bool {
+        match (self, other) {
+            (Period::Days(a), Period::Days(b)) | (Period::Months(a), Period::Months(b)) => a <= b,
+            (Period::Days(a), Period::Months(b)) => a <= b.saturating_mul(28),
+            (Period::Months(a), Period::Days(b)) => a.saturating_mul(31) <= b,
+        }
+    }
 }
 
 impl RetentionRule {
-    /// The period in words, e.g. "12 months", or "account lifetime".
+    /// The period in words, e.g. "12 months", or "no fixed period".
     pub fn period_text(&self) -> String {
         match (self.period_days, self.period_months) {
             (Some(d), _) => format!("{d} days"),
@@ -44,15 +121,59 @@ impl RetentionRule {
             (None, None) => "no fixed period".to_string(),
         }
     }
+
+    /// Whether the rule removes data after a period (and so is swept).
+    pub fn has_period(&self) -> bool {
+        self.period_days.is_some() || self.period_months.is_some()
+    }
+
+    /// The rule's period, if it has one.
+    pub fn period(&self) -> Option<Period> {
+        match (self.period_days, self.period_months) {
+            (Some(d), _) => Some(Period::Days(d)),
+            (None, Some(m)) => Some(Period::Months(m)),
+            (None, None) => None,
+        }
+    }
+
+    /// The cut-off for a sweep at `now_ms`: rows whose clock column is strictly older are
+    /// past their retention period; a row at exactly the period is kept. Calendar months
+    /// follow chrono (2028-02-29 minus 12 months is 2027-02-28). `None` for rules with no
+    /// period.
+    pub fn cutoff_ms(&self, now_ms: i64) -> Option<i64> {
+        if let Some(days) = self.period_days {
+            return Some(now_ms - i64::from(days) * DAY_MS);
+        }
+        let months = self.period_months?;
+        let now = DateTime::<Utc>::from_timestamp_millis(now_ms)?;
+        now.checked_sub_months(Months::new(months))
+            .map(|t| t.timestamp_millis())
+    }
+}
+
+/// Parses a cron schedule, explaining the six-field form when given a five-field line.
+///
+/// Errors: a message for the policy error's reason.
+pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
+    let fields = text.split_whitespace().count();
+    if fields == 5 {
+        return Err(format!(
+            "{text:?} has five fields; the cron crate needs six or seven with seconds first, \
+             e.g. \"0 {text}\" (sec min hour day-of-month month day-of-week; Sunday is 1)"
+        ));
+    }
+    cron::Schedule::from_str(text).map_err(|e| format!("{text:?} is not a valid schedule: {e}"))
 }
 
 impl RetentionRules {
     /// Parses and validates the text of `path`.
     ///
-    /// Errors: bad TOML or unknown keys; a rule with both `period_days` and `period_months`;
-    /// an empty description or justification; an unsupported version.
+    /// Errors (file, key, reason): bad TOML or unknown keys; both `period_days` and
+    /// `period_months`; a period without a schedule; a bad or five-field schedule; an empty
+    /// description or justification; a period breaking a [`PROMISES`] bound; a rule for a
+    /// store with no period.
     pub fn parse(path: &Path, text: &str) -> Result<Self, PolicyError> {
-        let rules: RetentionRules = toml::from_str(text).map_err(|e| toml_error(path, e))?;
+        let mut rules: RetentionRules = toml::from_str(text).map_err(|e| toml_error(path, e))?;
         if rules.version != 1 {
             return Err(PolicyError::new(
                 path,
@@ -60,56 +181,182 @@ impl RetentionRules {
                 "only version 1 is supported",
             ));
         }
-        for (name, rule) in &rules.rules {
-            let key = |k: &str| format!("rules.{name}.{k}");
-            if rule.period_days.is_some() && rule.period_months.is_some() {
-                return Err(PolicyError::new(
-                    path,
-                    key("period_days"),
-                    "give period_days or period_months, not both",
-                ));
-            }
-            if rule.description.trim().is_empty() {
-                return Err(PolicyError::new(
-                    path,
-                    key("description"),
-                    "must not be empty",
-                ));
-            }
-            if rule.justification.trim().is_empty() {
-                return Err(PolicyError::new(
-                    path,
-                    key("justification"),
-                    "must not be empty",
-                ));
+        for (name, rule) in &mut rules.rules {
+            validate_rule(path, name, rule)?;
+        }
+        for promise in PROMISES {
+            if let Some(rule) = rules.rules.get(promise.rule) {
+                check_promise(path, promise, rule)?;
             }
         }
         Ok(rules)
     }
 }
 
+fn validate_rule(path: &Path, name: &str, rule: &mut RetentionRule) -> Result<(), PolicyError> {
+    let key = |k: &str| format!("rules.{name}.{k}");
+    if rule.period_days.is_some() && rule.period_months.is_some() {
+        return Err(PolicyError::new(
+            path,
+            key("period_days"),
+            "give period_days or period_months, not both",
+        ));
+    }
+    if rule.description.trim().is_empty() {
+        return Err(PolicyError::new(
+            path,
+            key("description"),
+            "must not be empty",
+        ));
+    }
+    if rule.justification.trim().is_empty() {
+        return Err(PolicyError::new(
+            path,
+            key("justification"),
+            "must not be empty",
+        ));
+    }
+    if rule.store.is_some() && !rule.has_period() {
+        return Err(PolicyError::new(
+            path,
+            key("store"),
+            "a rule for a file store needs a period",
+        ));
+    }
+    match (&rule.schedule, rule.has_period()) {
+        (Some(text), _) => {
+            let schedule = parse_schedule(text)
+                .map_err(|reason| PolicyError::new(path, key("schedule"), reason))?;
+            rule.parsed_schedule = Some(schedule);
+        }
+        (None, true) => {
+            return Err(PolicyError::new(
+                path,
+                key("schedule"),
+                "a rule with a period needs a schedule for its sweep, e.g. \"0 0 3 * * *\" (03:00 every day)",
+            ));
+        }
+        (None, false) => {}
+    }
+    Ok(())
+}
+
+fn check_promise(path: &Path, promise: &Promise, rule: &RetentionRule) -> Result<(), PolicyError> {
+    let key = format!("rules.{}", promise.rule);
+    let Some(period) = rule.period() else {
+        return Err(PolicyError::new(
+            path,
+            key,
+            format!("needs a period ({})", promise.source),
+        ));
+    };
+    if promise.max.is_some_and(|max| !period.at_most(max)) {
+        return Err(PolicyError::new(
+            path,
+            key,
+            format!(
+                "{} is longer than allowed by {}",
+                rule.period_text(),
+                promise.source
+            ),
+        ));
+    }
+    if promise.min.is_some_and(|min| !min.at_most(period)) {
+        return Err(PolicyError::new(
+            path,
+            key,
+            format!(
+                "{} is shorter than needed by {}",
+                rule.period_text(),
+                promise.source
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(body: &str) -> Result<RetentionRules, PolicyError> {
+        RetentionRules::parse(Path::new("retention.toml"), &format!("version = 1\n{body}"))
+    }
+
     #[test]
     fn both_periods_rejected() {
-        let text = r#"version = 1
-[rules.x]
-description = "d"
-justification = "j"
-period_days = 1
-period_months = 1
-"#;
-        let err = RetentionRules::parse(Path::new("r.toml"), text).err();
+        let err = parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\nperiod_months = 1\nschedule = \"0 0 3 * * *\"\n").err();
         assert_eq!(err.map(|e| e.key), Some("rules.x.period_days".to_string()));
     }
 
     #[test]
     fn unknown_key_rejected() {
-        let text = "version = 1\n[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_weeks = 2\n";
-        let err = RetentionRules::parse(Path::new("r.toml"), text).err();
-        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        let msg =
+            parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_weeks = 2\n")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
         assert!(msg.contains("period_weeks"), "{msg}");
+    }
+
+    #[test]
+    fn five_field_schedule_gets_the_six_field_form() {
+        let err = parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\nschedule = \"0 3 * * *\"\n").err();
+        let err = err.map(|e| (e.key, e.reason)).unwrap_or_default();
+        assert_eq!(err.0, "rules.x.schedule");
+        assert!(err.1.contains("\"0 0 3 * * *\""), "{}", err.1);
+    }
+
+    #[test]
+    fn bad_schedule_and_missing_schedule_rejected() {
+        let bad = parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\nschedule = \"0 0 25 * * *\"\n").err();
+        assert_eq!(bad.map(|e| e.key), Some("rules.x.schedule".to_string()));
+        let missing =
+            parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\n").err();
+        assert_eq!(missing.map(|e| e.key), Some("rules.x.schedule".to_string()));
+    }
+
+    #[test]
+    fn email_log_longer_than_the_policy_says_is_rejected() {
+        let err = parse("[rules.email_log]\ndescription = \"d\"\njustification = \"j\"\nperiod_months = 13\nschedule = \"0 0 3 * * *\"\n").err();
+        let reason = err.map(|e| e.reason).unwrap_or_default();
+        assert!(reason.contains("12 months"), "{reason}");
+        assert!(parse("[rules.email_log]\ndescription = \"d\"\njustification = \"j\"\nperiod_months = 12\nschedule = \"0 0 3 * * *\"\n").is_ok());
+    }
+
+    #[test]
+    fn backups_must_rotate_on_thirty_days() {
+        let err = parse("[rules.backups]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 7\nstore = \"backups\"\nschedule = \"0 0 4 * * *\"\n").err();
+        assert!(err.map(|e| e.reason).unwrap_or_default().contains("30-day"));
+    }
+
+    #[test]
+    fn cutoff_counts_calendar_months() {
+        let rule = RetentionRule {
+            description: String::new(),
+            justification: String::new(),
+            period_days: None,
+            period_months: Some(12),
+            schedule: None,
+            store: None,
+            parsed_schedule: None,
+        };
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            rule.cutoff_ms(at("2027-03-31T03:00:00Z")),
+            Some(at("2026-03-31T03:00:00Z"))
+        );
+        assert_eq!(
+            rule.cutoff_ms(at("2028-02-29T03:00:00Z")),
+            Some(at("2027-02-28T03:00:00Z"))
+        );
+        assert_eq!(
+            rule.cutoff_ms(at("2027-01-31T00:00:00Z")),
+            Some(at("2026-01-31T00:00:00Z"))
+        );
     }
 }

@@ -36,6 +36,51 @@ pub async fn read_columns(db: &Db) -> Result<SchemaColumns, sqlx::Error> {
     Ok(columns)
 }
 
+/// A foreign key: `table.column` references `ref_table.ref_column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The referencing (child) table.
+    pub table: String,
+    /// The referencing column.
+    pub column: String,
+    /// The referenced (parent) table.
+    pub ref_table: String,
+    /// The referenced column.
+    pub ref_column: String,
+}
+
+/// Every single-column foreign key of the schema.
+///
+/// Errors: the database's error when the catalog cannot be queried.
+pub async fn read_foreign_keys(db: &Db) -> Result<Vec<ForeignKey>, sqlx::Error> {
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name AS tbl, f.\"from\" AS col, f.\"table\" AS ref_tbl, COALESCE(f.\"to\", 'id') AS ref_col \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(kcu.table_name AS TEXT) AS tbl, CAST(kcu.column_name AS TEXT) AS col, \
+                    CAST(ccu.table_name AS TEXT) AS ref_tbl, CAST(ccu.column_name AS TEXT) AS ref_col \
+             FROM information_schema.table_constraints tc \
+             JOIN information_schema.key_column_usage kcu ON tc.constraint_name = kcu.constraint_name AND tc.table_schema = kcu.table_schema \
+             JOIN information_schema.constraint_column_usage ccu ON tc.constraint_name = ccu.constraint_name AND tc.table_schema = ccu.table_schema \
+             WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema()"
+        }
+    };
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ForeignKey {
+                table: row.try_get("tbl")?,
+                column: row.try_get("col")?,
+                ref_table: row.try_get("ref_tbl")?,
+                ref_column: row.try_get("ref_col")?,
+            })
+        })
+        .collect()
+}
+
 /// One disagreement between the schema and the data map.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use heepr_compliance::schema;
-use heepr_compliance::{Db, Policies, SystemClock};
+use heepr_compliance::sweep::{self, Outcome, SweepOptions};
+use heepr_compliance::{Clock, Db, Policies, SystemClock};
 
-use crate::config::{Cli, Command, GlobalArgs, ServeArgs, Settings};
+use crate::config::{Cli, Command, GlobalArgs, RetentionCommand, ServeArgs, Settings, SweepArgs};
 use crate::state::AppState;
-use crate::{db, demo_data};
+use crate::{db, demo_data, retention};
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
@@ -22,22 +23,105 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Runs the parsed command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the parsed command; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Serve(args) => serve(&cli.global, &args).await,
+        Command::Serve(args) => serve(&cli.global, &args).await.map(|()| 0),
         Command::Migrate => {
             let (_db, _) = open(&cli.global).await?;
             println!("migrations applied ({})", db_label(&cli.global));
-            Ok(())
+            Ok(0)
         }
         Command::DemoData(args) => {
             let (db, _) = open(&cli.global).await?;
             let report = demo_data::generate(&db, args.accounts, args.seed).await?;
             println!("{report}");
-            Ok(())
+            Ok(0)
+        }
+        Command::Sweep(args) => {
+            let (db, policies) = open(&cli.global).await?;
+            sweep(&db, &policies, &args).await
+        }
+        Command::Retention(RetentionCommand::Rules { time_zone, json }) => {
+            let policies = load_policies(&cli.global.policies)?;
+            let rules = retention::describe_rules(&policies, time_zone, SystemClock.now_ms());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rules)?);
+            } else {
+                for r in &rules {
+                    println!(
+                        "{:<18} {:<16} {:<16} next {:<26} {}",
+                        r["rule"].as_str().unwrap_or(""),
+                        r["period"].as_str().unwrap_or(""),
+                        r["schedule"].as_str().unwrap_or("-"),
+                        r["next_run"].as_str().unwrap_or("-"),
+                        r["description"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(0)
         }
     }
+}
+
+/// Exit code when a rule was skipped because another sweeper holds it (EX_TEMPFAIL).
+pub const EXIT_SKIPPED: u8 = 75;
+
+async fn sweep(db: &Db, policies: &Policies, args: &SweepArgs) -> anyhow::Result<u8> {
+    let rules = match &args.rule {
+        Some(rule) => vec![rule.clone()],
+        None => sweep::sweepable_rules(policies),
+    };
+    let options = SweepOptions {
+        dry_run: args.dry_run,
+        batch_size: args.batch_size,
+        ..SweepOptions::default()
+    };
+    let clock = SystemClock;
+    let now = clock.now_ms();
+    let mut code = 0;
+    for rule in rules {
+        let run = sweep::sweep_rule(db, policies, &clock, &rule, now, &options, retention::HOLDS)
+            .await
+            .with_context(|| format!("--rule {rule}"))?;
+        if args.json {
+            println!("{}", retention::run_json(&run));
+        } else {
+            let verb = if run.dry_run {
+                "would delete"
+            } else {
+                "deleted"
+            };
+            println!(
+                "{rule}: {} — {verb} {} of {} rows past {}",
+                run.outcome.as_str(),
+                run.rows_affected()
+                    .max(if run.dry_run { run.rows_examined() } else { 0 }),
+                run.rows_examined(),
+                crate::time::rfc3339(run.cutoff_ms)
+            );
+        }
+        match run.outcome {
+            Outcome::Failed => {
+                eprintln!(
+                    "heepr: sweep of rule {rule} failed: {}",
+                    run.error.unwrap_or_default()
+                );
+                code = 1;
+            }
+            Outcome::Skipped => {
+                eprintln!(
+                    "heepr: rule {rule} skipped: {}",
+                    run.error.unwrap_or_default()
+                );
+                if code == 0 {
+                    code = EXIT_SKIPPED;
+                }
+            }
+            Outcome::Succeeded => {}
+        }
+    }
+    Ok(code)
 }
 
 fn db_label(global: &GlobalArgs) -> String {

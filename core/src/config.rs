@@ -71,6 +71,43 @@ pub enum Command {
     Migrate,
     /// Fill an empty database with realistic, deterministic demo data.
     DemoData(DemoDataArgs),
+    /// Delete what is past its retention period (for OS cron). Exit 0: done; 1: a rule
+    /// failed; 75: a rule was skipped because another sweeper is running it.
+    Sweep(SweepArgs),
+    /// Retention rules.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+/// Flags of `heepr sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Sweep only this rule (default: every rule with a period).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Count what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON object per rule instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Rows deleted per transaction.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub batch_size: i64,
+}
+
+/// `heepr retention ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum RetentionCommand {
+    /// Print every rule with its period, schedule and next run.
+    Rules {
+        /// Time zone the schedules are read in.
+        #[arg(long, env = "HEEPR_SCHEDULE_TIME_ZONE", default_value = "UTC")]
+        time_zone: chrono_tz::Tz,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Flags of `heepr serve`.
@@ -107,6 +144,12 @@ pub struct ServeArgs {
         default_value = "heepr <no-reply@heepr.localhost>"
     )]
     pub mail_from: Mailbox,
+    /// Do not run retention sweeps in-process (run `heepr sweep` from cron instead).
+    #[arg(long, env = "HEEPR_NO_SCHEDULER")]
+    pub no_scheduler: bool,
+    /// Time zone the retention schedules are read in (IANA name, e.g. Europe/Berlin).
+    #[arg(long, env = "HEEPR_SCHEDULE_TIME_ZONE", default_value = "UTC")]
+    pub schedule_time_zone: chrono_tz::Tz,
 }
 
 /// Flags of `heepr demo-data`.
@@ -195,6 +238,8 @@ pub struct Settings {
     pub mail_transport: MailTransportConfig,
     /// Login throttling.
     pub login_limits: LoginLimits,
+    /// Run retention sweeps in-process, reading schedules in this zone; `None`: off.
+    pub scheduler: Option<chrono_tz::Tz>,
 }
 
 impl Settings {
@@ -218,6 +263,7 @@ impl Settings {
             mail_from: args.mail_from.clone(),
             mail_transport,
             login_limits: LoginLimits::default(),
+            scheduler: (!args.no_scheduler).then_some(args.schedule_time_zone),
         }
     }
 
@@ -234,6 +280,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             mail_from: Mailbox::new(None, default_sender()),
             login_limits: LoginLimits::default(),
+            scheduler: None,
         }
     }
 

@@ -29,15 +29,68 @@ const ACCOUNTS_PER_TX: usize = 2_000;
 const SPAN_MS: i64 = 540 * 24 * 3_600_000;
 
 const FIRST: &[&str] = &[
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Edsger", "Radia",
-    "Tim", "Katherine", "John", "Hedy", "Donald", "Sophie", "Niklaus", "Annie", "Guido", "Mary", "Bjarne",
-    "Shafi", "Leslie", "Yukihiro", "Karen", "Rasmus", "Evelyn", "Anders", "Joan",
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Katherine",
+    "John",
+    "Hedy",
+    "Donald",
+    "Sophie",
+    "Niklaus",
+    "Annie",
+    "Guido",
+    "Mary",
+    "Bjarne",
+    "Shafi",
+    "Leslie",
+    "Yukihiro",
+    "Karen",
+    "Rasmus",
+    "Evelyn",
+    "Anders",
+    "Joan",
 ];
 const LAST: &[&str] = &[
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen",
-    "Dijkstra", "Perlman", "Berners-Lee", "Johnson", "McCarthy", "Lamarr", "Knuth", "Wilson", "Wirth",
-    "Easley", "van Rossum", "Shaw", "Stroustrup", "Goldwasser", "Lamport", "Matsumoto", "Spärck Jones",
-    "Lerdorf", "Berezin", "Hejlsberg", "Clarke",
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Berners-Lee",
+    "Johnson",
+    "McCarthy",
+    "Lamarr",
+    "Knuth",
+    "Wilson",
+    "Wirth",
+    "Easley",
+    "van Rossum",
+    "Shaw",
+    "Stroustrup",
+    "Goldwasser",
+    "Lamport",
+    "Matsumoto",
+    "Spärck Jones",
+    "Lerdorf",
+    "Berezin",
+    "Hejlsberg",
+    "Clarke",
 ];
 const USER_AGENTS: &[&str] = &[
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
@@ -96,14 +149,22 @@ struct Batch {
 
 impl Batch {
     fn new(table: &'static str, columns: &'static [&'static str]) -> Self {
-        Self { table, columns, rows: Vec::new() }
+        Self {
+            table,
+            columns,
+            rows: Vec::new(),
+        }
     }
 
     async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> anyhow::Result<u64> {
         let per_statement = (30_000 / self.columns.len()).max(1);
         let written = self.rows.len() as u64;
         for chunk in self.rows.chunks(per_statement) {
-            let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns.join(", "));
+            let mut sql = format!(
+                "INSERT INTO {} ({}) VALUES ",
+                self.table,
+                self.columns.join(", ")
+            );
             let mut n = 0;
             for (i, row) in chunk.iter().enumerate() {
                 sql.push_str(if i == 0 { "(" } else { ", (" });
@@ -122,7 +183,10 @@ impl Batch {
                     Val::Null => query.bind(None::<String>),
                 };
             }
-            query.execute(&mut **tx).await.with_context(|| format!("inserting demo rows into {}", self.table))?;
+            query
+                .execute(&mut **tx)
+                .await
+                .with_context(|| format!("inserting demo rows into {}", self.table))?;
         }
         self.rows.clear();
         Ok(written)
@@ -141,9 +205,13 @@ fn demo_id(rng: &mut StdRng, ms: i64) -> String {
 /// Errors: the database already has accounts (demo data never mixes with real data), or a
 /// write fails (the current batch of accounts rolls back; earlier batches stay).
 pub async fn generate(db: &Db, accounts: u32, seed: u64) -> anyhow::Result<DemoReport> {
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(db.pool()).await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(db.pool())
+        .await?;
     if existing > 0 {
-        bail!("the database already has {existing} accounts: demo-data only fills an empty database");
+        bail!(
+            "the database already has {existing} accounts: demo-data only fills an empty database"
+        );
     }
     let password_hash = Passwords::new(1)?.hash(DEMO_PASSWORD).await?;
     let mut rng = StdRng::seed_from_u64(seed);
@@ -174,18 +242,63 @@ async fn write_accounts(
 ) -> anyhow::Result<()> {
     let mut accounts = Batch::new(
         "accounts",
-        &["id", "email", "display_name", "password_hash", "status", "age_16_or_over_confirmed_at", "created_at", "updated_at"],
+        &[
+            "id",
+            "email",
+            "display_name",
+            "password_hash",
+            "status",
+            "age_16_or_over_confirmed_at",
+            "created_at",
+            "updated_at",
+        ],
     );
-    let mut ledger_accounts = Batch::new("ledger_accounts", &["id", "kind", "account_id", "balance", "created_at"]);
-    let mut transfers = Batch::new("ledger_transfers", &["id", "kind", "reference", "created_at"]);
-    let mut entries = Batch::new("ledger_entries", &["id", "transfer_id", "ledger_account_id", "amount", "created_at"]);
+    let mut ledger_accounts = Batch::new(
+        "ledger_accounts",
+        &["id", "kind", "account_id", "balance", "created_at"],
+    );
+    let mut transfers = Batch::new(
+        "ledger_transfers",
+        &["id", "kind", "reference", "created_at"],
+    );
+    let mut entries = Batch::new(
+        "ledger_entries",
+        &[
+            "id",
+            "transfer_id",
+            "ledger_account_id",
+            "amount",
+            "created_at",
+        ],
+    );
     let mut emails = Batch::new(
         "email_log",
-        &["id", "account_id", "recipient", "template", "subject", "status", "transport", "error", "queued_at", "finished_at"],
+        &[
+            "id",
+            "account_id",
+            "recipient",
+            "template",
+            "subject",
+            "status",
+            "transport",
+            "error",
+            "queued_at",
+            "finished_at",
+        ],
     );
     let mut requests = Batch::new(
         "request_log",
-        &["id", "occurred_at", "method", "route", "status", "latency_ms", "client_ip", "user_agent", "account_id"],
+        &[
+            "id",
+            "occurred_at",
+            "method",
+            "route",
+            "status",
+            "latency_ms",
+            "client_ip",
+            "user_agent",
+            "account_id",
+        ],
     );
     for index in first_index..first_index + n {
         let created = DEMO_ANCHOR_MS - rng.random_range(0..SPAN_MS);
@@ -195,7 +308,10 @@ async fn write_accounts(
         let email = format!(
             "{}.{}{}@example.com",
             first.to_lowercase(),
-            last.to_lowercase().chars().filter(char::is_ascii_alphanumeric).collect::<String>(),
+            last.to_lowercase()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>(),
             index + 1
         );
         let name = format!("{first} {last}");
@@ -218,7 +334,12 @@ async fn write_accounts(
             Val::Int(created),
         ]);
         let transfer_id = demo_id(rng, created);
-        transfers.rows.push(vec![Val::Text(transfer_id.clone()), Val::Text("signup_bonus".into()), Val::Text(id.clone()), Val::Int(created)]);
+        transfers.rows.push(vec![
+            Val::Text(transfer_id.clone()),
+            Val::Text("signup_bonus".into()),
+            Val::Text(id.clone()),
+            Val::Int(created),
+        ]);
         for (account, amount) in [("issuer".to_string(), -DEMO_BONUS), (member, DEMO_BONUS)] {
             entries.rows.push(vec![
                 Val::Text(demo_id(rng, created)),
@@ -237,7 +358,11 @@ async fn write_accounts(
             Val::Text("Welcome to heepr".into()),
             Val::Text(if failed { "failed" } else { "sent" }.into()),
             Val::Text("smtp".into()),
-            if failed { Val::Text("550 mailbox unavailable".into()) } else { Val::Null },
+            if failed {
+                Val::Text("550 mailbox unavailable".into())
+            } else {
+                Val::Null
+            },
             Val::Int(created),
             Val::Int(created + rng.random_range(100..5_000)),
         ]);

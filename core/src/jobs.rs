@@ -29,6 +29,12 @@ impl Jobs {
 pub fn spawn(state: AppState) -> Jobs {
     let mut set = JoinSet::new();
     set.spawn(email_worker(state.clone()));
+    if let Some(tz) = state.settings.scheduler {
+        let scheduled = state.clone();
+        set.spawn(async move {
+            let _ = crate::scheduler::spawn(scheduled, tz).await;
+        });
+    }
     set.spawn(throttle_housekeeping(state));
     Jobs(set)
 }

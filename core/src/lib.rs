@@ -18,6 +18,7 @@
 //! - [`throttle`]: login rate limits.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
+//! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
 //! - [`demo_data`]: `heepr demo-data`.
 //! - [`cli`]: the `heepr` subcommands.
 
@@ -34,6 +35,8 @@ pub mod jobs;
 pub mod ledger;
 pub mod passwords;
 pub mod request_log;
+pub mod retention;
+pub mod scheduler;
 pub mod sessions;
 pub mod state;
 pub mod throttle;

@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     let args = Cli::parse();
     cli::init_tracing();
     match cli::run(args).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("heepr: error: {err:#}");
             ExitCode::FAILURE

@@ -7,8 +7,11 @@ use std::time::Duration;
 
 fn heepr() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_heepr"));
-    cmd.env_remove("HEEPR_DATABASE_URL").env_remove("HEEPR_DATA_DIR").env_remove("HEEPR_POLICIES");
-    cmd.arg("--policies").arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"));
+    cmd.env_remove("HEEPR_DATABASE_URL")
+        .env_remove("HEEPR_DATA_DIR")
+        .env_remove("HEEPR_POLICIES");
+    cmd.arg("--policies")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"));
     cmd
 }
 
@@ -36,29 +39,52 @@ fn bad_flag_values_are_named() {
     for (args, bad) in cases {
         let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(args));
         assert_ne!(code, 0, "{args:?} accepted");
-        assert!(err.contains(bad), "{args:?}: error does not name {bad:?}: {err}");
+        assert!(
+            err.contains(bad),
+            "{args:?}: error does not name {bad:?}: {err}"
+        );
     }
-    let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(["--database-url", "mysql://u:hunter2@db/x", "migrate"]));
+    let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args([
+        "--database-url",
+        "mysql://u:hunter2@db/x",
+        "migrate",
+    ]));
     assert_ne!(code, 0);
-    assert!(err.contains("unsupported database URL") && !err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("unsupported database URL") && !err.contains("hunter2"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_policy_stops_start_up_with_file_key_and_reason() {
-    let Ok(policies) = tempfile::tempdir() else { return };
+    let Ok(policies) = tempfile::tempdir() else {
+        return;
+    };
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
     for file in ["data_map.toml", "retention.toml"] {
         let text = std::fs::read_to_string(format!("{src}/{file}")).unwrap_or_default();
-        let text = if file == "data_map.toml" { text.replacen("category = \"technical\"", "category = \"telemetry\"", 1) } else { text };
+        let text = if file == "data_map.toml" {
+            text.replacen("category = \"technical\"", "category = \"telemetry\"", 1)
+        } else {
+            text
+        };
         assert!(std::fs::write(policies.path().join(file), text).is_ok());
     }
-    let Ok(data) = tempfile::tempdir() else { return };
+    let Ok(data) = tempfile::tempdir() else {
+        return;
+    };
     let (code, _, err) = run(Command::new(env!("CARGO_BIN_EXE_heepr"))
-        .arg("--policies").arg(policies.path())
-        .arg("--data-dir").arg(data.path())
+        .arg("--policies")
+        .arg(policies.path())
+        .arg("--data-dir")
+        .arg(data.path())
         .arg("migrate"));
     assert_ne!(code, 0);
-    assert!(err.contains("data_map.toml") && err.contains("telemetry"), "{err}");
+    assert!(
+        err.contains("data_map.toml") && err.contains("telemetry"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -67,10 +93,20 @@ fn migrate_then_demo_data_then_refuses_to_mix() {
     let (code, out, err) = run(heepr().arg("--data-dir").arg(dir.path()).arg("migrate"));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("migrations applied"));
-    let (code, out, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(["demo-data", "--accounts", "30", "--seed", "3"]));
+    let (code, out, err) = run(heepr().arg("--data-dir").arg(dir.path()).args([
+        "demo-data",
+        "--accounts",
+        "30",
+        "--seed",
+        "3",
+    ]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("30 accounts"), "{out}");
-    let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).args(["demo-data", "--accounts", "5"]));
+    let (code, _, err) =
+        run(heepr()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["demo-data", "--accounts", "5"]));
     assert_ne!(code, 0);
     assert!(err.contains("already has 30 accounts"), "{err}");
 }
@@ -79,7 +115,8 @@ fn migrate_then_demo_data_then_refuses_to_mix() {
 fn serve_logs_carry_no_secrets() {
     let Ok(dir) = tempfile::tempdir() else { return };
     let mut child = heepr()
-        .arg("--data-dir").arg(dir.path())
+        .arg("--data-dir")
+        .arg(dir.path())
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -89,7 +126,12 @@ fn serve_logs_carry_no_secrets() {
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
     let _ = stdout.read_line(&mut line);
-    let addr = line.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or_default().to_string();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_default()
+        .to_string();
     let base = format!("http://{addr}");
     let password = "sup3r-secret-passphrase";
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
@@ -111,9 +153,57 @@ fn serve_logs_carry_no_secrets() {
     let output = child.wait_with_output().expect("wait");
     let logs = String::from_utf8_lossy(&output.stderr);
     assert!(logs.contains("request"), "no request logs at all: {logs}");
-    let token_value = token.split(';').next().and_then(|c| c.split_once('=')).map(|(_, v)| v).unwrap_or("missing");
-    assert!(!token_value.is_empty() && token_value != "missing", "login failed");
+    let token_value = token
+        .split(';')
+        .next()
+        .and_then(|c| c.split_once('='))
+        .map(|(_, v)| v)
+        .unwrap_or("missing");
+    assert!(
+        !token_value.is_empty() && token_value != "missing",
+        "login failed"
+    );
     for secret in [password, "querysecret", token_value] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
+}
+
+#[test]
+fn sweep_and_retention_rules_speak_crontab() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) =
+        run(heepr()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["sweep", "--dry-run", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["rule"] == "email_log"
+            && l["outcome"] == "succeeded"
+            && l["dry_run"] == true),
+        "{out}"
+    );
+    let (code, _, err) = run(heepr()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["sweep", "--rule", "forever"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("forever") && err.contains("no retention rule"),
+        "{err}"
+    );
+    let (code, out, err) =
+        run(heepr().args(["retention", "rules", "--time-zone", "Europe/Berlin"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("email_log") && out.contains("12 months") && out.contains("0 0 3 * * *"),
+        "{out}"
+    );
+    let (code, _, err) = run(heepr().args(["retention", "rules", "--time-zone", "Mars/Olympus"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("Mars/Olympus"), "{err}");
 }

@@ -1,0 +1,319 @@
+//! Retention sweeps: period boundaries, dry runs, leases, resumption, kept references.
+
+use anyhow::{Context, Result};
+use chrono::DateTime;
+use heepr_compliance::sweep::{self, Outcome, SweepOptions};
+use heepr_compliance::{ManualClock, Policies, lease};
+use heepr_tests::{Backend, TestDb, backend_test, policies_dir};
+
+fn ms(s: &str) -> i64 {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+async fn email_log_row(db: &TestDb, id: &str, finished_at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO email_log (id, account_id, recipient, template, subject, status, transport, queued_at, finished_at) \
+         VALUES ($1, NULL, 'x@example.com', 'welcome', 'Welcome', 'sent', 'file', $2, $2)",
+    )
+    .bind(id)
+    .bind(finished_at)
+    .execute(db.db.pool())
+    .await?;
+    Ok(())
+}
+
+async fn email_log_ids(db: &TestDb) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM email_log ORDER BY id")
+        .fetch_all(db.db.pool())
+        .await?)
+}
+
+backend_test!(email_log_is_kept_exactly_twelve_months);
+async fn email_log_is_kept_exactly_twelve_months(backend: Backend) -> Result<()> {
+    let policies = Policies::load(&policies_dir())?;
+    // (now, rows kept, rows swept): a row at exactly 12 months stays; a millisecond older goes.
+    let cases = [
+        (
+            "2027-06-15T03:00:00Z",
+            "2026-06-15T03:00:00Z",
+            "2026-06-15T02:59:59.999Z",
+        ),
+        // Leap day: 12 calendar months before 2028-02-29 is 2027-02-28.
+        (
+            "2028-02-29T03:00:00Z",
+            "2027-02-28T03:00:00Z",
+            "2027-02-28T02:59:59.999Z",
+        ),
+        // Month ends: 12 months before 2027-03-31 is 2026-03-31.
+        (
+            "2027-03-31T03:00:00Z",
+            "2026-03-31T03:00:00Z",
+            "2026-03-30T23:00:00Z",
+        ),
+    ];
+    for (now, kept, swept) in cases {
+        let db = TestDb::new(&backend).await?;
+        email_log_row(&db, "a-kept", ms(kept)).await?;
+        email_log_row(&db, "b-swept", ms(swept)).await?;
+        email_log_row(&db, "c-recent", ms(now) - 1000).await?;
+        let clock = ManualClock::new(ms(now));
+        let run = sweep::sweep_rule(
+            &db.db,
+            &policies,
+            &clock,
+            "email_log",
+            ms(now),
+            &SweepOptions::default(),
+            None,
+        )
+        .await?;
+        assert_eq!(run.outcome, Outcome::Succeeded, "{now}");
+        assert_eq!(run.rows_affected(), 1, "{now}");
+        assert_eq!(
+            email_log_ids(&db).await?,
+            vec!["a-kept", "c-recent"],
+            "{now}"
+        );
+    }
+    Ok(())
+}
+
+backend_test!(dry_run_counts_and_deletes_nothing_and_runs_are_recorded);
+async fn dry_run_counts_and_deletes_nothing_and_runs_are_recorded(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..25 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    email_log_row(&db, "new", now - 5).await?;
+    let clock = ManualClock::new(now);
+    let dry = SweepOptions {
+        dry_run: true,
+        ..SweepOptions::default()
+    };
+    let run = sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &dry, None).await?;
+    assert_eq!((run.rows_examined(), run.rows_affected()), (25, 0));
+    assert_eq!(email_log_ids(&db).await?.len(), 26);
+
+    let small = SweepOptions {
+        batch_size: 10,
+        ..SweepOptions::default()
+    };
+    let run = sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &small, None).await?;
+    assert_eq!((run.rows_examined(), run.rows_affected()), (25, 25));
+    assert_eq!(email_log_ids(&db).await?, vec!["new"]);
+
+    let recorded: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT dry_run, rows_examined, rows_affected, outcome FROM retention_runs WHERE rule = 'email_log' ORDER BY started_at, id",
+    )
+    .fetch_all(db.db.pool())
+    .await?;
+    assert_eq!(
+        recorded,
+        vec![
+            (1, 25, 0, "succeeded".into()),
+            (0, 25, 25, "succeeded".into())
+        ]
+    );
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM job_leases")
+            .fetch_one(db.db.pool())
+            .await?,
+        0,
+        "lease released"
+    );
+    Ok(())
+}
+
+backend_test!(expired_sessions_are_swept);
+async fn expired_sessions_are_swept(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-01-01T00:00:00Z");
+    sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ('acc', 'a@example.com', 'A', 'active', 0, 0, 0)")
+        .execute(db.db.pool())
+        .await?;
+    for (id, expires) in [("expired", now - 1), ("live", now + 1)] {
+        sqlx::query("INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, expires_at) VALUES ($1, 'acc', $1, 0, 0, $2)")
+            .bind(id)
+            .bind(expires)
+            .execute(db.db.pool())
+            .await?;
+    }
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &ManualClock::new(now),
+        "sessions",
+        now,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(run.rows_affected(), 1);
+    let left: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions")
+        .fetch_all(db.db.pool())
+        .await?;
+    assert_eq!(left, vec!["live"]);
+    Ok(())
+}
+
+backend_test!(a_row_another_row_points_to_is_never_swept);
+async fn a_row_another_row_points_to_is_never_swept(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let mut policies = Policies::load(&policies_dir())?;
+    // Pretend accounts were under a 90-day rule: one account is still referenced by a session.
+    let accounts = policies
+        .data_map
+        .tables
+        .get_mut("accounts")
+        .context("accounts")?;
+    accounts.retention = "request_log".into();
+    accounts.retention_clock = Some("created_at".into());
+    for id in ["lonely", "referenced"] {
+        sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ($1, $1, $1, 'active', 0, 0, 0)")
+            .bind(id)
+            .execute(db.db.pool())
+            .await?;
+    }
+    sqlx::query("INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, expires_at) VALUES ('s', 'referenced', 'h', 0, 0, 99999999999999)")
+        .execute(db.db.pool())
+        .await?;
+    let now = ms("2027-01-01T00:00:00Z");
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &ManualClock::new(now),
+        "request_log",
+        now,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    let left: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_all(db.db.pool())
+        .await?;
+    assert_eq!(left, vec!["referenced"]);
+    Ok(())
+}
+
+backend_test!(two_sweepers_never_run_one_rule_at_once);
+async fn two_sweepers_never_run_one_rule_at_once(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..40 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    let clock = ManualClock::new(now);
+    // A live lease of another sweeper: this one stands aside.
+    assert!(
+        lease::acquire(
+            &db.db,
+            "retention:email_log",
+            "other-host",
+            now,
+            now + 60_000
+        )
+        .await?
+    );
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        now,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Skipped);
+    assert_eq!(email_log_ids(&db).await?.len(), 40);
+    lease::release(&db.db, "retention:email_log", "other-host").await?;
+
+    // Two at once: every row goes exactly once, nobody fails.
+    let small = SweepOptions {
+        batch_size: 5,
+        ..SweepOptions::default()
+    };
+    let (opt_a, opt_b) = (
+        SweepOptions {
+            holder: "a".into(),
+            ..small.clone()
+        },
+        SweepOptions {
+            holder: "b".into(),
+            ..small
+        },
+    );
+    let (a, b) = tokio::join!(
+        sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &opt_a, None),
+        sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &opt_b, None),
+    );
+    let (a, b) = (a?, b?);
+    assert!(
+        a.outcome != Outcome::Failed && b.outcome != Outcome::Failed,
+        "{:?} {:?}",
+        a.error,
+        b.error
+    );
+    assert_eq!(a.rows_affected() + b.rows_affected(), 40);
+    assert!(email_log_ids(&db).await?.is_empty());
+    Ok(())
+}
+
+backend_test!(a_sweep_killed_midway_is_finished_by_the_next_run);
+async fn a_sweep_killed_midway_is_finished_by_the_next_run(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..30 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    // The state a kill -9 leaves after one batch: a run marked running, its lease held by a
+    // process that no longer renews it, some rows gone.
+    sqlx::query("INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, outcome) VALUES ('dead', 'email_log', 0, $1, $2, 'running')")
+        .bind(now - 600_000)
+        .bind(now - 1)
+        .execute(db.db.pool())
+        .await?;
+    assert!(
+        lease::acquire(
+            &db.db,
+            "retention:email_log",
+            "dead-process",
+            now - 600_000,
+            now - 300_000
+        )
+        .await?
+    );
+    sqlx::query(
+        "DELETE FROM email_log WHERE id IN ('old-00', 'old-01', 'old-02', 'old-03', 'old-04')",
+    )
+    .execute(db.db.pool())
+    .await?;
+
+    let clock = ManualClock::new(now);
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        now,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Succeeded);
+    assert_eq!(run.rows_affected(), 25);
+    assert!(email_log_ids(&db).await?.is_empty());
+    let dead: String = sqlx::query_scalar("SELECT outcome FROM retention_runs WHERE id = 'dead'")
+        .fetch_one(db.db.pool())
+        .await?;
+    assert_eq!(dead, "interrupted");
+    Ok(())
+}
