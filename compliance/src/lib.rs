@@ -13,8 +13,10 @@
 //! - [`retention`]: `policies/retention.toml`, the retention rules.
 //! - [`policies`]: loads and cross-validates both at start-up.
 //! - [`schema`]: reads the migrated schema back and checks the data map covers it exactly.
+//! - [`backup`]: backups with a catalog, verification, restore and 30-day rotation.
 //! - [`sweep`], [`lease`]: retention sweeps in bounded batches under a database lease.
 
+pub mod backup;
 pub mod clock;
 pub mod data_map;
 pub mod db;

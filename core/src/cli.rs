@@ -5,11 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use heepr_compliance::schema;
 use heepr_compliance::sweep::{self, Outcome, SweepOptions};
 use heepr_compliance::{Clock, Db, Policies, SystemClock};
+use heepr_compliance::{backup, schema};
 
-use crate::config::{Cli, Command, GlobalArgs, RetentionCommand, ServeArgs, Settings, SweepArgs};
+use crate::config::{
+    BackupArgs, BackupCommand, Cli, Command, GlobalArgs, RetentionCommand, ServeArgs, Settings,
+    SweepArgs,
+};
 use crate::state::AppState;
 use crate::{db, demo_data, retention};
 
@@ -42,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let (db, policies) = open(&cli.global).await?;
             sweep(&db, &policies, &args).await
         }
+        Command::Backup(args) => backup(&cli.global, &args).await,
         Command::Retention(RetentionCommand::Rules { time_zone, json }) => {
             let policies = load_policies(&cli.global.policies)?;
             let rules = retention::describe_rules(&policies, time_zone, SystemClock.now_ms());
@@ -62,6 +66,105 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
+    let dir = args
+        .backup_dir
+        .clone()
+        .unwrap_or_else(|| global.data_dir.join("backups"));
+    let url = global.resolved_database_url();
+    let now = SystemClock.now_ms();
+    match &args.command {
+        BackupCommand::Create => {
+            let (db, _) = open(global).await?;
+            let entry = backup::create(&db, &url, &dir, now).await?;
+            println!(
+                "backup {} written: {} ({} bytes, sha256 {})",
+                entry.id,
+                dir.join(&entry.file).display(),
+                entry.size_bytes,
+                entry.sha256
+            );
+        }
+        BackupCommand::List { json } => {
+            let catalog = backup::read_catalog(&dir)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&catalog)?);
+            } else if catalog.backups.is_empty() {
+                println!("no backups in {}", dir.display());
+            } else {
+                for b in &catalog.backups {
+                    let age_days = (now - b.created_at_ms) / heepr_compliance::clock::DAY_MS;
+                    let verified = b.verified_at_ms.map_or_else(
+                        || "not verified".to_string(),
+                        |t| format!("verified {}", crate::time::rfc3339(t)),
+                    );
+                    println!(
+                        "{}  {}  {age_days:>3} days  {:>12} bytes  schema {}  {}  sha256 {}",
+                        b.id,
+                        crate::time::rfc3339(b.created_at_ms),
+                        b.size_bytes,
+                        b.schema_version,
+                        verified,
+                        b.sha256
+                    );
+                }
+            }
+        }
+        BackupCommand::Verify { id } => {
+            let entry = backup::verify(&dir, id, &url, now).await?;
+            println!(
+                "backup {} verified: checksum matches, test restore holds schema version {}",
+                entry.id, entry.schema_version
+            );
+        }
+        BackupCommand::Restore { id } => {
+            let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+            let backend =
+                heepr_compliance::Backend::from_url(&url).context("unsupported database URL")?;
+            let entry = backup::restore(&dir, id, &url, backend, known).await?;
+            let (db, policies) = open(global).await?;
+            let replayed = crate::restore::after_restore(
+                &db,
+                &policies,
+                &global.data_dir,
+                entry.created_at_ms,
+            )
+            .await?;
+            println!(
+                "restored backup {} taken {}; re-applied {replayed} later erasures",
+                entry.id,
+                crate::time::rfc3339(entry.created_at_ms)
+            );
+        }
+        BackupCommand::Rotate => {
+            let policies = load_policies(&global.policies)?;
+            let removed = rotate_backups(&policies, &dir, now)?;
+            println!("rotation removed {} backups", removed.len());
+        }
+    }
+    Ok(0)
+}
+
+/// Deletes backups past the `backups` rule's period.
+///
+/// Errors: no `backups` rule with a period, or the catalog cannot be changed.
+pub fn rotate_backups(
+    policies: &Policies,
+    dir: &Path,
+    now_ms: i64,
+) -> anyhow::Result<Vec<backup::BackupEntry>> {
+    let rule = policies
+        .retention
+        .rules
+        .values()
+        .find(|r| r.store == Some(heepr_compliance::retention::Store::Backups))
+        .context("retention.toml has no rule with store = \"backups\"")?;
+    let cutoff = rule
+        .cutoff_ms(now_ms)
+        .context("the backups rule has no period")?;
+    Ok(backup::rotate(dir, cutoff)?)
 }
 
 /// Exit code when a rule was skipped because another sweeper holds it (EX_TEMPFAIL).

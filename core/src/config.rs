@@ -77,6 +77,44 @@ pub enum Command {
     /// Retention rules.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Database backups (30-day rotation).
+    Backup(BackupArgs),
+}
+
+/// `heepr backup ...`
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// Where backups and their catalog live. Default: DATA_DIR/backups.
+    #[arg(long, env = "HEEPR_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: BackupCommand,
+}
+
+/// The backup subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BackupCommand {
+    /// Take a backup now (SQLite: online copy; PostgreSQL: pg_dump custom format).
+    Create,
+    /// List the catalog: id, time, age, size, checksum, schema version, verification.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a backup's checksum and test-restore it into a scratch database.
+    Verify {
+        /// Backup id (from `heepr backup list`).
+        id: String,
+    },
+    /// Replace the database with a backup, then re-apply later erasures. Stop the server
+    /// first when using SQLite.
+    Restore {
+        /// Backup id (from `heepr backup list`).
+        id: String,
+    },
+    /// Delete backups past the `backups` retention period (30 days).
+    Rotate,
 }
 
 /// Flags of `heepr sweep`.
@@ -240,6 +278,11 @@ pub struct Settings {
     pub login_limits: LoginLimits,
     /// Run retention sweeps in-process, reading schedules in this zone; `None`: off.
     pub scheduler: Option<chrono_tz::Tz>,
+    /// Where scheduled backups go.
+    pub backup_dir: PathBuf,
+    /// The database URL, for scheduled backups (`pg_dump` needs it); `None`: no scheduled
+    /// backups.
+    pub database_url: Option<String>,
 }
 
 impl Settings {
@@ -264,6 +307,8 @@ impl Settings {
             mail_transport,
             login_limits: LoginLimits::default(),
             scheduler: (!args.no_scheduler).then_some(args.schedule_time_zone),
+            backup_dir: global.data_dir.join("backups"),
+            database_url: Some(global.resolved_database_url()),
         }
     }
 
@@ -272,6 +317,7 @@ impl Settings {
     pub fn with_defaults(data_dir: PathBuf, public_url: String) -> Settings {
         Settings {
             mail_transport: MailTransportConfig::File(data_dir.join("mail")),
+            backup_dir: data_dir.join("backups"),
             data_dir,
             public_url,
             signup_bonus: 500,
@@ -281,6 +327,7 @@ impl Settings {
             mail_from: Mailbox::new(None, default_sender()),
             login_limits: LoginLimits::default(),
             scheduler: None,
+            database_url: None,
         }
     }
 

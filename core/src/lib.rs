@@ -35,6 +35,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod passwords;
 pub mod request_log;
+pub mod restore;
 pub mod retention;
 pub mod scheduler;
 pub mod sessions;

@@ -55,7 +55,7 @@ async fn run(state: AppState, tz: Tz) {
         .retention
         .rules
         .iter()
-        .filter(|(_, r)| r.has_period() && r.store.is_none())
+        .filter(|(_, r)| r.has_period())
         .filter_map(|(name, r)| r.parsed_schedule.clone().map(|s| (name.clone(), s)))
         .collect();
     let policies = Arc::clone(&state.policies);
@@ -73,6 +73,16 @@ async fn run(state: AppState, tz: Tz) {
         let now = state.clock.now_ms();
         for (i, (rule, schedule)) in rules.iter().enumerate() {
             if next[i].is_some_and(|at| at <= now) {
+                if policies
+                    .retention
+                    .rules
+                    .get(rule)
+                    .is_some_and(|r| r.store.is_some())
+                {
+                    scheduled_backup(&state, now).await;
+                    next[i] = next_fire(schedule, tz, now);
+                    continue;
+                }
                 let options = SweepOptions::default();
                 match sweep::sweep_rule(
                     &state.db,
@@ -96,6 +106,24 @@ async fn run(state: AppState, tz: Tz) {
                 next[i] = next_fire(schedule, tz, now);
             }
         }
+    }
+}
+
+/// The `backups` rule's job: take today's backup, then rotate out those past 30 days.
+async fn scheduled_backup(state: &AppState, now: i64) {
+    let Some(url) = &state.settings.database_url else {
+        return;
+    };
+    let dir = &state.settings.backup_dir;
+    match heepr_compliance::backup::create(&state.db, url, dir, now).await {
+        Ok(entry) => {
+            tracing::info!(backup = %entry.id, bytes = entry.size_bytes, "scheduled backup")
+        }
+        Err(err) => tracing::warn!("scheduled backup failed: {err}"),
+    }
+    match crate::cli::rotate_backups(&state.policies, dir, now) {
+        Ok(removed) => tracing::info!(removed = removed.len(), "backup rotation"),
+        Err(err) => tracing::warn!("backup rotation failed: {err:#}"),
     }
 }
 

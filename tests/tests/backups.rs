@@ -1,0 +1,150 @@
+//! Backups: create, catalog, verify by test restore, 30-day rotation, restore, refusals.
+
+use anyhow::{Context, Result};
+use heepr_compliance::backup::{self, BackupError};
+use heepr_compliance::clock::DAY_MS;
+use heepr_tests::{Backend, TestDb, backend_test};
+
+async fn account_count(db: &TestDb) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(db.db.pool())
+        .await?)
+}
+
+async fn add_account(db: &TestDb, id: &str) -> Result<()> {
+    sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ($1, $1, $1, 'active', 0, 0, 0)")
+        .bind(id)
+        .execute(db.db.pool())
+        .await?;
+    Ok(())
+}
+
+backend_test!(backup_is_catalogued_verified_and_restored);
+async fn backup_is_catalogued_verified_and_restored(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let dir = db.data_dir.path().join("backups");
+    add_account(&db, "before@example.com").await?;
+    let now = 1_800_000_000_000;
+    let entry = backup::create(&db.db, &db.url, &dir, now).await?;
+    assert!(entry.size_bytes > 0 && entry.sha256.len() == 64);
+    assert!(entry.schema_version >= 20261129000001);
+    let catalog = backup::read_catalog(&dir)?;
+    assert_eq!(catalog.backups, vec![entry.clone()]);
+    assert!(!std::fs::read_dir(&dir)?.any(|f| {
+        f.map(|f| f.file_name().to_string_lossy().ends_with(".partial"))
+            .unwrap_or(true)
+    }));
+
+    let verified = backup::verify(&dir, &entry.id, &db.url, now + 1).await?;
+    assert_eq!(verified.id, entry.id);
+    assert_eq!(
+        backup::read_catalog(&dir)?.backups[0].verified_at_ms,
+        Some(now + 1)
+    );
+
+    // After the backup someone signs up; restoring brings the database back to the backup.
+    add_account(&db, "after@example.com").await?;
+    assert_eq!(account_count(&db).await?, 2);
+    let known = heepr_core::db::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .context("migrations")?;
+    let restored = backup::restore(&dir, &entry.id, &db.url, db.db.backend(), known).await?;
+    assert_eq!(restored.id, entry.id);
+    let reopened = heepr_compliance::Db::connect(&db.url, 1).await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM accounts")
+        .fetch_all(reopened.pool())
+        .await?;
+    assert_eq!(ids, vec!["before@example.com"]);
+    Ok(())
+}
+
+backend_test!(a_damaged_or_newer_backup_is_never_restored);
+async fn a_damaged_or_newer_backup_is_never_restored(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let dir = db.data_dir.path().join("backups");
+    let entry = backup::create(&db.db, &db.url, &dir, 1_800_000_000_000).await?;
+    add_account(&db, "keep@example.com").await?;
+
+    let err = backup::restore(
+        &dir,
+        &entry.id,
+        &db.url,
+        db.db.backend(),
+        entry.schema_version - 1,
+    )
+    .await
+    .err();
+    assert!(
+        matches!(err, Some(BackupError::NewerSchema { .. })),
+        "{err:?}"
+    );
+
+    let path = dir.join(&entry.file);
+    let mut bytes = std::fs::read(&path)?;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes)?;
+    let err = backup::verify(&dir, &entry.id, &db.url, 0).await.err();
+    assert!(
+        matches!(err, Some(BackupError::ChecksumMismatch { .. })),
+        "{err:?}"
+    );
+    let err = backup::restore(&dir, &entry.id, &db.url, db.db.backend(), i64::MAX)
+        .await
+        .err();
+    assert!(
+        matches!(err, Some(BackupError::ChecksumMismatch { .. })),
+        "{err:?}"
+    );
+    assert_eq!(account_count(&db).await?, 1, "nothing was touched");
+
+    let err = backup::verify(&dir, "nope", &db.url, 0).await.err();
+    assert!(
+        err.map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("no backup \"nope\"")
+    );
+    Ok(())
+}
+
+backend_test!(rotation_keeps_exactly_thirty_days);
+async fn rotation_keeps_exactly_thirty_days(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let dir = db.data_dir.path().join("backups");
+    let policies = heepr_compliance::Policies::load(&heepr_tests::policies_dir())?;
+    let now = 1_800_000_000_000;
+    let mut taken = Vec::new();
+    for age_days in [45, 31, 30, 29, 0] {
+        let at = now - age_days * DAY_MS;
+        let offset = if age_days == 31 { 1 } else { 0 };
+        taken.push((
+            age_days,
+            backup::create(&db.db, &db.url, &dir, at - offset).await?,
+        ));
+    }
+    let removed = heepr_core::cli::rotate_backups(&policies, &dir, now)?;
+    let removed_ids: Vec<&str> = removed.iter().map(|b| b.id.as_str()).collect();
+    let expect_removed: Vec<&str> = taken
+        .iter()
+        .filter(|(d, _)| *d > 30)
+        .map(|(_, b)| b.id.as_str())
+        .collect();
+    assert_eq!(removed_ids, expect_removed);
+    let kept: Vec<String> = backup::read_catalog(&dir)?
+        .backups
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
+    let expect_kept: Vec<String> = taken
+        .iter()
+        .filter(|(d, _)| *d <= 30)
+        .map(|(_, b)| b.id.clone())
+        .collect();
+    assert_eq!(kept, expect_kept, "a backup exactly 30 days old is kept");
+    for (_, b) in taken.iter().filter(|(d, _)| *d > 30) {
+        assert!(!dir.join(&b.file).exists());
+    }
+    Ok(())
+}
