@@ -8,9 +8,9 @@ use anyhow::{Context, bail};
 use heepr_compliance::schema;
 use heepr_compliance::{Db, Policies, SystemClock};
 
-use crate::config::{Cli, Command, GlobalArgs, ServeArgs, Settings};
+use crate::config::{Cli, Command, GlobalArgs, PolicyCommand, RopaArgs, ServeArgs, Settings};
 use crate::state::AppState;
-use crate::{db, demo_data};
+use crate::{db, demo_data, notices};
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
@@ -37,7 +37,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::Ropa(args) => {
+            let policies = load_policies(&cli.global.policies)?;
+            let written = write_ropa(&policies, &args)?;
+            println!("record of processing written: {written}");
+            Ok(())
+        }
+        Command::Policy(PolicyCommand::Publish(args)) => {
+            let (db, policies) = open(&cli.global).await?;
+            let limits = notices::BatchLimits {
+                batch_size: args.batch_size,
+                max_batches: None,
+            };
+            let report = notices::publish(
+                &db,
+                &policies,
+                &heepr_compliance::SystemClock,
+                &args.public_url,
+                &args.version,
+                limits,
+            )
+            .await?;
+            println!("{report}");
+            Ok(())
+        }
     }
+}
+
+/// Writes `ropa.md` and `ropa.json` into `args.out` (each built under a temp name, then
+/// renamed); returns the paths written.
+///
+/// Errors: the directory cannot be created or written.
+pub fn write_ropa(policies: &Policies, args: &RopaArgs) -> anyhow::Result<String> {
+    let record = heepr_compliance::ropa::Ropa::build(policies);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("--out {}: cannot create the directory", args.out.display()))?;
+    let json = serde_json::to_string_pretty(&record)?;
+    let md = record.to_markdown();
+    let mut written = Vec::new();
+    for (name, body) in [("ropa.md", md), ("ropa.json", json)] {
+        let path = args.out.join(name);
+        let tmp = args.out.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, body)
+            .with_context(|| format!("--out {}: cannot write {name}", args.out.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("--out {}: cannot write {name}", args.out.display()))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written.join(", "))
 }
 
 fn db_label(global: &GlobalArgs) -> String {

@@ -64,6 +64,7 @@ impl GlobalArgs {
 
 /// What `heepr` should do.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start-up; boxing buys nothing
 pub enum Command {
     /// Apply migrations and run the web service (pages and JSON API).
     Serve(ServeArgs),
@@ -71,6 +72,43 @@ pub enum Command {
     Migrate,
     /// Fill an empty database with realistic, deterministic demo data.
     DemoData(DemoDataArgs),
+    /// Write the record of processing activities (GDPR Art. 30) as ropa.md and ropa.json,
+    /// generated from the policy files.
+    Ropa(RopaArgs),
+    /// Published policies: announce a new version.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// Flags of `heepr ropa`.
+#[derive(Debug, Clone, Args)]
+pub struct RopaArgs {
+    /// Directory to write ropa.md and ropa.json into (created if missing).
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// `heepr policy ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PolicyCommand {
+    /// Publish a version of the privacy policy listed in policies/privacy_policy.toml: when
+    /// it is marked material, queue a change notice email to every active account (batched,
+    /// resumable: a rerun after a crash skips accounts already notified).
+    Publish(PublishArgs),
+}
+
+/// Flags of `heepr policy publish`.
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// The version label, as in privacy_policy.toml.
+    #[arg(long)]
+    pub version: String,
+    /// Accounts notified per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub batch_size: i64,
+    /// Public URL used in the notice's link.
+    #[arg(long, env = "HEEPR_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+    pub public_url: String,
 }
 
 /// Flags of `heepr serve`.
@@ -107,6 +145,170 @@ pub struct ServeArgs {
         default_value = "heepr <no-reply@heepr.localhost>"
     )]
     pub mail_from: Mailbox,
+    /// Google sign-in: OAuth client id. Sign-in with Google is enabled when id and secret are set.
+    #[arg(long, env = "HEEPR_GOOGLE_CLIENT_ID")]
+    pub google_client_id: Option<String>,
+    /// Google sign-in: OAuth client secret.
+    #[arg(long, env = "HEEPR_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    pub google_client_secret: Option<String>,
+    /// Google sign-in: authorization endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_AUTH_URL",
+        default_value = "https://accounts.google.com/o/oauth2/v2/auth"
+    )]
+    pub google_auth_url: String,
+    /// Google sign-in: token endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_TOKEN_URL",
+        default_value = "https://oauth2.googleapis.com/token"
+    )]
+    pub google_token_url: String,
+    /// Google sign-in: user profile endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_USERINFO_URL",
+        default_value = "https://openidconnect.googleapis.com/v1/userinfo"
+    )]
+    pub google_userinfo_url: String,
+    /// GitHub sign-in: OAuth client id. Sign-in with GitHub is enabled when id and secret are set.
+    #[arg(long, env = "HEEPR_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+    /// GitHub sign-in: OAuth client secret.
+    #[arg(long, env = "HEEPR_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// GitHub sign-in: authorization endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_AUTH_URL",
+        default_value = "https://github.com/login/oauth/authorize"
+    )]
+    pub github_auth_url: String,
+    /// GitHub sign-in: token endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_TOKEN_URL",
+        default_value = "https://github.com/login/oauth/access_token"
+    )]
+    pub github_token_url: String,
+    /// GitHub sign-in: user profile endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_USERINFO_URL",
+        default_value = "https://api.github.com/user"
+    )]
+    pub github_userinfo_url: String,
+    /// Facebook sign-in: OAuth client id. Sign-in with Facebook is enabled when id and secret are set.
+    #[arg(long, env = "HEEPR_FACEBOOK_CLIENT_ID")]
+    pub facebook_client_id: Option<String>,
+    /// Facebook sign-in: OAuth client secret.
+    #[arg(long, env = "HEEPR_FACEBOOK_CLIENT_SECRET", hide_env_values = true)]
+    pub facebook_client_secret: Option<String>,
+    /// Facebook sign-in: authorization endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_AUTH_URL",
+        default_value = "https://www.facebook.com/v19.0/dialog/oauth"
+    )]
+    pub facebook_auth_url: String,
+    /// Facebook sign-in: token endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_TOKEN_URL",
+        default_value = "https://graph.facebook.com/v19.0/oauth/access_token"
+    )]
+    pub facebook_token_url: String,
+    /// Facebook sign-in: user profile endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_USERINFO_URL",
+        default_value = "https://graph.facebook.com/v19.0/me?fields=id,name,email"
+    )]
+    pub facebook_userinfo_url: String,
+}
+
+impl ServeArgs {
+    /// The providers whose client id and secret are both set.
+    fn oauth_providers(&self) -> OAuthSettings {
+        let provider = |id: &Option<String>,
+                        secret: &Option<String>,
+                        auth: &str,
+                        token: &str,
+                        userinfo: &str| {
+            match (id, secret) {
+                (Some(id), Some(secret)) => Some(OAuthProviderConfig {
+                    client_id: id.clone(),
+                    client_secret: secret.clone(),
+                    auth_url: auth.to_owned(),
+                    token_url: token.to_owned(),
+                    userinfo_url: userinfo.to_owned(),
+                }),
+                _ => None,
+            }
+        };
+        OAuthSettings {
+            google: provider(
+                &self.google_client_id,
+                &self.google_client_secret,
+                &self.google_auth_url,
+                &self.google_token_url,
+                &self.google_userinfo_url,
+            ),
+            github: provider(
+                &self.github_client_id,
+                &self.github_client_secret,
+                &self.github_auth_url,
+                &self.github_token_url,
+                &self.github_userinfo_url,
+            ),
+            facebook: provider(
+                &self.facebook_client_id,
+                &self.facebook_client_secret,
+                &self.facebook_auth_url,
+                &self.facebook_token_url,
+                &self.facebook_userinfo_url,
+            ),
+        }
+    }
+}
+
+/// One sign-in provider's OAuth client (contains a secret: never log it).
+#[derive(Clone)]
+pub struct OAuthProviderConfig {
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// Client secret registered with the provider.
+    pub client_secret: String,
+    /// Authorization endpoint (the browser is sent there).
+    pub auth_url: String,
+    /// Token endpoint (heepr exchanges the code there).
+    pub token_url: String,
+    /// Profile endpoint (heepr reads the basic profile there with the access token).
+    pub userinfo_url: String,
+}
+
+impl std::fmt::Debug for OAuthProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthProviderConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("auth_url", &self.auth_url)
+            .field("token_url", &self.token_url)
+            .field("userinfo_url", &self.userinfo_url)
+            .finish()
+    }
+}
+
+/// Which sign-in providers are enabled; `None` means disabled.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthSettings {
+    /// Sign-in with Google (OpenID Connect).
+    pub google: Option<OAuthProviderConfig>,
+    /// Sign-in with GitHub.
+    pub github: Option<OAuthProviderConfig>,
+    /// Sign-in with Facebook.
+    pub facebook: Option<OAuthProviderConfig>,
 }
 
 /// Flags of `heepr demo-data`.
@@ -195,6 +397,8 @@ pub struct Settings {
     pub mail_transport: MailTransportConfig,
     /// Login throttling.
     pub login_limits: LoginLimits,
+    /// Sign-in providers (Google, GitHub, Facebook); all disabled by default.
+    pub oauth: OAuthSettings,
 }
 
 impl Settings {
@@ -218,6 +422,7 @@ impl Settings {
             mail_from: args.mail_from.clone(),
             mail_transport,
             login_limits: LoginLimits::default(),
+            oauth: args.oauth_providers(),
         }
     }
 
@@ -234,6 +439,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             mail_from: Mailbox::new(None, default_sender()),
             login_limits: LoginLimits::default(),
+            oauth: OAuthSettings::default(),
         }
     }
 

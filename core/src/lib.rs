@@ -19,12 +19,15 @@
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`demo_data`]: `heepr demo-data`.
+//! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
+//!   policies; [`oauth`]: sign-in with Google, GitHub, Facebook.
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod consents;
 pub mod db;
 pub mod demo_data;
 pub mod email;
@@ -32,6 +35,8 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod ledger;
+pub mod notices;
+pub mod oauth;
 pub mod passwords;
 pub mod request_log;
 pub mod sessions;
