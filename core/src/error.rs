@@ -151,15 +151,23 @@ pub fn is_unique_violation(err: &sqlx::Error, index: &str) -> bool {
     }
 }
 
-// SQLite reports "UNIQUE constraint failed: accounts.email" rather than the index name; the
-// index names in the migrations are `<table>_<column>_key`, so compare by that shape.
+// SQLite reports "UNIQUE constraint failed: accounts.email" (or "t.a, t.b" for several
+// columns) rather than the index name; the index names in the migrations are
+// `<table>_<column>[_<column>...]_key`, so compare by that shape.
 fn constraint_columns_match(msg: &str, index: &str) -> bool {
     let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") else {
         return false;
     };
-    let derived: Vec<String> = cols.split(", ").map(|c| c.replace('.', "_")).collect();
-    let joined = derived.join("_");
-    index == format!("{joined}_key")
+    let mut table = None;
+    let mut columns = Vec::new();
+    for qualified in cols.split(", ") {
+        let Some((t, c)) = qualified.split_once('.') else {
+            return false;
+        };
+        table.get_or_insert(t);
+        columns.push(c);
+    }
+    table.is_some_and(|t| index == format!("{t}_{}_key", columns.join("_")))
 }
 
 #[cfg(test)]
@@ -175,6 +183,10 @@ mod tests {
         assert!(!constraint_columns_match(
             "UNIQUE constraint failed: accounts.email",
             "sessions_token_hash_key"
+        ));
+        assert!(constraint_columns_match(
+            "UNIQUE constraint failed: sign_in_identities.provider, sign_in_identities.subject",
+            "sign_in_identities_provider_subject_key"
         ));
     }
 }
