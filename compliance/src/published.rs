@@ -392,3 +392,90 @@ pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str) -> PolicyVersion {
+        PolicyVersion {
+            version: "v1".into(),
+            effective: "2026-05-20".into(),
+            material: false,
+            summary: "s".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn text_becomes_headings_paragraphs_and_bullets() -> Result<(), String> {
+        let mut facts = Facts::default();
+        facts
+            .inline
+            .insert("retention.x".into(), "12 months".into());
+        facts
+            .lists
+            .insert("list.cookies".into(), vec!["a".into(), "b".into()]);
+        let blocks = render(
+            &version(
+                "Effective {{ effective }}.\n\n## Keep\nKept {{retention.x}},\nthen gone.\n- one\n{{ list.cookies }}\n",
+            ),
+            &facts,
+        )?;
+        assert_eq!(
+            blocks,
+            vec![
+                Block::Paragraph("Effective 2026-05-20.".into()),
+                Block::Heading("Keep".into()),
+                Block::Paragraph("Kept 12 months, then gone.".into()),
+                Block::Bullets(vec!["one".into(), "a".into(), "b".into()]),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_placeholders_are_named() {
+        let facts = Facts::default();
+        let unknown = render(&version("{{ retention.nope }}"), &facts).err();
+        assert!(unknown.unwrap_or_default().contains("retention.nope"));
+        let inline_list = render(&version("see {{ list.cookies }}"), &facts).err();
+        assert!(inline_list.unwrap_or_default().contains("alone"));
+        let unclosed = render(&version("{{ effective"), &facts).err();
+        assert!(unclosed.unwrap_or_default().contains("unclosed"));
+    }
+
+    #[test]
+    fn versions_must_be_in_date_order() {
+        let text = r#"version = 1
+title = "t"
+[[versions]]
+version = "b"
+effective = "2026-06-01"
+material = false
+summary = "s"
+text = "x"
+[[versions]]
+version = "a"
+effective = "2026-05-01"
+material = true
+summary = "s"
+text = "x"
+"#;
+        let err = PrivacyPolicy::parse(Path::new("p.toml"), text).err();
+        assert_eq!(
+            err.map(|e| e.key),
+            Some("versions[1].effective".to_string())
+        );
+    }
+
+    #[test]
+    fn retention_words_must_match_the_period() {
+        let text = "version = 1\n[rules.x]\ndescription = \"Kept for 30 days.\"\njustification = \"j\"\nperiod_days = 31\n";
+        let rules = RetentionRules::parse(Path::new("r.toml"), text);
+        let err = rules
+            .ok()
+            .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err());
+        assert_eq!(err.map(|e| e.key), Some("rules.x.description".to_string()));
+    }
+}

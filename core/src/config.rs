@@ -146,84 +146,120 @@ pub struct ServeArgs {
     )]
     pub mail_from: Mailbox,
     /// Google sign-in: OAuth client id. Sign-in with Google is enabled when id and secret are set.
-    #[arg(long, env = "HEEPR_GOOGLE_CLIENT_ID")]
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_CLIENT_ID",
+        requires = "google_client_secret"
+    )]
     pub google_client_id: Option<String>,
     /// Google sign-in: OAuth client secret.
-    #[arg(long, env = "HEEPR_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "google_client_id"
+    )]
     pub google_client_secret: Option<String>,
     /// Google sign-in: authorization endpoint.
     #[arg(
         long,
         env = "HEEPR_GOOGLE_AUTH_URL",
-        default_value = "https://accounts.google.com/o/oauth2/v2/auth"
+        default_value = "https://accounts.google.com/o/oauth2/v2/auth",
+        value_parser = parse_endpoint_url
     )]
     pub google_auth_url: String,
     /// Google sign-in: token endpoint.
     #[arg(
         long,
         env = "HEEPR_GOOGLE_TOKEN_URL",
-        default_value = "https://oauth2.googleapis.com/token"
+        default_value = "https://oauth2.googleapis.com/token",
+        value_parser = parse_endpoint_url
     )]
     pub google_token_url: String,
     /// Google sign-in: user profile endpoint.
     #[arg(
         long,
         env = "HEEPR_GOOGLE_USERINFO_URL",
-        default_value = "https://openidconnect.googleapis.com/v1/userinfo"
+        default_value = "https://openidconnect.googleapis.com/v1/userinfo",
+        value_parser = parse_endpoint_url
     )]
     pub google_userinfo_url: String,
     /// GitHub sign-in: OAuth client id. Sign-in with GitHub is enabled when id and secret are set.
-    #[arg(long, env = "HEEPR_GITHUB_CLIENT_ID")]
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_CLIENT_ID",
+        requires = "github_client_secret"
+    )]
     pub github_client_id: Option<String>,
     /// GitHub sign-in: OAuth client secret.
-    #[arg(long, env = "HEEPR_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "github_client_id"
+    )]
     pub github_client_secret: Option<String>,
     /// GitHub sign-in: authorization endpoint.
     #[arg(
         long,
         env = "HEEPR_GITHUB_AUTH_URL",
-        default_value = "https://github.com/login/oauth/authorize"
+        default_value = "https://github.com/login/oauth/authorize",
+        value_parser = parse_endpoint_url
     )]
     pub github_auth_url: String,
     /// GitHub sign-in: token endpoint.
     #[arg(
         long,
         env = "HEEPR_GITHUB_TOKEN_URL",
-        default_value = "https://github.com/login/oauth/access_token"
+        default_value = "https://github.com/login/oauth/access_token",
+        value_parser = parse_endpoint_url
     )]
     pub github_token_url: String,
     /// GitHub sign-in: user profile endpoint.
     #[arg(
         long,
         env = "HEEPR_GITHUB_USERINFO_URL",
-        default_value = "https://api.github.com/user"
+        default_value = "https://api.github.com/user",
+        value_parser = parse_endpoint_url
     )]
     pub github_userinfo_url: String,
     /// Facebook sign-in: OAuth client id. Sign-in with Facebook is enabled when id and secret are set.
-    #[arg(long, env = "HEEPR_FACEBOOK_CLIENT_ID")]
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_CLIENT_ID",
+        requires = "facebook_client_secret"
+    )]
     pub facebook_client_id: Option<String>,
     /// Facebook sign-in: OAuth client secret.
-    #[arg(long, env = "HEEPR_FACEBOOK_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "facebook_client_id"
+    )]
     pub facebook_client_secret: Option<String>,
     /// Facebook sign-in: authorization endpoint.
     #[arg(
         long,
         env = "HEEPR_FACEBOOK_AUTH_URL",
-        default_value = "https://www.facebook.com/v19.0/dialog/oauth"
+        default_value = "https://www.facebook.com/v19.0/dialog/oauth",
+        value_parser = parse_endpoint_url
     )]
     pub facebook_auth_url: String,
     /// Facebook sign-in: token endpoint.
     #[arg(
         long,
         env = "HEEPR_FACEBOOK_TOKEN_URL",
-        default_value = "https://graph.facebook.com/v19.0/oauth/access_token"
+        default_value = "https://graph.facebook.com/v19.0/oauth/access_token",
+        value_parser = parse_endpoint_url
     )]
     pub facebook_token_url: String,
     /// Facebook sign-in: user profile endpoint.
     #[arg(
         long,
         env = "HEEPR_FACEBOOK_USERINFO_URL",
-        default_value = "https://graph.facebook.com/v19.0/me?fields=id,name,email"
+        default_value = "https://graph.facebook.com/v19.0/me?fields=id,name,email",
+        value_parser = parse_endpoint_url
     )]
     pub facebook_userinfo_url: String,
 }
@@ -340,6 +376,15 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         return Err("must be scheme://host[:port] with no path, query or user".into());
     }
     Ok(trimmed.to_ascii_lowercase())
+}
+
+fn parse_endpoint_url(s: &str) -> Result<String, String> {
+    let url = oauth2::url::Url::parse(s)
+        .map_err(|e| format!("{e} (example: https://provider.example/oauth/token)"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http:// or https:// URL with a host".into());
+    }
+    Ok(s.to_owned())
 }
 
 /// How many login attempts are allowed before 429, per account and per client IP.
@@ -477,6 +522,25 @@ mod tests {
         );
         assert!(parse_public_url("heepr.example").is_err());
         assert!(parse_public_url("https://heepr.example/path").is_err());
+    }
+
+    #[test]
+    fn provider_needs_id_and_secret_together() {
+        let half = Cli::try_parse_from(["heepr", "serve", "--github-client-id", "x"]);
+        assert!(half.is_err());
+        let whole = Cli::try_parse_from([
+            "heepr",
+            "serve",
+            "--github-client-id",
+            "x",
+            "--github-client-secret",
+            "y",
+            "--github-token-url",
+            "http://127.0.0.1:9/token",
+        ]);
+        assert!(whole.is_ok());
+        let bad = Cli::try_parse_from(["heepr", "serve", "--google-auth-url", "not a url"]);
+        assert!(bad.is_err());
     }
 
     #[test]

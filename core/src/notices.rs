@@ -85,7 +85,7 @@ struct NoticeText<'a> {
 /// Publishes `version` of the privacy policy: when material, queues a change notice to
 /// every active account that has not had one for this version.
 ///
-/// Errors: [`AppError::NotFound`] for a version not in `privacy_policy.toml`; database
+/// Errors: 422 on `version` for a version not in `privacy_policy.toml`; database
 /// failures (the open batch is rolled back; a rerun resumes).
 pub async fn publish(
     db: &Db,
@@ -100,7 +100,16 @@ pub async fn publish(
         .versions
         .iter()
         .position(|v| v.version == version)
-        .ok_or(AppError::NotFound("privacy policy version"))?;
+        .ok_or_else(|| {
+            let known: Vec<&str> = policy.versions.iter().map(|v| v.version.as_str()).collect();
+            AppError::invalid(
+                "version",
+                format!(
+                    "{version:?} is not in privacy_policy.toml; published versions: {}",
+                    known.join(", ")
+                ),
+            )
+        })?;
     let published = &policy.versions[index];
     let previous = index
         .checked_sub(1)

@@ -491,6 +491,11 @@ async fn material_change_reaches_each_active_account_once(backend: Backend) -> R
     // Not material: nothing is sent.
     let quiet = run(&app, &policies, "2026-05-20", None).await?;
     ensure!(!quiet.material && quiet.queued == 0, "{quiet:?}");
+    let unknown = run(&app, &policies, "1999-01-01", None).await.err();
+    ensure!(unknown.is_some_and(|e| {
+        e.to_string()
+            .contains("published versions: 2026-05-20, 2026-07-01")
+    }));
 
     // Delivered through the outbox and recorded in the email log, once per active account.
     loop {
