@@ -65,3 +65,17 @@ CREATE TABLE policy_notices (
 );
 CREATE UNIQUE INDEX policy_notices_policy_version_account_key ON policy_notices (policy, version, account_id);
 CREATE INDEX policy_notices_account_idx ON policy_notices (account_id);
+
+-- Each published version of a policy as it read when published (rendered blocks as JSON),
+-- so an old version stays readable with the figures it stated, even after the policy
+-- files changed.
+CREATE TABLE policy_publications (
+    id TEXT PRIMARY KEY,
+    policy TEXT NOT NULL,
+    version TEXT NOT NULL,
+    effective TEXT NOT NULL,
+    material BIGINT NOT NULL,
+    blocks_json TEXT NOT NULL,
+    published_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX policy_publications_policy_version_key ON policy_publications (policy, version);

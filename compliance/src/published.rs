@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cookies::CookiePolicy;
 use crate::data_map::DataMap;
@@ -46,8 +46,11 @@ pub struct PolicyVersion {
     pub text: String,
 }
 
-/// One rendered block of policy text (plain text: the page escapes it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One rendered block of policy text (plain text: the page escapes it). Serialised as
+/// `{"heading": ".."}`, `{"paragraph": ".."}`, `{"bullets": [..]}` in the snapshot of a
+/// published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Block {
     /// A section heading.
     Heading(String),

@@ -20,7 +20,7 @@
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`demo_data`]: `heepr demo-data`.
 //! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
-//!   policies; [`oauth`]: sign-in with Google, GitHub, Facebook.
+//!   policies; [`publications`]: snapshots of published versions; [`oauth`]: sign-in with Google, GitHub, Facebook.
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
@@ -38,6 +38,7 @@ pub mod ledger;
 pub mod notices;
 pub mod oauth;
 pub mod passwords;
+pub mod publications;
 pub mod request_log;
 pub mod sessions;
 pub mod state;

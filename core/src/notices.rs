@@ -9,12 +9,13 @@
 //! recipient gets the notice exactly once. Delivery and the email log are the outbox's.
 
 use askama::Template;
-use heepr_compliance::published::PolicyVersion;
+use heepr_compliance::published::{self, PolicyVersion};
 use heepr_compliance::{Clock, Db, Policies};
 use sqlx::Row;
 
 use crate::email::{self, Email};
 use crate::error::AppError;
+use crate::publications;
 use crate::tokens::new_id;
 
 /// The policy name recorded in `policy_notices.policy` for the privacy policy.
@@ -39,6 +40,8 @@ pub struct PublishReport {
     pub version: String,
     /// Whether it is material (only material versions send notices).
     pub material: bool,
+    /// Whether this run recorded the version's snapshot (false when published before).
+    pub first_publication: bool,
     /// Notices queued by this run.
     pub queued: u64,
     /// Batches committed by this run.
@@ -82,7 +85,8 @@ struct NoticeText<'a> {
     previous: &'a str,
 }
 
-/// Publishes `version` of the privacy policy: when material, queues a change notice to
+/// Publishes `version` of the privacy policy: records its snapshot (the text as it reads
+/// now, kept for when it is an old version), then, when material, queues a change notice to
 /// every active account that has not had one for this version.
 ///
 /// Errors: 422 on `version` for a version not in `privacy_policy.toml`; database
@@ -115,9 +119,14 @@ pub async fn publish(
         .checked_sub(1)
         .and_then(|i| policy.versions.get(i))
         .unwrap_or(published);
+    let blocks = published::render(published, &policies.facts())
+        .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?;
+    let first_publication =
+        publications::record(db, PRIVACY_POLICY, published, &blocks, clock.now_ms()).await?;
     let mut report = PublishReport {
         version: version.to_owned(),
         material: published.material,
+        first_publication,
         queued: 0,
         batches: 0,
         complete: !published.material,

@@ -35,7 +35,7 @@ fn edit(dir: &Path, file: &str, from: &str, to: &str) -> Result<()> {
 /// A server on `backend` running with the policies of `dir`.
 struct PolicyApp {
     base: String,
-    _db: TestDb,
+    db: TestDb,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -56,11 +56,7 @@ async fn spawn_with_policies(backend: &Backend, dir: &Path) -> Result<PolicyApp>
     let server = tokio::spawn(async move {
         let _ = heepr_core::serve(listener, state, std::future::pending()).await;
     });
-    Ok(PolicyApp {
-        base,
-        _db: db,
-        server,
-    })
+    Ok(PolicyApp { base, db, server })
 }
 
 /// The page's text with askama's HTML escapes undone.
@@ -184,13 +180,39 @@ async fn retention_figures_follow_the_policy_file(backend: Backend) -> Result<()
     );
     std::fs::write(dir.path().join("privacy_policy.toml"), privacy)?;
     let app = spawn_with_policies(&backend, dir.path()).await?;
+    // 2026-05-20 was published while the files said 12 months: its snapshot keeps that.
+    let before = Policies::load(&policies_dir())?;
+    let clock = ManualClock::new(START_MS);
+    let limits = BatchLimits {
+        batch_size: 10,
+        max_batches: None,
+    };
+    let first =
+        notices::publish(&app.db.db, &before, &clock, &app.base, "2026-05-20", limits).await?;
+    ensure!(first.first_publication && !first.material, "{first:?}");
     let (_, text) = page(&format!("{}/privacy", app.base)).await?;
     ensure!(text.contains("Email logs are retained for up to 13 months."));
     ensure!(text.contains("Version 2026-07-01"));
     ensure!(!text.contains("12 months"), "the page still says 12 months");
     let (status, old) = page(&format!("{}/privacy/versions/2026-05-20", app.base)).await?;
     ensure!(status == 200 && old.contains("replaced on 2026-07-01"));
-    ensure!(old.contains("Email logs are retained for up to 13 months. Backups"));
+    ensure!(
+        old.contains("Email logs are retained for up to 12 months. Backups"),
+        "the old version does not read as published"
+    );
+    // Publishing again keeps the first snapshot.
+    let again = notices::publish(
+        &app.db.db,
+        &Policies::load(dir.path())?,
+        &clock,
+        &app.base,
+        "2026-05-20",
+        limits,
+    )
+    .await?;
+    ensure!(!again.first_publication);
+    let (_, old) = page(&format!("{}/privacy/versions/2026-05-20", app.base)).await?;
+    ensure!(old.contains("Email logs are retained for up to 12 months. Backups"));
 
     // A placeholder naming no fact stops start-up with file, key and reason.
     edit(

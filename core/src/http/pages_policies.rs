@@ -2,7 +2,8 @@
 //! `/privacy/versions/{version}`), `/cookies`, `/subprocessors`. Every fact on these pages
 //! (retention periods, export sections, sub-processors, cookies, effective dates) is
 //! rendered from the policy files loaded at start-up, the same files the sweeps and exports
-//! run by.
+//! run by. An old version that `heepr policy publish` published is served from its snapshot,
+//! with the figures it stated then.
 
 use askama::Template;
 use axum::Router;
@@ -17,6 +18,8 @@ use heepr_compliance::ropa::category_name;
 use super::extract::MaybeUser;
 use super::pages::{PageError, not_found_page, render};
 use crate::error::AppError;
+use crate::notices::PRIVACY_POLICY;
+use crate::publications;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -50,7 +53,7 @@ async fn privacy(
         .current()
         .map(|v| v.version.clone())
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no privacy policy version")))?;
-    show_version(&state, user.map(|u| u.display_name), &current)
+    show_version(&state, user.map(|u| u.display_name), &current).await
 }
 
 async fn privacy_version(
@@ -58,10 +61,10 @@ async fn privacy_version(
     MaybeUser(user): MaybeUser,
     Path(version): Path<String>,
 ) -> Result<Response, PageError> {
-    show_version(&state, user.map(|u| u.display_name), &version)
+    show_version(&state, user.map(|u| u.display_name), &version).await
 }
 
-fn show_version(
+async fn show_version(
     state: &AppState,
     user_name: Option<String>,
     label: &str,
@@ -71,8 +74,18 @@ fn show_version(
         return Ok(not_found_page());
     };
     let version = &policy.versions[index];
-    let blocks = published::render(version, &state.policies.facts())
-        .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?;
+    let current = index + 1 == policy.versions.len();
+    // An old version reads as it was published; the current one follows the policy files.
+    let snapshot = if current {
+        None
+    } else {
+        publications::snapshot(&state.db, PRIVACY_POLICY, &version.version).await?
+    };
+    let blocks = match snapshot {
+        Some(blocks) => blocks,
+        None => published::render(version, &state.policies.facts())
+            .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?,
+    };
     let page = PrivacyPage {
         user_name,
         title: &policy.title,
