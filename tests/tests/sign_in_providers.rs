@@ -504,6 +504,36 @@ async fn linking_needs_the_password_and_identity_is_exported_and_erased(
     let taken = bob.get(&callback).send().await?;
     ensure!(taken.status() == 409, "{}", taken.status());
 
+    // The owner sees the identity in the API, and unlinking it needs the password too.
+    let listed: Value = client
+        .get(app.url("/api/v1/me/sign-in-identities"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        listed[0]["provider"] == "github" && listed[0]["email"] == "ada@users.example.com",
+        "{listed}"
+    );
+    let unlink = |password: &'static str| {
+        client
+            .post(app.url("/account/sign-in/github/unlink"))
+            .form(&[("password", password)])
+            .send()
+    };
+    ensure!(unlink("not my password").await?.status() == 422);
+    let count = "SELECT COUNT(*) FROM sign_in_identities WHERE account_id = $1";
+    ensure!(app.count(count, &account_id).await? == 1);
+    ensure!(unlink(DEFAULT_PASSWORD).await?.status() == 303);
+    ensure!(app.count(count, &account_id).await? == 0);
+    let started = client
+        .post(app.url("/account/sign-in/github/link"))
+        .form(&[("password", DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    finish(&client, through_provider(&client, started).await?).await?;
+    ensure!(app.count(count, &account_id).await? == 1);
+
     // Exported and erased by the DSR engine, which is driven by the data map: the identity
     // table is personal, linked by account_id, exported whole and deleted on erasure. Run
     // the same data-map-driven queries the engine runs.

@@ -6,19 +6,21 @@
 //!   (303 /auth/signup) or finishes a link (303 /account/sign-in)
 //! - `GET|POST /auth/signup`: the sign-up confirmation (name, email, 16+)
 //! - `GET /account/sign-in`: linked providers; `POST /account/sign-in/{provider}/link`
-//!   (form `password`): checks the password, then 303 to the provider
+//!   (form `password`): checks the password, then 303 to the provider;
+//!   `POST /account/sign-in/{provider}/unlink` (form `password`): removes the identity
+//! - `GET /api/v1/me/sign-in-identities`: the linked identities as JSON
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::extract::{Client, MaybeUser};
+use super::extract::{Client, CurrentUser, MaybeUser};
 use super::pages::{PageError, PageForm, render, require};
 use crate::error::AppError;
 use crate::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
@@ -40,6 +42,15 @@ pub fn router() -> Router<AppState> {
         .route("/auth/signup", get(signup_form).post(signup_submit))
         .route("/account/sign-in", get(account_page))
         .route("/account/sign-in/{provider}/link", post(link))
+        .route("/account/sign-in/{provider}/unlink", post(unlink))
+        .route("/api/v1/me/sign-in-identities", get(api_list))
+}
+
+async fn api_list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Json<Vec<Identity>>, AppError> {
+    Ok(Json(identities::list(&state, &user.account_id).await?))
 }
 
 fn sign_in_cookie(state: &AppState, value: String) -> Cookie<'static> {
@@ -235,6 +246,42 @@ struct LinkForm {
     password: String,
 }
 
+/// The signed-in account whose password `form` proves, or the page to show instead (a
+/// redirect to log in, or the sign-in page with the reason).
+async fn password_checked(
+    state: &AppState,
+    user: Option<crate::sessions::SessionUser>,
+    client: &crate::client::ClientInfo,
+    form: &LinkForm,
+) -> Result<Result<crate::sessions::SessionUser, Response>, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(Err(redirect.into_response())),
+    };
+    let checked = flow::check_password_for_link(
+        state,
+        &user.account_id,
+        &user.email,
+        &form.password,
+        client.ip,
+    )
+    .await;
+    match checked {
+        Ok(()) => Ok(Ok(user)),
+        Err(err) if err.status().is_client_error() => {
+            let page = AccountPage {
+                linked: identities::list(state, &user.account_id).await?,
+                user_name: Some(user.display_name),
+                notice: false,
+                error: Some(err.public_message()),
+                providers: enabled(state),
+            };
+            Ok(Err(render(err.status(), &page)))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 async fn link(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -243,32 +290,11 @@ async fn link(
     jar: CookieJar,
     PageForm(form): PageForm<LinkForm>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let provider = Provider::parse(&provider)?;
-    let checked = flow::check_password_for_link(
-        &state,
-        &user.account_id,
-        &user.email,
-        &form.password,
-        client.ip,
-    )
-    .await;
-    if let Err(err) = checked {
-        if !err.status().is_client_error() {
-            return Err(err.into());
-        }
-        let page = AccountPage {
-            linked: identities::list(&state, &user.account_id).await?,
-            user_name: Some(user.display_name),
-            notice: false,
-            error: Some(err.public_message()),
-            providers: enabled(&state),
-        };
-        return Ok(render(err.status(), &page));
-    }
+    let user = match password_checked(&state, user, &client, &form).await? {
+        Ok(user) => user,
+        Err(page) => return Ok(page),
+    };
     let started = flow::start(
         &state,
         provider,
@@ -279,4 +305,20 @@ async fn link(
     .await?;
     let jar = jar.add(sign_in_cookie(&state, started.state));
     Ok((jar, Redirect::to(&started.authorize_url)).into_response())
+}
+
+async fn unlink(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Client(client): Client,
+    Path(provider): Path<String>,
+    PageForm(form): PageForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let provider = Provider::parse(&provider)?;
+    let user = match password_checked(&state, user, &client, &form).await? {
+        Ok(user) => user,
+        Err(page) => return Ok(page),
+    };
+    identities::unlink(&state, &user.account_id, provider).await?;
+    Ok(Redirect::to("/account/sign-in").into_response())
 }

@@ -127,3 +127,26 @@ pub async fn list(state: &AppState, account_id: &str) -> Result<Vec<Identity>, A
         })
         .collect()
 }
+
+/// Removes the `provider` identity of `account_id` and the profile fields stored with it.
+/// Returns whether there was one. The caller checks the account's password first.
+pub async fn unlink(
+    state: &AppState,
+    account_id: &str,
+    provider: Provider,
+) -> Result<bool, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let deleted =
+        sqlx::query("DELETE FROM sign_in_identities WHERE account_id = $1 AND provider = $2")
+            .bind(account_id)
+            .bind(provider.as_str())
+            .execute(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    tracing::info!(
+        account_id,
+        provider = provider.as_str(),
+        "sign-in provider unlinked"
+    );
+    Ok(deleted.rows_affected() == 1)
+}
