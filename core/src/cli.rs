@@ -132,6 +132,10 @@ fn load_policies(dir: &Path) -> anyhow::Result<Policies> {
 
 async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let (db, policies) = open(global).await?;
+    let now = heepr_compliance::Clock::now_ms(&SystemClock);
+    crate::publications::record_current(&db, &policies, now)
+        .await
+        .context("recording the snapshot of the privacy policy in force")?;
     let settings = Settings::from_args(global, args);
     let state = AppState::new(db, settings, policies, Arc::new(SystemClock))?;
     let listener = tokio::net::TcpListener::bind(args.bind)

@@ -3,12 +3,28 @@
 //! served from their snapshot, so a later change to `retention.toml` changes the current
 //! policy's page but never rewrites what an earlier version said.
 
-use heepr_compliance::Db;
-use heepr_compliance::published::{Block, PolicyVersion};
+use heepr_compliance::published::{self, Block, PolicyVersion};
+use heepr_compliance::{Db, Policies};
 use sqlx::Row;
 
 use crate::error::AppError;
+use crate::notices::PRIVACY_POLICY;
 use crate::tokens::new_id;
+
+/// Records the snapshot of the privacy policy version in force, if not yet recorded, so
+/// that every version that was ever served stays readable as it was (called by `heepr
+/// serve` at start-up; `heepr policy publish` records the version it publishes). Returns
+/// whether it recorded one.
+///
+/// Errors: database failures; a policy text that does not render (500).
+pub async fn record_current(db: &Db, policies: &Policies, now: i64) -> Result<bool, AppError> {
+    let Some(current) = policies.privacy_policy.current() else {
+        return Ok(false);
+    };
+    let blocks = published::render(current, &policies.facts())
+        .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?;
+    record(db, PRIVACY_POLICY, current, &blocks, now).await
+}
 
 /// Records `version` of `policy` rendered as `blocks`, unless it was published before (the
 /// first publication's snapshot is kept). Returns whether this call recorded it.

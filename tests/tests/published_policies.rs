@@ -190,6 +190,10 @@ async fn retention_figures_follow_the_policy_file(backend: Backend) -> Result<()
     let first =
         notices::publish(&app.db.db, &before, &clock, &app.base, "2026-05-20", limits).await?;
     ensure!(first.first_publication && !first.material, "{first:?}");
+    // `heepr serve` records the version in force at start-up, once.
+    let serve_start = heepr_core::publications::record_current;
+    ensure!(!serve_start(&app.db.db, &before, START_MS).await?);
+    ensure!(serve_start(&app.db.db, &Policies::load(dir.path())?, START_MS).await?);
     let (_, text) = page(&format!("{}/privacy", app.base)).await?;
     ensure!(text.contains("Email logs are retained for up to 13 months."));
     ensure!(text.contains("Version 2026-07-01"));
