@@ -95,19 +95,27 @@ impl Facts {
             "hosting.transfer".into(),
             subprocessors.hosting.transfer.clone(),
         );
-        let used_rules: BTreeSet<&str> = data_map
-            .tables
-            .values()
-            .filter(|t| t.columns.values().any(|c| c.personal))
-            .map(|t| t.retention.as_str())
-            .collect();
+        let mut tables_by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (table, spec) in &data_map.tables {
+            if spec.columns.values().any(|c| c.personal) {
+                tables_by_rule
+                    .entry(spec.retention.as_str())
+                    .or_default()
+                    .push(table.replace('_', " "));
+            }
+        }
         let retention_list = retention
             .rules
             .iter()
-            .filter(|(name, _)| used_rules.contains(name.as_str()))
-            .map(|(_, rule)| match period_words(rule) {
-                Some(period) => format!("{} (retention period: {period})", rule.description),
-                None => rule.description.clone(),
+            .filter_map(|(name, rule)| {
+                let tables = tables_by_rule.get(name.as_str())?.join(", ");
+                Some(match period_words(rule) {
+                    Some(period) => format!(
+                        "{tables}: {} (retention period: {period})",
+                        rule.description
+                    ),
+                    None => format!("{tables}: {}", rule.description),
+                })
             })
             .collect();
         facts.lists.insert("list.retention".into(), retention_list);

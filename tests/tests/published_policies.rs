@@ -107,8 +107,9 @@ async fn privacy_pages_render_the_policy_files(backend: Backend) -> Result<()> {
     }
     // Generated lists: retention rules with periods, export sections, cookies.
     for fact in [
-        "Email logs are retained for up to 12 months. (retention period: 12 months)",
-        "Request logs are retained for 90 days. (retention period: 90 days)",
+        "email log, policy notices: Email logs are retained for up to 12 months. (retention period: 12 months)",
+        "request log: Request logs are retained for 90 days. (retention period: 90 days)",
+        "consents: Consent records are kept while the account is active",
         "consents (consents)",
         "sign in identities (sign_in_identities)",
         "heepr_session / __Host-heepr_session:",
