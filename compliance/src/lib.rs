@@ -11,19 +11,28 @@
 //!   core: SQLite (embedded default) or PostgreSQL.
 //! - [`data_map`]: `policies/data_map.toml`, every table and column classified.
 //! - [`retention`]: `policies/retention.toml`, the retention rules.
-//! - [`policies`]: loads and cross-validates both at start-up.
+//! - [`published`]: `policies/privacy_policy.toml`, the published privacy policy rendered
+//!   from the other files' facts; [`cookies`], [`subprocessors`], [`consent_purposes`]: the
+//!   cookie list, sub-processors and hosting, what members can consent to.
+//! - [`policies`]: loads and cross-validates them all at start-up.
+//! - [`ropa`]: the record of processing (GDPR Art. 30) generated from the policies.
 //! - [`schema`]: reads the migrated schema back and checks the data map covers it exactly.
 //! - [`backup`]: backups with a catalog, verification, restore and 30-day rotation.
 //! - [`sweep`], [`lease`]: retention sweeps in bounded batches under a database lease.
 
 pub mod backup;
 pub mod clock;
+pub mod consent_purposes;
+pub mod cookies;
 pub mod data_map;
 pub mod db;
 pub mod lease;
 pub mod policies;
+pub mod published;
 pub mod retention;
+pub mod ropa;
 pub mod schema;
+pub mod subprocessors;
 pub mod sweep;
 
 pub use clock::{Clock, ManualClock, SystemClock};

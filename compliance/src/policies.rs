@@ -3,8 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::consent_purposes::ConsentPurposes;
+use crate::cookies::CookiePolicy;
 use crate::data_map::DataMap;
+use crate::published::{self, Facts, PrivacyPolicy};
 use crate::retention::RetentionRules;
+use crate::subprocessors::SubprocessorList;
 
 /// A policy file that cannot be used, naming the file, the key and the reason.
 ///
@@ -36,6 +40,14 @@ impl PolicyError {
 pub const DATA_MAP_FILE: &str = "data_map.toml";
 /// The retention rules file's name inside the policies directory.
 pub const RETENTION_FILE: &str = "retention.toml";
+/// The published privacy policy's file name.
+pub const PRIVACY_POLICY_FILE: &str = "privacy_policy.toml";
+/// The cookie list's file name.
+pub const COOKIES_FILE: &str = "cookies.toml";
+/// The sub-processor list's file name.
+pub const SUBPROCESSORS_FILE: &str = "subprocessors.toml";
+/// The consent purposes' file name.
+pub const CONSENTS_FILE: &str = "consents.toml";
 
 /// Every policy heepr runs by, loaded and validated.
 #[derive(Debug, Clone)]
@@ -46,26 +58,63 @@ pub struct Policies {
     pub data_map: DataMap,
     /// How long each kind of data is kept.
     pub retention: RetentionRules,
+    /// The published privacy policy, every version.
+    pub privacy_policy: PrivacyPolicy,
+    /// Every cookie heepr can set.
+    pub cookies: CookiePolicy,
+    /// Sub-processors and hosting.
+    pub subprocessors: SubprocessorList,
+    /// What members can consent to.
+    pub consent_purposes: ConsentPurposes,
 }
 
 impl Policies {
-    /// Reads and validates `dir/data_map.toml` and `dir/retention.toml`.
+    /// Reads and validates every policy file of `dir`: `data_map.toml`, `retention.toml`,
+    /// `privacy_policy.toml`, `cookies.toml`, `subprocessors.toml`, `consents.toml`.
     ///
     /// Errors: the first problem found, as a [`PolicyError`] naming file, key and reason
     /// (missing file, bad TOML, unknown key, unknown enum value, a table naming a retention
-    /// rule that does not exist, a rule no table uses).
+    /// rule that does not exist, a rule no table uses, a retention description whose figure
+    /// disagrees with its period, an unknown placeholder in the privacy policy's text).
     pub fn load(dir: &Path) -> Result<Policies, PolicyError> {
         let data_map_path = dir.join(DATA_MAP_FILE);
         let retention_path = dir.join(RETENTION_FILE);
         let data_map = DataMap::parse(&data_map_path, &read(&data_map_path)?)?;
         let retention = RetentionRules::parse(&retention_path, &read(&retention_path)?)?;
+        let privacy_path = dir.join(PRIVACY_POLICY_FILE);
+        let privacy_policy = PrivacyPolicy::parse(&privacy_path, &read(&privacy_path)?)?;
+        let cookies_path = dir.join(COOKIES_FILE);
+        let cookies = CookiePolicy::parse(&cookies_path, &read(&cookies_path)?)?;
+        let subprocessors_path = dir.join(SUBPROCESSORS_FILE);
+        let subprocessors =
+            SubprocessorList::parse(&subprocessors_path, &read(&subprocessors_path)?)?;
+        let consents_path = dir.join(CONSENTS_FILE);
+        let consent_purposes = ConsentPurposes::parse(&consents_path, &read(&consents_path)?)?;
         let policies = Policies {
             dir: dir.to_path_buf(),
             data_map,
             retention,
+            privacy_policy,
+            cookies,
+            subprocessors,
+            consent_purposes,
         };
         policies.cross_check()?;
+        published::check_retention_figures(&retention_path, &policies.retention)?;
+        policies
+            .privacy_policy
+            .check_placeholders(&privacy_path, &policies.facts())?;
         Ok(policies)
+    }
+
+    /// The facts the published policies are rendered from (see [`Facts`]).
+    pub fn facts(&self) -> Facts {
+        Facts::new(
+            &self.data_map,
+            &self.retention,
+            &self.subprocessors,
+            &self.cookies,
+        )
     }
 
     fn cross_check(&self) -> Result<(), PolicyError> {
@@ -168,10 +217,15 @@ mod tests {
         let map = std::fs::read_to_string(repo_policies().join(DATA_MAP_FILE))?;
         let map = map.replacen("retention = \"email_log\"", "retention = \"forever\"", 1);
         std::fs::write(dir.path().join(DATA_MAP_FILE), map)?;
-        std::fs::copy(
-            repo_policies().join(RETENTION_FILE),
-            dir.path().join(RETENTION_FILE),
-        )?;
+        for file in [
+            RETENTION_FILE,
+            PRIVACY_POLICY_FILE,
+            COOKIES_FILE,
+            SUBPROCESSORS_FILE,
+            CONSENTS_FILE,
+        ] {
+            std::fs::copy(repo_policies().join(file), dir.path().join(file))?;
+        }
         let err = Policies::load(dir.path()).err().ok_or("accepted")?;
         assert_eq!(err.key, "tables.email_log.retention");
         assert!(err.reason.contains("\"forever\""), "{}", err.reason);

@@ -10,11 +10,11 @@ use heepr_compliance::{Clock, Db, Policies, SystemClock};
 use heepr_compliance::{backup, schema};
 
 use crate::config::{
-    BackupArgs, BackupCommand, Cli, Command, GlobalArgs, RetentionCommand, ServeArgs, Settings,
-    SweepArgs,
+    BackupArgs, BackupCommand, Cli, Command, GlobalArgs, PolicyCommand, RetentionCommand, RopaArgs,
+    ServeArgs, Settings, SweepArgs,
 };
 use crate::state::AppState;
-use crate::{db, demo_data, retention};
+use crate::{db, demo_data, notices, retention};
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
@@ -63,6 +63,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                     );
                 }
             }
+            Ok(0)
+        }
+        Command::Ropa(args) => {
+            let policies = load_policies(&cli.global.policies)?;
+            let written = write_ropa(&policies, &args)?;
+            println!("record of processing written: {written}");
+            Ok(0)
+        }
+        Command::Policy(PolicyCommand::Publish(args)) => {
+            let (db, policies) = open(&cli.global).await?;
+            let limits = notices::BatchLimits {
+                batch_size: args.batch_size,
+                max_batches: None,
+            };
+            let report = notices::publish(
+                &db,
+                &policies,
+                &heepr_compliance::SystemClock,
+                &args.public_url,
+                &args.version,
+                limits,
+            )
+            .await?;
+            println!("{report}");
             Ok(0)
         }
     }
@@ -227,6 +251,29 @@ async fn sweep(db: &Db, policies: &Policies, args: &SweepArgs) -> anyhow::Result
     Ok(code)
 }
 
+/// Writes `ropa.md` and `ropa.json` into `args.out` (each built under a temp name, then
+/// renamed); returns the paths written.
+///
+/// Errors: the directory cannot be created or written.
+pub fn write_ropa(policies: &Policies, args: &RopaArgs) -> anyhow::Result<String> {
+    let record = heepr_compliance::ropa::Ropa::build(policies);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("--out {}: cannot create the directory", args.out.display()))?;
+    let json = serde_json::to_string_pretty(&record)?;
+    let md = record.to_markdown();
+    let mut written = Vec::new();
+    for (name, body) in [("ropa.md", md), ("ropa.json", json)] {
+        let path = args.out.join(name);
+        let tmp = args.out.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, body)
+            .with_context(|| format!("--out {}: cannot write {name}", args.out.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("--out {}: cannot write {name}", args.out.display()))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written.join(", "))
+}
+
 fn db_label(global: &GlobalArgs) -> String {
     match &global.database_url {
         Some(url) => heepr_compliance::db::redact_url(url),
@@ -272,6 +319,10 @@ fn load_policies(dir: &Path) -> anyhow::Result<Policies> {
 
 async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let (db, policies) = open(global).await?;
+    let now = heepr_compliance::Clock::now_ms(&SystemClock);
+    crate::publications::record_current(&db, &policies, now)
+        .await
+        .context("recording the snapshot of the privacy policy in force")?;
     let settings = Settings::from_args(global, args);
     let state = AppState::new(db, settings, policies, Arc::new(SystemClock))?;
     let listener = tokio::net::TcpListener::bind(args.bind)

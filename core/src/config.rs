@@ -64,6 +64,7 @@ impl GlobalArgs {
 
 /// What `heepr` should do.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start-up; boxing buys nothing
 pub enum Command {
     /// Apply migrations and run the web service (pages and JSON API).
     Serve(ServeArgs),
@@ -79,6 +80,12 @@ pub enum Command {
     Retention(RetentionCommand),
     /// Database backups (30-day rotation).
     Backup(BackupArgs),
+    /// Write the record of processing activities (GDPR Art. 30) as ropa.md and ropa.json,
+    /// generated from the policy files.
+    Ropa(RopaArgs),
+    /// Published policies: announce a new version.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 /// `heepr backup ...`
@@ -148,6 +155,37 @@ pub enum RetentionCommand {
     },
 }
 
+/// Flags of `heepr ropa`.
+#[derive(Debug, Clone, Args)]
+pub struct RopaArgs {
+    /// Directory to write ropa.md and ropa.json into (created if missing).
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// `heepr policy ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PolicyCommand {
+    /// Publish a version of the privacy policy listed in policies/privacy_policy.toml: when
+    /// it is marked material, queue a change notice email to every active account (batched,
+    /// resumable: a rerun after a crash skips accounts already notified).
+    Publish(PublishArgs),
+}
+
+/// Flags of `heepr policy publish`.
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// The version label, as in privacy_policy.toml.
+    #[arg(long)]
+    pub version: String,
+    /// Accounts notified per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub batch_size: i64,
+    /// Public URL used in the notice's link.
+    #[arg(long, env = "HEEPR_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
+    pub public_url: String,
+}
+
 /// Flags of `heepr serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -188,6 +226,206 @@ pub struct ServeArgs {
     /// Time zone the retention schedules are read in (IANA name, e.g. Europe/Berlin).
     #[arg(long, env = "HEEPR_SCHEDULE_TIME_ZONE", default_value = "UTC")]
     pub schedule_time_zone: chrono_tz::Tz,
+    /// Google sign-in: OAuth client id. Sign-in with Google is enabled when id and secret are set.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_CLIENT_ID",
+        requires = "google_client_secret"
+    )]
+    pub google_client_id: Option<String>,
+    /// Google sign-in: OAuth client secret.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "google_client_id"
+    )]
+    pub google_client_secret: Option<String>,
+    /// Google sign-in: authorization endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_AUTH_URL",
+        default_value = "https://accounts.google.com/o/oauth2/v2/auth",
+        value_parser = parse_endpoint_url
+    )]
+    pub google_auth_url: String,
+    /// Google sign-in: token endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_TOKEN_URL",
+        default_value = "https://oauth2.googleapis.com/token",
+        value_parser = parse_endpoint_url
+    )]
+    pub google_token_url: String,
+    /// Google sign-in: user profile endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GOOGLE_USERINFO_URL",
+        default_value = "https://openidconnect.googleapis.com/v1/userinfo",
+        value_parser = parse_endpoint_url
+    )]
+    pub google_userinfo_url: String,
+    /// GitHub sign-in: OAuth client id. Sign-in with GitHub is enabled when id and secret are set.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_CLIENT_ID",
+        requires = "github_client_secret"
+    )]
+    pub github_client_id: Option<String>,
+    /// GitHub sign-in: OAuth client secret.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "github_client_id"
+    )]
+    pub github_client_secret: Option<String>,
+    /// GitHub sign-in: authorization endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_AUTH_URL",
+        default_value = "https://github.com/login/oauth/authorize",
+        value_parser = parse_endpoint_url
+    )]
+    pub github_auth_url: String,
+    /// GitHub sign-in: token endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_TOKEN_URL",
+        default_value = "https://github.com/login/oauth/access_token",
+        value_parser = parse_endpoint_url
+    )]
+    pub github_token_url: String,
+    /// GitHub sign-in: user profile endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_GITHUB_USERINFO_URL",
+        default_value = "https://api.github.com/user",
+        value_parser = parse_endpoint_url
+    )]
+    pub github_userinfo_url: String,
+    /// Facebook sign-in: OAuth client id. Sign-in with Facebook is enabled when id and secret are set.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_CLIENT_ID",
+        requires = "facebook_client_secret"
+    )]
+    pub facebook_client_id: Option<String>,
+    /// Facebook sign-in: OAuth client secret.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "facebook_client_id"
+    )]
+    pub facebook_client_secret: Option<String>,
+    /// Facebook sign-in: authorization endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_AUTH_URL",
+        default_value = "https://www.facebook.com/v19.0/dialog/oauth",
+        value_parser = parse_endpoint_url
+    )]
+    pub facebook_auth_url: String,
+    /// Facebook sign-in: token endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_TOKEN_URL",
+        default_value = "https://graph.facebook.com/v19.0/oauth/access_token",
+        value_parser = parse_endpoint_url
+    )]
+    pub facebook_token_url: String,
+    /// Facebook sign-in: user profile endpoint.
+    #[arg(
+        long,
+        env = "HEEPR_FACEBOOK_USERINFO_URL",
+        default_value = "https://graph.facebook.com/v19.0/me?fields=id,name,email",
+        value_parser = parse_endpoint_url
+    )]
+    pub facebook_userinfo_url: String,
+}
+
+impl ServeArgs {
+    /// The providers whose client id and secret are both set.
+    fn oauth_providers(&self) -> OAuthSettings {
+        let provider = |id: &Option<String>,
+                        secret: &Option<String>,
+                        auth: &str,
+                        token: &str,
+                        userinfo: &str| {
+            match (id, secret) {
+                (Some(id), Some(secret)) => Some(OAuthProviderConfig {
+                    client_id: id.clone(),
+                    client_secret: secret.clone(),
+                    auth_url: auth.to_owned(),
+                    token_url: token.to_owned(),
+                    userinfo_url: userinfo.to_owned(),
+                }),
+                _ => None,
+            }
+        };
+        OAuthSettings {
+            google: provider(
+                &self.google_client_id,
+                &self.google_client_secret,
+                &self.google_auth_url,
+                &self.google_token_url,
+                &self.google_userinfo_url,
+            ),
+            github: provider(
+                &self.github_client_id,
+                &self.github_client_secret,
+                &self.github_auth_url,
+                &self.github_token_url,
+                &self.github_userinfo_url,
+            ),
+            facebook: provider(
+                &self.facebook_client_id,
+                &self.facebook_client_secret,
+                &self.facebook_auth_url,
+                &self.facebook_token_url,
+                &self.facebook_userinfo_url,
+            ),
+        }
+    }
+}
+
+/// One sign-in provider's OAuth client (contains a secret: never log it).
+#[derive(Clone)]
+pub struct OAuthProviderConfig {
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// Client secret registered with the provider.
+    pub client_secret: String,
+    /// Authorization endpoint (the browser is sent there).
+    pub auth_url: String,
+    /// Token endpoint (heepr exchanges the code there).
+    pub token_url: String,
+    /// Profile endpoint (heepr reads the basic profile there with the access token).
+    pub userinfo_url: String,
+}
+
+impl std::fmt::Debug for OAuthProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthProviderConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("auth_url", &self.auth_url)
+            .field("token_url", &self.token_url)
+            .field("userinfo_url", &self.userinfo_url)
+            .finish()
+    }
+}
+
+/// Which sign-in providers are enabled; `None` means disabled.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthSettings {
+    /// Sign-in with Google (OpenID Connect).
+    pub google: Option<OAuthProviderConfig>,
+    /// Sign-in with GitHub.
+    pub github: Option<OAuthProviderConfig>,
+    /// Sign-in with Facebook.
+    pub facebook: Option<OAuthProviderConfig>,
 }
 
 /// Flags of `heepr demo-data`.
@@ -219,6 +457,15 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         return Err("must be scheme://host[:port] with no path, query or user".into());
     }
     Ok(trimmed.to_ascii_lowercase())
+}
+
+fn parse_endpoint_url(s: &str) -> Result<String, String> {
+    let url = oauth2::url::Url::parse(s)
+        .map_err(|e| format!("{e} (example: https://provider.example/oauth/token)"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http:// or https:// URL with a host".into());
+    }
+    Ok(s.to_owned())
 }
 
 /// How many login attempts are allowed before 429, per account and per client IP.
@@ -283,6 +530,8 @@ pub struct Settings {
     /// The database URL, for scheduled backups (`pg_dump` needs it); `None`: no scheduled
     /// backups.
     pub database_url: Option<String>,
+    /// Sign-in providers (Google, GitHub, Facebook); all disabled by default.
+    pub oauth: OAuthSettings,
 }
 
 impl Settings {
@@ -309,6 +558,7 @@ impl Settings {
             scheduler: (!args.no_scheduler).then_some(args.schedule_time_zone),
             backup_dir: global.data_dir.join("backups"),
             database_url: Some(global.resolved_database_url()),
+            oauth: args.oauth_providers(),
         }
     }
 
@@ -328,6 +578,7 @@ impl Settings {
             login_limits: LoginLimits::default(),
             scheduler: None,
             database_url: None,
+            oauth: OAuthSettings::default(),
         }
     }
 
@@ -365,6 +616,25 @@ mod tests {
         );
         assert!(parse_public_url("heepr.example").is_err());
         assert!(parse_public_url("https://heepr.example/path").is_err());
+    }
+
+    #[test]
+    fn provider_needs_id_and_secret_together() {
+        let half = Cli::try_parse_from(["heepr", "serve", "--github-client-id", "x"]);
+        assert!(half.is_err());
+        let whole = Cli::try_parse_from([
+            "heepr",
+            "serve",
+            "--github-client-id",
+            "x",
+            "--github-client-secret",
+            "y",
+            "--github-token-url",
+            "http://127.0.0.1:9/token",
+        ]);
+        assert!(whole.is_ok());
+        let bad = Cli::try_parse_from(["heepr", "serve", "--google-auth-url", "not a url"]);
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -20,12 +20,15 @@
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
 //! - [`demo_data`]: `heepr demo-data`.
+//! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
+//!   policies; [`publications`]: snapshots of published versions; [`oauth`]: sign-in with Google, GitHub, Facebook.
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod consents;
 pub mod db;
 pub mod demo_data;
 pub mod email;
@@ -33,7 +36,10 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod ledger;
+pub mod notices;
+pub mod oauth;
 pub mod passwords;
+pub mod publications;
 pub mod request_log;
 pub mod restore;
 pub mod retention;

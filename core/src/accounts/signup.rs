@@ -41,20 +41,57 @@ pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profil
         return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
     }
     let password_hash = state.passwords.hash(&request.password).await?;
+    let mut tx = state.db.begin_write().await?;
+    let id = create_account(
+        &mut tx,
+        state,
+        &NewAccount {
+            email: &email,
+            display_name: &display_name,
+            password_hash: Some(&password_hash),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(account_id = %id, "account created");
+    profile(state, &id).await
+}
+
+/// A validated new account: normalised email and display name, and the password's hash
+/// (`None` for an account created through a sign-in provider, which has no password).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    /// Normalised email.
+    pub email: &'a str,
+    /// Trimmed display name.
+    pub display_name: &'a str,
+    /// Argon2id PHC string, or `None`.
+    pub password_hash: Option<&'a str>,
+}
+
+/// Inside `tx`: inserts the account (16+ confirmed now), opens its member ledger account,
+/// credits the sign-up bonus and queues the welcome email. Returns the account id. The
+/// caller commits, then wakes the mail worker.
+///
+/// Errors: 409 `email_taken` when the email is already in use.
+pub async fn create_account(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    state: &AppState,
+    account: &NewAccount<'_>,
+) -> Result<String, AppError> {
     let now = state.clock.now_ms();
     let id = new_id();
-
-    let mut tx = state.db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO accounts (id, email, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'active', $5, $5, $5)",
     )
     .bind(&id)
-    .bind(&email)
-    .bind(&display_name)
-    .bind(&password_hash)
+    .bind(account.email)
+    .bind(account.display_name)
+    .bind(account.password_hash)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await;
     match inserted {
         Err(e) if is_unique_violation(&e, "accounts_email_key") => {
@@ -65,7 +102,7 @@ pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profil
         }
         other => other?,
     };
-    ledger::open_member_account(&mut tx, &id, now).await?;
+    ledger::open_member_account(tx, &id, now).await?;
     if state.settings.signup_bonus > 0 {
         let member = ledger::member_ledger_account(&id);
         let bonus = Transfer {
@@ -75,18 +112,15 @@ pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profil
             to: &member,
             amount: state.settings.signup_bonus,
         };
-        ledger::transfer(&mut tx, &bonus, now).await?;
+        ledger::transfer(tx, &bonus, now).await?;
     }
     let welcome = templates::welcome(
-        &email,
+        account.email,
         &id,
-        &display_name,
+        account.display_name,
         state.settings.signup_bonus,
         &state.settings.public_url,
     )?;
-    email::enqueue(&mut tx, &welcome, now).await?;
-    tx.commit().await?;
-    state.mail_wakeup.notify_one();
-    tracing::info!(account_id = %id, "account created");
-    profile(state, &id).await
+    email::enqueue(tx, &welcome, now).await?;
+    Ok(id)
 }

@@ -2,8 +2,11 @@
 //! own `router()`, merged here with the layers every route gets (request log, CSRF).
 
 pub mod api_accounts;
+pub mod api_consents;
 pub mod extract;
+pub mod oauth;
 pub mod pages;
+pub mod pages_policies;
 
 use axum::Router;
 use axum::body::Body;
@@ -33,6 +36,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/healthz", get(healthz))
         .merge(api_accounts::router())
         .merge(pages::router())
+        .merge(pages_policies::router())
+        .merge(api_consents::router())
+        .merge(oauth::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)

@@ -78,7 +78,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => AppError::Internal(err.into()).into_response(),
@@ -285,7 +285,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
     }
 }
 
-fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
+pub(crate) fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
     user.ok_or_else(|| Redirect::to("/login"))
 }
 

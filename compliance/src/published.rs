@@ -1,0 +1,492 @@
+//! `policies/privacy_policy.toml`: the published privacy policy, every version with its
+//! effective date, its text a template whose facts (retention periods, the export's
+//! sections, sub-processors, cookies, hosting) are filled from the other policy files. So the
+//! page can never say 12 months while the sweep keeps 13: both read `retention.toml`.
+//!
+//! Text format: `## Title` lines are headings, `- item` lines bullets, other lines join into
+//! paragraphs (a blank line ends one). Placeholders are `{{ name }}`; see [`Facts`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cookies::CookiePolicy;
+use crate::data_map::DataMap;
+use crate::policies::{PolicyError, toml_error};
+use crate::retention::{RetentionRule, RetentionRules};
+use crate::subprocessors::SubprocessorList;
+
+/// The privacy policy file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyPolicy {
+    /// File format version; only `1` is understood.
+    pub version: u32,
+    /// Page title.
+    pub title: String,
+    /// Every published version, oldest first; the last is current.
+    pub versions: Vec<PolicyVersion>,
+}
+
+/// One published version of the policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyVersion {
+    /// Version label (letters, digits, `-`, `.`), used in `/privacy/versions/{version}`.
+    pub version: String,
+    /// Effective date, `YYYY-MM-DD`; strictly later than the previous version's.
+    pub effective: String,
+    /// A material change: publishing it emails every active account (policy: "For material
+    /// changes, we'll send a notification email to the address on your account").
+    pub material: bool,
+    /// What changed, one line (used in the change notice).
+    pub summary: String,
+    /// The text template.
+    pub text: String,
+}
+
+/// One rendered block of policy text (plain text: the page escapes it). Serialised as
+/// `{"heading": ".."}`, `{"paragraph": ".."}`, `{"bullets": [..]}` in the snapshot of a
+/// published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Block {
+    /// A section heading.
+    Heading(String),
+    /// A paragraph.
+    Paragraph(String),
+    /// A bullet list.
+    Bullets(Vec<String>),
+}
+
+/// The facts a template may use, drawn from the policy files.
+///
+/// Inline: `effective`, `retention.RULE` (a rule's period, e.g. "12 months"),
+/// `hosting.location`, `hosting.transfer`. Lists (alone on a line): `list.retention`,
+/// `list.export`, `list.subprocessors`, `list.cookies`.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Inline placeholder → text.
+    pub inline: BTreeMap<String, String>,
+    /// List placeholder → bullets.
+    pub lists: BTreeMap<String, Vec<String>>,
+}
+
+impl Facts {
+    /// The facts of the given policy files (without `effective`, which is per version).
+    pub fn new(
+        data_map: &DataMap,
+        retention: &RetentionRules,
+        subprocessors: &SubprocessorList,
+        cookies: &CookiePolicy,
+    ) -> Facts {
+        let mut facts = Facts::default();
+        for (name, rule) in &retention.rules {
+            if let Some(period) = period_words(rule) {
+                facts.inline.insert(format!("retention.{name}"), period);
+            }
+        }
+        facts.inline.insert(
+            "hosting.location".into(),
+            subprocessors.hosting.location.clone(),
+        );
+        facts.inline.insert(
+            "hosting.transfer".into(),
+            subprocessors.hosting.transfer.clone(),
+        );
+        let mut tables_by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (table, spec) in &data_map.tables {
+            if spec.columns.values().any(|c| c.personal) {
+                tables_by_rule
+                    .entry(spec.retention.as_str())
+                    .or_default()
+                    .push(table.replace('_', " "));
+            }
+        }
+        let retention_list = retention
+            .rules
+            .iter()
+            .filter_map(|(name, rule)| {
+                let tables = tables_by_rule.get(name.as_str())?.join(", ");
+                Some(match period_words(rule) {
+                    Some(period) => format!(
+                        "{tables}: {} (retention period: {period})",
+                        rule.description
+                    ),
+                    None => format!("{tables}: {}", rule.description),
+                })
+            })
+            .collect();
+        facts.lists.insert("list.retention".into(), retention_list);
+        facts
+            .lists
+            .insert("list.export".into(), export_sections(data_map));
+        let subprocessor_list = subprocessors
+            .subprocessors
+            .iter()
+            .map(|s| {
+                let when = if s.when == "always" {
+                    String::new()
+                } else {
+                    format!(", {}", s.when)
+                };
+                format!("{} - {} ({}){when}", s.service, s.name, s.location)
+            })
+            .collect();
+        facts
+            .lists
+            .insert("list.subprocessors".into(), subprocessor_list);
+        let cookie_list = cookies
+            .cookies
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {} Lifetime: {}",
+                    c.names.join(" / "),
+                    c.purpose,
+                    c.lifetime
+                )
+            })
+            .collect();
+        facts.lists.insert("list.cookies".into(), cookie_list);
+        facts
+    }
+}
+
+/// The export archive's sections and the tables feeding each, e.g.
+/// "points ledger (ledger_accounts, ledger_entries)", in section order.
+pub fn export_sections(data_map: &DataMap) -> Vec<String> {
+    let mut sections: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (table, spec) in &data_map.tables {
+        if spec.export != "none" {
+            sections.entry(&spec.export).or_default().push(table);
+        }
+    }
+    sections
+        .into_iter()
+        .map(|(section, tables)| format!("{} ({})", section.replace('_', " "), tables.join(", ")))
+        .collect()
+}
+
+/// A rule's period in words for data subjects ("12 months", "1 day", "until it expires"), or
+/// `None` for rules bound to the account's or the system's lifetime.
+pub fn period_words(rule: &RetentionRule) -> Option<String> {
+    match (rule.period_days, rule.period_months) {
+        (Some(0), _) => Some("until it expires".into()),
+        (Some(1), _) => Some("1 day".into()),
+        (Some(d), _) => Some(format!("{d} days")),
+        (None, Some(1)) => Some("1 month".into()),
+        (None, Some(m)) => Some(format!("{m} months")),
+        (None, None) => None,
+    }
+}
+
+impl PrivacyPolicy {
+    /// Parses and validates the text of `path` on its own (placeholders are checked against
+    /// the other files by [`PrivacyPolicy::check_placeholders`]).
+    ///
+    /// Errors (file, key, reason): bad TOML or unknown keys; an unsupported version; no
+    /// versions; a bad or repeated version label; a bad effective date or one not later than
+    /// the previous version's; an empty summary or text.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, PolicyError> {
+        let policy: PrivacyPolicy = toml::from_str(text).map_err(|e| toml_error(path, e))?;
+        if policy.version != 1 {
+            return Err(PolicyError::new(
+                path,
+                "version",
+                "only version 1 is supported",
+            ));
+        }
+        if policy.versions.is_empty() {
+            return Err(PolicyError::new(
+                path,
+                "versions",
+                "publish at least one version",
+            ));
+        }
+        let mut previous: Option<&str> = None;
+        let mut labels = BTreeSet::new();
+        for (i, v) in policy.versions.iter().enumerate() {
+            let key = |k: &str| format!("versions[{i}].{k}");
+            let label_ok = !v.version.is_empty()
+                && v.version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            if !label_ok {
+                return Err(PolicyError::new(
+                    path,
+                    key("version"),
+                    "a version label is letters, digits, '-' and '.'",
+                ));
+            }
+            if !labels.insert(v.version.as_str()) {
+                return Err(PolicyError::new(
+                    path,
+                    key("version"),
+                    format!("version {:?} is published twice", v.version),
+                ));
+            }
+            check_date(path, &key("effective"), &v.effective)?;
+            if previous.is_some_and(|p| p >= v.effective.as_str()) {
+                return Err(PolicyError::new(
+                    path,
+                    key("effective"),
+                    "must be later than the previous version's effective date (versions are listed oldest first)",
+                ));
+            }
+            previous = Some(&v.effective);
+            for (k, val) in [("summary", &v.summary), ("text", &v.text)] {
+                if val.trim().is_empty() {
+                    return Err(PolicyError::new(path, key(k), "must not be empty"));
+                }
+            }
+        }
+        Ok(policy)
+    }
+
+    /// The version in force (the last one).
+    pub fn current(&self) -> Option<&PolicyVersion> {
+        self.versions.last()
+    }
+
+    /// The version labelled `label`.
+    pub fn find(&self, label: &str) -> Option<&PolicyVersion> {
+        self.versions.iter().find(|v| v.version == label)
+    }
+
+    /// Checks every version's text renders with `facts`.
+    ///
+    /// Errors: the first unknown or malformed placeholder, keyed `versions[i].text`.
+    pub fn check_placeholders(&self, path: &Path, facts: &Facts) -> Result<(), PolicyError> {
+        for (i, v) in self.versions.iter().enumerate() {
+            render(v, facts)
+                .map_err(|reason| PolicyError::new(path, format!("versions[{i}].text"), reason))?;
+        }
+        Ok(())
+    }
+}
+
+/// Renders `version`'s text with `facts` into blocks.
+///
+/// Errors: the reason, for an unclosed `{{`, an unknown placeholder, or a list placeholder
+/// that is not alone on its line.
+pub fn render(version: &PolicyVersion, facts: &Facts) -> Result<Vec<Block>, String> {
+    let mut blocks = Vec::new();
+    let mut paragraph: Vec<String> = Vec::new();
+    let mut bullets: Vec<String> = Vec::new();
+    let flush =
+        |blocks: &mut Vec<Block>, paragraph: &mut Vec<String>, bullets: &mut Vec<String>| {
+            if !paragraph.is_empty() {
+                blocks.push(Block::Paragraph(paragraph.join(" ")));
+                paragraph.clear();
+            }
+            if !bullets.is_empty() {
+                blocks.push(Block::Bullets(std::mem::take(bullets)));
+            }
+        };
+    for raw in version.text.lines() {
+        let line = raw.trim();
+        if line.is_empty() {
+            flush(&mut blocks, &mut paragraph, &mut bullets);
+        } else if let Some(list) = line
+            .strip_prefix("{{")
+            .and_then(|l| l.strip_suffix("}}"))
+            .map(str::trim)
+            .filter(|l| l.starts_with("list."))
+        {
+            let items = facts
+                .lists
+                .get(list)
+                .ok_or_else(|| format!("unknown list placeholder {{{{ {list} }}}}"))?;
+            if !paragraph.is_empty() {
+                blocks.push(Block::Paragraph(paragraph.join(" ")));
+                paragraph.clear();
+            }
+            bullets.extend(items.iter().cloned());
+        } else if let Some(heading) = line.strip_prefix("## ") {
+            flush(&mut blocks, &mut paragraph, &mut bullets);
+            blocks.push(Block::Heading(fill(heading, version, facts)?));
+        } else if let Some(item) = line.strip_prefix("- ") {
+            if !paragraph.is_empty() {
+                blocks.push(Block::Paragraph(paragraph.join(" ")));
+                paragraph.clear();
+            }
+            bullets.push(fill(item, version, facts)?);
+        } else {
+            if !bullets.is_empty() {
+                blocks.push(Block::Bullets(std::mem::take(&mut bullets)));
+            }
+            paragraph.push(fill(line, version, facts)?);
+        }
+    }
+    flush(&mut blocks, &mut paragraph, &mut bullets);
+    Ok(blocks)
+}
+
+/// Replaces the inline placeholders of `line`.
+fn fill(line: &str, version: &PolicyVersion, facts: &Facts) -> Result<String, String> {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("unclosed placeholder in {line:?}"))?;
+        let name = after[..end].trim();
+        let value = if name == "effective" {
+            version.effective.clone()
+        } else if name.starts_with("list.") {
+            return Err(format!("{{{{ {name} }}}} must stand alone on its own line"));
+        } else {
+            facts.inline.get(name).cloned().ok_or_else(|| {
+                format!(
+                    "unknown placeholder {{{{ {name} }}}} (known: effective, {})",
+                    facts.inline.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?
+        };
+        out.push_str(&value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Checks `value` is a `YYYY-MM-DD` date.
+///
+/// Errors: a [`PolicyError`] for `path` at `key`.
+pub fn check_date(path: &Path, key: &str, value: &str) -> Result<(), PolicyError> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|_| ())
+        .map_err(|e| {
+            PolicyError::new(
+                path,
+                key,
+                format!("{value:?} is not a YYYY-MM-DD date: {e}"),
+            )
+        })
+}
+
+/// Checks that every figure a retention rule's published description states ("7 days",
+/// "12 months") is the rule's own period, so the words can never disagree with the sweep.
+///
+/// Errors: keyed `rules.NAME.description`, naming the figure and the period.
+pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<(), PolicyError> {
+    for (name, rule) in &rules.rules {
+        let words: Vec<&str> = rule
+            .description
+            .split(|c: char| c.is_whitespace() || c == '-')
+            .collect();
+        for pair in words.windows(2) {
+            let Ok(n) = pair[0].parse::<u32>() else {
+                continue;
+            };
+            let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+            let stated = match unit {
+                "day" | "days" => (Some(n), None),
+                "month" | "months" => (None, Some(n)),
+                _ => continue,
+            };
+            if stated != (rule.period_days, rule.period_months) {
+                return Err(PolicyError::new(
+                    path,
+                    format!("rules.{name}.description"),
+                    format!(
+                        "says \"{n} {unit}\" but the rule's period is {}: make the words and the period agree",
+                        period_words(rule).unwrap_or_else(|| "not set".into())
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str) -> PolicyVersion {
+        PolicyVersion {
+            version: "v1".into(),
+            effective: "2026-05-20".into(),
+            material: false,
+            summary: "s".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn text_becomes_headings_paragraphs_and_bullets() -> Result<(), String> {
+        let mut facts = Facts::default();
+        facts
+            .inline
+            .insert("retention.x".into(), "12 months".into());
+        facts
+            .lists
+            .insert("list.cookies".into(), vec!["a".into(), "b".into()]);
+        let blocks = render(
+            &version(
+                "Effective {{ effective }}.\n\n## Keep\nKept {{retention.x}},\nthen gone.\n- one\n{{ list.cookies }}\n",
+            ),
+            &facts,
+        )?;
+        assert_eq!(
+            blocks,
+            vec![
+                Block::Paragraph("Effective 2026-05-20.".into()),
+                Block::Heading("Keep".into()),
+                Block::Paragraph("Kept 12 months, then gone.".into()),
+                Block::Bullets(vec!["one".into(), "a".into(), "b".into()]),
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_placeholders_are_named() {
+        let facts = Facts::default();
+        let unknown = render(&version("{{ retention.nope }}"), &facts).err();
+        assert!(unknown.unwrap_or_default().contains("retention.nope"));
+        let inline_list = render(&version("see {{ list.cookies }}"), &facts).err();
+        assert!(inline_list.unwrap_or_default().contains("alone"));
+        let unclosed = render(&version("{{ effective"), &facts).err();
+        assert!(unclosed.unwrap_or_default().contains("unclosed"));
+    }
+
+    #[test]
+    fn versions_must_be_in_date_order() {
+        let text = r#"version = 1
+title = "t"
+[[versions]]
+version = "b"
+effective = "2026-06-01"
+material = false
+summary = "s"
+text = "x"
+[[versions]]
+version = "a"
+effective = "2026-05-01"
+material = true
+summary = "s"
+text = "x"
+"#;
+        let err = PrivacyPolicy::parse(Path::new("p.toml"), text).err();
+        assert_eq!(
+            err.map(|e| e.key),
+            Some("versions[1].effective".to_string())
+        );
+    }
+
+    #[test]
+    fn retention_words_must_match_the_period() {
+        let text = "version = 1\n[rules.x]\ndescription = \"Kept for 30 days.\"\njustification = \"j\"\nperiod_days = 31\nschedule = \"0 0 3 * * *\"\n";
+        let rules = RetentionRules::parse(Path::new("r.toml"), text);
+        let err = rules
+            .ok()
+            .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err());
+        assert_eq!(err.map(|e| e.key), Some("rules.x.description".to_string()));
+    }
+}

@@ -1,0 +1,15 @@
+//! Sign-in with Google, GitHub and Facebook (OAuth 2.0 authorization code flow with PKCE;
+//! Google through its OpenID Connect endpoints). Policy: "if you sign in via Google,
+//! GitHub, or Facebook, the basic profile fields those providers return to us".
+//!
+//! - [`provider`]: the providers, their scopes, and reading their profile response.
+//! - [`flow`]: starting a round trip (state + PKCE) and handling the callback: state checked
+//!   against the browser's cookie and used once, code exchanged once, then sign-in, linking,
+//!   or a sign-up that still asks for the 16+ confirmation.
+//! - [`identities`]: the `sign_in_identities` of an account.
+
+pub mod flow;
+pub mod identities;
+pub mod provider;
+
+pub use provider::Provider;
