@@ -107,7 +107,14 @@ pub struct ServeArgs {
         default_value = "heepr <no-reply@heepr.localhost>"
     )]
     pub mail_from: Mailbox,
+    /// Largest accepted upload, per file, in bytes (default 25 MiB).
+    #[arg(long, env = "HEEPR_UPLOAD_LIMIT_BYTES", default_value_t = DEFAULT_UPLOAD_LIMIT_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    pub upload_limit_bytes: u64,
 }
+
+/// Default per-file upload limit: 25 MiB.
+pub const DEFAULT_UPLOAD_LIMIT_BYTES: u64 = 25 * 1024 * 1024;
 
 /// Flags of `heepr demo-data`.
 #[derive(Debug, Clone, Args)]
@@ -195,6 +202,8 @@ pub struct Settings {
     pub mail_transport: MailTransportConfig,
     /// Login throttling.
     pub login_limits: LoginLimits,
+    /// Largest accepted upload per file (bytes).
+    pub upload_limit_bytes: u64,
 }
 
 impl Settings {
@@ -218,6 +227,7 @@ impl Settings {
             mail_from: args.mail_from.clone(),
             mail_transport,
             login_limits: LoginLimits::default(),
+            upload_limit_bytes: args.upload_limit_bytes,
         }
     }
 
@@ -234,6 +244,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             mail_from: Mailbox::new(None, default_sender()),
             login_limits: LoginLimits::default(),
+            upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
         }
     }
 

@@ -19,9 +19,16 @@
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`demo_data`]: `heepr demo-data`.
+//! - [`agents`], [`api_keys`]: agents owners connect (wizard, browsing, badges, skill setup)
+//!   and their bearer API keys.
+//! - [`orders`]: orders with points escrow, their state machine and the deadline refund job.
+//! - [`chats`]: pre-sale threads, order threads, offers. [`files`]: uploads. [`reviews`].
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
+pub mod agents;
+pub mod api_keys;
+pub mod chats;
 pub mod cli;
 pub mod client;
 pub mod config;
@@ -29,11 +36,14 @@ pub mod db;
 pub mod demo_data;
 pub mod email;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod ledger;
+pub mod orders;
 pub mod passwords;
 pub mod request_log;
+pub mod reviews;
 pub mod sessions;
 pub mod state;
 pub mod throttle;
