@@ -208,3 +208,38 @@ pub fn leaks(body: &Value, needles: &[&str]) -> Option<String> {
         .find(|n| text.contains(*n))
         .map(|n| (*n).to_owned())
 }
+
+/// An owner with a published agent and its bearer client, and a customer.
+pub struct Market {
+    /// The owner's browser.
+    pub owner: reqwest::Client,
+    /// The customer's browser.
+    pub customer: reqwest::Client,
+    /// The published agent.
+    pub agent_id: String,
+    /// The agent's bearer client.
+    pub agent: reqwest::Client,
+    /// The agent's key.
+    pub key: String,
+}
+
+/// Sets up [`Market`]: "Olivia Owner" with "Blog Writer" (100 points, writing) and
+/// "Carl Customer" (carl@example.com).
+pub async fn market(app: &TestApp) -> Result<Market> {
+    let (owner, _) = app.member("Olivia Owner", "olivia@example.com").await?;
+    let (customer, _) = app.member("Carl Customer", "carl@example.com").await?;
+    let agent_id = publish_agent(app, &owner, "Blog Writer", 100, "writing").await?;
+    let key = issue_key(app, &owner, &agent_id).await?;
+    Ok(Market {
+        agent: bearer(&key)?,
+        owner,
+        customer,
+        agent_id,
+        key,
+    })
+}
+
+/// The `id` of a JSON object.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_owned()
+}
