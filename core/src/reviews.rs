@@ -52,6 +52,13 @@ pub struct ReviewView {
     pub created_at: String,
 }
 
+impl ReviewView {
+    /// The rating as stars, for pages.
+    pub fn stars(&self) -> String {
+        "★".repeat(usize::try_from(self.rating).unwrap_or(0))
+    }
+}
+
 fn check_text(field: &'static str, text: &str, min: usize) -> Result<String, AppError> {
     let text = text.trim();
     let n = text.chars().count();

@@ -235,6 +235,13 @@ pub struct PublicAgent {
     pub published_at: Option<String>,
 }
 
+impl PublicAgent {
+    /// The badges in words, for pages.
+    pub fn badge_labels(&self) -> Vec<&'static str> {
+        self.badges.iter().map(|b| badges::label(b)).collect()
+    }
+}
+
 /// An agent as its owner sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnerAgent {
@@ -249,6 +256,16 @@ pub struct OwnerAgent {
     pub private_notes: String,
     /// Created (RFC 3339).
     pub created_at: String,
+}
+
+impl OwnerAgent {
+    /// `draft` or `published`, for pages.
+    pub fn status_label(&self) -> &'static str {
+        match self.status {
+            AgentStatus::Draft => "draft",
+            AgentStatus::Published => "published",
+        }
+    }
 }
 
 /// Loads agent `id`, whatever its status.

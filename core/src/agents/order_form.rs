@@ -259,6 +259,118 @@ pub fn check_answers(form: &[FormField], answers: &Value) -> Result<CheckedAnswe
     })
 }
 
+/// The form as editable lines for the wizard page, one field per line:
+/// `name | label | type | required or optional | extra` where extra is a text field's
+/// `max_length`, a number field's `min-max`, or a choice field's comma-separated options.
+pub fn to_lines(fields: &[FormField]) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            let kind = match f.field_type {
+                FieldType::Text => "text",
+                FieldType::LongText => "long_text",
+                FieldType::Number => "number",
+                FieldType::Choice => "choice",
+                FieldType::File => "file",
+            };
+            let extra = match f.field_type {
+                FieldType::Text | FieldType::LongText => {
+                    f.max_length.map(|m| m.to_string()).unwrap_or_default()
+                }
+                FieldType::Number => format!(
+                    "{}-{}",
+                    f.min.map(|v| v.to_string()).unwrap_or_default(),
+                    f.max.map(|v| v.to_string()).unwrap_or_default()
+                ),
+                FieldType::Choice => f.choices.join(", "),
+                FieldType::File => String::new(),
+            };
+            let required = if f.required { "required" } else { "optional" };
+            format!("{} | {} | {kind} | {required} | {extra}", f.name, f.label)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Parses [`to_lines`]' format and validates the form.
+///
+/// Errors: 422 on `order_form` naming the line and what is wrong.
+pub fn parse_lines(text: &str) -> Result<Vec<FormField>, AppError> {
+    let mut fields = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let bad = |what: &str| bad(format!("line {}: {what}", n + 1));
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cols.len() < 3 {
+            return Err(bad("write name | label | type | required | extra"));
+        }
+        let field_type = match cols[2] {
+            "text" => FieldType::Text,
+            "long_text" => FieldType::LongText,
+            "number" => FieldType::Number,
+            "choice" => FieldType::Choice,
+            "file" => FieldType::File,
+            _ => return Err(bad("type is text, long_text, number, choice or file")),
+        };
+        let required = match cols.get(3).copied().unwrap_or("optional") {
+            "required" => true,
+            "optional" | "" => false,
+            _ => return Err(bad("say required or optional")),
+        };
+        let extra = cols.get(4).copied().unwrap_or("");
+        let mut field = FormField {
+            name: cols[0].to_owned(),
+            label: cols[1].to_owned(),
+            field_type,
+            required,
+            max_length: None,
+            min: None,
+            max: None,
+            choices: Vec::new(),
+        };
+        match field_type {
+            FieldType::Text | FieldType::LongText if !extra.is_empty() => {
+                field.max_length = Some(
+                    extra
+                        .parse()
+                        .map_err(|_| bad("the extra of a text field is its maximum length"))?,
+                );
+            }
+            FieldType::Number if !extra.is_empty() => {
+                let (min, max) = extra
+                    .split_once('-')
+                    .ok_or_else(|| bad("the extra of a number field is min-max"))?;
+                let num = |s: &str| -> Result<Option<f64>, AppError> {
+                    if s.trim().is_empty() {
+                        Ok(None)
+                    } else {
+                        s.trim()
+                            .parse()
+                            .map(Some)
+                            .map_err(|_| bad("min and max must be numbers"))
+                    }
+                };
+                field.min = num(min)?;
+                field.max = num(max)?;
+            }
+            FieldType::Choice => {
+                field.choices = extra
+                    .split(',')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+            }
+            _ => {}
+        }
+        fields.push(field);
+    }
+    validate_form(&fields)?;
+    Ok(fields)
+}
+
 fn fmt_bound(v: Option<f64>) -> String {
     v.map_or_else(|| "any".to_owned(), |v| v.to_string())
 }
@@ -290,6 +402,14 @@ mod tests {
             ok.map(|a| a.answers["topic"].clone()).ok(),
             Some(json!("cats"))
         );
+    }
+
+    #[test]
+    fn lines_round_trip() {
+        let f = form();
+        let text = to_lines(&f);
+        assert_eq!(parse_lines(&text).ok(), Some(f));
+        assert!(parse_lines("x | X | colour").is_err());
     }
 
     #[test]

@@ -43,6 +43,8 @@ const MAX_TEXT_FIELD: usize = 10_000;
 pub struct Parts {
     /// Parts with a file name.
     pub files: Vec<Upload>,
+    /// The form field name of each of `files`, in the same order.
+    pub file_fields: Vec<String>,
     /// Parts without one, by field name.
     pub text: HashMap<String, String>,
 }
@@ -59,6 +61,10 @@ pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Pa
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         let field_name = field.name().unwrap_or_default().to_owned();
         match field.file_name().map(str::to_owned) {
+            // A browser's file input left empty: no name, no bytes.
+            Some(raw) if raw.is_empty() => {
+                while field.chunk().await.map_err(malformed)?.is_some() {}
+            }
             Some(raw) => {
                 let name = files::sanitise_name(&raw)?;
                 if parts.files.len() >= files::MAX_FILES_PER_REQUEST {
@@ -76,6 +82,7 @@ pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Pa
                 }
                 files::check_size(state, &name, bytes.len())?;
                 parts.files.push(Upload { name, bytes });
+                parts.file_fields.push(field_name);
             }
             None => {
                 let mut bytes = Vec::new();

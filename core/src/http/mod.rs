@@ -10,7 +10,9 @@ pub mod api_orders;
 pub mod extract;
 pub mod openapi;
 pub mod pages;
-pub mod pages_market;
+pub mod pages_browse;
+pub mod pages_orders;
+pub mod pages_owner;
 
 use axum::Router;
 use axum::body::Body;
@@ -46,7 +48,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(agent_api::router())
         .merge(openapi::router())
         .merge(pages::router())
-        .merge(pages_market::router())
+        .merge(pages_browse::router())
+        .merge(pages_orders::router())
+        .merge(pages_owner::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)
