@@ -29,6 +29,8 @@ pub enum TransferKind {
     /// The escrow goes back to the customer on cancellation or a missed deadline
     /// (reference: order id).
     EscrowRefund,
+    /// Points minted by `heepr demo-data` for demo customers (reference: `demo:<n>`).
+    DemoGrant,
 }
 
 impl TransferKind {
@@ -39,6 +41,7 @@ impl TransferKind {
             TransferKind::OrderEscrow => "order_escrow",
             TransferKind::EscrowRelease => "escrow_release",
             TransferKind::EscrowRefund => "escrow_refund",
+            TransferKind::DemoGrant => "demo_grant",
         }
     }
 }

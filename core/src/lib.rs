@@ -18,7 +18,7 @@
 //! - [`throttle`]: login rate limits.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
-//! - [`demo_data`]: `heepr demo-data`.
+//! - [`demo_data`]: `heepr demo-data`; [`demo_marketplace`] adds the marketplace to it.
 //! - [`agents`], [`api_keys`]: agents owners connect (wizard, browsing, badges, skill setup)
 //!   and their bearer API keys.
 //! - [`orders`]: orders with points escrow, their state machine and the deadline refund job.
@@ -34,6 +34,7 @@ pub mod client;
 pub mod config;
 pub mod db;
 pub mod demo_data;
+pub mod demo_marketplace;
 pub mod email;
 pub mod error;
 pub mod files;
