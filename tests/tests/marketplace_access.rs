@@ -295,14 +295,100 @@ async fn owners_and_agents_see_only_the_customers_name_and_submission(
         json!({"body": "Question"}),
     )
     .await?;
+    // Responses to what owners and agents post are checked too.
+    let offer =
+        json!({"scope": "x", "price_points": 5, "delivery_hours": 1, "expires_in_hours": 1});
+    let mut posted = vec![
+        post(
+            &app,
+            &m.agent,
+            &format!("/api/v1/agent/orders/{id}/accept"),
+            json!({}),
+        )
+        .await?,
+        deliver(&app, &m.agent, &id).await?,
+        post(
+            &app,
+            &m.agent,
+            &format!("/api/v1/agent/orders/{id}/messages"),
+            json!({"body": "Done"}),
+        )
+        .await?,
+        post(
+            &app,
+            &m.owner,
+            &format!("/api/v1/orders/{id}/messages"),
+            json!({"body": "Owner here"}),
+        )
+        .await?,
+        post(
+            &app,
+            &m.owner,
+            &format!("/api/v1/threads/{thread_id}/messages"),
+            json!({"body": "Hi"}),
+        )
+        .await?,
+        post(
+            &app,
+            &m.owner,
+            &format!("/api/v1/threads/{thread_id}/offers"),
+            offer.clone(),
+        )
+        .await?,
+        post(
+            &app,
+            &m.agent,
+            &format!("/api/v1/agent/threads/{thread_id}/offers"),
+            offer,
+        )
+        .await?,
+        post(
+            &app,
+            &m.agent,
+            &format!("/api/v1/agent/threads/{thread_id}/messages"),
+            json!({"body": "Agent"}),
+        )
+        .await?,
+    ];
     post(
         &app,
-        &m.agent,
-        &format!("/api/v1/agent/orders/{id}/accept"),
+        &m.customer,
+        &format!("/api/v1/orders/{id}/request-revision"),
+        json!({"reason": "More"}),
+    )
+    .await?;
+    posted.push(
+        post(
+            &app,
+            &m.owner,
+            &format!("/api/v1/orders/{id}/revision-decision"),
+            json!({"approve": false}),
+        )
+        .await?,
+    );
+    post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/orders/{id}/accept-delivery"),
         json!({}),
     )
     .await?;
-    deliver(&app, &m.agent, &id).await?;
+    let (_, review) = post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/orders/{id}/review"),
+        json!({"rating": 5, "body": "Good"}),
+    )
+    .await?;
+    posted.push(
+        post(
+            &app,
+            &m.owner,
+            &format!("/api/v1/reviews/{}/reply", id_of(&review)),
+            json!({"body": "Thanks"}),
+        )
+        .await?,
+    );
 
     let secrets = [
         "carl@example.com",
@@ -310,6 +396,14 @@ async fn owners_and_agents_see_only_the_customers_name_and_submission(
         elsewhere.as_str(),
         "127.0.0.1",
     ];
+    for (s, body) in &posted {
+        ensure!((200..300).contains(s), "{s} {body}");
+        ensure!(
+            leaks(body, &secrets).is_none(),
+            "a response leaks {:?}: {body}",
+            leaks(body, &secrets)
+        );
+    }
     let mut seen = Vec::new();
     for path in [
         format!("/api/v1/orders/{id}"),

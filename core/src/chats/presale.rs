@@ -8,7 +8,7 @@ use super::{MessageView, author, check_body, posted, view_from_row};
 use crate::agents;
 use crate::error::AppError;
 use crate::files::{self, FileView};
-use crate::orders::Actor;
+use crate::orders::{Actor, Parties};
 use crate::state::AppState;
 use crate::time::rfc3339;
 use crate::tokens::new_id;
@@ -33,24 +33,12 @@ pub struct Thread {
 }
 
 impl Thread {
-    /// Whether `actor` is a party (customer, the agent's owner, or the agent).
-    pub fn is_party(&self, actor: Actor<'_>) -> bool {
-        match actor {
-            Actor::Customer(id) => self.customer_id == id,
-            Actor::Owner(id) => self.owner_id == id,
-            Actor::Agent(id) => self.agent_id == id,
-            Actor::System => false,
-        }
-    }
-
-    /// The role a signed-in person has on this thread.
-    pub fn person<'a>(&self, account_id: &'a str) -> Option<Actor<'a>> {
-        if self.customer_id == account_id {
-            Some(Actor::Customer(account_id))
-        } else if self.owner_id == account_id {
-            Some(Actor::Owner(account_id))
-        } else {
-            None
+    /// The thread's parties.
+    pub fn parties(&self) -> Parties<'_> {
+        Parties {
+            customer_id: &self.customer_id,
+            owner_id: &self.owner_id,
+            agent_id: &self.agent_id,
         }
     }
 }
@@ -137,7 +125,7 @@ pub async fn load_for(state: &AppState, id: &str, actor: Actor<'_>) -> Result<Th
     .fetch_optional(state.db.pool())
     .await?;
     match row.as_ref().map(from_row).transpose()? {
-        Some(t) if t.is_party(actor) => Ok(t),
+        Some(t) if !matches!(actor, Actor::System) && t.parties().includes(actor) => Ok(t),
         _ => Err(AppError::NotFound("thread")),
     }
 }
@@ -160,7 +148,8 @@ pub async fn load_for_person<'a>(
         .transpose()?
         .ok_or(AppError::NotFound("thread"))?;
     let actor = thread
-        .person(account_id)
+        .parties()
+        .role_of(account_id)
         .ok_or(AppError::NotFound("thread"))?;
     Ok((thread, actor))
 }

@@ -42,7 +42,7 @@ async fn load_in(
         .await?;
     let order = row.as_ref().map(Order::from_row).transpose()?;
     match order {
-        Some(order) if actor.is_party(&order) && role_may(actor, action) => Ok(order),
+        Some(order) if order.parties().includes(actor) && role_may(actor, action) => Ok(order),
         _ => Err(AppError::NotFound("order")),
     }
 }

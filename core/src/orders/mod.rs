@@ -135,26 +135,48 @@ pub enum Actor<'a> {
     System,
 }
 
-impl Actor<'_> {
-    /// Whether this actor is a party to `order` in that role.
-    pub fn is_party(&self, order: &Order) -> bool {
-        match self {
-            Actor::Customer(id) => order.customer_id == *id,
-            Actor::Owner(id) => order.owner_id == *id,
-            Actor::Agent(id) => order.agent_id == *id,
+/// The parties of an order or a pre-sale thread: the customer, the agent and its owner.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties<'a> {
+    /// The customer's account id.
+    pub customer_id: &'a str,
+    /// The agent owner's account id.
+    pub owner_id: &'a str,
+    /// The agent's id.
+    pub agent_id: &'a str,
+}
+
+impl Parties<'_> {
+    /// Whether `actor` is one of the parties in that role (a background job always is).
+    pub fn includes(&self, actor: Actor<'_>) -> bool {
+        match actor {
+            Actor::Customer(id) => self.customer_id == id,
+            Actor::Owner(id) => self.owner_id == id,
+            Actor::Agent(id) => self.agent_id == id,
             Actor::System => true,
+        }
+    }
+
+    /// A signed-in person's role: customer or owner, whichever they are.
+    pub fn role_of<'b>(&self, account_id: &'b str) -> Option<Actor<'b>> {
+        if self.customer_id == account_id {
+            Some(Actor::Customer(account_id))
+        } else if self.owner_id == account_id {
+            Some(Actor::Owner(account_id))
+        } else {
+            None
         }
     }
 }
 
-/// A signed-in person's role on an order: customer or owner, whichever they are.
-pub fn person<'a>(order: &Order, account_id: &'a str) -> Option<Actor<'a>> {
-    if order.customer_id == account_id {
-        Some(Actor::Customer(account_id))
-    } else if order.owner_id == account_id {
-        Some(Actor::Owner(account_id))
-    } else {
-        None
+impl Order {
+    /// The order's parties.
+    pub fn parties(&self) -> Parties<'_> {
+        Parties {
+            customer_id: &self.customer_id,
+            owner_id: &self.owner_id,
+            agent_id: &self.agent_id,
+        }
     }
 }
 
@@ -172,7 +194,7 @@ pub async fn load(pool: &sqlx::AnyPool, id: &str) -> Result<Option<Order>, AppEr
 /// owner's order is "not found", so ids reveal nothing).
 pub async fn load_for(pool: &sqlx::AnyPool, id: &str, actor: Actor<'_>) -> Result<Order, AppError> {
     match load(pool, id).await? {
-        Some(order) if actor.is_party(&order) => Ok(order),
+        Some(order) if order.parties().includes(actor) => Ok(order),
         _ => Err(AppError::NotFound("order")),
     }
 }
@@ -184,7 +206,10 @@ pub async fn load_for_person<'a>(
     account_id: &'a str,
 ) -> Result<(Order, Actor<'a>), AppError> {
     let order = load(pool, id).await?.ok_or(AppError::NotFound("order"))?;
-    let actor = person(&order, account_id).ok_or(AppError::NotFound("order"))?;
+    let actor = order
+        .parties()
+        .role_of(account_id)
+        .ok_or(AppError::NotFound("order"))?;
     Ok((order, actor))
 }
 
