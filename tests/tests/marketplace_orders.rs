@@ -10,20 +10,14 @@ use heepr_tests::market::{
 use heepr_tests::{Backend, TestApp, backend_test, error_code};
 use serde_json::json;
 
+/// Emails of `template` queued or sent, read in one statement: the worker moves a row from
+/// the outbox to the log atomically, so two separate counts could see it twice.
 async fn emails_with(app: &TestApp, template: &str) -> Result<i64> {
-    let outbox = app
-        .count(
-            "SELECT COUNT(*) FROM email_outbox WHERE template = $1",
-            template,
-        )
-        .await?;
-    let log = app
-        .count(
-            "SELECT COUNT(*) FROM email_log WHERE template = $1",
-            template,
-        )
-        .await?;
-    Ok(outbox + log)
+    app.count(
+        "SELECT (SELECT COUNT(*) FROM email_outbox WHERE template = $1) + (SELECT COUNT(*) FROM email_log WHERE template = $1)",
+        template,
+    )
+    .await
 }
 
 async fn full_lifecycle_with_revision(backend: Backend) -> Result<()> {
