@@ -163,6 +163,21 @@ async fn bad_uploads_are_refused(backend: Backend) -> Result<()> {
         // Other control characters cannot even pass the multipart header parser.
         (one_file(b"x", "bell\u{7}.txt"), 400, ""),
         (Form::new().text("note", "no file"), 422, "file"),
+        (
+            (0..11).fold(Form::new(), |f, i| {
+                f.part(
+                    "file",
+                    Part::bytes(b"x".to_vec()).file_name(format!("f{i}.txt")),
+                )
+            }),
+            422,
+            "file",
+        ),
+        (
+            (0..51).fold(Form::new(), |f, i| f.text(format!("t{i}"), "x")),
+            422,
+            "body",
+        ),
     ];
     for (form, status, field) in cases {
         let (s, body) = send(

@@ -37,6 +37,9 @@ pub fn router() -> Router<AppState> {
 
 /// Longest text field of a multipart form (bytes).
 const MAX_TEXT_FIELD: usize = 10_000;
+/// Most text fields one multipart form may carry (with the per-file limit and
+/// [`files::MAX_FILES_PER_REQUEST`], this bounds what one request can make the server hold).
+const MAX_TEXT_FIELDS: usize = 50;
 
 /// A multipart body read: its files (checked names and sizes) and text fields.
 #[derive(Debug, Default)]
@@ -52,7 +55,8 @@ pub struct Parts {
 /// Reads a multipart body.
 ///
 /// Errors: 400 for a malformed body; 422 on `file_name` for path or control characters, on
-/// `file` for an empty file, one over the limit, or more than 10 files.
+/// `file` for an empty file, one over the limit, or more than 10 files; 422 on `body` for
+/// more than 50 text fields or one over 10,000 bytes.
 pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Parts, AppError> {
     let malformed = |e: axum::extract::multipart::MultipartError| {
         AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
@@ -85,6 +89,12 @@ pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Pa
                 parts.file_fields.push(field_name);
             }
             None => {
+                if parts.text.len() >= MAX_TEXT_FIELDS {
+                    return Err(AppError::invalid(
+                        "body",
+                        format!("at most {MAX_TEXT_FIELDS} form fields per request"),
+                    ));
+                }
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(malformed)? {
                     bytes.extend_from_slice(&chunk);
