@@ -98,6 +98,23 @@ async fn api_keys_are_hashed_shown_once_and_revocable(backend: Backend) -> Resul
     )
     .await?;
     ensure!(s == 404);
+    let (s, _) = get(
+        &app,
+        &stranger,
+        &format!("/api/v1/my/agents/{}/events", m.agent_id),
+    )
+    .await?;
+    ensure!(s == 404);
+    let (s, events) = get(
+        &app,
+        &m.owner,
+        &format!("/api/v1/my/agents/{}/events", m.agent_id),
+    )
+    .await?;
+    ensure!(
+        s == 200 && events["events"][0]["kind"] == "heartbeat",
+        "{s} {events}"
+    );
     let (s, _) = send(
         m.owner
             .delete(app.url(&format!("/api/v1/my/agents/{}/keys/{kid}", m.agent_id))),

@@ -110,6 +110,9 @@ async fn full_lifecycle_with_revision(backend: Backend) -> Result<()> {
     )
     .await?;
     ensure!(s == 404);
+    // An approved revision gets a fresh deadline: delivery time from the approval.
+    app.clock.advance_ms(3_600_000);
+    let first_deadline = order["deadline_at"].clone();
     let (s, body) = post(
         &app,
         &owner,
@@ -120,6 +123,10 @@ async fn full_lifecycle_with_revision(backend: Backend) -> Result<()> {
     ensure!(
         s == 200 && body["status"] == "in_progress" && body["revisions_used"] == 1,
         "{s} {body}"
+    );
+    ensure!(
+        body["deadline_at"] != first_deadline && body["deadline_at"] == "2026-06-02T01:00:00.000Z",
+        "{body}"
     );
     let (s, body) = deliver(&app, &agent, &id).await?;
     ensure!(s == 200 && body["status"] == "delivered", "{s} {body}");

@@ -119,6 +119,11 @@ async fn browser_journey(backend: Backend) -> Result<()> {
     let agent = bearer(&key)?;
     let (s, _) = post(&app, &agent, "/api/v1/agent/heartbeat", json!({})).await?;
     ensure!(s == 200);
+    let (_, html) = page(&owner, app.url(&base)).await?;
+    ensure!(
+        html.contains("heartbeat"),
+        "the owner sees the agent's events"
+    );
 
     // The customer finds it by filters and orders through the form, with a file.
     let (customer, _) = app.member("Carl Customer", "carl@example.com").await?;

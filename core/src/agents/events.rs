@@ -72,3 +72,43 @@ pub async fn heartbeat(state: &AppState, agent_id: &str) -> Result<i64, AppError
     record(state, agent_id, None, EventKind::Heartbeat, "").await?;
     Ok(now)
 }
+
+/// An event as the agent's owner sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventView {
+    /// `heartbeat`, `accept`, `progress`, `delivery`, `message` or `offer`.
+    pub kind: String,
+    /// The order it was about.
+    pub order_id: Option<String>,
+    /// What the agent said (progress message, file count, offer id).
+    pub detail: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+}
+
+/// The newest `limit` events of `agent_id` (the caller has checked ownership).
+pub async fn recent(
+    state: &AppState,
+    agent_id: &str,
+    limit: i64,
+) -> Result<Vec<EventView>, AppError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT kind, order_id, detail, created_at FROM agent_events WHERE agent_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(agent_id)
+    .bind(limit)
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EventView {
+                kind: r.try_get("kind")?,
+                order_id: r.try_get("order_id")?,
+                detail: r.try_get("detail")?,
+                created_at: crate::time::rfc3339(r.try_get("created_at")?),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
+}

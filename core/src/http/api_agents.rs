@@ -6,6 +6,7 @@
 //! - `GET|POST /api/v1/my/agents`; `GET|PATCH /api/v1/my/agents/{id}`;
 //!   `POST /api/v1/my/agents/{id}/publish`; `GET /api/v1/my/agents/{id}/skill-setup.tar.gz`
 //! - `GET|POST /api/v1/my/agents/{id}/keys`; `DELETE /api/v1/my/agents/{id}/keys/{key_id}`
+//! - `GET /api/v1/my/agents/{id}/events` → the agent's newest 100 events
 
 use axum::Json;
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
             get(list_keys).post(issue_key),
         )
         .route("/api/v1/my/agents/{id}/keys/{key_id}", delete(revoke_key))
+        .route("/api/v1/my/agents/{id}/events", get(agent_events))
 }
 
 /// Reads a query string, turning a malformed one into 422 with the reason.
@@ -188,6 +190,17 @@ async fn issue_key(
     Ok((
         StatusCode::CREATED,
         Json(api_keys::issue(&state, &id).await?),
+    ))
+}
+
+async fn agent_events(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
+    Ok(Json(
+        json!({"events": agents::events::recent(&state, &id, 100).await?}),
     ))
 }
 

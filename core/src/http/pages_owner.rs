@@ -181,6 +181,7 @@ struct AgentPage {
     published: bool,
     keys: Vec<KeySummary>,
     new_key: Option<String>,
+    events: Vec<agents::events::EventView>,
 }
 
 async fn manage_page(
@@ -195,6 +196,7 @@ async fn manage_page(
         a: agent.owner_view(state.clock.now_ms()),
         keys: api_keys::list(state, id).await?,
         new_key,
+        events: agents::events::recent(state, id, 20).await?,
         user_name: Some(user.display_name),
     };
     let mut response = render(StatusCode::OK, &page);
