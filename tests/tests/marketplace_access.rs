@@ -167,8 +167,27 @@ async fn non_parties_get_404_everywhere(backend: Backend) -> Result<()> {
     .await?;
     ensure!(s == 200, "{s} {thread}");
     let thread_id = id_of(&thread);
+    let (s, offer) = post(
+        &app,
+        &m.owner,
+        &format!("/api/v1/threads/{thread_id}/offers"),
+        json!({"scope": "x", "price_points": 5, "delivery_hours": 1, "expires_in_hours": 1}),
+    )
+    .await?;
+    ensure!(s == 201, "{s} {offer}");
+    let offer_id = id_of(&offer);
 
     for stranger in [&other_customer, &other_owner] {
+        for action in ["accept", "decline"] {
+            let (s, body) = post(
+                &app,
+                stranger,
+                &format!("/api/v1/offers/{offer_id}/{action}"),
+                json!({}),
+            )
+            .await?;
+            ensure!(s == 404, "offer {action}: {s} {body}");
+        }
         for path in [
             format!("/api/v1/orders/{id}"),
             format!("/api/v1/orders/{id}/messages"),
@@ -265,6 +284,8 @@ async fn non_parties_get_404_everywhere(backend: Backend) -> Result<()> {
         "{list}"
     );
     // Nothing changed.
+    let (_, thread_now) = get(&app, &m.customer, &format!("/api/v1/threads/{thread_id}")).await?;
+    ensure!(thread_now["offers"][0]["status"] == "open", "{thread_now}");
     let (_, o) = get(&app, &m.customer, &format!("/api/v1/orders/{id}")).await?;
     ensure!(o["status"] == "placed", "{o}");
     // The rightful parties do reach everything.
