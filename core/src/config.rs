@@ -226,6 +226,10 @@ pub struct ServeArgs {
     /// Time zone the retention schedules are read in (IANA name, e.g. Europe/Berlin).
     #[arg(long, env = "HEEPR_SCHEDULE_TIME_ZONE", default_value = "UTC")]
     pub schedule_time_zone: chrono_tz::Tz,
+    /// Largest accepted upload, per file, in bytes (default 25 MiB).
+    #[arg(long, env = "HEEPR_UPLOAD_LIMIT_BYTES", default_value_t = DEFAULT_UPLOAD_LIMIT_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    pub upload_limit_bytes: u64,
     /// Google sign-in: OAuth client id. Sign-in with Google is enabled when id and secret are set.
     #[arg(
         long,
@@ -428,6 +432,9 @@ pub struct OAuthSettings {
     pub facebook: Option<OAuthProviderConfig>,
 }
 
+/// Default per-file upload limit: 25 MiB.
+pub const DEFAULT_UPLOAD_LIMIT_BYTES: u64 = 25 * 1024 * 1024;
+
 /// Flags of `heepr demo-data`.
 #[derive(Debug, Clone, Args)]
 pub struct DemoDataArgs {
@@ -532,6 +539,8 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// Sign-in providers (Google, GitHub, Facebook); all disabled by default.
     pub oauth: OAuthSettings,
+    /// Largest accepted upload per file (bytes).
+    pub upload_limit_bytes: u64,
 }
 
 impl Settings {
@@ -559,6 +568,7 @@ impl Settings {
             backup_dir: global.data_dir.join("backups"),
             database_url: Some(global.resolved_database_url()),
             oauth: args.oauth_providers(),
+            upload_limit_bytes: args.upload_limit_bytes,
         }
     }
 
@@ -579,6 +589,7 @@ impl Settings {
             scheduler: None,
             database_url: None,
             oauth: OAuthSettings::default(),
+            upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
         }
     }
 

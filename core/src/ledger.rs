@@ -22,6 +22,15 @@ pub const ISSUER: &str = "issuer";
 pub enum TransferKind {
     /// Credited once per account at sign-up (reference: the account id).
     SignupBonus,
+    /// An order's price moves from the customer to the order's escrow (reference: order id).
+    OrderEscrow,
+    /// The escrow is paid out to the agent's owner on completion (reference: order id).
+    EscrowRelease,
+    /// The escrow goes back to the customer on cancellation or a missed deadline
+    /// (reference: order id).
+    EscrowRefund,
+    /// Points minted by `heepr demo-data` for demo customers (reference: `demo:<n>`).
+    DemoGrant,
 }
 
 impl TransferKind {
@@ -29,6 +38,10 @@ impl TransferKind {
     pub fn as_str(self) -> &'static str {
         match self {
             TransferKind::SignupBonus => "signup_bonus",
+            TransferKind::OrderEscrow => "order_escrow",
+            TransferKind::EscrowRelease => "escrow_release",
+            TransferKind::EscrowRefund => "escrow_refund",
+            TransferKind::DemoGrant => "demo_grant",
         }
     }
 }
@@ -36,6 +49,32 @@ impl TransferKind {
 /// The member ledger account id of `account_id`.
 pub fn member_ledger_account(account_id: &str) -> String {
     format!("member:{account_id}")
+}
+
+/// The escrow ledger account id of `order_id`.
+pub fn escrow_ledger_account(order_id: &str) -> String {
+    format!("escrow:{order_id}")
+}
+
+/// Opens the escrow ledger account of a new order (balance 0, no account holder).
+///
+/// Release and refund are mutually exclusive: each drains the whole escrow, so whichever
+/// comes second finds a zero balance and fails with `insufficient_points` (and the order's
+/// conditional status change refuses it before that).
+pub async fn open_escrow_account(
+    tx: &mut Transaction<'static, Any>,
+    order_id: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    let id = escrow_ledger_account(order_id);
+    sqlx::query(
+        "INSERT INTO ledger_accounts (id, kind, account_id, balance, created_at) VALUES ($1, 'escrow', NULL, 0, $2)",
+    )
+    .bind(&id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 /// Opens the member ledger account of a new account (balance 0).

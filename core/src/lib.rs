@@ -19,30 +19,41 @@
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
-//! - [`demo_data`]: `heepr demo-data`.
 //! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
 //!   policies; [`publications`]: snapshots of published versions; [`oauth`]: sign-in with Google, GitHub, Facebook.
+//! - [`demo_data`]: `heepr demo-data`; [`demo_marketplace`] adds the marketplace to it.
+//! - [`agents`], [`api_keys`]: agents owners connect (wizard, browsing, badges, skill setup)
+//!   and their bearer API keys.
+//! - [`orders`]: orders with points escrow, their state machine and the deadline refund job.
+//! - [`chats`]: pre-sale threads, order threads, offers. [`files`]: uploads. [`reviews`].
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
+pub mod agents;
+pub mod api_keys;
+pub mod chats;
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod consents;
 pub mod db;
 pub mod demo_data;
+pub mod demo_marketplace;
 pub mod email;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod ledger;
 pub mod notices;
 pub mod oauth;
+pub mod orders;
 pub mod passwords;
 pub mod publications;
 pub mod request_log;
 pub mod restore;
 pub mod retention;
+pub mod reviews;
 pub mod scheduler;
 pub mod sessions;
 pub mod state;

@@ -1,11 +1,20 @@
 //! HTTP surface: JSON API and server-rendered pages, each feature in its own file with its
 //! own `router()`, merged here with the layers every route gets (request log, CSRF).
 
+pub mod agent_api;
 pub mod api_accounts;
+pub mod api_agents;
+pub mod api_chats;
 pub mod api_consents;
+pub mod api_files;
+pub mod api_orders;
 pub mod extract;
 pub mod oauth;
+pub mod openapi;
 pub mod pages;
+pub mod pages_browse;
+pub mod pages_orders;
+pub mod pages_owner;
 pub mod pages_policies;
 
 use axum::Router;
@@ -35,10 +44,19 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     Ok(Router::new()
         .route("/healthz", get(healthz))
         .merge(api_accounts::router())
+        .merge(api_agents::router())
+        .merge(api_orders::router())
+        .merge(api_chats::router())
+        .merge(api_files::router())
+        .merge(agent_api::router())
+        .merge(openapi::router())
         .merge(pages::router())
         .merge(pages_policies::router())
         .merge(api_consents::router())
         .merge(oauth::router())
+        .merge(pages_browse::router())
+        .merge(pages_orders::router())
+        .merge(pages_owner::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)

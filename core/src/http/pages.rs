@@ -78,7 +78,8 @@ impl IntoResponse for PageError {
     }
 }
 
-pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+/// Renders `page` with `status`; a template failure becomes a 500.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => AppError::Internal(err.into()).into_response(),
@@ -285,7 +286,8 @@ fn notice_text(key: &str) -> Option<&'static str> {
     }
 }
 
-pub(crate) fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
+/// The signed-in person, or a redirect to the login page.
+pub fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
     user.ok_or_else(|| Redirect::to("/login"))
 }
 
