@@ -4,6 +4,19 @@
 //! it feeds, what erasure does to it and which retention rule bounds it. For each column:
 //! personal or not, category and legal basis, erasure action. See the file's header for the
 //! vocabulary; [`DataMap::parse`] rejects anything outside it.
+//!
+//! Keys (all documented in the file's header too):
+//! - top level: `version`, `scrub_dirs` (data-dir folders whose files mentioning the
+//!   subject are deleted on erasure, e.g. the mail spool);
+//! - per table: `purpose`, `links` (`column`, or `column` + `via` + `subject_column`),
+//!   `export` (section or `none`), `erasure` (`delete`/`update`/`keep`/`none`), `retention`,
+//!   `key` (unique row key for paging, default `id`), `delete_if_null` (with `update`: rows
+//!   whose column is NULL are deleted instead, e.g. pre-sale chats), `columns`;
+//! - per column: `personal`, `category`, `basis`, `erasure`
+//!   (`keep`/`null`/`pseudonymise`/`redact`/`set`), `erased_value` (with `set`), `export`
+//!   (`false` for secrets), `file` (a stored file's path: exported under `files/`, deleted
+//!   with the row), `account_ref` (another account's id: exported as a display name),
+//!   `description` (plain words for the export's README).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +33,11 @@ pub struct DataMap {
     pub version: u32,
     /// Every table of the migrated schema, by name.
     pub tables: BTreeMap<String, TableSpec>,
+    /// Directories under the data dir that hold copies of personal data outside the
+    /// database (the outgoing-mail spool): erasure deletes every file in them that mentions
+    /// the subject's email or display name. Relative paths, no `..`.
+    #[serde(default)]
+    pub scrub_dirs: Vec<String>,
 }
 
 /// How one table is classified.
@@ -41,6 +59,38 @@ pub struct TableSpec {
     pub retention_clock: Option<String>,
     /// Every column, by name.
     pub columns: BTreeMap<String, ColumnSpec>,
+    /// The column that identifies a row uniquely (default `id`). Export and erasure page
+    /// through a subject's rows in this column's order, so a personal table needs one.
+    pub key: Option<String>,
+    /// With `erasure = "update"`: the subject's rows whose value in this column is NULL are
+    /// deleted instead of updated (e.g. `order_id` on conversations: a pre-sale chat that
+    /// never became an order is deleted, an order's chat is kept for the counterparty).
+    pub delete_if_null: Option<String>,
+}
+
+impl TableSpec {
+    /// The unique row key column: `key`, or `id` when not given.
+    pub fn key_column(&self) -> &str {
+        self.key.as_deref().unwrap_or("id")
+    }
+
+    /// Columns that go into the export archive, in name order.
+    pub fn exported_columns(&self) -> Vec<(&str, &ColumnSpec)> {
+        self.columns
+            .iter()
+            .filter(|(_, c)| c.exported())
+            .map(|(n, c)| (n.as_str(), c))
+            .collect()
+    }
+
+    /// Columns holding stored-file paths (`file = true`), in name order.
+    pub fn file_columns(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|(_, c)| c.file == Some(true))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
 }
 
 /// A path from a row to the account id of the data subject it belongs to.
@@ -83,6 +133,18 @@ pub struct ColumnSpec {
     pub erasure: Option<ColumnErasure>,
     /// `false` for secrets the subject never sees (hashes); exported otherwise.
     pub export: Option<bool>,
+    /// `true` when the value is a path, relative to the data dir, of a file the subject
+    /// stored (brief, deliverable): the export copies the file under `files/`, and erasure
+    /// that deletes the row deletes the file too.
+    pub file: Option<bool>,
+    /// `true` when the value is another account's id (counterparty, author): the export
+    /// shows other people only by their display name, never by id or email.
+    pub account_ref: Option<bool>,
+    /// With `erasure = "set"`: the fixed value written on erasure (e.g. `closed`).
+    pub erased_value: Option<String>,
+    /// What the value is, in plain words for the export's README (default: the column name
+    /// in words).
+    pub description: Option<String>,
 }
 
 impl ColumnSpec {
@@ -132,6 +194,8 @@ pub enum ColumnErasure {
     Pseudonymise,
     /// Keep the text but redact the subject's email and display name inside it.
     Redact,
+    /// Set to the column's fixed `erased_value` (e.g. an account's status to `closed`).
+    Set,
 }
 
 impl DataMap {
@@ -152,6 +216,19 @@ impl DataMap {
         }
         for (name, table) in &map.tables {
             map.validate_table(path, name, table)?;
+        }
+        for (i, dir) in map.scrub_dirs.iter().enumerate() {
+            let p = Path::new(dir);
+            let plain = !dir.is_empty()
+                && p.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !plain {
+                return Err(PolicyError::new(
+                    path,
+                    format!("scrub_dirs[{i}]"),
+                    "must be a relative path inside the data dir, without ..",
+                ));
+            }
         }
         Ok(map)
     }
@@ -216,6 +293,32 @@ impl DataMap {
         }
         for (col_name, col) in &table.columns {
             validate_column(path, name, table.erasure, col_name, col)?;
+        }
+        if let Some(col) = &table.delete_if_null {
+            if table.erasure != TableErasure::Update {
+                return Err(PolicyError::new(
+                    path,
+                    key("delete_if_null"),
+                    "applies only to tables whose erasure is \"update\"",
+                ));
+            }
+            if !table.columns.contains_key(col) {
+                return Err(PolicyError::new(
+                    path,
+                    key("delete_if_null"),
+                    format!("{col:?} is not a column of {name}"),
+                ));
+            }
+        }
+        if has_personal && !table.columns.contains_key(table.key_column()) {
+            return Err(PolicyError::new(
+                path,
+                key("key"),
+                format!(
+                    "{:?} is not a column of {name}: a personal table needs a unique row key (add key = \"column\")",
+                    table.key_column()
+                ),
+            ));
         }
         Ok(())
     }
@@ -310,18 +413,29 @@ fn validate_column(
                 "a personal column needs a legal basis",
             ));
         }
-    } else if col.category.is_some() || col.basis.is_some() || col.export.is_some() {
+    } else if col.category.is_some()
+        || col.basis.is_some()
+        || col.export.is_some()
+        || col.description.is_some()
+    {
         return Err(PolicyError::new(
             path,
             key("personal"),
-            "category, basis and export apply to personal columns only",
+            "category, basis, export and description apply to personal columns only",
+        ));
+    }
+    if (col.erasure == Some(ColumnErasure::Set)) != col.erased_value.is_some() {
+        return Err(PolicyError::new(
+            path,
+            key("erased_value"),
+            "erased_value goes with erasure = \"set\", and only with it",
         ));
     }
     match (table_erasure, col.erasure) {
         (TableErasure::Update, None) if col.personal => Err(PolicyError::new(
             path,
             key("erasure"),
-            "the table's erasure is \"update\": every personal column needs keep, null, pseudonymise or redact",
+            "the table's erasure is \"update\": every personal column needs keep, null, pseudonymise, redact or set",
         )),
         (TableErasure::Update, Some(action)) if !col.personal && action != ColumnErasure::Keep => {
             Err(PolicyError::new(
@@ -412,6 +526,23 @@ name = { personal = true, category = "account", basis = "contract", erasure = "p
             parse(&body).err().map(|e| e.key),
             Some("tables.people.links".to_string())
         );
+    }
+
+    #[test]
+    fn delete_if_null_needs_update_and_a_column() {
+        let body = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\ndelete_if_null = \"nope\"",
+        );
+        assert_eq!(
+            parse(&body).err().map(|e| e.key),
+            Some("tables.people.delete_if_null".to_string())
+        );
+        let ok = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\ndelete_if_null = \"name\"",
+        );
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

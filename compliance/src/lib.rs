@@ -19,19 +19,35 @@
 //! - [`schema`]: reads the migrated schema back and checks the data map covers it exactly.
 //! - [`backup`]: backups with a catalog, verification, restore and 30-day rotation.
 //! - [`sweep`], [`lease`]: retention sweeps in bounded batches under a database lease.
+//! - [`dsr`]: data-subject request kinds, the request state machine, due dates.
+//! - [`subject_rows`]: selecting a subject's rows in any table through the data map's links.
+//! - [`export`]: the export archive (`.tar.gz`), driven by the data map.
+//! - [`erasure`]: erasure with pseudonymisation, driven by the data map; preview and run.
+//! - [`holds`]: legal holds that block erasure.
+//! - [`erasure_ledger`]: completed erasures, in the database and an append-only file.
+//! - [`audit`]: the append-only, hash-chained audit trail and its verification.
+//! - [`hashing_io`]: byte-counting, SHA-256-computing readers and writers.
 
+pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod consent_purposes;
 pub mod cookies;
 pub mod data_map;
 pub mod db;
+pub mod dsr;
+pub mod erasure;
+pub mod erasure_ledger;
+pub mod export;
+pub mod hashing_io;
+pub mod holds;
 pub mod lease;
 pub mod policies;
 pub mod published;
 pub mod retention;
 pub mod ropa;
 pub mod schema;
+pub mod subject_rows;
 pub mod subprocessors;
 pub mod sweep;
 

@@ -86,6 +86,17 @@ pub enum Command {
     /// Published policies: announce a new version.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Data-subject requests: list, show, export, erase.
+    #[command(subcommand)]
+    Dsr(DsrCommand),
+    /// Staff accounts of the privacy desk.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Benchmark export and erasure of one large account (prints timings and peak RSS).
+    BenchExport(BenchExportArgs),
 }
 
 /// `heepr backup ...`
@@ -184,6 +195,89 @@ pub struct PublishArgs {
     /// Public URL used in the notice's link.
     #[arg(long, env = "HEEPR_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
     pub public_url: String,
+}
+
+/// Flags of `heepr bench-export`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchExportArgs {
+    /// A directory that does not exist yet; the benchmark's database and files go there.
+    #[arg(long)]
+    pub work_dir: PathBuf,
+    /// Orders of the subject.
+    #[arg(long, default_value_t = 5_000)]
+    pub orders: u32,
+    /// Messages on those orders.
+    #[arg(long, default_value_t = 100_000)]
+    pub messages: u32,
+    /// Uploaded files.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub files: u32,
+    /// Total size of the uploaded files (MiB).
+    #[arg(long, default_value_t = 1_024)]
+    pub file_mib: u64,
+}
+
+/// `heepr dsr ...`
+#[derive(Debug, Subcommand)]
+pub enum DsrCommand {
+    /// List requests, soonest due first.
+    List {
+        /// Only requests in this status (received, awaiting_verification, in_progress,
+        /// on_hold, completed, rejected, failed).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one request with its subject summary and audit timeline (JSON).
+    Show {
+        /// The request id.
+        id: String,
+    },
+    /// Build an export archive for a verified subject (a staff-initiated access request)
+    /// and print its path.
+    Export {
+        /// The subject's account email.
+        #[arg(long)]
+        email: String,
+        /// Copy the archive to this path too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Erase a subject's account: `--preview` prints per-table counts, `--yes` erases.
+    Erase {
+        /// The subject's account email.
+        #[arg(long)]
+        email: String,
+        /// Only print what would be deleted, nulled, pseudonymised or kept.
+        #[arg(long, conflicts_with = "yes", required_unless_present = "yes")]
+        preview: bool,
+        /// Erase now.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `heepr staff ...`
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account and print its admin API token (shown once).
+    Create {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+        /// privacy-officer (everything) or support (read-only, emails masked).
+        #[arg(long)]
+        role: crate::staff::StaffRole,
+    },
+}
+
+/// `heepr audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and report the first broken link (non-zero exit if any).
+    Verify,
 }
 
 /// Flags of `heepr serve`.

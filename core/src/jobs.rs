@@ -35,6 +35,7 @@ pub fn spawn(state: AppState) -> Jobs {
             let _ = crate::scheduler::spawn(scheduled, tz).await;
         });
     }
+    set.spawn(crate::privacy::jobs::worker(state.clone()));
     set.spawn(throttle_housekeeping(state));
     Jobs(set)
 }

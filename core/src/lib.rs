@@ -17,6 +17,8 @@
 //! - [`request_log`], [`client`]: per-request technical log, client IP and user agent.
 //! - [`throttle`]: login rate limits.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
+//! - [`staff`]: staff accounts (privacy officer, support) and admin API tokens.
+//! - [`privacy`]: data-subject requests: intake, transitions, export and erasure jobs, emails.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
 //! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
@@ -26,11 +28,14 @@
 //!   and their bearer API keys.
 //! - [`orders`]: orders with points escrow, their state machine and the deadline refund job.
 //! - [`chats`]: pre-sale threads, order threads, offers. [`files`]: uploads. [`reviews`].
+//! - [`bench`]: `heepr bench-export`, the export and erasure benchmark.
+//! - [`privacy`], [`staff`]: data-subject requests, exports, erasure, staff and the admin API.
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod bench;
 pub mod chats;
 pub mod cli;
 pub mod client;
@@ -49,6 +54,7 @@ pub mod notices;
 pub mod oauth;
 pub mod orders;
 pub mod passwords;
+pub mod privacy;
 pub mod publications;
 pub mod request_log;
 pub mod restore;
@@ -56,6 +62,7 @@ pub mod retention;
 pub mod reviews;
 pub mod scheduler;
 pub mod sessions;
+pub mod staff;
 pub mod state;
 pub mod throttle;
 pub mod time;

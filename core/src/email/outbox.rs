@@ -56,7 +56,8 @@ async fn deliver_one(
 ) -> Result<(), AppError> {
     let now = state.clock.now_ms();
     let claimed = sqlx::query(
-        "UPDATE email_outbox SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until < $3)",
+        "UPDATE email_outbox SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until < $3) \
+         AND (account_id IS NULL OR account_id IN (SELECT id FROM accounts WHERE status = 'active'))",
     )
     .bind(now + LEASE_MS)
     .bind(id)
@@ -64,7 +65,8 @@ async fn deliver_one(
     .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() != 1 {
-        return Ok(()); // another worker has it
+        // Another worker has it, or its account was closed (being erased): never sent.
+        return Ok(());
     }
     let row = sqlx::query(
         "SELECT account_id, recipient, template, subject, body_text, attempts, created_at FROM email_outbox WHERE id = $1",
@@ -116,6 +118,16 @@ async fn finish(
     error: Option<String>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
+    // Delete first: if the row is gone, the recipient's account was erased meanwhile, and
+    // logging the email would write the erased address back.
+    let removed = sqlx::query("DELETE FROM email_outbox WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if removed.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO email_log (id, account_id, recipient, template, subject, status, transport, error, queued_at, finished_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -132,10 +144,6 @@ async fn finish(
     .bind(state.clock.now_ms())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM email_outbox WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }

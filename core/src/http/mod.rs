@@ -1,6 +1,7 @@
 //! HTTP surface: JSON API and server-rendered pages, each feature in its own file with its
 //! own `router()`, merged here with the layers every route gets (request log, CSRF).
 
+pub mod admin_api;
 pub mod agent_api;
 pub mod api_accounts;
 pub mod api_agents;
@@ -16,6 +17,7 @@ pub mod pages_browse;
 pub mod pages_orders;
 pub mod pages_owner;
 pub mod pages_policies;
+pub mod pages_privacy;
 
 use axum::Router;
 use axum::body::Body;
@@ -57,6 +59,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(pages_browse::router())
         .merge(pages_orders::router())
         .merge(pages_owner::router())
+        .merge(pages_privacy::router())
+        .merge(admin_api::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)
