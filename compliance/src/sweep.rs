@@ -240,8 +240,38 @@ pub async fn sweep_rule(
     .bind(&run_id)
     .execute(db.pool())
     .await?;
+    record_in_audit_trail(db, &run, clock.now_ms()).await?;
     lease::release(db, &lease_name, &options.holder).await?;
     Ok(run)
+}
+
+/// Every sweep is a system action on personal data: it goes into the audit trail.
+async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<(), sqlx::Error> {
+    let details = serde_json::json!({
+        "rule": run.rule,
+        "run_id": run.run_id,
+        "dry_run": run.dry_run,
+        "cutoff_ms": run.cutoff_ms,
+        "rows_examined": run.rows_examined(),
+        "rows_affected": run.rows_affected(),
+        "tables": run.tables,
+        "error": run.error,
+    });
+    let entry = crate::audit::AuditEntry {
+        actor: "system:retention",
+        action: if run.dry_run { "retention.dry_run" } else { "retention.sweep" },
+        subject_account_id: None,
+        request_id: None,
+        outcome: match run.outcome {
+            Outcome::Succeeded => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        },
+        details,
+    };
+    let mut tx = db.begin_write().await?;
+    crate::audit::append(&mut tx, &entry, now_ms).await?;
+    tx.commit().await
 }
 
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these

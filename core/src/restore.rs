@@ -1,20 +1,44 @@
 //! What must happen after a backup is restored, so a restore never brings back a person who
-//! was erased after the backup was taken.
+//! was erased after the backup was taken (issue: "re-applies every erasure in the erasure
+//! ledger made after the backup was taken").
 
 use std::path::Path;
 
-use heepr_compliance::{Db, Policies};
+use anyhow::{Context, bail};
+use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
+use heepr_compliance::{Clock, Db, Policies, SystemClock, erasure_ledger};
 
-/// Re-applies every erasure recorded after `backup_taken_ms` (Unix ms); returns how many.
+/// Re-applies the erasures recorded in the erasure ledger file under `data_dir` (which lives
+/// outside the database, so the restore did not roll it back); returns how many erasures
+/// had to be re-applied. Every entry is replayed, not only those after `backup_taken_ms`
+/// (Unix ms): erasure is idempotent, so entries the backup already reflects cost a lookup,
+/// and clock differences between machines cannot skip one.
 ///
-/// Errors: the erasure ledger cannot be read or an erasure fails.
-pub async fn after_restore(
-    _db: &Db,
-    _policies: &Policies,
-    _data_dir: &Path,
-    _backup_taken_ms: i64,
-) -> anyhow::Result<usize> {
-    // The erasure ledger arrives with the data-subject-request engine; until then there is
-    // nothing recorded to replay.
-    Ok(0)
+/// Errors: the ledger file cannot be read, or an erasure fails (for example a legal hold
+/// restored with the backup blocks it: the message names the account; lift the hold and
+/// rerun `heepr backup restore` or `heepr dsr erase`).
+pub async fn after_restore(db: &Db, policies: &Policies, data_dir: &Path, backup_taken_ms: i64) -> anyhow::Result<usize> {
+    let entries = erasure_ledger::read_file(data_dir)
+        .with_context(|| format!("reading the erasure ledger {}", erasure_ledger::file_path(data_dir).display()))?;
+    let mut replayed = 0;
+    for entry in &entries {
+        let job = ErasureJob {
+            map: &policies.data_map,
+            account_id: &entry.account_id,
+            request_id: entry.request_id.as_deref(),
+            actor: "system:restore",
+            data_dir,
+            batch_rows: erasure::DEFAULT_BATCH_ROWS,
+            stop_after_batches: None,
+        };
+        match erasure::run(db, &job, SystemClock.now_ms()).await {
+            Ok(outcome) if !outcome.already_erased => {
+                replayed += 1;
+                tracing::info!(account_id = %entry.account_id, after_backup = entry.erased_at >= backup_taken_ms, "erasure re-applied after restore");
+            }
+            Ok(_) | Err(ErasureError::NotFound) => {}
+            Err(err) => bail!("re-applying the erasure of account {} after the restore: {err}", entry.account_id),
+        }
+    }
+    Ok(replayed)
 }

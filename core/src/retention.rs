@@ -8,8 +8,13 @@ use serde_json::json;
 
 use crate::scheduler::next_fire;
 
-/// Where sweeps look for legal holds (none until the hold register exists).
-pub const HOLDS: Option<&HoldSource> = None;
+/// Where sweeps look for legal holds: a row whose subject has an active hold is skipped
+/// (policy and issue: "retention skips held data").
+pub const HOLDS: Option<&HoldSource> = Some(&HoldSource {
+    table: "legal_holds",
+    subject_column: "account_id",
+    active_condition: "h.lifted_at IS NULL",
+});
 
 /// One line per rule: name, period, schedule, next run, description.
 pub fn describe_rules(policies: &Policies, tz: Tz, now_ms: i64) -> Vec<serde_json::Value> {

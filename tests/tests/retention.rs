@@ -317,3 +317,44 @@ async fn a_sweep_killed_midway_is_finished_by_the_next_run(backend: Backend) -> 
     assert_eq!(dead, "interrupted");
     Ok(())
 }
+
+backend_test!(held_subjects_rows_are_skipped_and_sweeps_are_audited);
+async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for id in ["held", "free"] {
+        sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ($1, $1, $1, 'active', 0, 0, 0)")
+            .bind(id)
+            .execute(db.db.pool())
+            .await?;
+        sqlx::query(
+            "INSERT INTO email_log (id, account_id, recipient, template, subject, status, transport, queued_at, finished_at) \
+             VALUES ($1, $1, 'x@example.com', 'welcome', 'Welcome', 'sent', 'file', 0, 0)",
+        )
+        .bind(id)
+        .execute(db.db.pool())
+        .await?;
+    }
+    sqlx::query("INSERT INTO legal_holds (id, account_id, reason, placed_by, placed_at) VALUES ('h1', 'held', 'litigation', 'staff:1', 0)")
+        .execute(db.db.pool())
+        .await?;
+    let clock = ManualClock::new(now);
+    let run = sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &SweepOptions::default(), heepr_core::retention::HOLDS).await?;
+    assert_eq!(run.rows_affected(), 1);
+    assert_eq!(email_log_ids(&db).await?, vec!["held"], "the held subject's row stays");
+
+    // Once the hold is lifted, the next sweep takes it.
+    sqlx::query("UPDATE legal_holds SET lifted_at = 1, lifted_by = 'staff:1' WHERE id = 'h1'").execute(db.db.pool()).await?;
+    sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &SweepOptions::default(), heepr_core::retention::HOLDS).await?;
+    assert!(email_log_ids(&db).await?.is_empty());
+
+    // Both runs are in the audit trail, and the chain verifies.
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'system:retention' AND action = 'retention.sweep'")
+        .fetch_one(db.db.pool())
+        .await?;
+    assert_eq!(audited, 2);
+    let verification = heepr_compliance::audit::verify(db.db.pool()).await?;
+    assert!(verification.first_broken.is_none());
+    Ok(())
+}
