@@ -245,9 +245,20 @@ impl PrivacyPolicy {
         Ok(policy)
     }
 
-    /// The version in force (the last one).
+    /// The version in force today (UTC): the last whose effective date has come. A version
+    /// listed with a future date is announced, not yet in force.
     pub fn current(&self) -> Option<&PolicyVersion> {
-        self.versions.last()
+        self.in_force_on(&chrono::Utc::now().format("%Y-%m-%d").to_string())
+    }
+
+    /// The version in force on `date` (`YYYY-MM-DD`): the last whose effective date is on or
+    /// before it; the first version when none is yet.
+    pub fn in_force_on(&self, date: &str) -> Option<&PolicyVersion> {
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.effective.as_str() <= date)
+            .or_else(|| self.versions.first())
     }
 
     /// The version labelled `label`.
@@ -478,6 +489,35 @@ text = "x"
             err.map(|e| e.key),
             Some("versions[1].effective".to_string())
         );
+    }
+
+    #[test]
+    fn a_future_version_is_not_yet_in_force() {
+        let text = r#"version = 1
+title = "t"
+[[versions]]
+version = "a"
+effective = "2026-05-20"
+material = false
+summary = "s"
+text = "x"
+
+[[versions]]
+version = "b"
+effective = "2027-01-01"
+material = true
+summary = "s"
+text = "y"
+"#;
+        let policy = PrivacyPolicy::parse(Path::new("p.toml"), text).ok();
+        let label = |d: &str| {
+            policy
+                .as_ref()
+                .and_then(|p| p.in_force_on(d))
+                .map(|v| v.version.clone())
+        };
+        assert_eq!(label("2026-11-29").as_deref(), Some("a"));
+        assert_eq!(label("2027-01-01").as_deref(), Some("b"));
     }
 
     #[test]

@@ -38,6 +38,38 @@ pub struct RetentionRules {
 pub enum Store {
     /// Database backups in the backup directory (policy: "rotated on a 30-day cycle").
     Backups,
+    /// Emails written as `.eml` files by the file transport (`DATA_DIR/mail`), pruned by
+    /// their modification time.
+    MailFiles,
+}
+
+/// Deletes `.eml` files in `dir` last modified before `cutoff_ms` (Unix ms); returns how many.
+/// A missing directory holds nothing to delete.
+///
+/// Errors: the directory or a file cannot be read or removed.
+pub fn prune_mail_files(dir: &Path, cutoff_ms: i64) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let modified = entry.metadata()?.modified()?;
+        let modified_ms = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        if modified_ms < cutoff_ms {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// One retention rule.
@@ -156,7 +188,14 @@ pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
              e.g. \"0 {text}\" (sec min hour day-of-month month day-of-week; Sunday is 1)"
         ));
     }
-    cron::Schedule::from_str(text).map_err(|e| format!("{text:?} is not a valid schedule: {e}"))
+    let schedule = cron::Schedule::from_str(text)
+        .map_err(|e| format!("{text:?} is not a valid schedule: {e}"))?;
+    if schedule.upcoming(Utc).next().is_none() {
+        return Err(format!(
+            "{text:?} never fires (e.g. February 31st): the sweep would never run"
+        ));
+    }
+    Ok(schedule)
 }
 
 impl RetentionRules {
@@ -308,6 +347,42 @@ mod tests {
         let missing =
             parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\n").err();
         assert_eq!(missing.map(|e| e.key), Some("rules.x.schedule".to_string()));
+    }
+
+    #[test]
+    fn old_mail_files_are_pruned_by_mtime() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let old = dir.path().join("old.eml");
+        let new = dir.path().join("new.eml");
+        let other = dir.path().join("notes.txt");
+        for p in [&old, &new, &other] {
+            std::fs::write(p, "To: someone@example.com")?;
+        }
+        let ten_days_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)?
+            .set_modified(ten_days_ago)?;
+        std::fs::File::options()
+            .write(true)
+            .open(&other)?
+            .set_modified(ten_days_ago)?;
+        let cutoff = chrono::Utc::now().timestamp_millis() - 5 * DAY_MS;
+        assert_eq!(prune_mail_files(dir.path(), cutoff)?, 1);
+        assert!(!old.exists() && new.exists() && other.exists());
+        assert_eq!(prune_mail_files(&dir.path().join("missing"), cutoff)?, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn a_schedule_that_never_fires_is_rejected() {
+        let err = parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\nschedule = \"0 0 3 31 2 *\"\n").err();
+        assert!(
+            err.map(|e| e.reason)
+                .unwrap_or_default()
+                .contains("never fires")
+        );
     }
 
     #[test]

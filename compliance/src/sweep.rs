@@ -259,7 +259,11 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
     });
     let entry = crate::audit::AuditEntry {
         actor: "system:retention",
-        action: if run.dry_run { "retention.dry_run" } else { "retention.sweep" },
+        action: if run.dry_run {
+            "retention.dry_run"
+        } else {
+            "retention.sweep"
+        },
         subject_account_id: None,
         request_id: None,
         outcome: match run.outcome {

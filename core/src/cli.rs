@@ -43,7 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Sweep(args) => {
             let (db, policies) = open(&cli.global).await?;
-            sweep(&db, &policies, &args).await
+            sweep(&cli.global, &db, &policies, &args).await
         }
         Command::Backup(args) => backup(&cli.global, &args).await,
         Command::Retention(RetentionCommand::Rules { time_zone, json }) => {
@@ -348,10 +348,14 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
             } else {
                 for b in &catalog.backups {
                     let age_days = (now - b.created_at_ms) / heepr_compliance::clock::DAY_MS;
-                    let verified = b.verified_at_ms.map_or_else(
-                        || "not verified".to_string(),
-                        |t| format!("verified {}", crate::time::rfc3339(t)),
-                    );
+                    let verified = if !dir.join(&b.file).exists() {
+                        "FILE MISSING".to_string()
+                    } else {
+                        b.verified_at_ms.map_or_else(
+                            || "not verified".to_string(),
+                            |t| format!("verified {}", crate::time::rfc3339(t)),
+                        )
+                    };
                     println!(
                         "{}  {}  {age_days:>3} days  {:>12} bytes  schema {}  {}  sha256 {}",
                         b.id,
@@ -372,6 +376,15 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
             );
         }
         BackupCommand::Restore { id } => {
+            let (db, _) = open(global).await?;
+            let running = crate::jobs::running_servers(&db, now).await?;
+            db.close().await;
+            if running > 0 {
+                bail!(
+                    "a heepr server is running on this database ({running} seen in the last {} s): stop it before restoring backup {id}",
+                    crate::jobs::PRESENCE_TTL_MS / 1000
+                );
+            }
             let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
             let backend =
                 heepr_compliance::Backend::from_url(&url).context("unsupported database URL")?;
@@ -385,7 +398,7 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
             )
             .await?;
             println!(
-                "restored backup {} taken {}; re-applied {replayed} later erasures",
+                "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
                 entry.id,
                 crate::time::rfc3339(entry.created_at_ms)
             );
@@ -422,8 +435,45 @@ pub fn rotate_backups(
 /// Exit code when a rule was skipped because another sweeper holds it (EX_TEMPFAIL).
 pub const EXIT_SKIPPED: u8 = 75;
 
-async fn sweep(db: &Db, policies: &Policies, args: &SweepArgs) -> anyhow::Result<u8> {
+async fn sweep(
+    global: &GlobalArgs,
+    db: &Db,
+    policies: &Policies,
+    args: &SweepArgs,
+) -> anyhow::Result<u8> {
+    let store_rules: Vec<String> = policies
+        .retention
+        .rules
+        .iter()
+        .filter(|(name, r)| {
+            r.store.is_some() && args.rule.as_ref().is_none_or(|only| only == *name)
+        })
+        .map(|(n, _)| n.clone())
+        .collect();
+    for rule in &store_rules {
+        let report = retention::sweep_store(
+            policies,
+            rule,
+            &global.data_dir,
+            &global.data_dir.join("backups"),
+            SystemClock.now_ms(),
+            args.dry_run,
+        )
+        .with_context(|| format!("sweeping files of rule {rule}"))?;
+        if args.json {
+            println!("{report}");
+        } else {
+            println!(
+                "{rule}: {} — {} of {} files past {}",
+                report["outcome"].as_str().unwrap_or(""),
+                report["rows_affected"],
+                report["rows_examined"],
+                report["cutoff"].as_str().unwrap_or("")
+            );
+        }
+    }
     let rules = match &args.rule {
+        Some(rule) if store_rules.contains(rule) => Vec::new(),
         Some(rule) => vec![rule.clone()],
         None => sweep::sweepable_rules(policies),
     };
@@ -522,6 +572,7 @@ pub async fn open(global: &GlobalArgs) -> anyhow::Result<(Db, Policies)> {
             global.data_dir.display()
         )
     })?;
+    restrict_to_owner(&global.data_dir)?;
     let db = db::open_and_migrate(&global.resolved_database_url()).await?;
     let columns = schema::read_columns(&db)
         .await
@@ -541,11 +592,38 @@ pub async fn open(global: &GlobalArgs) -> anyhow::Result<(Db, Policies)> {
     Ok((db, policies))
 }
 
+/// Makes `dir` readable by its owner only: it holds the database, emails, uploads and
+/// backups, all personal data (mode 0700 on Unix).
+///
+/// Errors: the mode cannot be set.
+pub fn restrict_to_owner(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(
+            || {
+                format!(
+                    "{}: cannot restrict the directory to its owner",
+                    dir.display()
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
 fn load_policies(dir: &Path) -> anyhow::Result<Policies> {
     Policies::load(dir).with_context(|| format!("--policies {}: invalid policy", dir.display()))
 }
 
 async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    if args.session_idle_timeout > args.session_absolute_timeout {
+        bail!(
+            "--session-idle-timeout {} is longer than --session-absolute-timeout {}: the idle timeout must not exceed the absolute one",
+            humantime::format_duration(args.session_idle_timeout),
+            humantime::format_duration(args.session_absolute_timeout)
+        );
+    }
     let (db, policies) = open(global).await?;
     let now = heepr_compliance::Clock::now_ms(&SystemClock);
     crate::publications::record_current(&db, &policies, now)

@@ -315,7 +315,8 @@ pub struct ServeArgs {
     )]
     pub mail_from: Mailbox,
     /// Do not run retention sweeps in-process (run `heepr sweep` from cron instead).
-    #[arg(long, env = "HEEPR_NO_SCHEDULER")]
+    #[arg(long, env = "HEEPR_NO_SCHEDULER", value_parser = clap::builder::BoolishValueParser::new(),
+          num_args = 0, default_missing_value = "true", default_value = "false")]
     pub no_scheduler: bool,
     /// Time zone the retention schedules are read in (IANA name, e.g. Europe/Berlin).
     #[arg(long, env = "HEEPR_SCHEDULE_TIME_ZONE", default_value = "UTC")]

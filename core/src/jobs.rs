@@ -11,6 +11,13 @@ use crate::state::AppState;
 
 /// How often the email worker looks for due mail when nobody wakes it.
 const EMAIL_POLL: Duration = Duration::from_secs(5);
+/// How often a running server renews its presence lease.
+const PRESENCE_RENEW: Duration = Duration::from_secs(30);
+/// A server that stopped renewing is taken as gone after this long (ms).
+pub const PRESENCE_TTL_MS: i64 = 90_000;
+/// Lease names of running servers start with this.
+pub const PRESENCE_PREFIX: &str = "service:";
+
 /// How often idle login-throttle keys are forgotten.
 const THROTTLE_SWEEP: Duration = Duration::from_secs(60);
 
@@ -36,6 +43,7 @@ pub fn spawn(state: AppState) -> Jobs {
         });
     }
     set.spawn(crate::privacy::jobs::worker(state.clone()));
+    set.spawn(presence(state.clone()));
     set.spawn(throttle_housekeeping(state));
     Jobs(set)
 }
@@ -62,4 +70,33 @@ async fn throttle_housekeeping(state: AppState) {
         tick.tick().await;
         state.throttle.forget_idle();
     }
+}
+
+/// Keeps a lease saying "a server runs on this database", so `heepr backup restore` can
+/// refuse to pull the database out from under it.
+async fn presence(state: AppState) {
+    let name = format!("{PRESENCE_PREFIX}{}", crate::tokens::new_id());
+    let mut tick = tokio::time::interval(PRESENCE_RENEW);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now_ms();
+        if let Err(err) =
+            heepr_compliance::lease::acquire(&state.db, &name, &name, now, now + PRESENCE_TTL_MS)
+                .await
+        {
+            tracing::warn!("presence lease: {err}");
+        }
+    }
+}
+
+/// How many servers renewed their presence lease in the last [`PRESENCE_TTL_MS`].
+///
+/// Errors: the database's.
+pub async fn running_servers(db: &heepr_compliance::Db, now_ms: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job_leases WHERE name LIKE 'service:%' AND expires_at > $1",
+    )
+    .bind(now_ms)
+    .fetch_one(db.pool())
+    .await
 }

@@ -17,9 +17,18 @@ use heepr_compliance::{Clock, Db, Policies, SystemClock, erasure_ledger};
 /// Errors: the ledger file cannot be read, or an erasure fails (for example a legal hold
 /// restored with the backup blocks it: the message names the account; lift the hold and
 /// rerun `heepr backup restore` or `heepr dsr erase`).
-pub async fn after_restore(db: &Db, policies: &Policies, data_dir: &Path, backup_taken_ms: i64) -> anyhow::Result<usize> {
-    let entries = erasure_ledger::read_file(data_dir)
-        .with_context(|| format!("reading the erasure ledger {}", erasure_ledger::file_path(data_dir).display()))?;
+pub async fn after_restore(
+    db: &Db,
+    policies: &Policies,
+    data_dir: &Path,
+    backup_taken_ms: i64,
+) -> anyhow::Result<usize> {
+    let entries = erasure_ledger::read_file(data_dir).with_context(|| {
+        format!(
+            "reading the erasure ledger {}",
+            erasure_ledger::file_path(data_dir).display()
+        )
+    })?;
     let mut replayed = 0;
     for entry in &entries {
         let job = ErasureJob {
@@ -37,7 +46,10 @@ pub async fn after_restore(db: &Db, policies: &Policies, data_dir: &Path, backup
                 tracing::info!(account_id = %entry.account_id, after_backup = entry.erased_at >= backup_taken_ms, "erasure re-applied after restore");
             }
             Ok(_) | Err(ErasureError::NotFound) => {}
-            Err(err) => bail!("re-applying the erasure of account {} after the restore: {err}", entry.account_id),
+            Err(err) => bail!(
+                "re-applying the erasure of account {} after the restore: {err}",
+                entry.account_id
+            ),
         }
     }
     Ok(replayed)

@@ -41,7 +41,10 @@ pub fn describe_rules(policies: &Policies, tz: Tz, now_ms: i64) -> Vec<serde_jso
                 "schedule": rule.schedule,
                 "next_run": next,
                 "tables": tables,
-                "store": rule.store.map(|_| "backups"),
+                "store": rule.store.map(|s| match s {
+                    heepr_compliance::retention::Store::Backups => "backups",
+                    heepr_compliance::retention::Store::MailFiles => "mail_files",
+                }),
                 "description": rule.description,
             })
         })
@@ -61,4 +64,50 @@ pub fn run_json(run: &RuleRun) -> serde_json::Value {
         "rows_affected": run.rows_affected(),
         "tables": run.tables,
     })
+}
+
+/// Applies a file-store rule (backups, mail files) at `now_ms`: deletes what is past the
+/// period, or with `dry_run` only counts it. Returns a JSON report like a table sweep's.
+///
+/// Errors: the rule has no period, or the files cannot be listed or removed.
+pub fn sweep_store(
+    policies: &Policies,
+    rule_name: &str,
+    data_dir: &std::path::Path,
+    backup_dir: &std::path::Path,
+    now_ms: i64,
+    dry_run: bool,
+) -> anyhow::Result<serde_json::Value> {
+    use anyhow::Context;
+    use heepr_compliance::retention::{Store, prune_mail_files};
+    let rule = policies
+        .retention
+        .rules
+        .get(rule_name)
+        .with_context(|| format!("no retention rule named {rule_name:?}"))?;
+    let store = rule
+        .store
+        .with_context(|| format!("rule {rule_name:?} governs tables, not files"))?;
+    let cutoff = rule
+        .cutoff_ms(now_ms)
+        .with_context(|| format!("rule {rule_name:?} has no period"))?;
+    let affected = match (store, dry_run) {
+        (Store::Backups, false) => heepr_compliance::backup::rotate(backup_dir, cutoff)?.len(),
+        (Store::Backups, true) => heepr_compliance::backup::read_catalog(backup_dir)?
+            .backups
+            .iter()
+            .filter(|b| b.created_at_ms < cutoff)
+            .count(),
+        (Store::MailFiles, false) => prune_mail_files(&data_dir.join("mail"), cutoff)?,
+        (Store::MailFiles, true) => 0,
+    };
+    Ok(json!({
+        "rule": rule_name,
+        "store": match store { Store::Backups => "backups", Store::MailFiles => "mail_files" },
+        "dry_run": dry_run,
+        "cutoff": crate::time::rfc3339(cutoff),
+        "outcome": "succeeded",
+        "rows_affected": if dry_run { 0 } else { affected },
+        "rows_examined": affected,
+    }))
 }

@@ -23,11 +23,15 @@ pub fn next_fire(schedule: &cron::Schedule, tz: Tz, after_ms: i64) -> Option<i64
     let after = DateTime::<Utc>::from_timestamp_millis(after_ms)?;
     let local_after = after.with_timezone(&tz).naive_local();
     // Walk the schedule in naive local time (Utc stands in for "no zone"), map each
-    // candidate into the zone, and take the first that lands after `after_ms`.
-    let naive_start = Utc.from_utc_datetime(&(local_after - chrono::Duration::hours(3)));
+    // candidate into the zone, and take the first that lands after `after_ms`. The walk
+    // starts two hours early (the largest DST shift) so that a repeated local hour is seen;
+    // candidates before that window are skipped without limit on how many there are, so
+    // schedules that fire every second work too.
+    let window_start = local_after - chrono::Duration::hours(2);
+    let naive_start = Utc.from_utc_datetime(&window_start);
     schedule
         .after(&naive_start)
-        .take(64)
+        .take(20_000)
         .filter_map(|candidate| resolve_local(tz, candidate.naive_utc()))
         .find(|ms| *ms > after_ms)
 }
@@ -196,6 +200,22 @@ mod tests {
                 "2026-10-27T02:30:00+01:00",
             ]
         );
+    }
+
+    #[test]
+    fn frequent_schedules_fire() {
+        let every_minute = fires("0 * * * * *", chrono_tz::UTC, "2026-11-29T07:00:30Z", 2);
+        assert_eq!(
+            every_minute,
+            vec!["2026-11-29T07:01:00+00:00", "2026-11-29T07:02:00+00:00"]
+        );
+        let every_second = fires(
+            "* * * * * *",
+            chrono_tz::Europe::Berlin,
+            "2026-11-29T07:00:30Z",
+            1,
+        );
+        assert_eq!(every_second, vec!["2026-11-29T08:00:31+01:00"]);
     }
 
     #[test]

@@ -207,3 +207,40 @@ fn sweep_and_retention_rules_speak_crontab() {
     assert_ne!(code, 0);
     assert!(err.contains("Mars/Olympus"), "{err}");
 }
+
+#[test]
+fn restore_is_refused_while_a_server_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = run(heepr()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["backup", "create"]));
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .split_whitespace()
+        .nth(1)
+        .expect("backup id")
+        .to_string();
+    let mut server = heepr()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("HEEPR_NO_SCHEDULER", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start heepr serve");
+    let mut stdout = BufReader::new(server.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let _ = stdout.read_line(&mut line);
+    assert!(line.contains("listening"), "{line}");
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, _, err) = run(heepr()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["backup", "restore", &id]));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_ne!(code, 0);
+    assert!(err.contains("server is running"), "{err}");
+}

@@ -75,7 +75,8 @@ pub fn policies_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
 }
 
-/// A fresh, migrated database for one test, plus its data dir.
+/// A fresh, migrated database for one test, plus its data dir. On PostgreSQL the database
+/// is dropped again when the test ends.
 pub struct TestDb {
     /// The database.
     pub db: Db,
@@ -98,6 +99,36 @@ impl TestDb {
         };
         let db = heepr_core::db::open_and_migrate(&url).await?;
         Ok(TestDb { db, url, data_dir })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !self.url.starts_with("postgres") {
+            return;
+        }
+        let Some((base, name)) = self.url.rsplit_once('/') else {
+            return;
+        };
+        let (admin_url, name) = (format!("{base}/postgres"), name.to_string());
+        // Drop runs inside the test's runtime; a thread with its own runtime can block.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = Db::connect(&admin_url, 1).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(admin.pool())
+                    .await
+                    .ok()?;
+                admin.close().await;
+                Some(())
+            })
+        });
+        let _ = dropped.join();
     }
 }
 

@@ -171,21 +171,58 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     };
     heepr_compliance::erasure::run(&app.state.db, &job, app.clock_now() + 1_000).await?;
     let present = |pool: sqlx::AnyPool| async move {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM accounts WHERE email = 'erin.erased@example.com'").fetch_one(&pool).await
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM accounts WHERE email = 'erin.erased@example.com'",
+        )
+        .fetch_one(&pool)
+        .await
     };
     assert_eq!(present(app.pool().clone()).await?, 0);
 
     // Restoring the older backup alone would bring her back; the replay erases her again.
-    let known = heepr_core::db::MIGRATOR.iter().map(|m| m.version).max().context("migrations")?;
-    backup::restore(&dir, &entry.id, &app.test_db.url, app.state.db.backend(), known).await?;
+    let known = heepr_core::db::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .context("migrations")?;
+    backup::restore(
+        &dir,
+        &entry.id,
+        &app.test_db.url,
+        app.state.db.backend(),
+        known,
+    )
+    .await?;
     let reopened = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
-    assert_eq!(present(reopened.pool().clone()).await?, 1, "the backup predates the erasure");
-    let replayed = heepr_core::restore::after_restore(&reopened, &policies, app.test_db.data_dir.path(), entry.created_at_ms).await?;
+    assert_eq!(
+        present(reopened.pool().clone()).await?,
+        1,
+        "the backup predates the erasure"
+    );
+    let replayed = heepr_core::restore::after_restore(
+        &reopened,
+        &policies,
+        app.test_db.data_dir.path(),
+        entry.created_at_ms,
+    )
+    .await?;
     assert_eq!(replayed, 1);
     assert_eq!(present(reopened.pool().clone()).await?, 0);
-    let kim: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = 'kim.kept@example.com'").fetch_one(reopened.pool()).await?;
+    let kim: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = 'kim.kept@example.com'")
+            .fetch_one(reopened.pool())
+            .await?;
     assert_eq!(kim, 1, "nobody else is touched");
     // Replaying again changes nothing.
-    assert_eq!(heepr_core::restore::after_restore(&reopened, &policies, app.test_db.data_dir.path(), entry.created_at_ms).await?, 0);
+    assert_eq!(
+        heepr_core::restore::after_restore(
+            &reopened,
+            &policies,
+            app.test_db.data_dir.path(),
+            entry.created_at_ms
+        )
+        .await?,
+        0
+    );
     Ok(())
 }

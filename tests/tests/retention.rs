@@ -340,13 +340,37 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
         .execute(db.db.pool())
         .await?;
     let clock = ManualClock::new(now);
-    let run = sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &SweepOptions::default(), heepr_core::retention::HOLDS).await?;
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        now,
+        &SweepOptions::default(),
+        heepr_core::retention::HOLDS,
+    )
+    .await?;
     assert_eq!(run.rows_affected(), 1);
-    assert_eq!(email_log_ids(&db).await?, vec!["held"], "the held subject's row stays");
+    assert_eq!(
+        email_log_ids(&db).await?,
+        vec!["held"],
+        "the held subject's row stays"
+    );
 
     // Once the hold is lifted, the next sweep takes it.
-    sqlx::query("UPDATE legal_holds SET lifted_at = 1, lifted_by = 'staff:1' WHERE id = 'h1'").execute(db.db.pool()).await?;
-    sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &SweepOptions::default(), heepr_core::retention::HOLDS).await?;
+    sqlx::query("UPDATE legal_holds SET lifted_at = 1, lifted_by = 'staff:1' WHERE id = 'h1'")
+        .execute(db.db.pool())
+        .await?;
+    sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        now,
+        &SweepOptions::default(),
+        heepr_core::retention::HOLDS,
+    )
+    .await?;
     assert!(email_log_ids(&db).await?.is_empty());
 
     // Both runs are in the audit trail, and the chain verifies.

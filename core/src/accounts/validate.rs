@@ -50,13 +50,22 @@ pub fn display_name(raw: &str) -> Result<String, AppError> {
             format!("a display name has at most {MAX_DISPLAY_NAME_CHARS} characters"),
         ));
     }
-    if name.chars().any(char::is_control) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
         return Err(AppError::invalid(
             "display_name",
-            "a display name cannot contain control characters",
+            "a display name cannot contain control or invisible formatting characters",
         ));
     }
     Ok(name.to_owned())
+}
+
+/// Bidirectional overrides and zero-width characters: they make a name display as something
+/// else (U+202E turns "evil" around), so names with them are refused.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Checks a new password: 8 characters to 1024 bytes.
@@ -87,6 +96,13 @@ pub fn password_length(field: &'static str, password: &str) -> Result<(), AppErr
         return Err(AppError::invalid(field, "enter your password"));
     }
     Ok(())
+}
+
+/// Whether an HTML checkbox was ticked: the form sends its `value="yes"` only when it is.
+/// Anything else (`no`, `false`, an empty value) is not a confirmation: a hand-made request
+/// must not pass the 16+ gate by sending the field with another value.
+pub fn checkbox_ticked(value: Option<&str>) -> bool {
+    matches!(value.map(str::trim), Some("yes" | "on" | "true" | "1"))
 }
 
 #[cfg(test)]
@@ -121,6 +137,23 @@ mod tests {
         assert!(display_name(&"x".repeat(65)).is_err());
         assert!(display_name("   ").is_err());
         assert!(display_name("a\u{0007}b").is_err());
+        assert!(display_name("abc\u{202E}fdp.exe").is_err());
+        assert!(display_name("Zoë Ñandú 李").is_ok());
+    }
+
+    #[test]
+    fn only_a_ticked_checkbox_confirms() {
+        assert!(checkbox_ticked(Some("yes")) && checkbox_ticked(Some("on")));
+        for not in [
+            None,
+            Some("no"),
+            Some("false"),
+            Some(""),
+            Some("0"),
+            Some("nope"),
+        ] {
+            assert!(!checkbox_ticked(not), "{not:?} accepted");
+        }
     }
 
     #[test]

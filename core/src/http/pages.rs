@@ -156,7 +156,9 @@ async fn signup_submit(
         display_name: fields.display_name.clone(),
         email: fields.email.clone(),
         password: fields.password,
-        age_16_or_over: fields.age_16_or_over.is_some(),
+        age_16_or_over: crate::accounts::validate::checkbox_ticked(
+            fields.age_16_or_over.as_deref(),
+        ),
     };
     let profile = match sign_up(&state, &request).await {
         Ok(profile) => profile,

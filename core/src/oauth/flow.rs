@@ -427,7 +427,7 @@ pub async fn complete_signup(
 ) -> Result<String, AppError> {
     let row = pending_row(state, cookie_state).await?;
     let flow_id: String = row.try_get("id")?;
-    if form.age_16_or_over.is_none() {
+    if !crate::accounts::validate::checkbox_ticked(form.age_16_or_over.as_deref()) {
         sqlx::query("DELETE FROM sign_in_flows WHERE id = $1")
             .bind(&flow_id)
             .execute(state.db.pool())
