@@ -20,6 +20,11 @@ pub struct DataMap {
     pub version: u32,
     /// Every table of the migrated schema, by name.
     pub tables: BTreeMap<String, TableSpec>,
+    /// Directories under the data dir that hold copies of personal data outside the
+    /// database (the outgoing-mail spool): erasure deletes every file in them that mentions
+    /// the subject's email or display name. Relative paths, no `..`.
+    #[serde(default)]
+    pub scrub_dirs: Vec<String>,
 }
 
 /// How one table is classified.
@@ -38,6 +43,34 @@ pub struct TableSpec {
     pub retention: String,
     /// Every column, by name.
     pub columns: BTreeMap<String, ColumnSpec>,
+    /// The column that identifies a row uniquely (default `id`). Export and erasure page
+    /// through a subject's rows in this column's order, so a personal table needs one.
+    pub key: Option<String>,
+}
+
+impl TableSpec {
+    /// The unique row key column: `key`, or `id` when not given.
+    pub fn key_column(&self) -> &str {
+        self.key.as_deref().unwrap_or("id")
+    }
+
+    /// Columns that go into the export archive, in name order.
+    pub fn exported_columns(&self) -> Vec<(&str, &ColumnSpec)> {
+        self.columns
+            .iter()
+            .filter(|(_, c)| c.exported())
+            .map(|(n, c)| (n.as_str(), c))
+            .collect()
+    }
+
+    /// Columns holding stored-file paths (`file = true`), in name order.
+    pub fn file_columns(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|(_, c)| c.file == Some(true))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
 }
 
 /// A path from a row to the account id of the data subject it belongs to.
@@ -80,6 +113,15 @@ pub struct ColumnSpec {
     pub erasure: Option<ColumnErasure>,
     /// `false` for secrets the subject never sees (hashes); exported otherwise.
     pub export: Option<bool>,
+    /// `true` when the value is a path, relative to the data dir, of a file the subject
+    /// stored (brief, deliverable): the export copies the file under `files/`, and erasure
+    /// that deletes the row deletes the file too.
+    pub file: Option<bool>,
+    /// `true` when the value is another account's id (counterparty, author): the export
+    /// shows other people only by their display name, never by id or email.
+    pub account_ref: Option<bool>,
+    /// With `erasure = "set"`: the fixed value written on erasure (e.g. `closed`).
+    pub erased_value: Option<String>,
 }
 
 impl ColumnSpec {
@@ -129,6 +171,8 @@ pub enum ColumnErasure {
     Pseudonymise,
     /// Keep the text but redact the subject's email and display name inside it.
     Redact,
+    /// Set to the column's fixed `erased_value` (e.g. an account's status to `closed`).
+    Set,
 }
 
 impl DataMap {
@@ -149,6 +193,19 @@ impl DataMap {
         }
         for (name, table) in &map.tables {
             map.validate_table(path, name, table)?;
+        }
+        for (i, dir) in map.scrub_dirs.iter().enumerate() {
+            let p = Path::new(dir);
+            let plain = !dir.is_empty()
+                && p.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !plain {
+                return Err(PolicyError::new(
+                    path,
+                    format!("scrub_dirs[{i}]"),
+                    "must be a relative path inside the data dir, without ..",
+                ));
+            }
         }
         Ok(map)
     }
@@ -204,6 +261,16 @@ impl DataMap {
         }
         for (col_name, col) in &table.columns {
             validate_column(path, name, table.erasure, col_name, col)?;
+        }
+        if has_personal && !table.columns.contains_key(table.key_column()) {
+            return Err(PolicyError::new(
+                path,
+                key("key"),
+                format!(
+                    "{:?} is not a column of {name}: a personal table needs a unique row key (add key = \"column\")",
+                    table.key_column()
+                ),
+            ));
         }
         Ok(())
     }
@@ -305,11 +372,18 @@ fn validate_column(
             "category, basis and export apply to personal columns only",
         ));
     }
+    if (col.erasure == Some(ColumnErasure::Set)) != col.erased_value.is_some() {
+        return Err(PolicyError::new(
+            path,
+            key("erased_value"),
+            "erased_value goes with erasure = \"set\", and only with it",
+        ));
+    }
     match (table_erasure, col.erasure) {
         (TableErasure::Update, None) if col.personal => Err(PolicyError::new(
             path,
             key("erasure"),
-            "the table's erasure is \"update\": every personal column needs keep, null, pseudonymise or redact",
+            "the table's erasure is \"update\": every personal column needs keep, null, pseudonymise, redact or set",
         )),
         (TableErasure::Update, Some(action)) if !col.personal && action != ColumnErasure::Keep => {
             Err(PolicyError::new(

@@ -73,6 +73,8 @@ impl Db {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Erased values are overwritten on disk, not left in free pages.
+                        conn.execute("PRAGMA secure_delete = ON").await?;
                         conn.execute(sqlx::AssertSqlSafe(format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
                         )))
@@ -105,6 +107,19 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+
+    /// After an erasure on SQLite: moves the write-ahead log into the database file and
+    /// truncates it, so old page images holding erased values do not linger in `-wal`
+    /// (with `secure_delete` on, freed space in the database file is already zeroed).
+    /// Nothing to do on PostgreSQL. Best effort: a busy reader can delay the truncation.
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Closes every connection (waits for checked-out ones).

@@ -13,13 +13,29 @@
 //! - [`retention`]: `policies/retention.toml`, the retention rules.
 //! - [`policies`]: loads and cross-validates both at start-up.
 //! - [`schema`]: reads the migrated schema back and checks the data map covers it exactly.
+//! - [`dsr`]: data-subject request kinds, the request state machine, due dates.
+//! - [`subject_rows`]: selecting a subject's rows in any table through the data map's links.
+//! - [`export`]: the export archive (`.tar.gz`), driven by the data map.
+//! - [`erasure`]: erasure with pseudonymisation, driven by the data map; preview and run.
+//! - [`holds`]: legal holds that block erasure.
+//! - [`erasure_ledger`]: completed erasures, in the database and an append-only file.
+//! - [`audit`]: the append-only, hash-chained audit trail and its verification.
+//! - [`hashing_io`]: byte-counting, SHA-256-computing readers and writers.
 
+pub mod audit;
 pub mod clock;
 pub mod data_map;
 pub mod db;
+pub mod dsr;
+pub mod erasure;
+pub mod erasure_ledger;
+pub mod export;
+pub mod hashing_io;
+pub mod holds;
 pub mod policies;
 pub mod retention;
 pub mod schema;
+pub mod subject_rows;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use db::{Backend, Db};

@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use heepr_compliance::schema;
 use heepr_compliance::{Db, Policies, SystemClock};
 
-use crate::config::{Cli, Command, GlobalArgs, ServeArgs, Settings};
+use crate::config::{
+    AuditCommand, Cli, Command, DsrCommand, GlobalArgs, ServeArgs, Settings, StaffCommand,
+};
 use crate::state::AppState;
 use crate::{db, demo_data};
 
@@ -35,6 +37,228 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let (db, _) = open(&cli.global).await?;
             let report = demo_data::generate(&db, args.accounts, args.seed).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Dsr(cmd) => dsr(&cli.global, cmd).await,
+        Command::Staff(StaffCommand::Create { email, role }) => {
+            let (db, _) = open(&cli.global).await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let (member, token) = crate::staff::create(&db, &email, role, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("staff create: {}", e.public_message()))?;
+            println!(
+                "staff account {} ({}) created, role {}",
+                member.id, member.email, member.role
+            );
+            println!("admin API token (shown once, store it now): {token}");
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let (db, _) = open(&cli.global).await?;
+            let v = heepr_compliance::audit::verify(db.pool()).await?;
+            match v.first_broken {
+                None => {
+                    println!("audit chain OK: {} entries verified", v.entries);
+                    Ok(())
+                }
+                Some(b) => bail!(
+                    "audit chain BROKEN at entry {}: {} ({} entries before it verified)",
+                    b.seq,
+                    b.reason,
+                    v.entries
+                ),
+            }
+        }
+    }
+}
+
+/// The service state for an operator command (system clock, default settings on the
+/// global data dir; emails wait in the outbox for `heepr serve`).
+async fn operator_state(global: &GlobalArgs) -> anyhow::Result<AppState> {
+    let (db, policies) = open(global).await?;
+    let public_url =
+        std::env::var("HEEPR_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".to_string());
+    let settings = Settings::with_defaults(global.data_dir.clone(), public_url);
+    AppState::new(db, settings, policies, Arc::new(SystemClock))
+}
+
+fn app_err(context: &str) -> impl FnOnce(crate::error::AppError) -> anyhow::Error + '_ {
+    move |e| anyhow::anyhow!("{context}: {}", e.public_message())
+}
+
+async fn subject_by_email(state: &AppState, email: &str) -> anyhow::Result<String> {
+    crate::privacy::intake::account_by_email(state, email)
+        .await
+        .map_err(app_err("--email"))?
+        .with_context(|| format!("--email {email}: no active account has this email"))
+}
+
+async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
+    use crate::privacy::intake::{Channel, NewRequest};
+    use heepr_compliance::dsr::{RequestKind, RequestStatus};
+    let state = operator_state(global).await?;
+    let now = state.clock.now_ms();
+    match cmd {
+        DsrCommand::List { status, json } => {
+            let status = status
+                .map(|s| s.parse::<RequestStatus>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--status: {e}"))?;
+            let filter = crate::privacy::DsrFilter {
+                status,
+                ..Default::default()
+            };
+            let list = crate::privacy::list(state.db.pool(), &filter, now)
+                .await
+                .map_err(app_err("listing requests"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!(
+                    "{:<36}  {:<18}  {:<21}  {:<24}  overdue",
+                    "id", "kind", "status", "due"
+                );
+                for r in list {
+                    println!(
+                        "{:<36}  {:<18}  {:<21}  {:<24}  {}",
+                        r.id,
+                        r.kind.as_str(),
+                        r.status.as_str(),
+                        r.due_at,
+                        if r.overdue { "yes" } else { "" }
+                    );
+                }
+            }
+            Ok(())
+        }
+        DsrCommand::Show { id } => {
+            let dsr = crate::privacy::get(state.db.pool(), &id, now)
+                .await
+                .map_err(app_err("dsr show"))?;
+            let subject = crate::privacy::summary::subject_summary(&state, &dsr.account_id, false)
+                .await
+                .map_err(app_err("dsr show"))?;
+            let timeline = heepr_compliance::audit::list(
+                state.db.pool(),
+                &heepr_compliance::audit::AuditFilter {
+                    request_id: Some(id.clone()),
+                    limit: Some(500),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            let out = serde_json::json!({"request": dsr, "subject": subject, "timeline": timeline});
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(())
+        }
+        DsrCommand::Export { email, out } => {
+            let account_id = subject_by_email(&state, &email).await?;
+            let new = NewRequest {
+                account_id: &account_id,
+                kind: RequestKind::Access,
+                channel: Channel::Cli,
+                details: None,
+                actor: "cli",
+                verified: true,
+                run_job_now: true,
+            };
+            let dsr = crate::privacy::intake::create(&state, &new)
+                .await
+                .map_err(app_err("recording the request"))?;
+            crate::privacy::jobs::run_request(&state, &dsr.id)
+                .await
+                .map_err(app_err("running the export"))?;
+            let done = crate::privacy::get(state.db.pool(), &dsr.id, now)
+                .await
+                .map_err(app_err("reading the request"))?;
+            if done.status != RequestStatus::Completed {
+                bail!(
+                    "request {} is {}: {}",
+                    done.id,
+                    done.status,
+                    done.status_reason.unwrap_or_default()
+                );
+            }
+            let path = global
+                .data_dir
+                .join(crate::privacy::EXPORTS_DIR)
+                .join(format!("{}.tar.gz", done.id));
+            match out {
+                Some(out) => {
+                    std::fs::copy(&path, &out)
+                        .with_context(|| format!("--out {}: cannot write", out.display()))?;
+                    println!("{}", out.display());
+                }
+                None => println!("{}", path.display()),
+            }
+            Ok(())
+        }
+        DsrCommand::Erase {
+            email,
+            preview,
+            yes,
+        } => {
+            let account_id = subject_by_email(&state, &email).await?;
+            if preview || !yes {
+                let counts = heepr_compliance::erasure::preview(
+                    state.db.pool(),
+                    &state.policies.data_map,
+                    &account_id,
+                )
+                .await?;
+                println!(
+                    "{:<20}  {:<7}  {:>7}  {:>7}  {:>7}  {:>13}  {:>8}  {:>7}",
+                    "table",
+                    "rule",
+                    "rows",
+                    "deleted",
+                    "nulled",
+                    "pseudonymised",
+                    "redacted",
+                    "kept"
+                );
+                for (t, c) in counts {
+                    println!(
+                        "{:<20}  {:<7}  {:>7}  {:>7}  {:>7}  {:>13}  {:>8}  {:>7}",
+                        t,
+                        c.erasure,
+                        c.rows,
+                        c.deleted,
+                        c.nulled,
+                        c.pseudonymised,
+                        c.redacted,
+                        c.kept
+                    );
+                }
+                return Ok(());
+            }
+            let new = NewRequest {
+                account_id: &account_id,
+                kind: RequestKind::Erasure,
+                channel: Channel::Cli,
+                details: None,
+                actor: "cli",
+                verified: true,
+                run_job_now: true,
+            };
+            let dsr = crate::privacy::intake::create(&state, &new)
+                .await
+                .map_err(app_err("recording the request"))?;
+            crate::privacy::jobs::run_request(&state, &dsr.id)
+                .await
+                .map_err(app_err("running the erasure"))?;
+            let done = crate::privacy::get(state.db.pool(), &dsr.id, now)
+                .await
+                .map_err(app_err("reading the request"))?;
+            if done.status != RequestStatus::Completed {
+                bail!(
+                    "request {} is {}: {}",
+                    done.id,
+                    done.status,
+                    done.status_reason.unwrap_or_default()
+                );
+            }
+            println!("account {account_id} erased (request {})", done.id);
             Ok(())
         }
     }

@@ -71,6 +71,78 @@ pub enum Command {
     Migrate,
     /// Fill an empty database with realistic, deterministic demo data.
     DemoData(DemoDataArgs),
+    /// Data-subject requests: list, show, export, erase.
+    #[command(subcommand)]
+    Dsr(DsrCommand),
+    /// Staff accounts of the privacy desk.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `heepr dsr ...`
+#[derive(Debug, Subcommand)]
+pub enum DsrCommand {
+    /// List requests, soonest due first.
+    List {
+        /// Only requests in this status (received, awaiting_verification, in_progress,
+        /// on_hold, completed, rejected, failed).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one request with its subject summary and audit timeline (JSON).
+    Show {
+        /// The request id.
+        id: String,
+    },
+    /// Build an export archive for a verified subject (a staff-initiated access request)
+    /// and print its path.
+    Export {
+        /// The subject's account email.
+        #[arg(long)]
+        email: String,
+        /// Copy the archive to this path too.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Erase a subject's account: `--preview` prints per-table counts, `--yes` erases.
+    Erase {
+        /// The subject's account email.
+        #[arg(long)]
+        email: String,
+        /// Only print what would be deleted, nulled, pseudonymised or kept.
+        #[arg(long, conflicts_with = "yes", required_unless_present = "yes")]
+        preview: bool,
+        /// Erase now.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `heepr staff ...`
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account and print its admin API token (shown once).
+    Create {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+        /// privacy-officer (everything) or support (read-only, emails masked).
+        #[arg(long)]
+        role: crate::staff::StaffRole,
+    },
+}
+
+/// `heepr audit ...`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and report the first broken link (non-zero exit if any).
+    Verify,
 }
 
 /// Flags of `heepr serve`.

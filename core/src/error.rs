@@ -41,6 +41,23 @@ pub enum AppError {
         /// What conflicts.
         message: String,
     },
+    /// The caller is known but may not do this (403), e.g. a support-role staff token on an
+    /// action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The resource existed but is gone for good (410), e.g. an expired download link.
+    #[error("{0}")]
+    Gone(String),
+    /// A conflict (409) with machine-readable details, e.g. the allowed transitions.
+    #[error("{message}")]
+    ConflictWith {
+        /// Machine-readable code, e.g. `transition_not_allowed`.
+        code: &'static str,
+        /// What conflicts.
+        message: String,
+        /// Extra JSON placed under `error.details`.
+        details: serde_json::Value,
+    },
     /// Too many attempts (429); try again after this many seconds.
     #[error("too many attempts: try again in {retry_after_secs} seconds")]
     TooManyRequests {
@@ -69,7 +86,9 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::ConflictWith { .. } => StatusCode::CONFLICT,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -84,7 +103,9 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::BadCredentials => "bad_credentials",
             AppError::NotFound(_) => "not_found",
-            AppError::Conflict { code, .. } => code,
+            AppError::Conflict { code, .. } | AppError::ConflictWith { code, .. } => code,
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Gone(_) => "gone",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         }
@@ -125,6 +146,9 @@ impl IntoResponse for AppError {
         let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
         if let Some(field) = self.field() {
             body["error"]["field"] = json!(field);
+        }
+        if let AppError::ConflictWith { details, .. } = &self {
+            body["error"]["details"] = details.clone();
         }
         let mut response = (status, Json(body)).into_response();
         if let AppError::TooManyRequests { retry_after_secs } = self {

@@ -29,6 +29,7 @@ impl Jobs {
 pub fn spawn(state: AppState) -> Jobs {
     let mut set = JoinSet::new();
     set.spawn(email_worker(state.clone()));
+    set.spawn(crate::privacy::jobs::worker(state.clone()));
     set.spawn(throttle_housekeeping(state));
     Jobs(set)
 }

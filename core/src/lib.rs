@@ -17,6 +17,8 @@
 //! - [`request_log`], [`client`]: per-request technical log, client IP and user agent.
 //! - [`throttle`]: login rate limits.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
+//! - [`staff`]: staff accounts (privacy officer, support) and admin API tokens.
+//! - [`privacy`]: data-subject requests: intake, transitions, export and erasure jobs, emails.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`demo_data`]: `heepr demo-data`.
 //! - [`cli`]: the `heepr` subcommands.
@@ -33,8 +35,10 @@ pub mod http;
 pub mod jobs;
 pub mod ledger;
 pub mod passwords;
+pub mod privacy;
 pub mod request_log;
 pub mod sessions;
+pub mod staff;
 pub mod state;
 pub mod throttle;
 pub mod time;

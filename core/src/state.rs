@@ -29,6 +29,8 @@ pub struct AppState {
     pub mail: Transport,
     /// Wakes the email worker when a transaction has queued mail.
     pub mail_wakeup: Arc<Notify>,
+    /// Wakes the privacy worker when a DSR job (export, erasure) is requested.
+    pub privacy_wakeup: Arc<Notify>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             settings: Arc::new(settings),
             policies: Arc::new(policies),
             mail_wakeup: Arc::new(Notify::new()),
+            privacy_wakeup: Arc::new(Notify::new()),
             db,
             clock,
         })

@@ -1,9 +1,11 @@
 //! HTTP surface: JSON API and server-rendered pages, each feature in its own file with its
 //! own `router()`, merged here with the layers every route gets (request log, CSRF).
 
+pub mod admin_api;
 pub mod api_accounts;
 pub mod extract;
 pub mod pages;
+pub mod pages_privacy;
 
 use axum::Router;
 use axum::body::Body;
@@ -33,6 +35,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/healthz", get(healthz))
         .merge(api_accounts::router())
         .merge(pages::router())
+        .merge(pages_privacy::router())
+        .merge(admin_api::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)

@@ -78,7 +78,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => AppError::Internal(err.into()).into_response(),

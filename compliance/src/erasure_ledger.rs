@@ -1,0 +1,123 @@
+//! The erasure ledger: every completed erasure (subject id, request id, time), kept in the
+//! database and mirrored to an append-only file outside it (`DATA_DIR/erasure-ledger.jsonl`),
+//! so that after a backup restore the erasures done since the backup can be re-applied.
+//!
+//! The file holds ids and times only, one JSON object per line, and is never rewritten.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Transaction};
+
+/// The ledger file's name inside the data dir.
+pub const LEDGER_FILE: &str = "erasure-ledger.jsonl";
+
+/// One completed erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// Ledger entry id.
+    pub id: String,
+    /// The erased account.
+    pub account_id: String,
+    /// The request that asked for it, if any.
+    pub request_id: Option<String>,
+    /// When the erasure completed (Unix ms).
+    pub erased_at: i64,
+}
+
+/// The ledger file's path under `data_dir`.
+pub fn file_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(LEDGER_FILE)
+}
+
+/// Records `entry` in the database inside `tx`; a second erasure of the same account is
+/// ignored (returns `false`).
+///
+/// Errors: the database's.
+pub async fn record(
+    tx: &mut Transaction<'static, Any>,
+    entry: &LedgerEntry,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO erasure_ledger (id, account_id, request_id, erased_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (account_id) DO NOTHING",
+    )
+    .bind(&entry.id)
+    .bind(&entry.account_id)
+    .bind(entry.request_id.as_deref())
+    .bind(entry.erased_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Appends `entry` as one line to the ledger file under `data_dir` and flushes it to disk.
+/// Call after the database transaction committed (a crash in between leaves the database
+/// row, and [`sync_file`] writes the missing line on the next run).
+///
+/// Errors: the file cannot be opened or written.
+pub fn append_to_file(data_dir: &Path, entry: &LedgerEntry) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+    line.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file_path(data_dir))?;
+    file.write_all(line.as_bytes())?;
+    file.sync_data()
+}
+
+/// Reads the ledger file (missing file: empty ledger).
+///
+/// Errors: the file cannot be read or a line is not a ledger entry.
+pub fn read_file(data_dir: &Path) -> std::io::Result<Vec<LedgerEntry>> {
+    let file = match std::fs::File::open(file_path(data_dir)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(serde_json::from_str(&line).map_err(std::io::Error::other)?);
+    }
+    Ok(out)
+}
+
+/// Appends to the file every database entry the file lacks (after a crash between commit
+/// and file write); returns how many lines were written.
+///
+/// Errors: the database's or the file's, as text.
+pub async fn sync_file(pool: &sqlx::AnyPool, data_dir: &Path) -> Result<usize, String> {
+    let in_file: std::collections::HashSet<String> = read_file(data_dir)
+        .map_err(|e| format!("{}: {e}", file_path(data_dir).display()))?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT id, account_id, request_id, erased_at FROM erasure_ledger ORDER BY erased_at, id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut written = 0;
+    for (id, account_id, request_id, erased_at) in rows {
+        if in_file.contains(&id) {
+            continue;
+        }
+        let entry = LedgerEntry {
+            id,
+            account_id,
+            request_id,
+            erased_at,
+        };
+        append_to_file(data_dir, &entry)
+            .map_err(|e| format!("{}: {e}", file_path(data_dir).display()))?;
+        written += 1;
+    }
+    Ok(written)
+}

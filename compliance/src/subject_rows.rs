@@ -1,0 +1,122 @@
+//! Selecting a data subject's rows in any table of the data map, through the table's `links`,
+//! and reading column values whose types only the database knows. Shared by export and
+//! erasure, so both see exactly the same rows.
+//!
+//! SQL here is built from identifiers of the validated data map only (checked again by
+//! [`ident`]); values, the account id included, are always bound (`$1`).
+
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::data_map::{DataMap, TableSpec};
+
+/// A data-map identifier made safe to splice into SQL: only `[A-Za-z0-9_]`, quoted.
+///
+/// The data map is validated against the real schema at start-up, so this never fails for
+/// a loaded map; it is a second line of defence against a hand-edited policy.
+pub fn ident(name: &str) -> Result<String, String> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(format!("{name:?} is not a plain SQL identifier"))
+    }
+}
+
+/// The `WHERE` condition selecting `table`'s rows that belong to the subject bound as `$1`:
+/// the OR of its links. `None` when the table has no links (holds nobody's data).
+///
+/// Errors: an identifier that is not plain (see [`ident`]) or a `via` without its table.
+pub fn condition(map: &DataMap, table: &TableSpec) -> Result<Option<String>, String> {
+    let mut parts = Vec::new();
+    for link in &table.links {
+        let col = ident(&link.column)?;
+        match (&link.via, &link.subject_column) {
+            (Some(via), Some(subject_column)) => {
+                let (other, other_key) = via
+                    .split_once('.')
+                    .ok_or_else(|| format!("via {via:?} is not table.column"))?;
+                if !map.tables.contains_key(other) {
+                    return Err(format!("via {via:?}: unknown table"));
+                }
+                parts.push(format!(
+                    "{col} IN (SELECT {} FROM {} WHERE {} = $1)",
+                    ident(other_key)?,
+                    ident(other)?,
+                    ident(subject_column)?
+                ));
+            }
+            _ => parts.push(format!("{col} = $1")),
+        }
+    }
+    if parts.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(format!("({})", parts.join(" OR "))))
+    }
+}
+
+/// Tables in the order erasure must visit them: a table that reaches the subject `via`
+/// another table comes before that table (its rows are found through the other's), and
+/// `last` (the subject's own table, whose email and name erasure needs until the end)
+/// comes last. Ties in name order.
+pub fn erasure_order<'a>(map: &'a DataMap, last: &'a str) -> Vec<&'a str> {
+    let mut order: Vec<&str> = Vec::new();
+    let mut remaining: Vec<&str> = map
+        .tables
+        .keys()
+        .map(String::as_str)
+        .filter(|t| *t != last)
+        .collect();
+    // Kahn-style: repeatedly take tables no remaining table reaches through.
+    while !remaining.is_empty() {
+        let referenced_by_remaining = |t: &str| {
+            remaining.iter().any(|other| {
+                map.tables.get(*other).is_some_and(|spec| {
+                    spec.links.iter().any(|l| {
+                        l.via
+                            .as_deref()
+                            .and_then(|v| v.split_once('.'))
+                            .is_some_and(|(vt, _)| vt == t && *other != t)
+                    })
+                })
+            })
+        };
+        let pos = remaining
+            .iter()
+            .position(|t| !referenced_by_remaining(t))
+            .unwrap_or(0); // a cycle: break it in name order
+        order.push(remaining.remove(pos));
+    }
+    if map.tables.contains_key(last) {
+        order.push(last);
+    }
+    order
+}
+
+/// The value of column `index` of `row` as JSON, whatever its SQL type (integer, real,
+/// text or NULL).
+pub fn json_value(row: &AnyRow, index: usize) -> Value {
+    if let Ok(v) = row.try_get::<Option<i64>, _>(index) {
+        return v.map_or(Value::Null, Value::from);
+    }
+    if let Ok(v) = row.try_get::<Option<String>, _>(index) {
+        return v.map_or(Value::Null, Value::from);
+    }
+    if let Ok(v) = row.try_get::<Option<f64>, _>(index) {
+        return v.map_or(Value::Null, Value::from);
+    }
+    if let Ok(v) = row.try_get::<Option<bool>, _>(index) {
+        return v.map_or(Value::Null, Value::from);
+    }
+    Value::Null
+}
+
+/// The value of column `index` as text (integers printed), for keys and paths.
+pub fn text_value(row: &AnyRow, index: usize) -> Option<String> {
+    match json_value(row, index) {
+        Value::String(s) => Some(s),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
