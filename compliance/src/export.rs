@@ -170,7 +170,13 @@ async fn build_into(
     let mut names = NameCache::default();
     let scratch_path = temp_path.with_extension("section");
     for (section, tables) in &sections {
-        let scratch = File::create(&scratch_path).map_err(io_err(&scratch_path))?;
+        let scratch = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&scratch_path)
+            .map_err(io_err(&scratch_path))?;
         let mut out = HashingWriter::new(BufWriter::new(scratch));
         let written = write_section(
             pool,
@@ -197,7 +203,7 @@ async fn build_into(
         let path = format!("{section}.json");
         let mut header = entry_header(size, mtime);
         tar.append_data(&mut header, &path, &mut scratch)
-            .map_err(io_err(temp_path))?;
+            .map_err(io_err(&scratch_path))?;
         manifest_files.push(ManifestFile { path, size, sha256 });
     }
     let _ = std::fs::remove_file(&scratch_path);

@@ -1,0 +1,213 @@
+//! Helpers shared by the privacy stories: staff tokens, waiting for DSR jobs, reading
+//! archives back with GNU tar and Python, scanning the database and data dir.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use heepr_compliance::Clock;
+use heepr_compliance::subject_rows::text_value;
+use heepr_core::staff::{self, StaffRole};
+use heepr_tests::TestApp;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+/// A staff token of `role` for `app`.
+pub async fn staff_token(app: &TestApp, email: &str, role: StaffRole) -> Result<String> {
+    let (_, token) = staff::create(&app.state.db, email, role, app.clock.now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(token)
+}
+
+/// The status of request `id`.
+pub async fn status_of(app: &TestApp, id: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT status FROM dsr_requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// Waits (bounded, ~15 s) until request `id` is in `status`.
+pub async fn wait_status(app: &TestApp, id: &str, status: &str) -> Result<()> {
+    for _ in 0..300 {
+        if status_of(app, id).await? == status {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let reason: Option<String> =
+        sqlx::query_scalar("SELECT status_reason FROM dsr_requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await?;
+    bail!(
+        "request {id} never became {status}; it is {} ({})",
+        status_of(app, id).await?,
+        reason.unwrap_or_default()
+    )
+}
+
+/// The newest request of `kind` for `account_id`.
+pub async fn latest_request(app: &TestApp, account_id: &str, kind: &str) -> Result<String> {
+    sqlx::query_scalar(
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = $2 ORDER BY received_at DESC, id DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(kind)
+    .fetch_optional(app.pool())
+    .await?
+    .context("no such request")
+}
+
+/// Lists a .tar.gz with GNU tar (`tar -tzvf`), returning the verbose lines.
+pub fn gnu_tar_list(archive: &Path) -> Result<Vec<String>> {
+    let out = Command::new("tar").arg("-tzvf").arg(archive).output()?;
+    if !out.status.success() {
+        bail!("tar -tzvf failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Extracts with GNU tar into a fresh dir.
+pub fn gnu_tar_extract(archive: &Path, into: &Path) -> Result<()> {
+    std::fs::create_dir_all(into)?;
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(into)
+        .output()?;
+    if !out.status.success() {
+        bail!("tar -xzf failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// Extracts with Python's tarfile and the `data` filter (refuses absolute paths, `..`,
+/// links outside, special files); returns the member names.
+pub fn python_extract(archive: &Path, into: &Path) -> Result<Vec<String>> {
+    let script = [
+        "import sys, tarfile",
+        "with tarfile.open(sys.argv[1], 'r:gz') as t:",
+        "    t.extractall(sys.argv[2], filter='data')",
+        "    print('\\n'.join(t.getnames()))",
+    ]
+    .join("\n");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .arg(archive)
+        .arg(into)
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "python tarfile failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+/// Checks every file listed in `dir/manifest.json` has the listed size and SHA-256;
+/// returns the manifest.
+pub fn verify_manifest(dir: &Path) -> Result<Value> {
+    let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json"))?)?;
+    let files = manifest["files"].as_array().context("manifest.files")?;
+    for f in files {
+        let path = f["path"].as_str().context("path")?;
+        let bytes = std::fs::read(dir.join(path)).with_context(|| path.to_string())?;
+        assert_eq!(
+            bytes.len() as u64,
+            f["size"].as_u64().unwrap_or(u64::MAX),
+            "{path} size"
+        );
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            f["sha256"].as_str().unwrap_or_default(),
+            "{path} sha256"
+        );
+    }
+    Ok(manifest)
+}
+
+/// Every (table, column, value) in the database whose text contains one of `needles`
+/// (ASCII case-insensitive).
+pub async fn db_mentions(app: &TestApp, needles: &[&str]) -> Result<Vec<String>> {
+    let schema = heepr_compliance::schema::read_columns(&app.state.db).await?;
+    let mut hits = Vec::new();
+    for (table, columns) in &schema {
+        let cols: Vec<&String> = columns.iter().collect();
+        let list = cols
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {list} FROM \"{table}\""
+        )))
+        .fetch_all(app.pool())
+        .await?;
+        for row in rows {
+            for (i, col) in cols.iter().enumerate() {
+                let Some(v) = text_value(&row, i) else {
+                    continue;
+                };
+                let lower = v.to_ascii_lowercase();
+                if needles
+                    .iter()
+                    .any(|n| lower.contains(&n.to_ascii_lowercase()))
+                {
+                    hits.push(format!("{table}.{col} = {v:?}"));
+                }
+            }
+        }
+    }
+    Ok(hits)
+}
+
+/// Every file under `dir` (recursively) whose bytes contain one of `needles` (ASCII
+/// case-insensitive).
+pub fn files_mentioning(dir: &Path, needles: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path)?.to_ascii_lowercase();
+            let found = needles.iter().any(|n| {
+                let n = n.to_ascii_lowercase().into_bytes();
+                bytes.windows(n.len()).any(|w| w == n.as_slice())
+            });
+            if found {
+                hits.push(path);
+            }
+        }
+    }
+    Ok(hits)
+}
+
+/// Account id of `email`.
+pub async fn account_id(app: &TestApp, email: &str) -> Result<String> {
+    let row = sqlx::query("SELECT id FROM accounts WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.pool())
+        .await?;
+    Ok(row.try_get("id")?)
+}
