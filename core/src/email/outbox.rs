@@ -116,6 +116,16 @@ async fn finish(
     error: Option<String>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
+    // Delete first: if the row is gone, the recipient's account was erased meanwhile, and
+    // logging the email would write the erased address back.
+    let removed = sqlx::query("DELETE FROM email_outbox WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if removed.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO email_log (id, account_id, recipient, template, subject, status, transport, error, queued_at, finished_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -132,10 +142,6 @@ async fn finish(
     .bind(state.clock.now_ms())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM email_outbox WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }

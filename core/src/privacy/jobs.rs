@@ -145,8 +145,25 @@ async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<(), 
     Ok(())
 }
 
+/// How long an erasure waits for emails to the subject that are being sent right now
+/// (each wait step 100 ms), so no delivery writes the address back after the erasure.
+const IN_FLIGHT_MAIL_WAITS: u32 = 100;
+
 async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result<(), AppError> {
     let now = state.clock.now_ms();
+    for _ in 0..IN_FLIGHT_MAIL_WAITS {
+        let sending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND locked_until IS NOT NULL AND locked_until >= $2",
+        )
+        .bind(account_id)
+        .bind(now)
+        .fetch_one(state.db.pool())
+        .await?;
+        if sending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let job = ErasureJob {
         map: &state.policies.data_map,
         account_id,

@@ -148,10 +148,13 @@ pub async fn db_mentions(app: &TestApp, needles: &[&str]) -> Result<Vec<String>>
     let schema = heepr_compliance::schema::read_columns(&app.state.db).await?;
     let mut hits = Vec::new();
     for (table, columns) in &schema {
+        if table == "_sqlx_migrations" {
+            continue; // sqlx's bookkeeping (binary checksums), written before any account
+        }
         let cols: Vec<&String> = columns.iter().collect();
         let list = cols
             .iter()
-            .map(|c| format!("\"{c}\""))
+            .map(|c| format!("CAST(\"{c}\" AS TEXT)"))
             .collect::<Vec<_>>()
             .join(", ");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
