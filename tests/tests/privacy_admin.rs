@@ -1,0 +1,541 @@
+//! The admin API: authorization on every route (401 without a staff token, 403 for the
+//! read-only support role on actions, emails masked for support), every call audited, the
+//! DSR state machine's allowed and refused transitions, identity verification by emailed
+//! link, extensions, duplicates, list filters, and the audit chain's verification.
+
+mod privacy_support;
+
+use anyhow::{Context, Result};
+use heepr_core::config::MailTransportConfig;
+use heepr_core::staff::StaffRole;
+use heepr_tests::{Backend, TestApp, backend_test, error_code};
+use privacy_support::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// A server whose emails stay in the outbox (SMTP to a closed port fails and is deferred),
+/// so tests can read the confirmation link from the queued body.
+async fn spawn_keeping_mail(backend: &Backend) -> Result<TestApp> {
+    TestApp::spawn_with(backend, |s| {
+        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Result<(u16, Value)> {
+    let mut req = app.client()?.request(method, app.url(path));
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await?;
+    let status = r.status().as_u16();
+    let body = r.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+async fn every_admin_route_is_authorized_and_audited(backend: Backend) -> Result<()> {
+    let app = spawn_keeping_mail(&backend).await?;
+    let officer = staff_token(&app, "dpo@heepr.example", StaffRole::PrivacyOfficer).await?;
+    let support = staff_token(&app, "help@heepr.example", StaffRole::Support).await?;
+    let (_alice, account) = app.member("Alice Admin", "alice.admin@example.com").await?;
+    let aid = account["id"].as_str().context("id")?.to_string();
+    let (s, created) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        Some(&officer),
+        Some(json!({"email": "Alice.Admin@example.com", "kind": "objection"})),
+    )
+    .await?;
+    assert_eq!(s, 201, "{created}");
+    let rid = created["id"].as_str().context("id")?.to_string();
+    let (s, hold) = call(
+        &app,
+        Method::POST,
+        &format!("/admin/api/v1/accounts/{aid}/holds"),
+        Some(&officer),
+        Some(json!({"reason": "routine check"})),
+    )
+    .await?;
+    assert_eq!(s, 201, "{hold}");
+    let hid = hold["id"].as_str().context("hold id")?.to_string();
+
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/admin/api/v1/me".into(), None),
+        (Method::GET, "/admin/api/v1/requests".into(), None),
+        (
+            Method::POST,
+            "/admin/api/v1/requests".into(),
+            Some(json!({"email": "alice.admin@example.com", "kind": "access"})),
+        ),
+        (Method::GET, format!("/admin/api/v1/requests/{rid}"), None),
+        (
+            Method::POST,
+            format!("/admin/api/v1/requests/{rid}/transition"),
+            Some(json!({"to": "rejected", "reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/v1/requests/{rid}/extend"),
+            Some(json!({"months": 1, "reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/v1/requests/{rid}/export"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/admin/api/v1/requests/{rid}/erasure/preview"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/v1/requests/{rid}/erasure"),
+            None,
+        ),
+        (Method::GET, format!("/admin/api/v1/accounts/{aid}"), None),
+        (
+            Method::GET,
+            format!("/admin/api/v1/accounts/{aid}/holds"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/v1/accounts/{aid}/holds"),
+            Some(json!({"reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/v1/accounts/{aid}/child-flag"),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/v1/holds/{hid}/lift"),
+            Some(json!({"reason": "x"})),
+        ),
+        (Method::GET, "/admin/api/v1/audit".into(), None),
+        (Method::GET, "/admin/api/v1/audit/verify".into(), None),
+    ];
+    for (method, path, body) in &routes {
+        let (s, b) = call(&app, method.clone(), path, None, body.clone()).await?;
+        assert_eq!(s, 401, "{method} {path} without a token: {b}");
+        let (s, _) = call(
+            &app,
+            method.clone(),
+            path,
+            Some("not-a-token"),
+            body.clone(),
+        )
+        .await?;
+        assert_eq!(s, 401, "{method} {path} with a made-up token");
+        let (s, b) = call(&app, method.clone(), path, Some(&support), body.clone()).await?;
+        if *method == Method::GET {
+            assert_eq!(s, 200, "{method} {path} as support: {b}");
+        } else {
+            assert_eq!(s, 403, "{method} {path} as support: {b}");
+            assert_eq!(error_code(&b), "forbidden");
+        }
+    }
+    // Support sees emails masked; a privacy officer sees them whole.
+    let path = format!("/admin/api/v1/requests/{rid}");
+    let (_, as_support) = call(&app, Method::GET, &path, Some(&support), None).await?;
+    assert_eq!(as_support["subject"]["email"], "a***@example.com");
+    assert!(!as_support.to_string().contains("alice.admin@"));
+    let (_, as_officer) = call(&app, Method::GET, &path, Some(&officer), None).await?;
+    assert_eq!(as_officer["subject"]["email"], "alice.admin@example.com");
+    assert!(as_officer["subject"]["rows_by_category"]["account"].as_i64() > Some(0));
+    assert_eq!(as_officer["subject"]["on_hold"], true);
+    // Unknown ids are 404.
+    let (s, _) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests/nope",
+        Some(&officer),
+        None,
+    )
+    .await?;
+    assert_eq!(s, 404);
+    let (s, _) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        Some(&officer),
+        Some(json!({"email": "nobody@example.com", "kind": "access"})),
+    )
+    .await?;
+    assert_eq!(s, 404);
+    // Every call is in the audit trail, refused ones included.
+    for (actor_like, outcome) in [
+        ("anonymous", "http 401"),
+        ("staff:%", "http 403"),
+        ("staff:%", "http 200"),
+    ] {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE actor LIKE $1 AND outcome = $2 AND action LIKE '% /admin/api/v1/%'",
+        )
+        .bind(actor_like)
+        .bind(outcome)
+        .fetch_one(app.pool())
+        .await?;
+        assert!(n > 0, "no audited call by {actor_like} with {outcome}");
+    }
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'GET /admin/api/v1/audit/verify'",
+    )
+    .fetch_one(app.pool())
+    .await?;
+    assert_eq!(
+        n, 3,
+        "each verify call audited once: no token, made-up token, support"
+    );
+    Ok(())
+}
+backend_test!(every_admin_route_is_authorized_and_audited);
+
+async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
+    let app = spawn_keeping_mail(&backend).await?;
+    let officer = staff_token(&app, "dpo@heepr.example", StaffRole::PrivacyOfficer).await?;
+    let (_bea, account) = app.member("Bea Subject", "bea.subject@example.com").await?;
+    let bid = account["id"].as_str().context("id")?.to_string();
+    let t = Some(officer.as_str());
+
+    // A person wrote to privacy@: staff record it; the subject must confirm by email.
+    let (s, dsr) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        t,
+        Some(
+            json!({"email": "bea.subject@example.com", "kind": "objection", "details": "stop it"}),
+        ),
+    )
+    .await?;
+    assert_eq!(s, 201, "{dsr}");
+    let rid = dsr["id"].as_str().context("id")?.to_string();
+    assert_eq!(dsr["status"], "awaiting_verification");
+    assert_eq!(dsr["received_at"], "2026-06-01T00:00:00.000Z");
+    assert_eq!(
+        dsr["due_at"], "2026-07-01T00:00:00.000Z",
+        "one calendar month"
+    );
+    let tr = |to: &str, reason: Option<&str>| {
+        let mut b = json!({"to": to});
+        if let Some(r) = reason {
+            b["reason"] = json!(r);
+        }
+        (format!("/admin/api/v1/requests/{rid}/transition"), b)
+    };
+
+    // Refused: cannot complete before verification; the allowed ones are listed.
+    let (p, b) = tr("completed", None);
+    let (s, body) = call(&app, Method::POST, &p, t, Some(b)).await?;
+    assert_eq!(s, 409);
+    assert_eq!(error_code(&body), "transition_not_allowed");
+    assert_eq!(
+        body["error"]["details"]["allowed"],
+        json!(["in_progress", "rejected"])
+    );
+
+    // The confirmation link from the queued email.
+    let mail: String = sqlx::query_scalar(
+        "SELECT body_text FROM email_outbox WHERE account_id = $1 AND template = 'dsr_received'",
+    )
+    .bind(&bid)
+    .fetch_one(app.pool())
+    .await?;
+    let link = mail
+        .split_whitespace()
+        .find(|w| w.contains("/privacy/verify/"))
+        .context("no link in the email")?
+        .to_string();
+    let browser = app.client()?;
+    assert_eq!(browser.get(&link).send().await?.status(), 200);
+    let forged = link
+        .rsplit_once('/')
+        .map(|(b, _)| format!("{b}/forged"))
+        .unwrap_or_default();
+    assert_eq!(browser.post(&forged).send().await?.status(), 404);
+    assert_eq!(browser.post(&link).send().await?.status(), 200);
+    assert_eq!(status_of(&app, &rid).await?, "in_progress");
+    assert_eq!(
+        browser.post(&link).send().await?.status(),
+        404,
+        "links work once"
+    );
+
+    // A duplicate of the open request is linked to it and verified on its own.
+    let (_, dup) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        t,
+        Some(json!({"email": "bea.subject@example.com", "kind": "objection"})),
+    )
+    .await?;
+    assert_eq!(dup["duplicate_of"], rid.as_str());
+    assert_eq!(dup["status"], "awaiting_verification");
+
+    // Reasons are required for on hold and rejected.
+    let (p, b) = tr("rejected", Some("  "));
+    assert_eq!(call(&app, Method::POST, &p, t, Some(b)).await?.0, 422);
+    let (p, b) = tr("on_hold", Some("waiting for documents"));
+    let (s, body) = call(&app, Method::POST, &p, t, Some(b)).await?;
+    assert_eq!((s, body["status"].as_str()), (200, Some("on_hold")));
+    assert_eq!(body["status_reason"], "waiting for documents");
+    let (p, b) = tr("completed", None);
+    let (s, body) = call(&app, Method::POST, &p, t, Some(b)).await?;
+    assert_eq!(s, 409);
+    assert_eq!(
+        body["error"]["details"]["allowed"],
+        json!(["in_progress", "rejected"])
+    );
+    let (p, b) = tr("in_progress", None);
+    assert_eq!(call(&app, Method::POST, &p, t, Some(b)).await?.0, 200);
+
+    // Extension: up to two months in total, with a reason that is emailed.
+    let ext = format!("/admin/api/v1/requests/{rid}/extend");
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &ext,
+            t,
+            Some(json!({"months": 3, "reason": "complex"}))
+        )
+        .await?
+        .0,
+        422
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &ext,
+            t,
+            Some(json!({"months": 1, "reason": ""}))
+        )
+        .await?
+        .0,
+        422
+    );
+    let (s, body) = call(
+        &app,
+        Method::POST,
+        &ext,
+        t,
+        Some(json!({"months": 2, "reason": "many linked orders"})),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["due_at"], "2026-09-01T00:00:00.000Z");
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &ext,
+            t,
+            Some(json!({"months": 1, "reason": "more"}))
+        )
+        .await?
+        .0,
+        422
+    );
+    let extended: i64 = app
+        .count(
+            "SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND template = 'dsr_extended'",
+            &bid,
+        )
+        .await?;
+    assert_eq!(extended, 1);
+
+    // Filters: status, kind, overdue, due within N days.
+    let ids = |v: &Value| -> Vec<String> {
+        v["requests"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["id"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let dup_id = dup["id"].as_str().unwrap_or_default().to_string();
+    let (_, l) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?status=awaiting_verification",
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(ids(&l), vec![dup_id.clone()]);
+    let (_, l) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?kind=access",
+        t,
+        None,
+    )
+    .await?;
+    assert!(ids(&l).is_empty());
+    let (s, _) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?status=lost",
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(s, 422);
+    let (_, l) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?overdue=true",
+        t,
+        None,
+    )
+    .await?;
+    assert!(ids(&l).is_empty());
+    app.clock.advance_ms(31 * DAY_MS);
+    let (_, l) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?overdue=true",
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(
+        ids(&l),
+        vec![dup_id.clone()],
+        "the extended one is not overdue yet"
+    );
+    let (_, l) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?due_within_days=70",
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(ids(&l).len(), 2);
+    let (_, l) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/requests?due_within_days=1",
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(ids(&l), vec![dup_id.clone()]);
+
+    // Complete; then nothing is allowed any more.
+    let (p, b) = tr("completed", None);
+    assert_eq!(call(&app, Method::POST, &p, t, Some(b)).await?.0, 200);
+    let (p, b) = tr("in_progress", None);
+    let (s, body) = call(&app, Method::POST, &p, t, Some(b)).await?;
+    assert_eq!(s, 409);
+    assert_eq!(body["error"]["details"]["allowed"], json!([]));
+    let completed: i64 = app
+        .count("SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND template = 'dsr_completed'", &bid)
+        .await?;
+    assert_eq!(completed, 1, "completion emailed once");
+    // The timeline shows every transition, refused ones included.
+    let (_, shown) = call(
+        &app,
+        Method::GET,
+        &format!("/admin/api/v1/requests/{rid}"),
+        t,
+        None,
+    )
+    .await?;
+    let timeline = shown["timeline"].as_array().context("timeline")?;
+    let transitions = timeline
+        .iter()
+        .filter(|e| e["action"] == "dsr.transition")
+        .count();
+    assert!(
+        transitions >= 7,
+        "{transitions} transitions in {timeline:?}"
+    );
+    assert!(timeline.iter().any(|e| e["outcome"] == "refused"));
+    Ok(())
+}
+backend_test!(dsr_state_machine_over_the_api);
+
+async fn audit_chain_verifies_and_detects_an_edited_row(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let officer = staff_token(&app, "dpo@heepr.example", StaffRole::PrivacyOfficer).await?;
+    let (_c, account) = app.member("Cleo Chain", "cleo.chain@example.com").await?;
+    let cid = account["id"].as_str().context("id")?.to_string();
+    for reason in ["first", "second"] {
+        call(
+            &app,
+            Method::POST,
+            &format!("/admin/api/v1/accounts/{cid}/holds"),
+            Some(&officer),
+            Some(json!({"reason": reason})),
+        )
+        .await?;
+    }
+    let (s, v) = call(
+        &app,
+        Method::GET,
+        "/admin/api/v1/audit/verify",
+        Some(&officer),
+        None,
+    )
+    .await?;
+    assert_eq!(s, 200);
+    assert_eq!(v["first_broken"], Value::Null);
+    assert!(v["entries"].as_i64() >= Some(5), "{v}");
+    let (_, list) = call(
+        &app,
+        Method::GET,
+        &format!("/admin/api/v1/audit?subject={cid}"),
+        Some(&officer),
+        None,
+    )
+    .await?;
+    assert_eq!(list["entries"].as_array().map(Vec::len), Some(2));
+
+    // Someone edits entry 3 in the database: verification names it.
+    let original: String = sqlx::query_scalar("SELECT outcome FROM audit_log WHERE seq = 3")
+        .fetch_one(app.pool())
+        .await?;
+    sqlx::query("UPDATE audit_log SET outcome = 'refused' WHERE seq = 3")
+        .execute(app.pool())
+        .await?;
+    let v = heepr_compliance::audit::verify(app.pool()).await?;
+    let broken = v.first_broken.context("edit not detected")?;
+    assert_eq!(broken.seq, 3);
+    assert!(broken.reason.contains("edited"), "{}", broken.reason);
+    assert_eq!(v.entries, 2);
+    // Restored content verifies again; a deleted entry is a gap.
+    sqlx::query("UPDATE audit_log SET outcome = $1 WHERE seq = 3")
+        .bind(&original)
+        .execute(app.pool())
+        .await?;
+    let v = heepr_compliance::audit::verify(app.pool()).await?;
+    assert_eq!(v.first_broken, None, "{v:?}");
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(app.pool())
+        .await?;
+    let v = heepr_compliance::audit::verify(app.pool()).await?;
+    assert_eq!(v.first_broken.map(|b| b.seq), Some(3));
+    Ok(())
+}
+backend_test!(audit_chain_verifies_and_detects_an_edited_row);
