@@ -50,7 +50,8 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
     /// See [`AuditEntry::outcome`].
     pub outcome: String,
-    /// JSON object text.
+    /// JSON object text (served as the object itself).
+    #[serde(serialize_with = "details_as_object")]
     pub details: String,
     /// The previous entry's hash.
     pub prev_hash: String,
@@ -88,6 +89,13 @@ impl AuditRecord {
                 &self.details,
             ),
         )
+    }
+}
+
+fn details_as_object<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => v.serialize(s),
+        Err(_) => s.serialize_str(text),
     }
 }
 

@@ -64,7 +64,7 @@ pub struct Dsr {
     pub created_by: String,
     /// When it was completed (RFC 3339).
     pub completed_at: Option<String>,
-    /// Whether its export or erasure job has been asked to run.
+    /// Whether its export or erasure job is pending (asked to run, not finished).
     pub job_requested: bool,
     /// Open and past its due date.
     pub overdue: bool,
