@@ -46,6 +46,10 @@ pub struct TableSpec {
     /// The column that identifies a row uniquely (default `id`). Export and erasure page
     /// through a subject's rows in this column's order, so a personal table needs one.
     pub key: Option<String>,
+    /// With `erasure = "update"`: the subject's rows whose value in this column is NULL are
+    /// deleted instead of updated (e.g. `order_id` on conversations: a pre-sale chat that
+    /// never became an order is deleted, an order's chat is kept for the counterparty).
+    pub delete_if_null: Option<String>,
 }
 
 impl TableSpec {
@@ -262,6 +266,22 @@ impl DataMap {
         for (col_name, col) in &table.columns {
             validate_column(path, name, table.erasure, col_name, col)?;
         }
+        if let Some(col) = &table.delete_if_null {
+            if table.erasure != TableErasure::Update {
+                return Err(PolicyError::new(
+                    path,
+                    key("delete_if_null"),
+                    "applies only to tables whose erasure is \"update\"",
+                ));
+            }
+            if !table.columns.contains_key(col) {
+                return Err(PolicyError::new(
+                    path,
+                    key("delete_if_null"),
+                    format!("{col:?} is not a column of {name}"),
+                ));
+            }
+        }
         if has_personal && !table.columns.contains_key(table.key_column()) {
             return Err(PolicyError::new(
                 path,
@@ -474,6 +494,23 @@ name = { personal = true, category = "account", basis = "contract", erasure = "p
             parse(&body).err().map(|e| e.key),
             Some("tables.people.links".to_string())
         );
+    }
+
+    #[test]
+    fn delete_if_null_needs_update_and_a_column() {
+        let body = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\ndelete_if_null = \"nope\"",
+        );
+        assert_eq!(
+            parse(&body).err().map(|e| e.key),
+            Some("tables.people.delete_if_null".to_string())
+        );
+        let ok = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\ndelete_if_null = \"name\"",
+        );
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -183,6 +183,16 @@ pub async fn preview(
             TableErasure::Keep => c.kept = rows,
             _ => {
                 c.kept = rows;
+                if let Some(col) = &table.delete_if_null {
+                    let col = ident(col).map_err(ErasureError::Policy)?;
+                    c.deleted = count(
+                        pool,
+                        format!("SELECT COUNT(*) {from} AND {col} IS NULL"),
+                        account_id,
+                    )
+                    .await?;
+                    c.kept = rows - c.deleted;
+                }
                 let any_not_null = |cols: Vec<&str>| -> Result<Option<String>, ErasureError> {
                     if cols.is_empty() {
                         return Ok(None);
@@ -286,8 +296,15 @@ pub async fn run(
             continue;
         };
         match table.erasure {
-            TableErasure::Delete if !table.links.is_empty() => run.delete_rows(name, table).await?,
-            TableErasure::Update if !table.links.is_empty() => run.update_rows(name, table).await?,
+            TableErasure::Delete if !table.links.is_empty() => {
+                run.delete_rows(name, table, None).await?;
+            }
+            TableErasure::Update if !table.links.is_empty() => {
+                if let Some(col) = table.delete_if_null.as_deref() {
+                    run.delete_rows(name, table, Some(col)).await?;
+                }
+                run.update_rows(name, table).await?;
+            }
             _ => {}
         }
     }
@@ -462,10 +479,23 @@ impl Run<'_> {
         }
     }
 
-    async fn delete_rows(&mut self, name: &str, table: &TableSpec) -> Result<(), ErasureError> {
-        let cond = subject_rows::condition(self.job.map, table)
+    /// Deletes the subject's rows of `name` (only those whose `only_null` column is NULL,
+    /// when given), in batches, with their stored files.
+    async fn delete_rows(
+        &mut self,
+        name: &str,
+        table: &TableSpec,
+        only_null: Option<&str>,
+    ) -> Result<(), ErasureError> {
+        let mut cond = subject_rows::condition(self.job.map, table)
             .map_err(ErasureError::Policy)?
             .unwrap_or_else(|| "1 = 0".into());
+        if let Some(col) = only_null {
+            cond = format!(
+                "{cond} AND {} IS NULL",
+                ident(col).map_err(ErasureError::Policy)?
+            );
+        }
         let t = ident(name).map_err(ErasureError::Policy)?;
         let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
         let file_cols: Vec<String> = table
@@ -480,7 +510,12 @@ impl Run<'_> {
             "SELECT {} FROM {t} WHERE {cond} ORDER BY {key} LIMIT $2",
             select.join(", ")
         );
-        self.counts(name, "delete");
+        let rule = if only_null.is_some() {
+            "update"
+        } else {
+            "delete"
+        };
+        self.counts(name, rule);
         loop {
             self.check_stop()?;
             let started = Instant::now();
@@ -515,7 +550,7 @@ impl Run<'_> {
             let done = q.execute(&mut *tx).await?;
             tx.commit().await?;
             self.note_batch(started);
-            let c = self.counts(name, "delete");
+            let c = self.counts(name, rule);
             c.deleted += i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
             if (rows.len() as i64) < self.job.batch_rows {
                 return Ok(());

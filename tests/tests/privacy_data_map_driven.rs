@@ -17,7 +17,8 @@ use heepr_tests::{Backend, TestDb, backend_test, policies_dir};
 use privacy_support::*;
 use serde_json::Value;
 
-const EXTRA_SCHEMA: [&str; 2] = [
+const EXTRA_SCHEMA: [&str; 3] = [
+    "CREATE TABLE test_chats (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, order_ref TEXT, topic TEXT NOT NULL)",
     "CREATE TABLE test_uploads (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, counterparty_id TEXT, \
      title TEXT NOT NULL, stored_path TEXT, created_at BIGINT NOT NULL)",
     "CREATE TABLE test_comments (id TEXT PRIMARY KEY, upload_id TEXT NOT NULL, author_name TEXT NOT NULL, \
@@ -25,6 +26,18 @@ const EXTRA_SCHEMA: [&str; 2] = [
 ];
 
 const EXTRA_MAP: &str = r#"
+[tables.test_chats]
+purpose = "Test: chats; a pre-sale chat (no order) is deleted on erasure, an order's chat kept."
+links = [{ column = "account_id" }]
+export = "messages"
+erasure = "update"
+delete_if_null = "order_ref"
+retention = "account_lifetime"
+[tables.test_chats.columns]
+id = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "keep" }
+account_id = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "keep" }
+order_ref = { personal = false, erasure = "keep" }
+topic = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "redact" }
 [tables.test_uploads]
 purpose = "Test: files a member uploaded (like briefs and deliverables)."
 links = [{ column = "account_id" }]
@@ -105,6 +118,15 @@ async fn new_table_is_exported_and_erased(backend: Backend) -> Result<()> {
         .execute(db.db.pool())
         .await?;
     }
+    for (id, order) in [("chat-presale", None), ("chat-order", Some("order-1"))] {
+        sqlx::query(
+            "INSERT INTO test_chats (id, account_id, order_ref, topic) VALUES ($1, 'acct-alice', $2, 'Logo for Alice Newtable')",
+        )
+        .bind(id)
+        .bind(order)
+        .execute(db.db.pool())
+        .await?;
+    }
     for i in 0..7 {
         sqlx::query(
             "INSERT INTO test_comments (id, upload_id, author_name, body, updated_at) VALUES ($1, 'up-1', $2, $3, 42)",
@@ -170,6 +192,10 @@ async fn new_table_is_exported_and_erased(backend: Backend) -> Result<()> {
     assert_eq!(preview["test_comments"].redacted, 7);
     assert_eq!(preview["sessions"].deleted, 0);
     assert_eq!(preview["accounts"].nulled, 1);
+    assert_eq!(
+        (preview["test_chats"].deleted, preview["test_chats"].kept),
+        (1, 1)
+    );
 
     // A crash after two batches (batches of 2 rows), then a rerun that completes.
     let mut job = ErasureJob {
@@ -206,6 +232,17 @@ async fn new_table_is_exported_and_erased(backend: Backend) -> Result<()> {
     assert!(again.already_erased, "a third run changes nothing");
     assert_eq!(again.pseudonym, done.pseudonym, "the pseudonym is stable");
 
+    let chats: Vec<(String, String)> = sqlx::query_as("SELECT id, topic FROM test_chats")
+        .fetch_all(db.db.pool())
+        .await?;
+    assert_eq!(
+        chats,
+        vec![(
+            "chat-order".to_string(),
+            format!("Logo for {}", done.pseudonym)
+        )],
+        "the pre-sale chat is deleted, the order's chat kept and redacted"
+    );
     let uploads_left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM test_uploads")
         .fetch_one(db.db.pool())
         .await?;
