@@ -40,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Dsr(cmd) => dsr(&cli.global, cmd).await,
+        Command::BenchExport(args) => crate::bench::run(&cli.global.policies, &args).await,
         Command::Staff(StaffCommand::Create { email, role }) => {
             let (db, _) = open(&cli.global).await?;
             let now = chrono::Utc::now().timestamp_millis();

@@ -80,6 +80,28 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Benchmark export and erasure of one large account (prints timings and peak RSS).
+    BenchExport(BenchExportArgs),
+}
+
+/// Flags of `heepr bench-export`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchExportArgs {
+    /// A directory that does not exist yet; the benchmark's database and files go there.
+    #[arg(long)]
+    pub work_dir: PathBuf,
+    /// Orders of the subject.
+    #[arg(long, default_value_t = 5_000)]
+    pub orders: u32,
+    /// Messages on those orders.
+    #[arg(long, default_value_t = 100_000)]
+    pub messages: u32,
+    /// Uploaded files.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub files: u32,
+    /// Total size of the uploaded files (MiB).
+    #[arg(long, default_value_t = 1_024)]
+    pub file_mib: u64,
 }
 
 /// `heepr dsr ...`

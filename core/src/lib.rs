@@ -20,10 +20,12 @@
 //! - [`staff`]: staff accounts (privacy officer, support) and admin API tokens.
 //! - [`privacy`]: data-subject requests: intake, transitions, export and erasure jobs, emails.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
+//! - [`bench`]: `heepr bench-export`, the export and erasure benchmark.
 //! - [`demo_data`]: `heepr demo-data`.
 //! - [`cli`]: the `heepr` subcommands.
 
 pub mod accounts;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;
