@@ -82,6 +82,15 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
     assert!(hits.is_empty(), "left in the database: {hits:#?}");
     let files = files_mentioning(app.test_db.data_dir.path(), &[EMAIL, NAME])?;
     assert!(files.is_empty(), "left in the data dir: {files:?}");
+    // No request-log row of hers survives (the deletion request itself is not tied to her).
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM request_log WHERE account_id = $1",
+            &zelda_id
+        )
+        .await?,
+        0
+    );
     // Sessions gone; the old cookie no longer works.
     assert_eq!(
         app.count(

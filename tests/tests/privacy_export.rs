@@ -210,3 +210,36 @@ async fn unwritable_export_dir_fails_the_request(backend: Backend) -> Result<()>
     Ok(())
 }
 backend_test!(unwritable_export_dir_fails_the_request);
+
+async fn export_interrupted_by_a_crash_is_run_again(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (_c, account) = app.member("Carl Crash", "carl.crash@example.com").await?;
+    let carl = account["id"].as_str().context("id")?.to_string();
+    // A worker claimed this export and died: its lease has expired, a partial file remains.
+    let now = heepr_compliance::Clock::now_ms(&app.clock);
+    sqlx::query(
+        "INSERT INTO dsr_requests (id, account_id, kind, status, channel, received_at, due_at, extended_months, \
+         verified_at, created_by, job_requested_at, locked_until, updated_at) \
+         VALUES ('crashed-1', $1, 'access', 'in_progress', 'cli', $2, $3, 0, $2, 'cli', $2, $4, $2)",
+    )
+    .bind(&carl)
+    .bind(now)
+    .bind(now + 30 * DAY_MS)
+    .bind(now - 1)
+    .execute(app.pool())
+    .await?;
+    let exports = app.test_db.data_dir.path().join("exports");
+    std::fs::create_dir_all(&exports)?;
+    std::fs::write(
+        exports.join(".crashed-1.tar.gz.partial"),
+        b"half an archive",
+    )?;
+    app.state.privacy_wakeup.notify_one();
+    wait_status(&app, "crashed-1", "completed").await?;
+    assert!(exports.join("crashed-1.tar.gz").exists());
+    assert!(!exports.join(".crashed-1.tar.gz.partial").exists());
+    let names = gnu_tar_list(&exports.join("crashed-1.tar.gz"))?;
+    assert!(names.iter().any(|n| n.ends_with(" manifest.json")));
+    Ok(())
+}
+backend_test!(export_interrupted_by_a_crash_is_run_again);

@@ -284,12 +284,18 @@ struct DeleteFields {
     password: String,
 }
 
+/// Deletes the signed-in account after checking the password again. The session is read
+/// without the usual extractor so this request's log row is not tied to the account being
+/// erased (it would otherwise outlive the erasure).
 async fn delete_account(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
     jar: CookieJar,
     PageForm(fields): PageForm<DeleteFields>,
 ) -> Result<Response, PageError> {
+    let user = match jar.get(sessions::cookie_name(&state.settings)) {
+        Some(cookie) => sessions::authenticate(&state, cookie.value()).await?,
+        None => None,
+    };
     let Some(user) = user else {
         return Ok(Redirect::to("/login").into_response());
     };
