@@ -120,3 +120,53 @@ pub fn text_value(row: &AnyRow, index: usize) -> Option<String> {
         other => Some(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn children_come_before_parents_and_accounts_last() -> Result<(), crate::PolicyError> {
+        let text = r#"version = 1
+[tables.accounts]
+purpose = "p"
+links = [{ column = "id" }]
+export = "profile"
+erasure = "keep"
+retention = "r"
+[tables.accounts.columns]
+id = { personal = true, category = "account", basis = "contract" }
+[tables.z_messages]
+purpose = "p"
+links = [{ column = "conv", via = "b_conversations.id", subject_column = "owner" }]
+export = "none"
+erasure = "delete"
+retention = "r"
+[tables.z_messages.columns]
+id = { personal = true, category = "account", basis = "contract" }
+conv = { personal = true, category = "account", basis = "contract" }
+[tables.b_conversations]
+purpose = "p"
+links = [{ column = "owner" }]
+export = "none"
+erasure = "delete"
+retention = "r"
+[tables.b_conversations.columns]
+id = { personal = true, category = "account", basis = "contract" }
+owner = { personal = true, category = "account", basis = "contract" }
+"#;
+        let map = DataMap::parse(Path::new("m.toml"), text)?;
+        assert_eq!(
+            erasure_order(&map, "accounts"),
+            vec!["z_messages", "b_conversations", "accounts"]
+        );
+        let cond = condition(&map, &map.tables["z_messages"]).ok().flatten();
+        assert_eq!(
+            cond.as_deref(),
+            Some("(\"conv\" IN (SELECT \"id\" FROM \"b_conversations\" WHERE \"owner\" = $1))")
+        );
+        assert!(ident("x; DROP TABLE y").is_err());
+        Ok(())
+    }
+}

@@ -17,7 +17,9 @@ use heepr_tests::{Backend, TestDb, backend_test, policies_dir};
 use privacy_support::*;
 use serde_json::Value;
 
-const EXTRA_SCHEMA: [&str; 3] = [
+const EXTRA_SCHEMA: [&str; 4] = [
+    "CREATE TABLE test_reviews (id TEXT PRIMARY KEY, author_id TEXT NOT NULL, owner_id TEXT NOT NULL, \
+     rating BIGINT NOT NULL, body TEXT NOT NULL)",
     "CREATE TABLE test_chats (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, order_ref TEXT, topic TEXT NOT NULL)",
     "CREATE TABLE test_uploads (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, counterparty_id TEXT, \
      title TEXT NOT NULL, stored_path TEXT, created_at BIGINT NOT NULL)",
@@ -26,6 +28,18 @@ const EXTRA_SCHEMA: [&str; 3] = [
 ];
 
 const EXTRA_MAP: &str = r#"
+[tables.test_reviews]
+purpose = "Test: reviews; kept after the author's erasure so the owner's rating is unchanged."
+links = [{ column = "author_id" }]
+export = "reviews"
+erasure = "update"
+retention = "account_lifetime"
+[tables.test_reviews.columns]
+id = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "keep" }
+author_id = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "keep" }
+owner_id = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "keep", account_ref = true }
+rating = { personal = false, erasure = "keep" }
+body = { personal = true, category = "marketplace_activity", basis = "contract", erasure = "redact" }
 [tables.test_chats]
 purpose = "Test: chats; a pre-sale chat (no order) is deleted on erasure, an order's chat kept."
 links = [{ column = "account_id" }]
@@ -118,6 +132,20 @@ async fn new_table_is_exported_and_erased(backend: Backend) -> Result<()> {
         .execute(db.db.pool())
         .await?;
     }
+    for (id, rating) in [("rev-1", 5_i64), ("rev-2", 2)] {
+        sqlx::query(
+            "INSERT INTO test_reviews (id, author_id, owner_id, rating, body) VALUES ($1, 'acct-alice', 'acct-bob', $2, 'Great work -- Alice Newtable')",
+        )
+        .bind(id)
+        .bind(rating)
+        .execute(db.db.pool())
+        .await?;
+    }
+    let rating_sql =
+        "SELECT CAST(SUM(rating) AS BIGINT) FROM test_reviews WHERE owner_id = 'acct-bob'";
+    let rating_before: i64 = sqlx::query_scalar(rating_sql)
+        .fetch_one(db.db.pool())
+        .await?;
     for (id, order) in [("chat-presale", None), ("chat-order", Some("order-1"))] {
         sqlx::query(
             "INSERT INTO test_chats (id, account_id, order_ref, topic) VALUES ($1, 'acct-alice', $2, 'Logo for Alice Newtable')",
@@ -243,6 +271,22 @@ async fn new_table_is_exported_and_erased(backend: Backend) -> Result<()> {
         )],
         "the pre-sale chat is deleted, the order's chat kept and redacted"
     );
+    let rating_after: i64 = sqlx::query_scalar(rating_sql)
+        .fetch_one(db.db.pool())
+        .await?;
+    assert_eq!(
+        rating_before, rating_after,
+        "the owner's rating is unchanged"
+    );
+    let review_bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM test_reviews")
+        .fetch_all(db.db.pool())
+        .await?;
+    assert_eq!(review_bodies.len(), 2);
+    assert!(
+        review_bodies
+            .iter()
+            .all(|b| b == &format!("Great work -- {}", done.pseudonym))
+    );
     let uploads_left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM test_uploads")
         .fetch_one(db.db.pool())
         .await?;
@@ -279,6 +323,16 @@ async fn new_table_is_exported_and_erased(backend: Backend) -> Result<()> {
     let ledger = heepr_compliance::erasure_ledger::read_file(data_dir)?;
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].account_id, "acct-alice");
+    // Lost file line (crash between commit and write): re-synced from the database.
+    std::fs::remove_file(heepr_compliance::erasure_ledger::file_path(data_dir))?;
+    let written = heepr_compliance::erasure_ledger::sync_file(db.db.pool(), data_dir)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert_eq!(written, 1);
+    assert_eq!(
+        heepr_compliance::erasure_ledger::read_file(data_dir)?,
+        ledger
+    );
     Ok(())
 }
 backend_test!(new_table_is_exported_and_erased);

@@ -26,8 +26,16 @@ const POLL: Duration = Duration::from_secs(5);
 /// The audit actor of the worker.
 pub const SYSTEM: &str = "system";
 
-/// The worker loop of `heepr serve`.
+/// The worker loop of `heepr serve`. At start it appends to the erasure ledger file any
+/// completed erasure the file lacks (a crash between commit and file write).
 pub async fn worker(state: AppState) {
+    match heepr_compliance::erasure_ledger::sync_file(state.db.pool(), &state.settings.data_dir)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("erasure ledger file: {n} missing entries appended"),
+        Err(e) => tracing::warn!("erasure ledger file: {e}"),
+    }
     loop {
         if let Err(err) = run_due(&state).await {
             tracing::warn!("privacy jobs pass failed: {}", err.public_message());
