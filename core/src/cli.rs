@@ -94,8 +94,46 @@ async fn subject_by_email(state: &AppState, email: &str) -> anyhow::Result<Strin
         .with_context(|| format!("--email {email}: no active account has this email"))
 }
 
-async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
+/// Records a verified request of `kind` for `account_id` from the CLI, runs its job now, and
+/// returns it once completed.
+///
+/// Errors: the request did not complete (its status and reason).
+async fn run_cli_request(
+    state: &AppState,
+    account_id: &str,
+    kind: heepr_compliance::dsr::RequestKind,
+) -> anyhow::Result<crate::privacy::Dsr> {
     use crate::privacy::intake::{Channel, NewRequest};
+    let new = NewRequest {
+        account_id,
+        kind,
+        channel: Channel::Cli,
+        details: None,
+        actor: "cli",
+        verified: true,
+        run_job_now: true,
+    };
+    let dsr = crate::privacy::intake::create(state, &new)
+        .await
+        .map_err(app_err("recording the request"))?;
+    crate::privacy::jobs::run_request(state, &dsr.id)
+        .await
+        .map_err(app_err("running the job"))?;
+    let done = crate::privacy::get(state.db.pool(), &dsr.id, state.clock.now_ms())
+        .await
+        .map_err(app_err("reading the request"))?;
+    if done.status != heepr_compliance::dsr::RequestStatus::Completed {
+        bail!(
+            "request {} is {}: {}",
+            done.id,
+            done.status,
+            done.status_reason.unwrap_or_default()
+        );
+    }
+    Ok(done)
+}
+
+async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
     use heepr_compliance::dsr::{RequestKind, RequestStatus};
     let state = operator_state(global).await?;
     let now = state.clock.now_ms();
@@ -154,32 +192,7 @@ async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
         }
         DsrCommand::Export { email, out } => {
             let account_id = subject_by_email(&state, &email).await?;
-            let new = NewRequest {
-                account_id: &account_id,
-                kind: RequestKind::Access,
-                channel: Channel::Cli,
-                details: None,
-                actor: "cli",
-                verified: true,
-                run_job_now: true,
-            };
-            let dsr = crate::privacy::intake::create(&state, &new)
-                .await
-                .map_err(app_err("recording the request"))?;
-            crate::privacy::jobs::run_request(&state, &dsr.id)
-                .await
-                .map_err(app_err("running the export"))?;
-            let done = crate::privacy::get(state.db.pool(), &dsr.id, now)
-                .await
-                .map_err(app_err("reading the request"))?;
-            if done.status != RequestStatus::Completed {
-                bail!(
-                    "request {} is {}: {}",
-                    done.id,
-                    done.status,
-                    done.status_reason.unwrap_or_default()
-                );
-            }
+            let done = run_cli_request(&state, &account_id, RequestKind::Access).await?;
             let path = global
                 .data_dir
                 .join(crate::privacy::EXPORTS_DIR)
@@ -233,32 +246,7 @@ async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
-            let new = NewRequest {
-                account_id: &account_id,
-                kind: RequestKind::Erasure,
-                channel: Channel::Cli,
-                details: None,
-                actor: "cli",
-                verified: true,
-                run_job_now: true,
-            };
-            let dsr = crate::privacy::intake::create(&state, &new)
-                .await
-                .map_err(app_err("recording the request"))?;
-            crate::privacy::jobs::run_request(&state, &dsr.id)
-                .await
-                .map_err(app_err("running the erasure"))?;
-            let done = crate::privacy::get(state.db.pool(), &dsr.id, now)
-                .await
-                .map_err(app_err("reading the request"))?;
-            if done.status != RequestStatus::Completed {
-                bail!(
-                    "request {} is {}: {}",
-                    done.id,
-                    done.status,
-                    done.status_reason.unwrap_or_default()
-                );
-            }
+            let done = run_cli_request(&state, &account_id, RequestKind::Erasure).await?;
             println!("account {account_id} erased (request {})", done.id);
             Ok(())
         }

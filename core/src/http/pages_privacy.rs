@@ -146,6 +146,29 @@ async fn page_for(
     })
 }
 
+/// Records a request of the signed-in subject (identity proven by the session).
+async fn dashboard_request(
+    state: &AppState,
+    account_id: &str,
+    kind: RequestKind,
+    details: Option<&str>,
+) -> Result<(), AppError> {
+    intake::create(
+        state,
+        &NewRequest {
+            account_id,
+            kind,
+            channel: Channel::Dashboard,
+            details,
+            actor: &format!("subject:{account_id}"),
+            verified: true,
+            run_job_now: matches!(kind, RequestKind::Access | RequestKind::Erasure),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 async fn request_export(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -153,19 +176,7 @@ async fn request_export(
     let Some(user) = user else {
         return Ok(Redirect::to("/login").into_response());
     };
-    intake::create(
-        &state,
-        &NewRequest {
-            account_id: &user.account_id,
-            kind: RequestKind::Access,
-            channel: Channel::Dashboard,
-            details: None,
-            actor: &format!("subject:{}", user.account_id),
-            verified: true,
-            run_job_now: true,
-        },
-    )
-    .await?;
+    dashboard_request(&state, &user.account_id, RequestKind::Access, None).await?;
     Ok(Redirect::to("/account/privacy?notice=export_requested").into_response())
 }
 
@@ -199,19 +210,7 @@ async fn other_request(
             .into());
         }
     };
-    intake::create(
-        &state,
-        &NewRequest {
-            account_id: &user.account_id,
-            kind,
-            channel: Channel::Dashboard,
-            details: fields.details.as_deref(),
-            actor: &format!("subject:{}", user.account_id),
-            verified: true,
-            run_job_now: false,
-        },
-    )
-    .await?;
+    dashboard_request(&state, &user.account_id, kind, fields.details.as_deref()).await?;
     Ok(Redirect::to("/account/privacy?notice=request_sent").into_response())
 }
 
@@ -324,19 +323,7 @@ async fn delete_account(
     let active = heepr_compliance::holds::active(state.db.pool(), &user.account_id)
         .await
         .map_err(AppError::from)?;
-    intake::create(
-        &state,
-        &NewRequest {
-            account_id: &user.account_id,
-            kind: RequestKind::Erasure,
-            channel: Channel::Dashboard,
-            details: None,
-            actor: &format!("subject:{}", user.account_id),
-            verified: true,
-            run_job_now: true,
-        },
-    )
-    .await?;
+    dashboard_request(&state, &user.account_id, RequestKind::Erasure, None).await?;
     let message = if active.is_empty() {
         "Your account is being deleted. You have been signed out.".to_string()
     } else {

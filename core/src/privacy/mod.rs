@@ -81,12 +81,8 @@ impl Dsr {
     pub fn from_row(row: &sqlx::any::AnyRow, now_ms: i64) -> Result<Dsr, AppError> {
         let kind: String = row.try_get("kind")?;
         let status: String = row.try_get("status")?;
-        let kind: RequestKind = kind
-            .parse()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-        let status: RequestStatus = status
-            .parse()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        let kind: RequestKind = parse_stored(&kind)?;
+        let status: RequestStatus = parse_stored(&status)?;
         let due_at_ms: i64 = row.try_get("due_at")?;
         let opt_time = |col: &str| -> Result<Option<String>, sqlx::Error> {
             Ok(row.try_get::<Option<i64>, _>(col)?.map(rfc3339))
@@ -113,6 +109,16 @@ impl Dsr {
             allowed_transitions: status.allowed().to_vec(),
         })
     }
+}
+
+/// A kind or status read back from the database (a bad value there is a 500).
+pub fn parse_stored<T: std::str::FromStr>(value: &str) -> Result<T, AppError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e: T::Err| AppError::Internal(anyhow::anyhow!("stored value {value:?}: {e}")))
 }
 
 /// The request `id`.

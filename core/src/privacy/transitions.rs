@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::emails::{self, DsrEmail};
-use super::{Dsr, audit, get};
+use super::{Dsr, audit, get, parse_stored};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -35,12 +35,8 @@ pub async fn transition(
     let from: String = row.try_get("status")?;
     let kind: String = row.try_get("kind")?;
     let account_id: String = row.try_get("account_id")?;
-    let from: RequestStatus = from
-        .parse()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    let kind: RequestKind = kind
-        .parse()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let from: RequestStatus = parse_stored(&from)?;
+    let kind: RequestKind = parse_stored(&kind)?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if let Err(err) = dsr::check_transition(from, to, reason) {
         let details = json!({"from": from, "to": to, "error": err.to_string()});
@@ -163,13 +159,9 @@ pub async fn extend(
     .await?
     .ok_or(AppError::NotFound("request"))?;
     let status: String = row.try_get("status")?;
-    let status: RequestStatus = status
-        .parse()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let status: RequestStatus = parse_stored(&status)?;
     let kind: String = row.try_get("kind")?;
-    let kind: RequestKind = kind
-        .parse()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let kind: RequestKind = parse_stored(&kind)?;
     let account_id: String = row.try_get("account_id")?;
     let received_at: i64 = row.try_get("received_at")?;
     let already: i64 = row.try_get("extended_months")?;
