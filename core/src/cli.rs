@@ -94,6 +94,9 @@ async fn subject_by_email(state: &AppState, email: &str) -> anyhow::Result<Strin
         .with_context(|| format!("--email {email}: no active account has this email"))
 }
 
+/// How long the CLI waits for a job a running server claimed: 200 ms steps (30 minutes).
+const CLI_WAIT_STEPS: u32 = 9_000;
+
 /// Records a verified request of `kind` for `account_id` from the CLI, runs its job now, and
 /// returns it once completed.
 ///
@@ -116,12 +119,24 @@ async fn run_cli_request(
     let dsr = crate::privacy::intake::create(state, &new)
         .await
         .map_err(app_err("recording the request"))?;
-    crate::privacy::jobs::run_request(state, &dsr.id)
+    let ran = crate::privacy::jobs::run_request(state, &dsr.id)
         .await
         .map_err(app_err("running the job"))?;
-    let done = crate::privacy::get(state.db.pool(), &dsr.id, state.clock.now_ms())
+    let mut done = crate::privacy::get(state.db.pool(), &dsr.id, state.clock.now_ms())
         .await
         .map_err(app_err("reading the request"))?;
+    if !ran {
+        // A running `heepr serve` claimed the job first: wait for it (bounded).
+        for _ in 0..CLI_WAIT_STEPS {
+            if done.status != heepr_compliance::dsr::RequestStatus::InProgress {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            done = crate::privacy::get(state.db.pool(), &dsr.id, state.clock.now_ms())
+                .await
+                .map_err(app_err("reading the request"))?;
+        }
+    }
     if done.status != heepr_compliance::dsr::RequestStatus::Completed {
         bail!(
             "request {} is {}: {}",
