@@ -157,6 +157,16 @@ impl Kind {
             Kind::Unknown => "unknown",
         }
     }
+
+    /// A label of at most 10 characters for narrow screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Rectification => "rectify",
+            Kind::Restriction => "restrict",
+            Kind::ConsentWithdrawal => "consent wd",
+            other => other.as_str(),
+        }
+    }
 }
 
 /// A staff member's role; support may only read and sees emails masked.

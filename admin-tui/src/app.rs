@@ -16,6 +16,8 @@ use crate::api::{
 pub const QUEUE_REFRESH_MS: i64 = 15_000;
 /// While a request's job runs, its detail reloads this often (ms).
 pub const JOB_POLL_MS: i64 = 2_000;
+/// Start of the outcome line of an action whose job runs in the background.
+const JOB_QUEUED: &str = "job queued";
 /// Lines moved by PageUp / PageDown.
 pub const PAGE: usize = 10;
 
@@ -607,11 +609,29 @@ impl App {
                     self.detail.loading = false;
                     return Vec::new();
                 }
+                let mut out = Vec::new();
                 if let Ok(b) = &r {
                     let s = &b.detail.subject;
                     self.subjects.insert(s.account_id.clone(), s.clone());
+                    let fresh = &b.detail.request;
+                    if let Some(o) = self.outcome.as_mut() {
+                        for line in o.lines.iter_mut() {
+                            if line.starts_with(JOB_QUEUED) && !fresh.job_requested {
+                                *line = format!(
+                                    "job finished: request is now {}",
+                                    fresh.status.as_str()
+                                );
+                            }
+                        }
+                    }
+                    // The queue's counts follow a status the detail saw change.
+                    let queued = self.queue.data.iter().flatten().find(|q| q.id == fresh.id);
+                    if queued.is_some_and(|q| q.status != fresh.status) {
+                        out.extend(self.load_queue());
+                    }
                 }
                 self.detail.finish(r);
+                return out;
             }
             NetEvent::Audit(r) => {
                 self.audit.finish(r);
@@ -752,7 +772,9 @@ pub fn describe_answer(command: &Command, result: &Result<Value, ApiError>) -> O
                         lines.push(format!("new due date: {}", crate::dates::day(&r.due_at)));
                     }
                     if r.job_requested {
-                        lines.push("job queued: the status updates here when it finishes".into());
+                        lines.push(format!(
+                            "{JOB_QUEUED}: the status updates here when it finishes"
+                        ));
                     }
                     format!("{what}: accepted, request is now {}", r.status.as_str())
                 }

@@ -27,6 +27,22 @@ pub struct Args {
     /// ~/.config/heepr/admin.toml).
     #[arg(long, env = "HEEPR_ADMIN_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Allow plain http:// to a host other than this machine (the token would cross the
+    /// network unencrypted).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
+/// Whether `url` (http or https) points at this machine.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host_port = rest.split('/').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 /// The config file's keys.
@@ -89,6 +105,11 @@ impl Config {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             bail!("the server URL must start with http:// or https://");
         }
+        if url.starts_with("http://") && !is_loopback(&url) && !args.allow_insecure_http {
+            bail!(
+                "refusing to send the staff token over plain http to another machine: use https://, an SSH tunnel to 127.0.0.1, or --allow-insecure-http"
+            );
+        }
         let token = Token::new(
             args.token
                 .or(file.token)
@@ -115,6 +136,7 @@ mod tests {
             url: Some("http://flag:2".into()),
             token: None,
             config: Some(path.clone()),
+            allow_insecure_http: true,
         })?;
         assert_eq!(c.url, "http://flag:2");
         assert_eq!(c.token, Token::new("file-token"));
@@ -124,11 +146,38 @@ mod tests {
             url: None,
             token: None,
             config: Some(path),
+            allow_insecure_http: false,
         })
         .err()
         .map(|e| format!("{e:#}"))
         .unwrap_or_default();
         assert!(!err.is_empty() && !err.contains("s3cret"), "{err}");
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("heepr-admin-http-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let empty = dir.join("admin.toml");
+        std::fs::write(&empty, "")?;
+        let resolve = |url: &str, allow: bool| {
+            Config::resolve(Args {
+                url: Some(url.into()),
+                token: Some("t".into()),
+                config: Some(empty.clone()),
+                allow_insecure_http: allow,
+            })
+        };
+        assert!(is_loopback("http://127.0.0.1:8080/x"));
+        assert!(is_loopback("http://localhost"));
+        assert!(is_loopback("http://[::1]:80"));
+        assert!(!is_loopback("http://heepr.example"));
+        assert!(resolve("http://127.0.0.1:8080", false).is_ok());
+        assert!(resolve("https://heepr.example", false).is_ok());
+        assert!(resolve("http://heepr.example", false).is_err());
+        assert!(resolve("http://heepr.example", true).is_ok());
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

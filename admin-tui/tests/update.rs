@@ -373,3 +373,37 @@ fn every_single_key_in_the_help_does_something() {
         }
     }
 }
+
+#[test]
+fn a_finished_job_updates_the_answer_and_the_queue_counts() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    let id = app.open_id.clone().unwrap_or_default();
+    let body = json!({"id": id, "status": "in_progress", "job_requested": true});
+    update(
+        &mut app,
+        Action::Net(NetEvent::Done(Command::Erase { id: id.clone() }, Ok(body))),
+    );
+    let lines = app.outcome.clone().map(|o| o.lines).unwrap_or_default();
+    assert!(
+        lines.iter().any(|l| l.starts_with("job queued")),
+        "{lines:?}"
+    );
+    // The reloads asked for by the answer come back: the job is done.
+    let mut bundle = detail(false, false);
+    bundle.detail.request.status = Status::Completed;
+    update(&mut app, Action::Net(NetEvent::Queue(Ok(queue()))));
+    let effects = update(
+        &mut app,
+        Action::Net(NetEvent::Detail(id, Ok(Box::new(bundle)))),
+    );
+    let lines = app.outcome.clone().map(|o| o.lines).unwrap_or_default();
+    assert!(
+        lines.contains(&"job finished: request is now completed".to_string()),
+        "{lines:?}"
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::LoadQueue],
+        "counts reload when a status changed"
+    );
+}

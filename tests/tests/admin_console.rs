@@ -149,6 +149,11 @@ async fn officer_approves_an_erasure_in_the_console(backend: Backend) -> Result<
             .is_some_and(|r| r.status == Status::Completed)
     })
     .await?;
+    assert!(
+        outcome(&c).contains("job finished: request is now completed"),
+        "{}",
+        outcome(&c)
+    );
 
     // On the server: erased for real.
     wait_status(&app, &rid, "completed").await?;

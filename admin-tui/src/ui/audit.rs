@@ -74,7 +74,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             e.seq.to_string(),
             minute_ms(e.occurred_at),
             clip(&e.actor, if wide { 44 } else { 14 }),
-            e.action.clone(),
+            e.action.replace(crate::api::API_PREFIX, ""),
             e.outcome.clone(),
         ])
         .style(style)

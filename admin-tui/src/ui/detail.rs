@@ -184,7 +184,7 @@ fn timeline_lines(b: &DetailBundle) -> Vec<Line<'static>> {
             format!(
                 "  {} {} {} {}",
                 minute_ms(e.occurred_at),
-                e.action,
+                e.action.replace(crate::api::API_PREFIX, ""),
                 e.outcome,
                 e.actor
             ),

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
 use crate::keys::BINDINGS;
@@ -41,11 +41,13 @@ pub fn draw(frame: &mut Frame, area: Rect) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
     let key_width = if area.width >= super::WIDE { 19 } else { 8 };
     frame.render_widget(
-        Paragraph::new(lines(&["everywhere", "Queue", "Dialog"], key_width)),
+        Paragraph::new(lines(&["everywhere", "Queue", "Dialog"], key_width))
+            .wrap(Wrap { trim: false }),
         left,
     );
     frame.render_widget(
-        Paragraph::new(lines(&["Detail", "Retention", "Audit"], key_width)),
+        Paragraph::new(lines(&["Detail", "Retention", "Audit"], key_width.min(5)))
+            .wrap(Wrap { trim: false }),
         right,
     );
 }

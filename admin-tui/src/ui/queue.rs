@@ -45,7 +45,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let wide = area.width >= WIDE;
-    let subject_width: usize = if wide { 34 } else { 20 };
+    let subject_width: usize = if wide { 34 } else { 25 };
     let rows = rows_data.iter().map(|r| {
         let style = match urgency(r, app.now_ms) {
             Urgency::Overdue => Style::new().fg(RED),
@@ -56,7 +56,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         let id = if wide { r.id.clone() } else { short_id(&r.id) };
         Row::new(vec![
             id,
-            r.kind.as_str().to_string(),
+            if wide {
+                r.kind.as_str()
+            } else {
+                r.kind.label()
+            }
+            .to_string(),
             clip(app.subject_email(&r.account_id), subject_width),
             r.status.label().to_string(),
             day(&r.received_at),
@@ -66,7 +71,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     });
     let widths = [
         Constraint::Length(if wide { 36 } else { 8 }),
-        Constraint::Length(if wide { 18 } else { 13 }),
+        Constraint::Length(if wide { 18 } else { 10 }),
         Constraint::Length(subject_width as u16),
         Constraint::Length(if wide { 22 } else { 11 }),
         Constraint::Length(10),
