@@ -674,25 +674,31 @@ impl App {
         out
     }
 
-    fn back(&mut self) {
+    fn back(&mut self) -> Vec<Effect> {
         if self.dialog.take().is_some() {
-            return;
+            return Vec::new();
         }
         if self.help {
             self.help = false;
-            return;
+            return Vec::new();
         }
         if let Some(target) = self.input.take() {
             match target {
                 InputTarget::QueueSearch => self.search.clear(),
                 InputTarget::AuditActor => self.audit_actor.clear(),
-                InputTarget::AuditSubject => self.audit_subject.clear(),
+                InputTarget::AuditSubject => {
+                    // The entries shown may be filtered by the old subject: reload them.
+                    self.audit_subject.clear();
+                    self.audit.loading = false;
+                    return self.load_audit();
+                }
             }
-            return;
+            return Vec::new();
         }
         if self.tab == Tab::Detail {
             self.tab = Tab::Queue;
         }
+        Vec::new()
     }
 
     fn submit(&mut self) -> Vec<Effect> {
@@ -714,6 +720,10 @@ impl App {
         match self.tab {
             Tab::Queue => self.open_selected(),
             Tab::Retention => {
+                if let Some(reason) = self.actions_disabled_reason() {
+                    self.flash = Some(format!("dry run is disabled: {reason}"));
+                    return Vec::new();
+                }
                 let rule = self
                     .retention
                     .data
@@ -855,10 +865,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Open => app.open(),
-        Action::Back => {
-            app.back();
-            Vec::new()
-        }
+        Action::Back => app.back(),
         Action::CycleStatus => {
             app.status_filter = next_in(&Status::ALL, app.status_filter);
             app.selected = 0;

@@ -99,6 +99,17 @@ keys '?'; expect "Keys (Esc or ? to close)" "approve erasure" "verify the chain"
 keys 3; expect "Retention: not available from this server"
 keys 5; expect "chain intact"
 keys q; expect "CONSOLE-EXITED rc=0"
+# The terminal is restored: the alternate screen is left (raw mode off shows as the echo above).
+[ "$(tmux -L "$SOCK" display -p -t "$SESSION" '#{alternate_on}')" = 0 ] || { echo "alternate screen still on"; exit 1; }
+
+# Ctrl-C quits from inside a dialog and restores the terminal too.
+tmux -L "$SOCK" kill-session -t "$SESSION"
+tmux -L "$SOCK" new-session -d -s "$SESSION" -x 80 -y 24 "$BIN/heepr-admin --config $WORK/admin.toml; echo CONSOLE-EXITED rc=\$?; sleep 30"
+expect "alice.access@example"
+[ "$(tmux -L "$SOCK" display -p -t "$SESSION" '#{alternate_on}')" = 1 ] || { echo "console not on the alternate screen"; exit 1; }
+keys Enter; expect "access request"; keys R; expect "Confirm: reject"
+keys C-c; expect "CONSOLE-EXITED rc=0"
+[ "$(tmux -L "$SOCK" display -p -t "$SESSION" '#{alternate_on}')" = 0 ] || { echo "alternate screen still on after Ctrl-C"; exit 1; }
 
 STATUS=$(curl -fs "$BASE/admin/api/v1/requests/$RID" -H "Authorization: Bearer $TOKEN" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["request"]["status"], d["subject"]["erased"], d["subject"]["email"])')
 echo "server says: $STATUS"

@@ -407,3 +407,34 @@ fn a_finished_job_updates_the_answer_and_the_queue_counts() {
         "counts reload when a status changed"
     );
 }
+
+#[test]
+fn retention_dry_run_is_an_officer_action() {
+    let rules = vec![heepr_admin_tui::api::RetentionRule {
+        rule: "email_log".into(),
+        ..Default::default()
+    }];
+    let mut officer = app(Role::PrivacyOfficer);
+    key(&mut officer, KeyCode::Char('3'));
+    update(
+        &mut officer,
+        Action::Net(NetEvent::Retention(Ok(rules.clone()))),
+    );
+    assert_eq!(
+        key(&mut officer, KeyCode::Enter),
+        vec![Effect::Perform(Command::DryRun {
+            rule: "email_log".into()
+        })]
+    );
+    let mut support = support::app(Role::Support);
+    key(&mut support, KeyCode::Char('3'));
+    update(&mut support, Action::Net(NetEvent::Retention(Ok(rules))));
+    assert!(key(&mut support, KeyCode::Enter).is_empty());
+    assert!(
+        support
+            .flash
+            .clone()
+            .unwrap_or_default()
+            .contains("read-only")
+    );
+}

@@ -265,7 +265,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Layout::vertical([Constraint::Min(3), Constraint::Length(action_height)]).areas(area);
     let title = match &app.detail.error {
         Some(e) => format!("Detail (reload failed: {e})"),
-        None => "Detail".to_string(),
+        None => "Detail (↑↓ scroll)".to_string(),
     };
     if area.width >= WIDE {
         let [left, right] =
