@@ -570,7 +570,16 @@ impl App {
     }
 
     fn queue_loaded(&mut self, result: Result<Vec<Request>, ApiError>) -> Vec<Effect> {
+        // Keep the same request selected when a reload reorders the list.
+        let kept = self
+            .visible_requests()
+            .get(self.selected)
+            .map(|r| r.id.clone());
         self.queue.finish(result);
+        if let Some(i) = kept.and_then(|id| self.visible_requests().iter().position(|r| r.id == id))
+        {
+            self.selected = i;
+        }
         self.clamp_selection();
         let mut wanted: Vec<String> = self
             .queue

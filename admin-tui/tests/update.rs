@@ -438,3 +438,16 @@ fn retention_dry_run_is_an_officer_action() {
             .contains("read-only")
     );
 }
+
+#[test]
+fn the_selection_follows_its_request_across_reloads() {
+    let mut app = app(Role::PrivacyOfficer);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.visible_requests()[app.selected].account_id, "acct-3");
+    // A new, more urgent request arrives first in the list.
+    let mut fresh = queue();
+    fresh.push(request(5, Kind::Access, Status::Received, -9));
+    update(&mut app, Action::Net(NetEvent::Queue(Ok(fresh))));
+    assert_eq!(app.visible_requests()[app.selected].account_id, "acct-3");
+}
