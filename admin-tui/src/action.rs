@@ -172,6 +172,8 @@ pub enum Action {
     StartActorFilter,
     /// Clear filters and search.
     ClearFilters,
+    /// Detail: show or hide read-only calls (`GET ...`) in the timeline.
+    ToggleReads,
     /// Detail: start an action on the open request (opens its confirmation dialog).
     Begin(Op),
     /// Audit: verify the chain again.

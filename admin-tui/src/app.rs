@@ -161,6 +161,9 @@ pub struct App {
     pub detail_asked_ms: i64,
     /// Detail scroll (lines).
     pub detail_scroll: u16,
+    /// The Detail timeline also lists read-only admin calls (`GET ...`), which otherwise
+    /// drown the decisions (every reload of the request is audited).
+    pub timeline_reads: bool,
     /// The open confirmation dialog.
     pub dialog: Option<Dialog>,
     /// An action sent and not yet answered.
@@ -920,6 +923,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        Action::ToggleReads => {
+            app.timeline_reads = !app.timeline_reads;
+            Vec::new()
+        }
         Action::Begin(op) => app.begin(op),
         Action::VerifyChain => {
             if app.chain.start() {

@@ -228,6 +228,7 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             'z' => Some(Action::ClearFilters),
             _ => None,
         },
+        Tab::Detail if c == 'a' => Some(Action::ToggleReads),
         Tab::Detail => Op::ALL
             .iter()
             .find(|op| op.key() == c)

@@ -173,16 +173,43 @@ pub async fn perform(
     }
 }
 
-/// Starts `effect` on its own task; its answer (and any retry notes) go to `events`.
+/// The answer to `effect` when its task died without one (a bug): an error naming that the
+/// outcome is unknown, so no loading indicator or pending action stays stuck.
+pub fn lost_answer(effect: Effect) -> NetEvent {
+    let e = ApiError::Network(
+        "the console lost the answer (internal error); reload to see the server's state".into(),
+    );
+    match effect {
+        Effect::LoadMe => NetEvent::Me(Err(e)),
+        Effect::LoadQueue => NetEvent::Queue(Err(e)),
+        Effect::LoadSubject(id) => NetEvent::Subject(id, Err(e)),
+        Effect::LoadDetail(id) => NetEvent::Detail(id, Err(e)),
+        Effect::LoadAudit { .. } => NetEvent::Audit(Err(e)),
+        Effect::VerifyAudit => NetEvent::ChainVerified(Err(e)),
+        Effect::LoadRetention => NetEvent::Retention(Err(e)),
+        Effect::LoadBackups => NetEvent::Backups(Err(e)),
+        Effect::Perform(c) => NetEvent::Done(c, Err(e)),
+    }
+}
+
+/// Starts `effect` on its own task; its answer (and any retry notes) go to `events`. If the
+/// task dies, [`lost_answer`] is sent instead.
 pub fn spawn(client: &AdminClient, effect: Effect, events: &UnboundedSender<NetEvent>) {
     let client = client.clone();
-    let events = events.clone();
-    tokio::spawn(async move {
-        let report_to = events.clone();
+    let task_events = events.clone();
+    let kept = effect.clone();
+    let task = tokio::spawn(async move {
+        let report_to = task_events.clone();
         let report = move |e: NetEvent| {
             let _ = report_to.send(e);
         };
         let answer = perform(&client, effect, &report).await;
-        let _ = events.send(answer);
+        let _ = task_events.send(answer);
+    });
+    let events = events.clone();
+    tokio::spawn(async move {
+        if task.await.is_err() {
+            let _ = events.send(lost_answer(kept));
+        }
     });
 }

@@ -473,3 +473,24 @@ fn tiny_and_resized_terminals_do_not_break_drawing() {
         );
     }
 }
+
+#[test]
+fn timeline_hides_read_calls_until_asked() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    if let Some(b) = app.detail.data.as_mut() {
+        b.detail.timeline.push(AuditEntry {
+            seq: 8,
+            occurred_at: NOW,
+            actor: "staff:s1".into(),
+            action: "GET /admin/api/v1/requests/{id}".into(),
+            outcome: "http 200".into(),
+            ..AuditEntry::default()
+        });
+    }
+    let screen = text(&render(&app, 160, 48));
+    assert_has(&screen, &["1 reads hidden", "dsr.receive"]);
+    assert!(!screen.contains("GET /requests/{id}"));
+    update(&mut app, Action::ToggleReads);
+    let screen = text(&render(&app, 160, 48));
+    assert_has(&screen, &["GET /requests/{id}", "dsr.receive"]);
+}

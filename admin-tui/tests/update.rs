@@ -451,3 +451,18 @@ fn the_selection_follows_its_request_across_reloads() {
     update(&mut app, Action::Net(NetEvent::Queue(Ok(fresh))));
     assert_eq!(app.visible_requests()[app.selected].account_id, "acct-3");
 }
+
+#[test]
+fn a_lost_answer_never_leaves_the_console_waiting() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    key(&mut app, KeyCode::Char('s'));
+    let effects = key(&mut app, KeyCode::Enter);
+    let Some(effect) = effects.into_iter().next() else {
+        panic!("nothing sent");
+    };
+    assert!(app.busy.is_some() && app.loading());
+    update(&mut app, Action::Net(heepr_admin_tui::net::lost_answer(effect)));
+    assert!(app.busy.is_none());
+    let o = app.outcome.clone().unwrap_or_else(|| panic!("no outcome"));
+    assert!(!o.ok && o.headline.contains("reload to see the server's state"), "{}", o.headline);
+}

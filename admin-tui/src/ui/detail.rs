@@ -167,12 +167,28 @@ fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
     lines
 }
 
-fn timeline_lines(b: &DetailBundle) -> Vec<Line<'static>> {
-    let mut lines = vec![heading("Timeline (audit trail)")];
+fn timeline_lines(b: &DetailBundle, show_reads: bool) -> Vec<Line<'static>> {
+    let is_read = |e: &&crate::api::AuditEntry| e.action.starts_with("GET ");
+    let hidden = if show_reads {
+        0
+    } else {
+        b.detail.timeline.iter().filter(is_read).count()
+    };
+    let title = if hidden > 0 {
+        format!("Timeline (audit trail; {hidden} reads hidden, [a] shows them)")
+    } else {
+        "Timeline (audit trail)".to_string()
+    };
+    let mut lines = vec![heading(&title)];
     if b.detail.timeline.is_empty() {
         lines.push(Line::from("  no entries"));
     }
-    let mut entries: Vec<_> = b.detail.timeline.iter().collect();
+    let mut entries: Vec<_> = b
+        .detail
+        .timeline
+        .iter()
+        .filter(|e| show_reads || !is_read(e))
+        .collect();
     entries.sort_by_key(|e| e.seq);
     for e in entries {
         let style = if e.outcome == "refused" || e.outcome.starts_with("http 4") {
@@ -279,7 +295,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             left,
         );
         frame.render_widget(
-            Paragraph::new(timeline_lines(bundle))
+            Paragraph::new(timeline_lines(bundle, app.timeline_reads))
                 .scroll((app.detail_scroll, 0))
                 .block(Block::bordered().title("Timeline")),
             right,
@@ -287,7 +303,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         let mut lines = summary_lines(bundle, app.now_ms);
         lines.push(Line::from(""));
-        lines.extend(timeline_lines(bundle));
+        lines.extend(timeline_lines(bundle, app.timeline_reads));
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
