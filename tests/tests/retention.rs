@@ -382,3 +382,88 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
     assert!(verification.first_broken.is_none());
     Ok(())
 }
+
+backend_test!(staff_see_rules_last_runs_and_backups_and_officers_dry_run);
+async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
+    backend: Backend,
+) -> Result<()> {
+    let app = heepr_tests::TestApp::spawn(&backend).await?;
+    let (_, officer) = heepr_core::staff::create(
+        &app.state.db,
+        "dpo@example.com",
+        heepr_core::staff::StaffRole::PrivacyOfficer,
+        0,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    let (_, support) = heepr_core::staff::create(
+        &app.state.db,
+        "help@example.com",
+        heepr_core::staff::StaffRole::Support,
+        0,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    let client = app.client()?;
+    let anonymous = client
+        .get(app.url("/admin/api/v1/retention/rules"))
+        .send()
+        .await?;
+    assert_eq!(anonymous.status(), 401);
+
+    let dry = client
+        .post(app.url("/admin/api/v1/retention/rules/email_log/dry-run"))
+        .bearer_auth(&support)
+        .send()
+        .await?;
+    assert_eq!(dry.status(), 403, "support is read-only");
+    let dry: serde_json::Value = client
+        .post(app.url("/admin/api/v1/retention/rules/email_log/dry-run"))
+        .bearer_auth(&officer)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(dry["outcome"], "succeeded");
+    assert_eq!(dry["dry_run"], true);
+
+    let rules: serde_json::Value = client
+        .get(app.url("/admin/api/v1/retention/rules"))
+        .bearer_auth(&support)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let email_log = rules["rules"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["rule"] == "email_log"))
+        .cloned()
+        .context("email_log rule")?;
+    assert_eq!(email_log["period"], "12 months");
+    assert_eq!(email_log["last_run"]["dry_run"], true);
+    assert_eq!(email_log["last_run"]["outcome"], "succeeded");
+    let unknown = client
+        .post(app.url("/admin/api/v1/retention/rules/forever/dry-run"))
+        .bearer_auth(&officer)
+        .send()
+        .await?;
+    assert_eq!(unknown.status(), 404);
+
+    heepr_compliance::backup::create(
+        &app.state.db,
+        &app.test_db.url,
+        &app.state.settings.backup_dir,
+        app.clock_now(),
+    )
+    .await?;
+    let backups: serde_json::Value = client
+        .get(app.url("/admin/api/v1/backups"))
+        .bearer_auth(&support)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(backups["backups"].as_array().map(Vec::len), Some(1));
+    assert_eq!(backups["backups"][0]["file_present"], true);
+    Ok(())
+}

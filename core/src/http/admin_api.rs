@@ -58,6 +58,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/api/v1/holds/{id}/lift", post(lift_hold))
         .route("/admin/api/v1/audit", get(list_audit))
         .route("/admin/api/v1/audit/verify", get(verify_audit))
+        .route(
+            "/admin/api/v1/retention/rules",
+            get(super::admin_retention::list_rules),
+        )
+        .route(
+            "/admin/api/v1/retention/rules/{rule}/dry-run",
+            post(super::admin_retention::dry_run),
+        )
+        .route(
+            "/admin/api/v1/backups",
+            get(super::admin_retention::list_backups),
+        )
         .route_layer(middleware::from_fn_with_state(state, audit_call))
 }
 
@@ -140,7 +152,7 @@ impl axum::extract::FromRequestParts<AppState> for Staff {
 
 impl Staff {
     /// 403 unless a privacy officer.
-    fn officer(&self) -> Result<&StaffMember, AppError> {
+    pub(crate) fn officer(&self) -> Result<&StaffMember, AppError> {
         match self.0.role {
             StaffRole::PrivacyOfficer => Ok(&self.0),
             StaffRole::Support => Err(AppError::Forbidden(

@@ -2,6 +2,7 @@
 //! own `router()`, merged here with the layers every route gets (request log, CSRF).
 
 pub mod admin_api;
+pub mod admin_retention;
 pub mod agent_api;
 pub mod api_accounts;
 pub mod api_agents;

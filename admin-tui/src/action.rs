@@ -1,0 +1,329 @@
+//! What can happen to the console: an [`Action`] (from a key, the clock or the network)
+//! goes into `update`, which may answer with [`Effect`]s — network work that runs off the UI
+//! task and comes back as [`Action::Net`] with a [`NetEvent`].
+
+use serde_json::Value;
+
+use crate::api::{
+    ApiError, AuditEntry, Backup, ChainVerification, ErasurePreview, Hold, Me, Request,
+    RequestDetail, RetentionRule, Subject,
+};
+
+/// The console's screens (tabs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    /// Requests sorted by due date.
+    #[default]
+    Queue,
+    /// One request: timeline, subject, holds, erasure preview, actions.
+    Detail,
+    /// Retention rules and runs.
+    Retention,
+    /// Backup catalog.
+    Backups,
+    /// Audit trail and chain verification.
+    Audit,
+}
+
+impl Tab {
+    /// Tabs in order, as numbered on screen (1–5).
+    pub const ALL: [Tab; 5] = [
+        Tab::Queue,
+        Tab::Detail,
+        Tab::Retention,
+        Tab::Backups,
+        Tab::Audit,
+    ];
+
+    /// Title on the tab bar.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Queue => "Queue",
+            Tab::Detail => "Detail",
+            Tab::Retention => "Retention",
+            Tab::Backups => "Backups",
+            Tab::Audit => "Audit",
+        }
+    }
+
+    /// Position in [`Tab::ALL`].
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// A privacy officer's action on the open request (support sees them disabled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Move to `awaiting_verification`: the subject must confirm their identity.
+    VerifyIdentity,
+    /// Move to `in_progress` (marks the subject verified; starts an access export).
+    Start,
+    /// (Re)build the export archive of an `in_progress` access request.
+    RunExport,
+    /// Run the erasure of an `in_progress` erasure request; confirmed by typing the
+    /// subject's account id.
+    ApproveErasure,
+    /// Move to `completed`.
+    Complete,
+    /// Move to `rejected` with a reason (emailed to the subject).
+    Reject,
+    /// Add 1 or 2 months to the deadline with a reason (emailed to the subject).
+    Extend,
+    /// Place a legal hold on the subject's account, with a reason.
+    PlaceHold,
+    /// Lift the subject's newest active legal hold, with a reason.
+    LiftHold,
+}
+
+impl Op {
+    /// Every action, in the order of the actions bar.
+    pub const ALL: [Op; 9] = [
+        Op::VerifyIdentity,
+        Op::Start,
+        Op::RunExport,
+        Op::ApproveErasure,
+        Op::Complete,
+        Op::Reject,
+        Op::Extend,
+        Op::PlaceHold,
+        Op::LiftHold,
+    ];
+
+    /// Name on screen.
+    pub fn title(self) -> &'static str {
+        match self {
+            Op::VerifyIdentity => "verify identity",
+            Op::Start => "start",
+            Op::RunExport => "run export",
+            Op::ApproveErasure => "approve erasure",
+            Op::Complete => "complete",
+            Op::Reject => "reject",
+            Op::Extend => "extend",
+            Op::PlaceHold => "place hold",
+            Op::LiftHold => "lift hold",
+        }
+    }
+
+    /// The key that starts it on the Detail screen.
+    pub fn key(self) -> char {
+        match self {
+            Op::VerifyIdentity => 'v',
+            Op::Start => 's',
+            Op::RunExport => 'x',
+            Op::ApproveErasure => 'E',
+            Op::Complete => 'c',
+            Op::Reject => 'R',
+            Op::Extend => 'd',
+            Op::PlaceHold => 'h',
+            Op::LiftHold => 'l',
+        }
+    }
+
+    /// Whether the confirmation dialog asks for a reason.
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Op::Reject | Op::Extend | Op::PlaceHold | Op::LiftHold)
+    }
+}
+
+/// Everything `update` reacts to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave the console.
+    Quit,
+    /// One second passed; `now_ms` is the wall clock (Unix ms).
+    Tick {
+        /// Current time (Unix ms).
+        now_ms: i64,
+    },
+    /// Show or hide the help overlay.
+    ToggleHelp,
+    /// Go to a tab.
+    Show(Tab),
+    /// Next tab.
+    NextTab,
+    /// Previous tab.
+    PrevTab,
+    /// Reload what the current tab shows.
+    Refresh,
+    /// Selection or scroll up one line.
+    Up,
+    /// Selection or scroll down one line.
+    Down,
+    /// Up one page.
+    PageUp,
+    /// Down one page.
+    PageDown,
+    /// First line.
+    Top,
+    /// Last line.
+    Bottom,
+    /// Open the selected item (request → Detail; retention rule → dry run).
+    Open,
+    /// Close the dialog, search or help; on Detail, back to the Queue.
+    Back,
+    /// Queue: next status filter (all → received → ... → all).
+    CycleStatus,
+    /// Queue: next kind filter.
+    CycleKind,
+    /// Queue: type a search (email or id); Audit: filter by subject id.
+    StartSearch,
+    /// Audit: type an actor filter.
+    StartActorFilter,
+    /// Clear filters and search.
+    ClearFilters,
+    /// Detail: show or hide read-only calls (`GET ...`) in the timeline.
+    ToggleReads,
+    /// Detail: start an action on the open request (opens its confirmation dialog).
+    Begin(Op),
+    /// Audit: verify the chain again.
+    VerifyChain,
+    /// A typed character (search box or dialog).
+    Input(char),
+    /// Delete the last typed character.
+    Backspace,
+    /// Dialog: months + 1 (extend).
+    MoreMonths,
+    /// Dialog: months − 1 (extend).
+    FewerMonths,
+    /// Confirm the dialog or the search.
+    Submit,
+    /// An answer from the network task.
+    Net(NetEvent),
+}
+
+/// Network work asked for by `update`; run by [`crate::net`] off the UI task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// `GET /me` (read; retried).
+    LoadMe,
+    /// `GET /requests` (read; retried).
+    LoadQueue,
+    /// `GET /accounts/{id}` for the subject's email and name (read; retried).
+    LoadSubject(String),
+    /// `GET /requests/{id}`, its erasure preview and the subject's holds (reads; retried).
+    LoadDetail(String),
+    /// `GET /audit?subject=` (read; retried).
+    LoadAudit {
+        /// Subject account id filter.
+        subject: Option<String>,
+    },
+    /// `GET /audit/verify` (read; retried).
+    VerifyAudit,
+    /// `GET /retention/rules` (read; retried).
+    LoadRetention,
+    /// `GET /backups` (read; retried).
+    LoadBackups,
+    /// An action: sent once, never retried automatically.
+    Perform(Command),
+}
+
+/// A state-changing call (privacy officer only); never retried automatically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `POST /requests/{id}/transition`.
+    Transition {
+        /// Request id.
+        id: String,
+        /// Target status (wire name).
+        to: String,
+        /// Reason, when the target needs one.
+        reason: Option<String>,
+    },
+    /// `POST /requests/{id}/extend`.
+    Extend {
+        /// Request id.
+        id: String,
+        /// 1 or 2.
+        months: u32,
+        /// Why (sent to the subject).
+        reason: String,
+    },
+    /// `POST /requests/{id}/export`.
+    Export {
+        /// Request id.
+        id: String,
+    },
+    /// `POST /requests/{id}/erasure`.
+    Erase {
+        /// Request id.
+        id: String,
+    },
+    /// `POST /accounts/{id}/holds`.
+    PlaceHold {
+        /// Account id.
+        account_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// `POST /holds/{id}/lift`.
+    LiftHold {
+        /// Hold id.
+        hold_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// `POST /retention/rules/{rule}/dry-run`.
+    DryRun {
+        /// Rule name.
+        rule: String,
+    },
+}
+
+impl Command {
+    /// What it does, in words, for the result line.
+    pub fn describe(&self) -> String {
+        match self {
+            Command::Transition { to, .. } => format!("move to {to}"),
+            Command::Extend { months, .. } => format!("extend by {months} month(s)"),
+            Command::Export { .. } => "run export".into(),
+            Command::Erase { .. } => "approve erasure".into(),
+            Command::PlaceHold { .. } => "place legal hold".into(),
+            Command::LiftHold { .. } => "lift legal hold".into(),
+            Command::DryRun { rule } => format!("dry run of {rule}"),
+        }
+    }
+}
+
+/// The detail screen's data, loaded together.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DetailBundle {
+    /// Request, subject, timeline, archive.
+    pub detail: RequestDetail,
+    /// The erasure preview (`Err` shown inline).
+    pub preview: Option<Result<ErasurePreview, ApiError>>,
+    /// The subject's holds, active first.
+    pub holds: Vec<Hold>,
+}
+
+/// An answer from the network task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetEvent {
+    /// `GET /me`.
+    Me(Result<Me, ApiError>),
+    /// `GET /requests`.
+    Queue(Result<Vec<Request>, ApiError>),
+    /// `GET /accounts/{id}`'s subject.
+    Subject(String, Result<Subject, ApiError>),
+    /// The detail screen's data for a request id.
+    Detail(String, Result<Box<DetailBundle>, ApiError>),
+    /// `GET /audit`.
+    Audit(Result<Vec<AuditEntry>, ApiError>),
+    /// `GET /audit/verify`.
+    ChainVerified(Result<ChainVerification, ApiError>),
+    /// `GET /retention/rules`.
+    Retention(Result<Vec<RetentionRule>, ApiError>),
+    /// `GET /backups`.
+    Backups(Result<Vec<Backup>, ApiError>),
+    /// A read failed and is retried (attempt number, reason).
+    Retrying {
+        /// What is read.
+        what: String,
+        /// The attempt about to be made (2, 3, ...).
+        attempt: u32,
+        /// Why the last one failed.
+        reason: String,
+    },
+    /// An action's answer: the server's JSON or its refusal.
+    Done(Command, Result<Value, ApiError>),
+}

@@ -1,0 +1,76 @@
+//! Backups: the catalog with each backup's age and verification state (red when never
+//! verified by a test restore).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
+
+use super::{GREEN, RED, error_line, short_id, unavailable};
+use crate::app::App;
+use crate::dates::{age, minute_ms};
+
+/// Endpoints the Backups screen reads.
+pub const ENDPOINTS: &[&str] = &[
+    "GET /admin/api/v1/backups -> {\"backups\": [{id, created_at_ms, file, size_bytes, sha256, schema_version, backend, verified_at_ms}]}",
+];
+
+/// Draws the Backups screen in `area`.
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title("Backup catalog");
+    if app.backups.unavailable {
+        frame.render_widget(unavailable("Backups", ENDPOINTS).block(block), area);
+        return;
+    }
+    let Some(backups) = app.backups.data.as_ref() else {
+        let line = match &app.backups.error {
+            Some(e) => error_line(e),
+            None => Line::from("loading the backup catalog…"),
+        };
+        frame.render_widget(Paragraph::new(line).block(block), area);
+        return;
+    };
+    if backups.is_empty() {
+        frame.render_widget(
+            Paragraph::new("no backups in the catalog").block(block),
+            area,
+        );
+        return;
+    }
+    let rows = backups.iter().map(|b| {
+        let (verified, style) = match b.verified_at_ms {
+            Some(ms) => (
+                format!("verified {}", minute_ms(ms)),
+                Style::new().fg(GREEN),
+            ),
+            None => ("never verified".to_string(), Style::new().fg(RED)),
+        };
+        Row::new(vec![
+            short_id(&b.id),
+            minute_ms(b.created_at_ms),
+            age(app.now_ms - b.created_at_ms),
+            format!("{:.1} MB", b.size_bytes as f64 / 1_048_576.0),
+            verified,
+        ])
+        .style(style)
+    });
+    let t = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(16),
+            Constraint::Length(5),
+            Constraint::Length(10),
+            Constraint::Min(14),
+        ],
+    )
+    .header(
+        Row::new(vec!["id", "taken (UTC)", "age", "size", "verification"])
+            .style(Style::new().add_modifier(Modifier::BOLD)),
+    )
+    .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+    .block(block);
+    let mut state = TableState::default().with_selected(Some(app.backups_selected));
+    frame.render_stateful_widget(t, area, &mut state);
+}

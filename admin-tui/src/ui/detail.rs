@@ -1,0 +1,321 @@
+//! Detail: one request — summary, subject data by category, legal holds, erasure preview
+//! per table and the audit timeline (two columns when wide), with the actions bar and the
+//! server's answer to the last action fixed at the bottom.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{AMBER, DIM, GREEN, RED, WIDE, error_line};
+use crate::action::{DetailBundle, Op};
+use crate::api::Request;
+use crate::app::App;
+use crate::dates::{DAY_MS, Urgency, day, minute_ms, urgency};
+
+fn heading(text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        text.to_string(),
+        Style::new().add_modifier(Modifier::BOLD).fg(Color::Cyan),
+    ))
+}
+
+fn due_text(r: &Request, now_ms: i64) -> Span<'static> {
+    let days = (r.due_at_ms - now_ms).div_euclid(DAY_MS);
+    match urgency(r, now_ms) {
+        Urgency::Overdue => Span::styled(
+            format!("due {} (OVERDUE)", day(&r.due_at)),
+            Style::new().fg(RED).add_modifier(Modifier::BOLD),
+        ),
+        Urgency::Soon => Span::styled(
+            format!("due {} (in {days} days)", day(&r.due_at)),
+            Style::new().fg(AMBER),
+        ),
+        Urgency::Normal => Span::raw(format!("due {} (in {days} days)", day(&r.due_at))),
+        Urgency::Closed => Span::raw(format!("due {}", day(&r.due_at))),
+    }
+}
+
+fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
+    let r = &b.detail.request;
+    let s = &b.detail.subject;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{} request", r.kind.as_str()),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!(" · {} · ", r.status.as_str())),
+            due_text(r, now_ms),
+        ]),
+        Line::from(format!("id {}", r.id)),
+        Line::from(format!("subject {} ({})", s.email, s.display_name)),
+        Line::from(format!("subject id {}", r.account_id)),
+        Line::from(format!(
+            "received {} via {} · verified {} · extended {} month(s)",
+            day(&r.received_at),
+            r.channel,
+            r.verified_at.as_deref().map_or("no".to_string(), day),
+            r.extended_months
+        )),
+    ];
+    if s.erased {
+        lines.push(Line::from(Span::styled(
+            "subject erased",
+            Style::new().fg(GREEN).add_modifier(Modifier::BOLD),
+        )));
+    }
+    if r.job_requested {
+        lines.push(Line::from(Span::styled(
+            "job running: refreshing until it finishes",
+            Style::new().fg(Color::Cyan),
+        )));
+    }
+    if let Some(reason) = &r.status_reason {
+        lines.push(Line::from(format!("status reason: {reason}")));
+    }
+    if let Some(reason) = &r.extension_reason {
+        lines.push(Line::from(format!("extension reason: {reason}")));
+    }
+    if let Some(d) = &r.duplicate_of {
+        lines.push(Line::from(format!("duplicate of {d}")));
+    }
+    if let Some(d) = &r.details {
+        lines.push(Line::from(format!("subject's words: {d}")));
+    }
+    if let Some(a) = &b.detail.export_archive {
+        lines.push(Line::from(format!(
+            "export archive: {} bytes, sha256 {}…, expires {}{}",
+            a.size_bytes,
+            a.sha256.chars().take(12).collect::<String>(),
+            day(&a.expires_at),
+            if a.deleted { " (deleted)" } else { "" }
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Subject data by category"));
+    if s.rows_by_category.is_empty() {
+        lines.push(Line::from("  no rows"));
+    }
+    for (cat, n) in &s.rows_by_category {
+        lines.push(Line::from(format!("  {cat:<22} {n:>6} rows")));
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Legal holds"));
+    if b.holds.is_empty() {
+        lines.push(Line::from("  none"));
+    }
+    for h in &b.holds {
+        let line = if h.is_active() {
+            Line::from(Span::styled(
+                format!(
+                    "  ACTIVE {}: {} (by {}, {})",
+                    h.id,
+                    h.reason,
+                    h.placed_by,
+                    minute_ms(h.placed_at)
+                ),
+                Style::new().fg(RED),
+            ))
+        } else {
+            Line::from(Span::styled(
+                format!(
+                    "  lifted {}: {} (lifted: {})",
+                    h.id,
+                    h.reason,
+                    h.lift_reason.as_deref().unwrap_or("-")
+                ),
+                Style::new().fg(DIM),
+            ))
+        };
+        lines.push(line);
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Erasure preview (rows per table)"));
+    match &b.preview {
+        None => lines.push(Line::from("  loading…")),
+        Some(Err(e)) => lines.push(error_line(&e.to_string())),
+        Some(Ok(p)) => {
+            for h in &p.blocked_by_holds {
+                lines.push(Line::from(Span::styled(
+                    format!("  blocked by hold {}: {}", h.id, h.reason),
+                    Style::new().fg(RED),
+                )));
+            }
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  {:<20} {:<6} {:>5} {:>5} {:>5} {:>5} {:>5}",
+                    "table", "rule", "rows", "del", "null", "pseud", "keep"
+                ),
+                Style::new().add_modifier(Modifier::UNDERLINED),
+            )));
+            for (table, c) in p.tables.iter().filter(|(_, c)| c.rows > 0) {
+                lines.push(Line::from(format!(
+                    "  {:<20} {:<6} {:>5} {:>5} {:>5} {:>5} {:>5}",
+                    super::clip(table, 20),
+                    c.erasure,
+                    c.rows,
+                    c.deleted,
+                    c.nulled,
+                    c.pseudonymised,
+                    c.kept
+                )));
+            }
+        }
+    }
+    lines
+}
+
+fn timeline_lines(b: &DetailBundle, show_reads: bool) -> Vec<Line<'static>> {
+    let is_read = |e: &&crate::api::AuditEntry| e.action.starts_with("GET ");
+    let hidden = if show_reads {
+        0
+    } else {
+        b.detail.timeline.iter().filter(is_read).count()
+    };
+    let title = if hidden > 0 {
+        format!("Timeline (audit trail; {hidden} reads hidden, [a] shows them)")
+    } else {
+        "Timeline (audit trail)".to_string()
+    };
+    let mut lines = vec![heading(&title)];
+    if b.detail.timeline.is_empty() {
+        lines.push(Line::from("  no entries"));
+    }
+    let mut entries: Vec<_> = b
+        .detail
+        .timeline
+        .iter()
+        .filter(|e| show_reads || !is_read(e))
+        .collect();
+    entries.sort_by_key(|e| e.seq);
+    for e in entries {
+        let style = if e.outcome == "refused" || e.outcome.starts_with("http 4") {
+            Style::new().fg(AMBER)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  {} {} {} {}",
+                minute_ms(e.occurred_at),
+                e.action.replace(crate::api::API_PREFIX, ""),
+                e.outcome,
+                e.actor
+            ),
+            style,
+        )));
+    }
+    lines
+}
+
+fn actions_lines(app: &App) -> Vec<Line<'static>> {
+    let disabled = app.actions_disabled_reason();
+    let style = if disabled.is_some() {
+        Style::new().fg(DIM)
+    } else {
+        Style::new()
+    };
+    let mut spans = Vec::new();
+    for op in Op::ALL {
+        spans.push(Span::styled(
+            format!("[{}] {}  ", op.key(), op.title()),
+            style,
+        ));
+    }
+    let mut lines = vec![Line::from(spans)];
+    if let Some(reason) = disabled {
+        lines.push(Line::from(Span::styled(
+            format!("actions disabled: {reason}"),
+            Style::new().fg(AMBER),
+        )));
+    }
+    if let Some(cmd) = &app.busy {
+        lines.push(Line::from(Span::styled(
+            format!("sent: {}; waiting for the server…", cmd.describe()),
+            Style::new().fg(Color::Cyan),
+        )));
+    }
+    if let Some(o) = &app.outcome {
+        let colour = if o.ok { GREEN } else { RED };
+        lines.push(Line::from(Span::styled(
+            format!("server: {}", o.headline),
+            Style::new().fg(colour).add_modifier(Modifier::BOLD),
+        )));
+        for l in &o.lines {
+            lines.push(Line::from(Span::styled(
+                format!("  {l}"),
+                Style::new().fg(colour),
+            )));
+        }
+    }
+    lines
+}
+
+/// Draws the Detail screen in `area`.
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(bundle) = app.detail.data.as_ref() else {
+        let text = match (&app.open_id, &app.detail.error) {
+            (None, _) => Line::from("no request open: pick one on the Queue (1) with Enter"),
+            (Some(_), Some(e)) => error_line(e),
+            (Some(_), None) => Line::from("loading the request…"),
+        };
+        frame.render_widget(
+            Paragraph::new(text).block(Block::bordered().title("Detail")),
+            area,
+        );
+        return;
+    };
+    let actions = actions_lines(app);
+    let inner = usize::from(area.width.saturating_sub(2)).max(1);
+    let wrapped: usize = actions
+        .iter()
+        .map(|l| l.width().div_ceil(inner).max(1))
+        .sum();
+    let action_height = u16::try_from(wrapped + 2)
+        .unwrap_or(6)
+        .min(area.height / 2)
+        .max(3);
+    let [content, bar] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(action_height)]).areas(area);
+    let title = match &app.detail.error {
+        Some(e) => format!("Detail (reload failed: {e})"),
+        None => "Detail (↑↓ scroll)".to_string(),
+    };
+    if area.width >= WIDE {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(content);
+        frame.render_widget(
+            Paragraph::new(summary_lines(bundle, app.now_ms))
+                .wrap(Wrap { trim: false })
+                .scroll((app.detail_scroll, 0))
+                .block(Block::bordered().title(title)),
+            left,
+        );
+        frame.render_widget(
+            Paragraph::new(timeline_lines(bundle, app.timeline_reads))
+                .scroll((app.detail_scroll, 0))
+                .block(Block::bordered().title("Timeline")),
+            right,
+        );
+    } else {
+        let mut lines = summary_lines(bundle, app.now_ms);
+        lines.push(Line::from(""));
+        lines.extend(timeline_lines(bundle, app.timeline_reads));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((app.detail_scroll, 0))
+                .block(Block::bordered().title(title)),
+            content,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(actions)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title("Actions")),
+        bar,
+    );
+}
