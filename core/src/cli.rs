@@ -39,6 +39,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             let (db, _) = open(&cli.global).await?;
             let report = demo_data::generate(&db, args.accounts, args.seed).await?;
             println!("{report}");
+            let market_accounts = &report.account_ids[..report
+                .account_ids
+                .len()
+                .min(demo_data::MARKETPLACE_ACCOUNTS)];
+            if market_accounts.len() >= 4 {
+                let market =
+                    crate::demo_marketplace::generate_marketplace(&db, args.seed, market_accounts)
+                        .await?;
+                let files = crate::demo_marketplace::write_files(
+                    &cli.global.data_dir,
+                    args.seed,
+                    market_accounts.len(),
+                )?;
+                println!(
+                    "{market}; {files} demo files written under {}",
+                    cli.global.data_dir.join("files").display()
+                );
+            }
             Ok(0)
         }
         Command::Sweep(args) => {

@@ -23,6 +23,9 @@ pub const DEMO_PASSWORD: &str = "heepr-demo-password";
 pub const DEMO_ANCHOR_MS: i64 = 1_793_491_200_000;
 /// Sign-up bonus credited to every demo account (points).
 pub const DEMO_BONUS: i64 = 500;
+/// The marketplace is generated over at most this many of the demo accounts (its volumes
+/// grow with the count: 2,000 accounts give 300 agents, 10,000 orders, 100,000 messages).
+pub const MARKETPLACE_ACCOUNTS: usize = 2_000;
 /// Accounts written per transaction.
 const ACCOUNTS_PER_TX: usize = 2_000;
 /// How far back demo activity reaches (ms): 18 months.
@@ -110,7 +113,7 @@ const ROUTES: &[(&str, &str, i64)] = &[
 ];
 
 /// What was generated.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct DemoReport {
     /// Accounts created.
     pub accounts: u64,
@@ -120,6 +123,8 @@ pub struct DemoReport {
     pub emails: u64,
     /// Request log rows written.
     pub requests: u64,
+    /// Ids of the accounts created, in creation order (the marketplace generator uses them).
+    pub account_ids: Vec<String>,
 }
 
 impl fmt::Display for DemoReport {
@@ -303,6 +308,7 @@ async fn write_accounts(
     for index in first_index..first_index + n {
         let created = DEMO_ANCHOR_MS - rng.random_range(0..SPAN_MS);
         let id = demo_id(rng, created);
+        report.account_ids.push(id.clone());
         let first = FIRST[rng.random_range(0..FIRST.len())];
         let last = LAST[rng.random_range(0..LAST.len())];
         let email = format!(

@@ -48,9 +48,28 @@ fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<i64> {
     }
 }
 
-/// Starts the scheduler loop; returns its task.
+/// How often orders past their deadline are refunded (issue 3: "refunded automatically when
+/// the deadline passes with no delivery").
+const REFUND_EVERY: Duration = Duration::from_secs(60);
+
+/// Starts the scheduler loop and the deadline-refund loop; returns the scheduler's task.
 pub fn spawn(state: AppState, tz: Tz) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(state, tz))
+    tokio::spawn(async move {
+        // One task, so stopping the scheduler stops both loops.
+        tokio::join!(refunds(state.clone()), run(state, tz));
+    })
+}
+
+async fn refunds(state: AppState) {
+    let mut tick = tokio::time::interval(REFUND_EVERY);
+    loop {
+        tick.tick().await;
+        match crate::orders::deadlines::refund_missed_deadlines(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(refunded = n, "orders past their deadline refunded"),
+            Err(err) => tracing::warn!("deadline refunds failed: {}", err.public_message()),
+        }
+    }
 }
 
 async fn run(state: AppState, tz: Tz) {
