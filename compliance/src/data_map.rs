@@ -135,10 +135,14 @@ pub struct ColumnSpec {
     pub export: Option<bool>,
     /// `true` when the value is a path, relative to the data dir, of a file the subject
     /// stored (brief, deliverable): the export copies the file under `files/`, and erasure
-    /// that deletes the row deletes the file too.
+    /// that deletes the row deletes the file too, unless another row of any table still
+    /// names the same path (content stored once for several uploads).
     pub file: Option<bool>,
     /// `true` when the value is another account's id (counterparty, author): the export
-    /// shows other people only by their display name, never by id or email.
+    /// shows other people only by their display name, never by id or email; erasure
+    /// rewrites (`null`, `pseudonymise`, `set`) the column only in rows where it holds the
+    /// erased person's own id, so a row reached through another link (an order through the
+    /// agent's owner) keeps the other party's id.
     pub account_ref: Option<bool>,
     /// With `erasure = "set"`: the fixed value written on erasure (e.g. `closed`).
     pub erased_value: Option<String>,

@@ -144,6 +144,17 @@ fn actions(t: &TableSpec, wanted: ColumnErasure) -> Vec<&str> {
         .collect()
 }
 
+/// Whether `column` of `table` holds another account's id (`account_ref = true`): erasure
+/// rewrites such a column only in rows where it holds the erased person's own id, never
+/// where it names the other party (e.g. `orders.customer_id` when the agent's owner is
+/// erased: the order is the owner's too, but the customer must stay the customer).
+fn is_account_ref(table: &TableSpec, column: &str) -> bool {
+    table
+        .columns
+        .get(column)
+        .is_some_and(|c| c.account_ref == Some(true))
+}
+
 async fn count(pool: &AnyPool, sql: String, account_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
@@ -213,8 +224,23 @@ pub async fn preview(
                 }
                 let mut pseudo = actions(table, ColumnErasure::Pseudonymise);
                 pseudo.extend(actions(table, ColumnErasure::Set));
-                if !pseudo.is_empty() {
+                let (refs, plain): (Vec<&str>, Vec<&str>) = pseudo
+                    .into_iter()
+                    .partition(|col| is_account_ref(table, col));
+                if !plain.is_empty() {
                     c.pseudonymised = rows;
+                } else if !refs.is_empty() {
+                    let parts: Result<Vec<String>, String> = refs
+                        .iter()
+                        .map(|col| ident(col).map(|i| format!("{i} = $1")))
+                        .collect();
+                    let holds_subject = parts.map_err(ErasureError::Policy)?.join(" OR ");
+                    c.pseudonymised = count(
+                        pool,
+                        format!("SELECT COUNT(*) {from} AND ({holds_subject})"),
+                        account_id,
+                    )
+                    .await?;
                 }
                 if let Some(cond) = any_not_null(actions(table, ColumnErasure::Redact))? {
                     c.redacted = count(
@@ -345,6 +371,33 @@ pub async fn run(
         tracing::warn!("checkpoint after erasure: {e}");
     }
     Ok(run.outcome)
+}
+
+/// Whether any row of any table of `map` still names `stored` in a `file` column (content
+/// stored once for several uploads). Runs inside the erasure's write transaction, so the
+/// rows it just deleted do not count.
+async fn file_still_used(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    map: &DataMap,
+    stored: &str,
+) -> Result<bool, ErasureError> {
+    for (name, table) in &map.tables {
+        for col in table.file_columns() {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE {} = $1",
+                ident(name).map_err(ErasureError::Policy)?,
+                ident(col).map_err(ErasureError::Policy)?
+            );
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(stored)
+                .fetch_one(&mut **tx)
+                .await?;
+            if n > 0 {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// A random id for ledger rows (time-ordered enough for the ledger's purpose).
@@ -529,15 +582,6 @@ impl Run<'_> {
                 tx.rollback().await?;
                 return Ok(());
             }
-            // Files first: a crash after this leaves rows pointing at missing files, which
-            // the rerun deletes; never files without rows.
-            for row in &rows {
-                for i in 0..file_cols.len() {
-                    if let Some(stored) = text_value(row, i + 1) {
-                        self.delete_file(&stored)?;
-                    }
-                }
-            }
             let placeholders: Vec<String> =
                 (0..rows.len()).map(|i| format!("${}", i + 1)).collect();
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -548,6 +592,19 @@ impl Run<'_> {
                 q = bind_value(q, &json_value(row, 0));
             }
             let done = q.execute(&mut *tx).await?;
+            // Files after the rows are gone (in this transaction) but before it commits: a
+            // crash leaves rows pointing at missing files, which the rerun deletes; never
+            // files without rows. Bytes another row still uses (the same content uploaded
+            // twice) are kept.
+            for row in &rows {
+                for i in 0..file_cols.len() {
+                    if let Some(stored) = text_value(row, i + 1)
+                        && !file_still_used(&mut tx, self.job.map, &stored).await?
+                    {
+                        self.delete_file(&stored)?;
+                    }
+                }
+            }
             tx.commit().await?;
             self.note_batch(started);
             let c = self.counts(name, rule);
@@ -572,6 +629,7 @@ impl Run<'_> {
                 Some(action) => Some((n.as_str(), action, c.erased_value.as_deref())),
             })
             .collect();
+        let subject = Value::from(self.job.account_id);
         self.counts(name, "update");
         if changing.is_empty() {
             return Ok(());
@@ -618,6 +676,9 @@ impl Run<'_> {
                 let mut values = Vec::new();
                 for (i, (col, action, erased_value)) in changing.iter().enumerate() {
                     let current = json_value(row, i + 1);
+                    if is_account_ref(table, col) && current != subject {
+                        continue; // another person's id: theirs to keep
+                    }
                     let target = match action {
                         ColumnErasure::Null => Value::Null,
                         ColumnErasure::Pseudonymise => Value::from(self.pseudonym.as_str()),
