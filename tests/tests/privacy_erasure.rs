@@ -451,6 +451,26 @@ async fn profile(
     Ok((body, reviews))
 }
 
+/// `orders.status` of `order`.
+async fn order_status(app: &TestApp, order: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// The points balance of account `id`'s ledger account.
+async fn balance_of(app: &TestApp, id: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE id = $1")
+            .bind(format!("member:{id}"))
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
 /// `orders.customer_id` of `order`.
 async fn customer_of(app: &TestApp, order: &str) -> Result<String> {
     Ok(
@@ -583,3 +603,52 @@ async fn erasing_one_party_keeps_the_other_partys_records(backend: Backend) -> R
     Ok(())
 }
 backend_test!(erasing_one_party_keeps_the_other_partys_records);
+
+/// Unfinished orders are cancelled and refunded before erasure (as customer and as owner):
+/// the points go back to the customer, not to a pseudonym no ledger account has, the
+/// agent's refund count is not touched, and the deadline job later finds nothing to do.
+async fn erasure_refunds_unfinished_orders_first(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = market(&app).await?;
+    let olivia = account_id(&app, "olivia@example.com").await?;
+    let carl = account_id(&app, "carl@example.com").await?;
+    let (dana_client, _) = app.member("Dana Diner", "dana@example.com").await?;
+    let carls = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let danas = id_of(&place_order(&app, &dana_client, &m.agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &m.agent,
+        &format!("/api/v1/agent/orders/{danas}/accept"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(balance_of(&app, &carl).await?, 400);
+
+    // The customer Carl leaves: his placed order is cancelled, his points refunded.
+    delete_account(&app, &m.customer, &carl).await?;
+    assert_eq!(order_status(&app, &carls).await?, "cancelled");
+    assert_eq!(balance_of(&app, &carl).await?, 500);
+    assert_eq!(heepr_tests::market::escrow_balance(&app, &carls).await?, 0);
+
+    // The owner Olivia leaves: Dana's order in progress is cancelled and refunded to Dana.
+    delete_account(&app, &m.owner, &olivia).await?;
+    assert_eq!(order_status(&app, &danas).await?, "cancelled");
+    assert_eq!(heepr_tests::market::balance(&app, &dana_client).await?, 500);
+    let refunded: i64 = sqlx::query_scalar("SELECT refunded_orders FROM agents WHERE id = $1")
+        .bind(&m.agent_id)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(
+        refunded, 0,
+        "closing for erasure is not the agent's failure"
+    );
+    heepr_tests::market::assert_ledger_balanced(&app).await?;
+    app.clock.advance_ms(30 * 24 * 3_600_000);
+    assert_eq!(
+        heepr_core::orders::deadlines::refund_missed_deadlines(&app.state).await?,
+        0
+    );
+    Ok(())
+}
+backend_test!(erasure_refunds_unfinished_orders_first);

@@ -12,6 +12,7 @@
 //! customer submitted for the order ([`OrderView`] carries no customer id, email or IP).
 
 pub mod actions;
+pub mod closing_for_erasure;
 pub mod deadlines;
 pub mod notify;
 pub mod status;
