@@ -11,7 +11,8 @@
 //! - per table: `purpose`, `links` (`column`, or `column` + `via` + `subject_column`),
 //!   `export` (section or `none`), `erasure` (`delete`/`update`/`keep`/`none`), `retention`,
 //!   `key` (unique row key for paging, default `id`), `delete_if_null` (with `update`: rows
-//!   whose column is NULL are deleted instead, e.g. pre-sale chats), `columns`;
+//!   whose column is NULL are deleted instead, e.g. pre-sale chats), `redact_everywhere`
+//!   (text columns whose mentions of the subject are redacted in everyone's rows), `columns`;
 //! - per column: `personal`, `category`, `basis`, `erasure`
 //!   (`keep`/`null`/`pseudonymise`/`redact`/`set`), `erased_value` (with `set`), `export`
 //!   (`false` for secrets), `file` (a stored file's path: exported under `files/`, deleted
@@ -66,6 +67,11 @@ pub struct TableSpec {
     /// deleted instead of updated (e.g. `order_id` on conversations: a pre-sale chat that
     /// never became an order is deleted, an order's chat is kept for the counterparty).
     pub delete_if_null: Option<String>,
+    /// Text columns where erasure also redacts the subject's email and display name in
+    /// OTHER people's rows (copies naming the subject held for someone else, e.g. the body
+    /// of an order email still queued for the counterparty). Default: none.
+    #[serde(default)]
+    pub redact_everywhere: Vec<String>,
 }
 
 impl TableSpec {
@@ -314,6 +320,15 @@ impl DataMap {
                 ));
             }
         }
+        for (i, col) in table.redact_everywhere.iter().enumerate() {
+            if !table.columns.get(col).is_some_and(|c| c.personal) {
+                return Err(PolicyError::new(
+                    path,
+                    key(&format!("redact_everywhere[{i}]")),
+                    format!("{col:?} is not a personal column of {name}"),
+                ));
+            }
+        }
         if has_personal && !table.columns.contains_key(table.key_column()) {
             return Err(PolicyError::new(
                 path,
@@ -545,6 +560,23 @@ name = { personal = true, category = "account", basis = "contract", erasure = "p
         let ok = GOOD.replace(
             "retention = \"r\"",
             "retention = \"r\"\ndelete_if_null = \"name\"",
+        );
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn redact_everywhere_names_personal_columns() {
+        let bad = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\nredact_everywhere = [\"nickname\"]",
+        );
+        assert_eq!(
+            parse(&bad).err().map(|e| e.key),
+            Some("tables.people.redact_everywhere[0]".to_string())
+        );
+        let ok = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\nredact_everywhere = [\"name\"]",
         );
         assert!(parse(&ok).is_ok());
     }

@@ -67,6 +67,18 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
         1,
     )
     .await?;
+    // One to the seller that names her is still queued (its delivery keeps failing).
+    let seller_id = account_id(&app, "bob.seller@example.com").await?;
+    sqlx::query(
+        "INSERT INTO email_outbox (id, account_id, recipient, template, subject, body_text, attempts, next_attempt_at, created_at) \
+         VALUES ('retrying-1', $1, 'bob.seller@example.com', 'order_update', $2, $3, 3, $4, 0)",
+    )
+    .bind(&seller_id)
+    .bind(format!("Your order with {NAME}"))
+    .bind(format!("Hi Bob Seller,\nWith: {NAME} ({EMAIL})\n"))
+    .bind(i64::MAX / 2)
+    .execute(app.pool())
+    .await?;
 
     // The password is asked again.
     let r = zelda
@@ -133,6 +145,18 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
         Some(format!("Please spell my name {pseudonym}, mail {pseudonym}").as_str())
     );
     marketplace_after_erasure(&app, &market, &zelda_id, &pseudonym).await?;
+    let queued: (String, String) =
+        sqlx::query_as("SELECT subject, body_text FROM email_outbox WHERE id = 'retrying-1'")
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(
+        queued,
+        (
+            format!("Your order with {pseudonym}"),
+            format!("Hi Bob Seller,\nWith: {pseudonym} ({pseudonym})\n")
+        ),
+        "the seller's queued email is kept, naming her pseudonym"
+    );
     assert!(!app.test_db.data_dir.path().join(&private_blob).exists());
     assert!(!app.test_db.data_dir.path().join(&thread_blob).exists());
     // Other people's rows untouched (updated_at included).
