@@ -11,7 +11,8 @@
 //! - per table: `purpose`, `links` (`column`, or `column` + `via` + `subject_column`),
 //!   `export` (section or `none`), `erasure` (`delete`/`update`/`keep`/`none`), `retention`,
 //!   `key` (unique row key for paging, default `id`), `delete_if_null` (with `update`: rows
-//!   whose column is NULL are deleted instead, e.g. pre-sale chats), `columns`;
+//!   whose column is NULL are deleted instead, e.g. pre-sale chats), `redact_everywhere`
+//!   (text columns whose mentions of the subject are redacted in everyone's rows), `columns`;
 //! - per column: `personal`, `category`, `basis`, `erasure`
 //!   (`keep`/`null`/`pseudonymise`/`redact`/`set`), `erased_value` (with `set`), `export`
 //!   (`false` for secrets), `file` (a stored file's path: exported under `files/`, deleted
@@ -66,6 +67,11 @@ pub struct TableSpec {
     /// deleted instead of updated (e.g. `order_id` on conversations: a pre-sale chat that
     /// never became an order is deleted, an order's chat is kept for the counterparty).
     pub delete_if_null: Option<String>,
+    /// Text columns where erasure also redacts the subject's email and display name in
+    /// OTHER people's rows (copies naming the subject held for someone else, e.g. the body
+    /// of an order email still queued for the counterparty). Default: none.
+    #[serde(default)]
+    pub redact_everywhere: Vec<String>,
 }
 
 impl TableSpec {
@@ -135,10 +141,14 @@ pub struct ColumnSpec {
     pub export: Option<bool>,
     /// `true` when the value is a path, relative to the data dir, of a file the subject
     /// stored (brief, deliverable): the export copies the file under `files/`, and erasure
-    /// that deletes the row deletes the file too.
+    /// that deletes the row deletes the file too, unless another row of any table still
+    /// names the same path (content stored once for several uploads).
     pub file: Option<bool>,
     /// `true` when the value is another account's id (counterparty, author): the export
-    /// shows other people only by their display name, never by id or email.
+    /// shows other people only by their display name, never by id or email; erasure
+    /// rewrites (`null`, `pseudonymise`, `set`) the column only in rows where it holds the
+    /// erased person's own id, so a row reached through another link (an order through the
+    /// agent's owner) keeps the other party's id.
     pub account_ref: Option<bool>,
     /// With `erasure = "set"`: the fixed value written on erasure (e.g. `closed`).
     pub erased_value: Option<String>,
@@ -307,6 +317,15 @@ impl DataMap {
                     path,
                     key("delete_if_null"),
                     format!("{col:?} is not a column of {name}"),
+                ));
+            }
+        }
+        for (i, col) in table.redact_everywhere.iter().enumerate() {
+            if !table.columns.get(col).is_some_and(|c| c.personal) {
+                return Err(PolicyError::new(
+                    path,
+                    key(&format!("redact_everywhere[{i}]")),
+                    format!("{col:?} is not a personal column of {name}"),
                 ));
             }
         }
@@ -541,6 +560,23 @@ name = { personal = true, category = "account", basis = "contract", erasure = "p
         let ok = GOOD.replace(
             "retention = \"r\"",
             "retention = \"r\"\ndelete_if_null = \"name\"",
+        );
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn redact_everywhere_names_personal_columns() {
+        let bad = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\nredact_everywhere = [\"nickname\"]",
+        );
+        assert_eq!(
+            parse(&bad).err().map(|e| e.key),
+            Some("tables.people.redact_everywhere[0]".to_string())
+        );
+        let ok = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\nredact_everywhere = [\"name\"]",
         );
         assert!(parse(&ok).is_ok());
     }

@@ -144,6 +144,17 @@ fn actions(t: &TableSpec, wanted: ColumnErasure) -> Vec<&str> {
         .collect()
 }
 
+/// Whether `column` of `table` holds another account's id (`account_ref = true`): erasure
+/// rewrites such a column only in rows where it holds the erased person's own id, never
+/// where it names the other party (e.g. `orders.customer_id` when the agent's owner is
+/// erased: the order is the owner's too, but the customer must stay the customer).
+fn is_account_ref(table: &TableSpec, column: &str) -> bool {
+    table
+        .columns
+        .get(column)
+        .is_some_and(|c| c.account_ref == Some(true))
+}
+
 async fn count(pool: &AnyPool, sql: String, account_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
@@ -213,8 +224,23 @@ pub async fn preview(
                 }
                 let mut pseudo = actions(table, ColumnErasure::Pseudonymise);
                 pseudo.extend(actions(table, ColumnErasure::Set));
-                if !pseudo.is_empty() {
+                let (refs, plain): (Vec<&str>, Vec<&str>) = pseudo
+                    .into_iter()
+                    .partition(|col| is_account_ref(table, col));
+                if !plain.is_empty() {
                     c.pseudonymised = rows;
+                } else if !refs.is_empty() {
+                    let parts: Result<Vec<String>, String> = refs
+                        .iter()
+                        .map(|col| ident(col).map(|i| format!("{i} = $1")))
+                        .collect();
+                    let holds_subject = parts.map_err(ErasureError::Policy)?.join(" OR ");
+                    c.pseudonymised = count(
+                        pool,
+                        format!("SELECT COUNT(*) {from} AND ({holds_subject})"),
+                        account_id,
+                    )
+                    .await?;
                 }
                 if let Some(cond) = any_not_null(actions(table, ColumnErasure::Redact))? {
                     c.redacted = count(
@@ -308,6 +334,11 @@ pub async fn run(
             _ => {}
         }
     }
+    for (name, table) in &job.map.tables {
+        if !table.redact_everywhere.is_empty() {
+            run.redact_everywhere(name, table).await?;
+        }
+    }
     run.scrub_dirs()?;
 
     let started = Instant::now();
@@ -345,6 +376,33 @@ pub async fn run(
         tracing::warn!("checkpoint after erasure: {e}");
     }
     Ok(run.outcome)
+}
+
+/// Whether any row of any table of `map` still names `stored` in a `file` column (content
+/// stored once for several uploads). Runs inside the erasure's write transaction, so the
+/// rows it just deleted do not count.
+async fn file_still_used(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    map: &DataMap,
+    stored: &str,
+) -> Result<bool, ErasureError> {
+    for (name, table) in &map.tables {
+        for col in table.file_columns() {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE {} = $1",
+                ident(name).map_err(ErasureError::Policy)?,
+                ident(col).map_err(ErasureError::Policy)?
+            );
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(stored)
+                .fetch_one(&mut **tx)
+                .await?;
+            if n > 0 {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// A random id for ledger rows (time-ordered enough for the ledger's purpose).
@@ -431,6 +489,71 @@ fn bind_value<'q>(
         Value::String(s) => q.bind(s.clone()),
         other => q.bind(other.to_string()),
     }
+}
+
+/// One page of `base` (a `SELECT <key>, ... FROM t WHERE <condition on $1>`) after
+/// `cursor` in `key` order, at most `limit` rows; `$1` is bound to `account_id`.
+async fn fetch_page(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    base: &str,
+    key: &str,
+    account_id: &str,
+    cursor: Option<&Value>,
+    limit: i64,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    match cursor {
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} ORDER BY {key} LIMIT $2"
+            )))
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(&mut **tx)
+            .await
+        }
+        Some(c) => {
+            let q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{base} AND {key} > $2 ORDER BY {key} LIMIT $3"
+            )))
+            .bind(account_id);
+            bind_value(q, c).bind(limit).fetch_all(&mut **tx).await
+        }
+    }
+}
+
+/// Writes `changes` (quoted column, new value; NULL for `Value::Null`) to the row of table
+/// `t` whose `key` is `key_value`; `false` when there is nothing to change.
+async fn rewrite_row(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    t: &str,
+    key: &str,
+    key_value: &Value,
+    changes: Vec<(String, Value)>,
+) -> Result<bool, sqlx::Error> {
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    let mut sets = Vec::new();
+    let mut values = Vec::new();
+    for (col, value) in changes {
+        if value.is_null() {
+            sets.push(format!("{col} = NULL"));
+        } else {
+            values.push(value);
+            sets.push(format!("{col} = ${}", values.len()));
+        }
+    }
+    let sql = format!(
+        "UPDATE {t} SET {} WHERE {key} = ${}",
+        sets.join(", "),
+        values.len() + 1
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in &values {
+        q = bind_value(q, v);
+    }
+    bind_value(q, key_value).execute(&mut **tx).await?;
+    Ok(true)
 }
 
 impl Run<'_> {
@@ -529,15 +652,6 @@ impl Run<'_> {
                 tx.rollback().await?;
                 return Ok(());
             }
-            // Files first: a crash after this leaves rows pointing at missing files, which
-            // the rerun deletes; never files without rows.
-            for row in &rows {
-                for i in 0..file_cols.len() {
-                    if let Some(stored) = text_value(row, i + 1) {
-                        self.delete_file(&stored)?;
-                    }
-                }
-            }
             let placeholders: Vec<String> =
                 (0..rows.len()).map(|i| format!("${}", i + 1)).collect();
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -548,6 +662,19 @@ impl Run<'_> {
                 q = bind_value(q, &json_value(row, 0));
             }
             let done = q.execute(&mut *tx).await?;
+            // Files after the rows are gone (in this transaction) but before it commits: a
+            // crash leaves rows pointing at missing files, which the rerun deletes; never
+            // files without rows. Bytes another row still uses (the same content uploaded
+            // twice) are kept.
+            for row in &rows {
+                for i in 0..file_cols.len() {
+                    if let Some(stored) = text_value(row, i + 1)
+                        && !file_still_used(&mut tx, self.job.map, &stored).await?
+                    {
+                        self.delete_file(&stored)?;
+                    }
+                }
+            }
             tx.commit().await?;
             self.note_batch(started);
             let c = self.counts(name, rule);
@@ -572,6 +699,7 @@ impl Run<'_> {
                 Some(action) => Some((n.as_str(), action, c.erased_value.as_deref())),
             })
             .collect();
+        let subject = Value::from(self.job.account_id);
         self.counts(name, "update");
         if changing.is_empty() {
             return Ok(());
@@ -586,27 +714,15 @@ impl Run<'_> {
             self.check_stop()?;
             let started = Instant::now();
             let mut tx = self.db.begin_write().await?;
-            let rows: Vec<AnyRow> = match &cursor {
-                None => {
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "{base} ORDER BY {key} LIMIT $2"
-                    )))
-                    .bind(self.job.account_id)
-                    .bind(self.job.batch_rows)
-                    .fetch_all(&mut *tx)
-                    .await?
-                }
-                Some(c) => {
-                    let q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "{base} AND {key} > $2 ORDER BY {key} LIMIT $3"
-                    )))
-                    .bind(self.job.account_id);
-                    bind_value(q, c)
-                        .bind(self.job.batch_rows)
-                        .fetch_all(&mut *tx)
-                        .await?
-                }
-            };
+            let rows = fetch_page(
+                &mut tx,
+                &base,
+                &key,
+                self.job.account_id,
+                cursor.as_ref(),
+                self.job.batch_rows,
+            )
+            .await?;
             let Some(last) = rows.last() else {
                 tx.rollback().await?;
                 return Ok(());
@@ -614,10 +730,12 @@ impl Run<'_> {
             cursor = Some(json_value(last, 0));
             let mut rewritten = 0;
             for row in &rows {
-                let mut sets = Vec::new();
-                let mut values = Vec::new();
+                let mut changes = Vec::new();
                 for (i, (col, action, erased_value)) in changing.iter().enumerate() {
                     let current = json_value(row, i + 1);
+                    if is_account_ref(table, col) && current != subject {
+                        continue; // another person's id: theirs to keep
+                    }
                     let target = match action {
                         ColumnErasure::Null => Value::Null,
                         ColumnErasure::Pseudonymise => Value::from(self.pseudonym.as_str()),
@@ -631,36 +749,85 @@ impl Run<'_> {
                         },
                         ColumnErasure::Keep => continue,
                     };
-                    if target == current {
-                        continue;
-                    }
-                    let c = ident(col).map_err(ErasureError::Policy)?;
-                    if target.is_null() {
-                        sets.push(format!("{c} = NULL"));
-                    } else {
-                        values.push(target);
-                        sets.push(format!("{c} = ${}", values.len()));
+                    if target != current {
+                        changes.push((ident(col).map_err(ErasureError::Policy)?, target));
                     }
                 }
-                if sets.is_empty() {
-                    continue;
+                if rewrite_row(&mut tx, &t, &key, &json_value(row, 0), changes).await? {
+                    rewritten += 1;
                 }
-                let sql = format!(
-                    "UPDATE {t} SET {} WHERE {key} = ${}",
-                    sets.join(", "),
-                    values.len() + 1
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for v in &values {
-                    q = bind_value(q, v);
-                }
-                q = bind_value(q, &json_value(row, 0));
-                q.execute(&mut *tx).await?;
-                rewritten += 1;
             }
             tx.commit().await?;
             self.note_batch(started);
             self.counts(name, "update").pseudonymised += rewritten;
+            if (rows.len() as i64) < self.job.batch_rows {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Redacts the email and name in `table.redact_everywhere` columns of every row that
+    /// mentions them, whoever the row belongs to: reads the whole table in key order, in
+    /// bounded batches, and rewrites only rows where [`redact`] finds a mention (so meant
+    /// for small tables such as the outgoing-mail queue).
+    async fn redact_everywhere(
+        &mut self,
+        name: &str,
+        table: &TableSpec,
+    ) -> Result<(), ErasureError> {
+        let t = ident(name).map_err(ErasureError::Policy)?;
+        let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
+        let cols: Vec<String> = table
+            .redact_everywhere
+            .iter()
+            .map(|c| ident(c))
+            .collect::<Result<_, _>>()
+            .map_err(ErasureError::Policy)?;
+        if self.needles.is_empty() || cols.is_empty() {
+            return Ok(());
+        }
+        // Every row: the subject's id is bound as $1 only to share the pager.
+        let base = format!(
+            "SELECT {key}, {} FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL",
+            cols.join(", ")
+        );
+        let mut cursor: Option<Value> = None;
+        loop {
+            self.check_stop()?;
+            let started = Instant::now();
+            let mut tx = self.db.begin_write().await?;
+            let rows = fetch_page(
+                &mut tx,
+                &base,
+                &key,
+                self.job.account_id,
+                cursor.as_ref(),
+                self.job.batch_rows,
+            )
+            .await?;
+            let Some(last) = rows.last() else {
+                tx.rollback().await?;
+                return Ok(());
+            };
+            cursor = Some(json_value(last, 0));
+            let mut rewritten = 0;
+            for row in &rows {
+                let changes: Vec<(String, Value)> = cols
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| {
+                        let text = text_value(row, i + 1)?;
+                        let r = redact(&text, &self.needles, &self.pseudonym)?;
+                        Some((c.clone(), Value::from(r)))
+                    })
+                    .collect();
+                if rewrite_row(&mut tx, &t, &key, &json_value(row, 0), changes).await? {
+                    rewritten += 1;
+                }
+            }
+            tx.commit().await?;
+            self.note_batch(started);
+            self.counts(name, "update").redacted += rewritten;
             if (rows.len() as i64) < self.job.batch_rows {
                 return Ok(());
             }

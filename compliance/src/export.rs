@@ -459,8 +459,9 @@ async fn write_table_rows<W: Write>(
 struct NameCache(HashMap<String, Value>);
 
 impl NameCache {
-    /// `value` (an account id) as the subject sees it: their own id unchanged, anyone
-    /// else's as `{"display_name": ...}`.
+    /// `value` (an account id) as the subject sees it: their own id as `{"you": true}`,
+    /// anyone else's as `{"display_name": ...}`. An erased person's id, already replaced by
+    /// their pseudonym on kept records, shows as that pseudonym.
     async fn display(
         &mut self,
         pool: &AnyPool,
@@ -476,11 +477,17 @@ impl NameCache {
         if let Some(v) = self.0.get(id) {
             return Ok(v.clone());
         }
-        let name: Option<String> =
+        let mut name: Option<String> =
             sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await?;
+        if name.is_none() {
+            name = sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE pseudonym = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+        }
         let v = json!({"display_name": name});
         if self.0.len() >= NAME_CACHE_MAX {
             self.0.clear();

@@ -283,9 +283,11 @@ pub fn write_files(data_dir: &Path, seed: u64, account_count: usize) -> anyhow::
     for i in 0..file_count(account_count) {
         let (_, bytes) = demo_file(seed, i);
         let sha = hex::encode(Sha256::digest(&bytes));
-        let dir = data_dir.join("files").join(&sha[..2]);
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::write(dir.join(&sha), &bytes)?;
+        let path = data_dir.join(crate::files::stored_path(&sha));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(&path, &bytes)?;
     }
     Ok(file_count(account_count))
 }
@@ -508,6 +510,7 @@ pub async fn generate_marketplace(
             "thread_id",
             "purpose",
             "content_sha256",
+            "stored_path",
             "size_bytes",
             "mime_type",
             "original_name",
@@ -817,6 +820,7 @@ pub async fn generate_marketplace(
             Option::<String>::None.into(),
             purpose.into(),
             hex::encode(Sha256::digest(&bytes)).into(),
+            crate::files::stored_path(&hex::encode(Sha256::digest(&bytes))).into(),
             (bytes.len() as i64).into(),
             mime.into(),
             name.into(),

@@ -172,8 +172,9 @@ pub async fn reply(
         .ok_or(AppError::NotFound("review"))
 }
 
-const REVIEW_SELECT: &str = "SELECT r.id, r.rating, r.body, COALESCE(c.display_name, 'Former member') AS reviewer_name, \
-     r.reply_body, r.replied_at, r.created_at FROM reviews r LEFT JOIN accounts c ON c.id = r.customer_id";
+const REVIEW_SELECT: &str = "SELECT r.id, r.rating, r.body, COALESCE(c.display_name, p.pseudonym, 'Former member') AS reviewer_name, \
+     r.reply_body, r.replied_at, r.created_at FROM reviews r LEFT JOIN accounts c ON c.id = r.customer_id \
+     LEFT JOIN pseudonyms p ON p.pseudonym = r.customer_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ReviewView, sqlx::Error> {
     Ok(ReviewView {

@@ -243,3 +243,293 @@ pub async fn market(app: &TestApp) -> Result<Market> {
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_owned()
 }
+
+/// Uploads one file as `name` with `bytes` (multipart field `file`) to `path`; returns the
+/// first stored file's id.
+pub async fn upload(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<String> {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_owned()),
+    );
+    let (s, body) = send(client.post(app.url(path)).multipart(form)).await?;
+    if s != 201 && s != 200 {
+        bail!("upload to {path}: {s} {body}");
+    }
+    Ok(id_of(&body["files"][0]))
+}
+
+/// `POST` that must succeed (any 2xx); returns the body.
+async fn expect(app: &TestApp, client: &reqwest::Client, path: &str, body: Value) -> Result<Value> {
+    let (s, out) = post(app, client, path, body).await?;
+    if !(200..300).contains(&s) {
+        bail!("POST {path}: {s} {out}");
+    }
+    Ok(out)
+}
+
+/// Takes order `id` from placed to completed: the agent accepts and delivers (a text file),
+/// the customer accepts the delivery.
+pub async fn complete_order(
+    app: &TestApp,
+    agent: &reqwest::Client,
+    customer: &reqwest::Client,
+    id: &str,
+) -> Result<()> {
+    expect(
+        app,
+        agent,
+        &format!("/api/v1/agent/orders/{id}/accept"),
+        json!({}),
+    )
+    .await?;
+    let (s, body) = deliver(app, agent, id).await?;
+    if s != 200 {
+        bail!("deliver {id}: {s} {body}");
+    }
+    expect(
+        app,
+        customer,
+        &format!("/api/v1/orders/{id}/accept-delivery"),
+        json!({}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A member's rows in every marketplace table, made through the HTTP API (see
+/// [`marketplace_footprint`]).
+pub struct Footprint {
+    /// "Bob Seller" (bob.seller@example.com), who owns the agent the subject buys from.
+    pub seller: reqwest::Client,
+    /// "Cleo Buyer" (cleo.buyer@example.com), who buys from the subject's agent.
+    pub buyer: reqwest::Client,
+    /// The seller's agent.
+    pub seller_agent_id: String,
+    /// The subject's own agent ("Poem Smith").
+    pub subject_agent_id: String,
+    /// The subject's agent's bearer client.
+    pub subject_agent: reqwest::Client,
+    /// The order the subject bought (from an accepted offer), completed and reviewed.
+    pub bought_order_id: String,
+    /// The order the buyer placed with the subject's agent, completed, reviewed, replied to.
+    pub sold_order_id: String,
+    /// An upload not attached to anything: only the subject could see it.
+    pub private_file_id: String,
+    /// An attachment in the subject's pre-sale thread with the seller's agent.
+    pub thread_file_id: String,
+    /// A brief the subject attached to the bought order.
+    pub brief_file_id: String,
+    /// The subject's pre-sale thread with the seller's agent.
+    pub thread_id: String,
+    /// The offer in that thread the subject never answered.
+    pub open_offer_id: String,
+}
+
+/// Gives the signed-in `subject` rows in every marketplace table through the HTTP API, as a
+/// customer and as an owner:
+/// - customer: an unattached upload and a pre-sale thread with "Bob Seller"'s agent
+///   (message, attachment, an open offer and an accepted one), the accepted offer's order
+///   with messages both ways, a brief, a deliverable, completion and a 5-star review
+///   (which the seller answers);
+/// - owner: the agent "Poem Smith" with a key and a heartbeat, a pre-sale thread "Cleo
+///   Buyer" opens (the subject answers and sends an offer), Cleo's order with messages,
+///   a delivery, completion and a 4-star review the subject replies to.
+///
+/// `private_text` is the content of the subject's unattached upload and thread attachment
+/// (stories put the subject's name in it to check erasure deletes those files).
+pub async fn marketplace_footprint(
+    app: &TestApp,
+    subject: &reqwest::Client,
+    private_text: &str,
+) -> Result<Footprint> {
+    let (seller, _) = app.member("Bob Seller", "bob.seller@example.com").await?;
+    let (buyer, _) = app.member("Cleo Buyer", "cleo.buyer@example.com").await?;
+    let seller_agent_id = publish_agent(app, &seller, "Essay Helper", 50, "writing").await?;
+    let seller_agent = bearer(&issue_key(app, &seller, &seller_agent_id).await?)?;
+    let subject_agent_id = publish_agent(app, subject, "Poem Smith", 40, "writing").await?;
+    let subject_agent = bearer(&issue_key(app, subject, &subject_agent_id).await?)?;
+    expect(app, &subject_agent, "/api/v1/agent/heartbeat", json!({})).await?;
+
+    // As a customer.
+    let private_file_id = upload(
+        app,
+        subject,
+        "/api/v1/files",
+        "private notes.txt",
+        private_text.as_bytes(),
+    )
+    .await?;
+    let thread = expect(
+        app,
+        subject,
+        &format!("/api/v1/agents/{seller_agent_id}/thread"),
+        json!({}),
+    )
+    .await?;
+    let thread_id = id_of(&thread);
+    let thread_path = format!("/api/v1/threads/{thread_id}");
+    expect(
+        app,
+        subject,
+        &format!("{thread_path}/messages"),
+        json!({"body": "Could you write a sonnet about my cat?"}),
+    )
+    .await?;
+    let thread_file_id = upload(
+        app,
+        subject,
+        &format!("{thread_path}/files"),
+        "cat photo notes.txt",
+        format!("{private_text} (thread attachment)").as_bytes(),
+    )
+    .await?;
+    expect(
+        app,
+        &seller,
+        &format!("{thread_path}/messages"),
+        json!({"body": "Happy to, see my offers"}),
+    )
+    .await?;
+    let offer = |scope: &str, price: i64| json!({"scope": scope, "price_points": price, "delivery_hours": 48, "expires_in_hours": 24});
+    let open_offer = expect(
+        app,
+        &seller,
+        &format!("{thread_path}/offers"),
+        offer("Two sonnets", 90),
+    )
+    .await?;
+    let taken = expect(
+        app,
+        &seller,
+        &format!("{thread_path}/offers"),
+        offer("One sonnet about the cat", 60),
+    )
+    .await?;
+    let accepted = expect(
+        app,
+        subject,
+        &format!("/api/v1/offers/{}/accept", id_of(&taken)),
+        json!({}),
+    )
+    .await?;
+    let bought_order_id = id_of(&accepted["order"]);
+    let order_path = format!("/api/v1/orders/{bought_order_id}");
+    expect(
+        app,
+        subject,
+        &format!("{order_path}/messages"),
+        json!({"body": "The cat is called Miso"}),
+    )
+    .await?;
+    let brief_file_id = upload(
+        app,
+        subject,
+        &format!("{order_path}/files"),
+        "brief.txt",
+        b"A sonnet about a grey cat called Miso.",
+    )
+    .await?;
+    expect(
+        app,
+        &seller_agent,
+        &format!("/api/v1/agent/orders/{bought_order_id}/messages"),
+        json!({"body": "Thanks, starting now"}),
+    )
+    .await?;
+    complete_order(app, &seller_agent, subject, &bought_order_id).await?;
+    let review = expect(
+        app,
+        subject,
+        &format!("{order_path}/review"),
+        json!({"rating": 5, "body": "Lovely sonnet, Miso approves"}),
+    )
+    .await?;
+    expect(
+        app,
+        &seller,
+        &format!("/api/v1/reviews/{}/reply", id_of(&review)),
+        json!({"body": "Thank you!"}),
+    )
+    .await?;
+
+    // As an owner.
+    let their_thread = expect(
+        app,
+        &buyer,
+        &format!("/api/v1/agents/{subject_agent_id}/thread"),
+        json!({}),
+    )
+    .await?;
+    let their_thread_path = format!("/api/v1/threads/{}", id_of(&their_thread));
+    expect(
+        app,
+        &buyer,
+        &format!("{their_thread_path}/messages"),
+        json!({"body": "Do you write limericks?"}),
+    )
+    .await?;
+    expect(
+        app,
+        subject,
+        &format!("{their_thread_path}/messages"),
+        json!({"body": "Yes, here is an offer"}),
+    )
+    .await?;
+    expect(
+        app,
+        subject,
+        &format!("{their_thread_path}/offers"),
+        offer("Three limericks", 30),
+    )
+    .await?;
+    let sold_order_id = id_of(&place_order(app, &buyer, &subject_agent_id).await?);
+    expect(
+        app,
+        &buyer,
+        &format!("/api/v1/orders/{sold_order_id}/messages"),
+        json!({"body": "Please keep it short"}),
+    )
+    .await?;
+    expect(
+        app,
+        subject,
+        &format!("/api/v1/orders/{sold_order_id}/messages"),
+        json!({"body": "Will do"}),
+    )
+    .await?;
+    complete_order(app, &subject_agent, &buyer, &sold_order_id).await?;
+    let review = expect(
+        app,
+        &buyer,
+        &format!("/api/v1/orders/{sold_order_id}/review"),
+        json!({"rating": 4, "body": "Short and sweet"}),
+    )
+    .await?;
+    expect(
+        app,
+        subject,
+        &format!("/api/v1/reviews/{}/reply", id_of(&review)),
+        json!({"body": "Glad you liked it"}),
+    )
+    .await?;
+    Ok(Footprint {
+        seller,
+        buyer,
+        seller_agent_id,
+        subject_agent_id,
+        subject_agent,
+        bought_order_id,
+        sold_order_id,
+        private_file_id,
+        thread_file_id,
+        brief_file_id,
+        thread_id,
+        open_offer_id: id_of(&open_offer),
+    })
+}

@@ -7,6 +7,9 @@ mod privacy_support;
 
 use anyhow::{Context, Result};
 use heepr_core::staff::StaffRole;
+use heepr_tests::market::{
+    Footprint, complete_order, get, id_of, market, marketplace_footprint, place_order, post, upload,
+};
 use heepr_tests::{Backend, DEFAULT_PASSWORD, TestApp, backend_test, error_code};
 use privacy_support::*;
 use serde_json::{Value, json};
@@ -25,8 +28,13 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
             .fetch_one(app.pool())
             .await?;
 
-    // Personal data in several stores: a request whose text names her, an export archive,
-    // the welcome email (log and .eml file), sessions, the request log.
+    // Personal data in several stores: the marketplace (as customer and owner, with
+    // uploads naming her), a request whose text names her, an export archive, the welcome
+    // email (log and .eml file), sessions, the request log.
+    let market =
+        marketplace_footprint(&app, &zelda, &format!("Private notes of {NAME} <{EMAIL}>")).await?;
+    let private_blob = stored_path(&app, &market.private_file_id).await?;
+    let thread_blob = stored_path(&app, &market.thread_file_id).await?;
     let r = zelda
         .post(app.url("/account/privacy/requests"))
         .form(&[
@@ -52,6 +60,25 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
     )
     .await?;
     assert!(!files_mentioning(app.test_db.data_dir.path(), &[EMAIL])?.is_empty());
+    // The order emails to her counterparties (which name her) have gone out.
+    app.wait_for_count(
+        "SELECT COUNT(*) FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM email_outbox)",
+        &zelda_id,
+        1,
+    )
+    .await?;
+    // One to the seller that names her is still queued (its delivery keeps failing).
+    let seller_id = account_id(&app, "bob.seller@example.com").await?;
+    sqlx::query(
+        "INSERT INTO email_outbox (id, account_id, recipient, template, subject, body_text, attempts, next_attempt_at, created_at) \
+         VALUES ('retrying-1', $1, 'bob.seller@example.com', 'order_update', $2, $3, 3, $4, 0)",
+    )
+    .bind(&seller_id)
+    .bind(format!("Your order with {NAME}"))
+    .bind(format!("Hi Bob Seller,\nWith: {NAME} ({EMAIL})\n"))
+    .bind(i64::MAX / 2)
+    .execute(app.pool())
+    .await?;
 
     // The password is asked again.
     let r = zelda
@@ -117,6 +144,21 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
         details.as_deref(),
         Some(format!("Please spell my name {pseudonym}, mail {pseudonym}").as_str())
     );
+    marketplace_after_erasure(&app, &market, &zelda_id, &pseudonym).await?;
+    let queued: (String, String) =
+        sqlx::query_as("SELECT subject, body_text FROM email_outbox WHERE id = 'retrying-1'")
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(
+        queued,
+        (
+            format!("Your order with {pseudonym}"),
+            format!("Hi Bob Seller,\nWith: {pseudonym} ({pseudonym})\n")
+        ),
+        "the seller's queued email is kept, naming her pseudonym"
+    );
+    assert!(!app.test_db.data_dir.path().join(&private_blob).exists());
+    assert!(!app.test_db.data_dir.path().join(&thread_blob).exists());
     // Other people's rows untouched (updated_at included).
     let bob_after: (String, i64) =
         sqlx::query_as("SELECT display_name, updated_at FROM accounts WHERE email = $1")
@@ -149,6 +191,124 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
     Ok(())
 }
 backend_test!(deleting_account_erases_identifiers_everywhere);
+
+/// `files.stored_path` of file `id`.
+async fn stored_path(app: &TestApp, id: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT stored_path FROM files WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// What erasure left of an erased member's marketplace rows (see `marketplace_footprint`).
+async fn marketplace_after_erasure(
+    app: &TestApp,
+    market: &Footprint,
+    erased_id: &str,
+    pseudonym: &str,
+) -> Result<()> {
+    // Uploads only she could see, and her pre-sale thread with its messages, attachment
+    // and unanswered offer, are gone.
+    for (sql, id) in [
+        (
+            "SELECT COUNT(*) FROM files WHERE id = $1",
+            &market.private_file_id,
+        ),
+        (
+            "SELECT COUNT(*) FROM files WHERE id = $1",
+            &market.thread_file_id,
+        ),
+        (
+            "SELECT COUNT(*) FROM presale_threads WHERE id = $1",
+            &market.thread_id,
+        ),
+        (
+            "SELECT COUNT(*) FROM presale_messages WHERE thread_id = $1",
+            &market.thread_id,
+        ),
+        (
+            "SELECT COUNT(*) FROM offers WHERE id = $1",
+            &market.open_offer_id,
+        ),
+        (
+            "SELECT COUNT(*) FROM offers WHERE thread_id = $1 AND order_id IS NULL",
+            &market.thread_id,
+        ),
+        (
+            "SELECT COUNT(*) FROM presale_messages WHERE author_id = $1",
+            &erased_id.to_string(),
+        ),
+    ] {
+        assert_eq!(app.count(sql, id).await?, 0, "{sql} {id}");
+    }
+    // Her agent is unpublished, its keys and events deleted.
+    let (s, _) = get(
+        app,
+        &market.buyer,
+        &format!("/api/v1/agents/{}", market.subject_agent_id),
+    )
+    .await?;
+    assert_eq!(s, 404, "an erased owner's agent is not shown");
+    let (s, _) = post(
+        app,
+        &market.subject_agent,
+        "/api/v1/agent/heartbeat",
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, 401, "an erased owner's keys are gone");
+    for sql in [
+        "SELECT COUNT(*) FROM api_keys WHERE agent_id = $1",
+        "SELECT COUNT(*) FROM agent_events WHERE agent_id = $1",
+    ] {
+        assert_eq!(app.count(sql, &market.subject_agent_id).await?, 0, "{sql}");
+    }
+    // The counterparties still read the completed orders' chats, her messages attributed
+    // to her pseudonym, and still download the orders' files.
+    for (client, order, hers) in [
+        (
+            &market.seller,
+            &market.bought_order_id,
+            "The cat is called Miso",
+        ),
+        (&market.buyer, &market.sold_order_id, "Will do"),
+    ] {
+        let (s, body) = get(app, client, &format!("/api/v1/orders/{order}/messages")).await?;
+        assert_eq!(s, 200, "{body}");
+        let messages = body["messages"].as_array().cloned().unwrap_or_default();
+        let mine = messages
+            .iter()
+            .find(|m| m["body"] == hers)
+            .with_context(|| format!("{hers:?} missing: {body}"))?;
+        assert_eq!(mine["author_name"], pseudonym, "{mine}");
+        let (s, order_view) = get(app, client, &format!("/api/v1/orders/{order}")).await?;
+        assert_eq!(s, 200, "{order_view}");
+        assert_eq!(order_view["status"], "completed");
+        for file in order_view["files"].as_array().cloned().unwrap_or_default() {
+            let r = client
+                .get(app.url(&format!("/api/v1/files/{}", id_of(&file))))
+                .send()
+                .await?;
+            assert_eq!(r.status(), 200, "{file}");
+        }
+    }
+    let (_, bought) = get(
+        app,
+        &market.seller,
+        &format!("/api/v1/orders/{}", market.bought_order_id),
+    )
+    .await?;
+    assert_eq!(bought["customer_name"], pseudonym, "{bought}");
+    assert!(
+        bought["files"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|f| id_of(f) == market.brief_file_id)),
+        "the brief stays with the order: {bought}"
+    );
+    Ok(())
+}
 
 async fn legal_hold_blocks_erasure_until_lifted(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;
@@ -282,3 +442,237 @@ async fn child_flag_starts_erasure_at_once(backend: Backend) -> Result<()> {
     Ok(())
 }
 backend_test!(child_flag_starts_erasure_at_once);
+
+/// Deletes the signed-in `client`'s account from the dashboard and waits for the erasure.
+async fn delete_account(app: &TestApp, client: &reqwest::Client, account_id: &str) -> Result<()> {
+    // The order emails to the other party (which name this one) have gone out first.
+    app.wait_for_count(
+        "SELECT COUNT(*) FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM email_outbox)",
+        account_id,
+        1,
+    )
+    .await?;
+    let r = client
+        .post(app.url("/account/delete"))
+        .form(&[("password", DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let id = latest_request(app, account_id, "erasure").await?;
+    wait_status(app, &id, "completed").await
+}
+
+/// The public profile of `agent_id` as `client` sees it, without its reviews, and the
+/// reviews.
+async fn profile(
+    app: &TestApp,
+    client: &reqwest::Client,
+    agent_id: &str,
+) -> Result<(Value, Value)> {
+    let (s, mut body) = get(app, client, &format!("/api/v1/agents/{agent_id}")).await?;
+    assert_eq!(s, 200, "{body}");
+    let reviews = body["reviews"].take();
+    Ok((body, reviews))
+}
+
+/// `orders.status` of `order`.
+async fn order_status(app: &TestApp, order: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// The points balance of account `id`'s ledger account.
+async fn balance_of(app: &TestApp, id: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT balance FROM ledger_accounts WHERE id = $1")
+            .bind(format!("member:{id}"))
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// `orders.customer_id` of `order`.
+async fn customer_of(app: &TestApp, order: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// An agent's counters, as stored.
+async fn counters(app: &TestApp, agent_id: &str) -> Result<(i64, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT rating_total, review_count, completed_orders FROM agents WHERE id = $1",
+    )
+    .bind(agent_id)
+    .fetch_one(app.pool())
+    .await?)
+}
+
+/// Orders, offers and reviews link to an owner through `agents.owner_id` as well as to the
+/// customer through `customer_id`: erasing either party pseudonymises only the erased
+/// person's id. Erasing a customer leaves the owner's rating and review count unchanged;
+/// erasing the owner leaves every customer's orders and reviews attributed to them. Bytes
+/// two people uploaded (stored once) survive the erasure of one of them.
+async fn erasing_one_party_keeps_the_other_partys_records(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = market(&app).await?;
+    let olivia = account_id(&app, "olivia@example.com").await?;
+    let carl = account_id(&app, "carl@example.com").await?;
+    let (dana_client, dana) = app.member("Dana Diner", "dana@example.com").await?;
+    let dana = dana["id"].as_str().context("id")?.to_string();
+    let mut orders = Vec::new();
+    for (client, rating) in [(&m.customer, 5), (&dana_client, 3)] {
+        let id = id_of(&place_order(&app, client, &m.agent_id).await?);
+        complete_order(&app, &m.agent, client, &id).await?;
+        let (s, body) = post(
+            &app,
+            client,
+            &format!("/api/v1/orders/{id}/review"),
+            json!({"rating": rating, "body": "Fine work"}),
+        )
+        .await?;
+        assert_eq!(s, 201, "{body}");
+        orders.push(id);
+    }
+    let (carl_order, dana_order) = (orders[0].clone(), orders[1].clone());
+    // The same bytes uploaded by Carl and by Dana are stored once.
+    let same = b"shared checklist: cats, dogs";
+    upload(&app, &m.customer, "/api/v1/files", "list.txt", same).await?;
+    let danas_file = upload(&app, &dana_client, "/api/v1/files", "list.txt", same).await?;
+    let before = counters(&app, &m.agent_id).await?;
+    assert_eq!(before, (8, 2, 2));
+    let (profile_before, _) = profile(&app, &dana_client, &m.agent_id).await?;
+
+    // Erasing the customer Carl: the owner's reputation is not rewritten.
+    delete_account(&app, &m.customer, &carl).await?;
+    let pseudonym: String =
+        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
+            .bind(&carl)
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(counters(&app, &m.agent_id).await?, before);
+    let (profile_after, reviews) = profile(&app, &dana_client, &m.agent_id).await?;
+    assert_eq!(profile_before, profile_after);
+    let names: Vec<&str> = reviews
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|r| r["reviewer_name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(names.len(), 2, "{reviews}");
+    assert!(
+        names.contains(&pseudonym.as_str()) && names.contains(&"Dana Diner"),
+        "{names:?}"
+    );
+    assert_eq!(customer_of(&app, &carl_order).await?, pseudonym);
+    assert_eq!(customer_of(&app, &dana_order).await?, dana);
+    let (s, _) = get(&app, &dana_client, &format!("/api/v1/files/{danas_file}")).await?;
+    assert_eq!(s, 200, "bytes Dana uploaded too survive Carl's erasure");
+
+    // Erasing the owner Olivia: Dana's order and review stay Dana's.
+    delete_account(&app, &m.owner, &olivia).await?;
+    assert_eq!(customer_of(&app, &dana_order).await?, dana);
+    assert_eq!(customer_of(&app, &carl_order).await?, pseudonym);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reviews WHERE customer_id = $1", &dana)
+            .await?,
+        1
+    );
+    let (s, mine) = get(&app, &dana_client, "/api/v1/orders").await?;
+    assert_eq!(s, 200);
+    assert!(
+        mine["orders"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| id_of(o) == dana_order)),
+        "Dana still sees her order: {mine}"
+    );
+    let (s, order) = get(&app, &dana_client, &format!("/api/v1/orders/{dana_order}")).await?;
+    assert_eq!(s, 200, "{order}");
+    assert_eq!(order["customer_name"], "Dana Diner");
+    let owner_pseudonym: String =
+        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
+            .bind(&olivia)
+            .fetch_one(app.pool())
+            .await?;
+    let (status, private_notes): (String, String) =
+        sqlx::query_as("SELECT status, private_notes FROM agents WHERE id = $1")
+            .bind(&m.agent_id)
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!((status.as_str(), private_notes.as_str()), ("draft", ""));
+    assert_eq!(counters(&app, &m.agent_id).await?, before);
+    assert!(
+        db_mentions(
+            &app,
+            &[
+                "olivia@example.com",
+                "Olivia Owner",
+                "carl@example.com",
+                "Carl Customer"
+            ]
+        )
+        .await?
+        .is_empty()
+    );
+    assert_ne!(owner_pseudonym, pseudonym);
+    Ok(())
+}
+backend_test!(erasing_one_party_keeps_the_other_partys_records);
+
+/// Unfinished orders are cancelled and refunded before erasure (as customer and as owner):
+/// the points go back to the customer, not to a pseudonym no ledger account has, the
+/// agent's refund count is not touched, and the deadline job later finds nothing to do.
+async fn erasure_refunds_unfinished_orders_first(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = market(&app).await?;
+    let olivia = account_id(&app, "olivia@example.com").await?;
+    let carl = account_id(&app, "carl@example.com").await?;
+    let (dana_client, _) = app.member("Dana Diner", "dana@example.com").await?;
+    let carls = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let danas = id_of(&place_order(&app, &dana_client, &m.agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &m.agent,
+        &format!("/api/v1/agent/orders/{danas}/accept"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(balance_of(&app, &carl).await?, 400);
+
+    // The customer Carl leaves: his placed order is cancelled, his points refunded.
+    delete_account(&app, &m.customer, &carl).await?;
+    assert_eq!(order_status(&app, &carls).await?, "cancelled");
+    assert_eq!(balance_of(&app, &carl).await?, 500);
+    assert_eq!(heepr_tests::market::escrow_balance(&app, &carls).await?, 0);
+
+    // The owner Olivia leaves: Dana's order in progress is cancelled and refunded to Dana.
+    delete_account(&app, &m.owner, &olivia).await?;
+    assert_eq!(order_status(&app, &danas).await?, "cancelled");
+    assert_eq!(heepr_tests::market::balance(&app, &dana_client).await?, 500);
+    let refunded: i64 = sqlx::query_scalar("SELECT refunded_orders FROM agents WHERE id = $1")
+        .bind(&m.agent_id)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(
+        refunded, 0,
+        "closing for erasure is not the agent's failure"
+    );
+    heepr_tests::market::assert_ledger_balanced(&app).await?;
+    app.clock.advance_ms(30 * 24 * 3_600_000);
+    assert_eq!(
+        heepr_core::orders::deadlines::refund_missed_deadlines(&app.state).await?,
+        0
+    );
+    Ok(())
+}
+backend_test!(erasure_refunds_unfinished_orders_first);

@@ -5,6 +5,7 @@ mod privacy_support;
 
 use anyhow::{Context, Result};
 use heepr_compliance::Policies;
+use heepr_tests::market::marketplace_footprint;
 use heepr_tests::{Backend, TestApp, backend_test, policies_dir};
 use privacy_support::*;
 use serde_json::Value;
@@ -21,7 +22,37 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
         .await?;
     let alice_id = account["id"].as_str().context("id")?.to_string();
 
-    // Rows in every personal table the shipped data map exports.
+    // Rows in every personal table the shipped data map exports: the marketplace through
+    // the HTTP API, as a customer and as an owner (agent, key, events, threads, offers,
+    // orders, messages, files, reviews given and received), a consent, ...
+    let market = marketplace_footprint(&app, &alice, "Alice's private notes").await?;
+    let r = alice
+        .post(app.url("/api/v1/me/consents"))
+        .json(&serde_json::json!({"purpose": "product_news_email", "action": "given"}))
+        .send()
+        .await?;
+    assert!(r.status().is_success(), "{}", r.text().await?);
+    // ... a sign-in identity and a policy-change notice (made by the provider round trip
+    // and the publish job, which have their own stories in sign_in_providers.rs and
+    // published_policies.rs), ...
+    let now = heepr_compliance::Clock::now_ms(&app.clock);
+    sqlx::query(
+        "INSERT INTO sign_in_identities (id, account_id, provider, subject, email, display_name, profile_json, created_at, last_used_at) \
+         VALUES ('identity-1', $1, 'github', 'gh-4711', 'alice.exporter@example.com', 'Alice Exporter', '{\"login\":\"alice\"}', $2, $2)",
+    )
+    .bind(&alice_id)
+    .bind(now)
+    .execute(app.pool())
+    .await?;
+    sqlx::query(
+        "INSERT INTO policy_notices (id, policy, version, account_id, email_id, queued_at) \
+         VALUES ('notice-1', 'privacy_policy', '2026-05-20', $1, 'queued-1', $2)",
+    )
+    .bind(&alice_id)
+    .bind(now)
+    .execute(app.pool())
+    .await?;
+    // ... and an email still queued, the email log, privacy requests.
     sqlx::query(
         "INSERT INTO email_outbox (id, account_id, recipient, template, subject, body_text, attempts, next_attempt_at, created_at) \
          VALUES ('queued-1', $1, 'alice.exporter@example.com', 'welcome', 'Later', 'Body', 0, $2, $2)",
@@ -123,6 +154,81 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
         }
     }
     assert!(checked > 30, "only {checked} columns checked");
+    // Uploaded files (her own and those of her orders) are inside files/, byte for byte.
+    let files: Value = serde_json::from_slice(&std::fs::read(gnu_dir.join("files.json"))?)?;
+    let rows = files["tables"]["files"]["rows"]
+        .as_array()
+        .context("files rows")?;
+    let mut seen = Vec::new();
+    for row in rows {
+        let id = row["id"].as_str().context("file id")?;
+        let inside = row["stored_path"].as_str().context("stored_path")?;
+        assert!(inside.starts_with("files/"), "{inside}");
+        let response = alice
+            .get(app.url(&format!("/api/v1/files/{id}")))
+            .send()
+            .await?;
+        assert_eq!(response.status(), 200, "she can download {id}");
+        let downloaded = response.bytes().await?;
+        assert_eq!(std::fs::read(gnu_dir.join(inside))?, downloaded.as_ref());
+        seen.push(id.to_string());
+    }
+    for id in [
+        &market.private_file_id,
+        &market.thread_file_id,
+        &market.brief_file_id,
+    ] {
+        assert!(seen.contains(id), "file {id} not exported: {seen:?}");
+    }
+    assert!(
+        rows.iter().any(|r| r["purpose"] == "deliverable"),
+        "the deliverable of her order is exported: {rows:?}"
+    );
+    assert!(
+        manifest["missing_files"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "{manifest}"
+    );
+    // Other people appear by display name only, never by email or account id.
+    let orders: Value = serde_json::from_slice(&std::fs::read(gnu_dir.join("orders.json"))?)?;
+    let order_rows = orders["tables"]["orders"]["rows"]
+        .as_array()
+        .context("orders rows")?;
+    let customer_of = |id: &str| {
+        order_rows
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["customer_id"].clone())
+    };
+    assert_eq!(
+        customer_of(&market.bought_order_id),
+        Some(serde_json::json!({"you": true}))
+    );
+    assert_eq!(
+        customer_of(&market.sold_order_id),
+        Some(serde_json::json!({"display_name": "Cleo Buyer"}))
+    );
+    let seller_id = account_id(&app, "bob.seller@example.com").await?;
+    let buyer_id = account_id(&app, "cleo.buyer@example.com").await?;
+    for entry in std::fs::read_dir(&gnu_dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path)?;
+            for other in [
+                "bob.seller@example.com",
+                "cleo.buyer@example.com",
+                seller_id.as_str(),
+                buyer_id.as_str(),
+            ] {
+                assert!(
+                    !text.contains(other),
+                    "{other} leaked into {}",
+                    path.display()
+                );
+            }
+        }
+    }
     let profile = std::fs::read_to_string(gnu_dir.join("profile.json"))?;
     assert!(profile.contains("alice.exporter@example.com"));
     let everything = std::fs::read_to_string(gnu_dir.join("email_log.json"))?

@@ -129,9 +129,10 @@ pub(crate) async fn posted(
 /// The messages of `order`, oldest first (readable by its parties forever).
 pub async fn order_messages(state: &AppState, order: &Order) -> Result<Vec<MessageView>, AppError> {
     let rows = sqlx::query(
-        "SELECT m.id, m.author_role, a.display_name AS author_display, g.name AS agent_name, m.body, m.created_at \
+        "SELECT m.id, m.author_role, COALESCE(a.display_name, p.pseudonym) AS author_display, g.name AS agent_name, m.body, m.created_at \
          FROM order_messages m JOIN orders o ON o.id = m.order_id JOIN agents g ON g.id = o.agent_id \
-         LEFT JOIN accounts a ON a.id = m.author_id WHERE m.order_id = $1 ORDER BY m.created_at, m.id",
+         LEFT JOIN accounts a ON a.id = m.author_id LEFT JOIN pseudonyms p ON p.pseudonym = m.author_id \
+         WHERE m.order_id = $1 ORDER BY m.created_at, m.id",
     )
     .bind(&order.id)
     .fetch_all(state.db.pool())

@@ -134,9 +134,16 @@ pub fn sniff(bytes: &[u8]) -> &'static str {
     }
 }
 
-fn blob_path(state: &AppState, sha: &str) -> PathBuf {
+/// Where the bytes with SHA-256 `sha` (hex) are stored, relative to the data dir:
+/// `files/<first 2 hex>/<sha>`. Recorded in `files.stored_path` (the data map's `file`
+/// column, so export and erasure find the bytes).
+pub fn stored_path(sha: &str) -> String {
     let shard = sha.get(..2).unwrap_or("00");
-    state.settings.data_dir.join("files").join(shard).join(sha)
+    format!("files/{shard}/{sha}")
+}
+
+fn blob_path(state: &AppState, sha: &str) -> PathBuf {
+    state.settings.data_dir.join(stored_path(sha))
 }
 
 /// Writes `bytes` to the content store (once per content) and returns its SHA-256 hex.
@@ -180,8 +187,8 @@ pub async fn record(
             Target::Thread(t) => (None, Some(t)),
         };
         sqlx::query(
-            "INSERT INTO files (id, uploader_id, order_id, thread_id, purpose, content_sha256, size_bytes, mime_type, original_name, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO files (id, uploader_id, order_id, thread_id, purpose, content_sha256, stored_path, size_bytes, mime_type, original_name, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&id)
         .bind(uploader_id)
@@ -189,6 +196,7 @@ pub async fn record(
         .bind(thread_id)
         .bind(purpose.as_str())
         .bind(&sha)
+        .bind(stored_path(&sha))
         .bind(upload.bytes.len() as i64)
         .bind(mime)
         .bind(&upload.name)

@@ -24,7 +24,7 @@ fn role_may(actor: Actor<'_>, action: OrderAction) -> bool {
                 A::AcceptDelivery | A::RequestRevision | A::Cancel
             )
             | (Actor::Owner(_), A::ApproveRevision | A::DeclineRevision)
-            | (Actor::System, A::MissDeadline)
+            | (Actor::System, A::MissDeadline | A::CloseForErasure)
     )
 }
 
@@ -151,7 +151,7 @@ pub async fn act_in(
         OrderAction::RequestRevision => Event::RevisionRequested,
         OrderAction::ApproveRevision => Event::RevisionApproved,
         OrderAction::DeclineRevision => Event::RevisionDeclined,
-        OrderAction::Cancel => Event::Cancelled,
+        OrderAction::Cancel | OrderAction::CloseForErasure => Event::Cancelled,
         OrderAction::MissDeadline => Event::Refunded,
     };
     notify::order_event(tx, state, id, event).await?;
@@ -173,7 +173,7 @@ async fn settle(
             ledger::member_ledger_account(&order.owner_id),
             Some("UPDATE agents SET completed_orders = completed_orders + 1 WHERE id = $1"),
         ),
-        OrderAction::Cancel => (
+        OrderAction::Cancel | OrderAction::CloseForErasure => (
             TransferKind::EscrowRefund,
             ledger::member_ledger_account(&order.customer_id),
             None,

@@ -12,6 +12,7 @@
 //! customer submitted for the order ([`OrderView`] carries no customer id, email or IP).
 
 pub mod actions;
+pub mod closing_for_erasure;
 pub mod deadlines;
 pub mod notify;
 pub mod status;
@@ -78,15 +79,16 @@ pub struct Order {
     pub created_at: i64,
 }
 
-/// Columns [`Order::from_row`] reads (`o` orders, `g` agents, `c` customer account).
+/// Columns [`Order::from_row`] reads (`o` orders, `g` agents, `c` customer account, `p` the
+/// pseudonym an erased customer's id was replaced with).
 pub const ORDER_COLUMNS: &str = "o.id, o.agent_id, g.name AS agent_name, g.owner_id, o.customer_id, \
-     COALESCE(c.display_name, 'Former member') AS customer_name, o.status, o.price_points, o.answers, o.offer_id, \
+     COALESCE(c.display_name, p.pseudonym, 'Former member') AS customer_name, o.status, o.price_points, o.answers, o.offer_id, \
      o.delivery_hours, o.deadline_at, o.revision_limit, o.revisions_used, o.revision_reason, o.accepted_at, \
      o.delivered_at, o.closed_at, o.created_at";
 
 /// The FROM clause matching [`ORDER_COLUMNS`].
-pub const ORDER_FROM: &str =
-    "orders o JOIN agents g ON g.id = o.agent_id LEFT JOIN accounts c ON c.id = o.customer_id";
+pub const ORDER_FROM: &str = "orders o JOIN agents g ON g.id = o.agent_id LEFT JOIN accounts c ON c.id = o.customer_id \
+     LEFT JOIN pseudonyms p ON p.pseudonym = o.customer_id";
 
 impl Order {
     /// Reads a row selected with [`ORDER_COLUMNS`].

@@ -54,6 +54,9 @@ pub enum OrderAction {
     Cancel,
     /// The deadline passed without delivery.
     MissDeadline,
+    /// A party's account is being erased: an order not yet completed is cancelled and its
+    /// escrow refunded to the customer (no refund counted against the agent).
+    CloseForErasure,
 }
 
 impl OrderAction {
@@ -68,6 +71,7 @@ impl OrderAction {
             OrderAction::DeclineRevision => "decline a revision of",
             OrderAction::Cancel => "cancel",
             OrderAction::MissDeadline => "refund",
+            OrderAction::CloseForErasure => "close",
         }
     }
 }
@@ -127,6 +131,10 @@ impl OrderStatus {
             (S::RevisionRequested, A::DeclineRevision) => Some(S::Delivered),
             (S::Placed, A::Cancel) => Some(S::Cancelled),
             (S::Placed | S::InProgress, A::MissDeadline) => Some(S::Refunded),
+            (
+                S::Placed | S::InProgress | S::Delivered | S::RevisionRequested,
+                A::CloseForErasure,
+            ) => Some(S::Cancelled),
             _ => None,
         }
     }
@@ -159,6 +167,7 @@ mod tests {
             OrderAction::DeclineRevision,
             OrderAction::Cancel,
             OrderAction::MissDeadline,
+            OrderAction::CloseForErasure,
         ];
         for s in [
             OrderStatus::Completed,

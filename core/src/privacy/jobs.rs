@@ -207,8 +207,16 @@ async fn drain_mail(state: &AppState, account_id: &str) -> Result<(), AppError> 
 }
 
 async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result<(), AppError> {
-    let now = state.clock.now_ms();
+    if heepr_compliance::holds::active(state.db.pool(), account_id)
+        .await?
+        .is_empty()
+    {
+        // Unfinished orders are refunded first (their cancellation emails go out with the
+        // rest of the subject's mail below).
+        crate::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
+    }
     drain_mail(state, account_id).await?;
+    let now = state.clock.now_ms();
     let job = ErasureJob {
         map: &state.policies.data_map,
         account_id,
