@@ -15,6 +15,21 @@ fn heepr() -> Command {
     cmd
 }
 
+/// The first line `child` prints, waiting at most 60 s (a server that never starts must fail
+/// the test, not hang it).
+fn first_line(child: &mut std::process::Child) -> String {
+    let Some(stdout) = child.stdout.take() else {
+        return String::new();
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default()
+}
+
 fn run(cmd: &mut Command) -> (i32, String, String) {
     match cmd.output() {
         Ok(out) => (
@@ -123,9 +138,7 @@ fn serve_logs_carry_no_secrets() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start heepr serve");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    let _ = stdout.read_line(&mut line);
+    let line = first_line(&mut child);
     let addr = line
         .split("http://")
         .nth(1)
@@ -136,7 +149,7 @@ fn serve_logs_carry_no_secrets() {
     let password = "sup3r-secret-passphrase";
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let token = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
         let body = serde_json::json!({"display_name": "Ada", "email": "ada@example.com", "password": password, "age_16_or_over": true});
         let _ = client.post(format!("{base}/api/v1/accounts")).json(&body).send().await;
         let login = serde_json::json!({"email": "ada@example.com", "password": password});
@@ -230,9 +243,7 @@ fn restore_is_refused_while_a_server_runs() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start heepr serve");
-    let mut stdout = BufReader::new(server.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    let _ = stdout.read_line(&mut line);
+    let line = first_line(&mut server);
     assert!(line.contains("listening"), "{line}");
     std::thread::sleep(Duration::from_millis(500));
     let (code, _, err) = run(heepr()

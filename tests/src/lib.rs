@@ -211,6 +211,7 @@ impl TestApp {
     pub fn client(&self) -> Result<reqwest::Client> {
         Ok(reqwest::Client::builder()
             .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none())
             .build()?)
     }
