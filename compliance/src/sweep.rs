@@ -89,6 +89,8 @@ pub struct TableSweep {
     pub rows_examined: i64,
     /// Rows deleted (0 in a dry run).
     pub rows_affected: i64,
+    /// The longest single delete transaction (ms), for the benchmark.
+    pub longest_batch_ms: u64,
 }
 
 /// The result of sweeping one rule.
@@ -310,6 +312,7 @@ async fn sweep_tables(
             table: table_name.clone(),
             rows_examined: examined,
             rows_affected: 0,
+            longest_batch_ms: 0,
         };
         if !options.dry_run {
             let delete_sql = format!(
@@ -330,6 +333,7 @@ async fn sweep_tables(
                         "lost the lease on {lease_name}: another sweeper took over"
                     )));
                 }
+                let started = std::time::Instant::now();
                 let mut tx = db.begin_write().await?;
                 let deleted = sqlx::query(sqlx::AssertSqlSafe(delete_sql.clone()))
                     .bind(cutoff_ms)
@@ -338,6 +342,8 @@ async fn sweep_tables(
                     .await?
                     .rows_affected();
                 tx.commit().await?;
+                let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                sweep.longest_batch_ms = sweep.longest_batch_ms.max(took);
                 sweep.rows_affected += i64::try_from(deleted).unwrap_or(i64::MAX);
                 if i64::try_from(deleted).unwrap_or(i64::MAX) < options.batch_size {
                     break;

@@ -108,6 +108,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Dsr(cmd) => dsr(&cli.global, cmd).await.map(|()| 0),
+        Command::BenchSweep(args) => crate::bench_sweep::run(&cli.global.policies, &args)
+            .await
+            .map(|()| 0),
         Command::BenchExport(args) => crate::bench::run(&cli.global.policies, &args)
             .await
             .map(|()| 0),

@@ -97,6 +97,26 @@ pub enum Command {
     Audit(AuditCommand),
     /// Benchmark export and erasure of one large account (prints timings and peak RSS).
     BenchExport(BenchExportArgs),
+    /// Benchmark the email-log retention sweep against one plain DELETE, with a concurrent
+    /// writer (prints rows per second, longest write transaction, writer p99).
+    BenchSweep(BenchSweepArgs),
+}
+
+/// Flags of `heepr bench-sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchSweepArgs {
+    /// A directory that does not exist yet; the benchmark's SQLite database goes there.
+    #[arg(long)]
+    pub work_dir: PathBuf,
+    /// Email-log rows to create; half are past the 12-month period.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
+    pub rows: u64,
+    /// Rows deleted per sweep transaction.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
+    /// Benchmark on this database instead (e.g. an empty PostgreSQL database).
+    #[arg(long)]
+    pub bench_database_url: Option<String>,
 }
 
 /// `heepr backup ...`

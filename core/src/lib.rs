@@ -36,6 +36,7 @@ pub mod accounts;
 pub mod agents;
 pub mod api_keys;
 pub mod bench;
+pub mod bench_sweep;
 pub mod chats;
 pub mod cli;
 pub mod client;
