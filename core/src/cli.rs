@@ -650,11 +650,15 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     crate::publications::record_current(&db, &policies, now)
         .await
         .context("recording the snapshot of the privacy policy in force")?;
-    let settings = Settings::from_args(global, args);
-    let state = AppState::new(db, settings, policies, Arc::new(SystemClock))?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("--bind {}: cannot listen", args.bind))?;
+    let mut settings = Settings::from_args(global, args);
+    if args.public_url.is_none() {
+        // With --bind :0 the port is known only now; the CSRF layer trusts this origin.
+        settings.public_url = format!("http://{}", listener.local_addr()?);
+    }
+    let state = AppState::new(db, settings, policies, Arc::new(SystemClock))?;
     let url = state.settings.public_url.clone();
     println!(
         "heepr is listening on http://{} (public URL {url})",
