@@ -48,6 +48,9 @@ pub enum AppError {
     /// The resource existed but is gone for good (410), e.g. an expired download link.
     #[error("{0}")]
     Gone(String),
+    /// The request body is larger than this endpoint accepts (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// A conflict (409) with machine-readable details, e.g. the allowed transitions.
     #[error("{message}")]
     ConflictWith {
@@ -89,6 +92,7 @@ impl AppError {
             AppError::Conflict { .. } | AppError::ConflictWith { .. } => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +110,7 @@ impl AppError {
             AppError::Conflict { code, .. } | AppError::ConflictWith { code, .. } => code,
             AppError::Forbidden(_) => "forbidden",
             AppError::Gone(_) => "gone",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         }

@@ -29,6 +29,9 @@ impl From<JsonRejection> for AppError {
                 AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
             }
             JsonRejection::JsonDataError(e) => AppError::invalid("body", e.body_text()),
+            other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge("the request body is too large for this endpoint".into())
+            }
             other => AppError::BadRequest(other.body_text()),
         }
     }
