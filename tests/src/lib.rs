@@ -102,6 +102,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Inserts a bare active account whose id, email and display name are all `id`, for
+    /// tests that need a row to point at rather than a person to sign in as.
+    pub async fn insert_account(&self, id: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) \
+             VALUES ($1, $1, $1, 'active', 0, 0, 0)",
+        )
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if !self.url.starts_with("postgres") {

@@ -11,19 +11,11 @@ async fn account_count(db: &TestDb) -> Result<i64> {
         .await?)
 }
 
-async fn add_account(db: &TestDb, id: &str) -> Result<()> {
-    sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ($1, $1, $1, 'active', 0, 0, 0)")
-        .bind(id)
-        .execute(db.db.pool())
-        .await?;
-    Ok(())
-}
-
 backend_test!(backup_is_catalogued_verified_and_restored);
 async fn backup_is_catalogued_verified_and_restored(backend: Backend) -> Result<()> {
     let db = TestDb::new(&backend).await?;
     let dir = db.data_dir.path().join("backups");
-    add_account(&db, "before@example.com").await?;
+    db.insert_account("before@example.com").await?;
     let now = 1_800_000_000_000;
     let entry = backup::create(&db.db, &db.url, &dir, now).await?;
     assert!(entry.size_bytes > 0 && entry.sha256.len() == 64);
@@ -43,7 +35,7 @@ async fn backup_is_catalogued_verified_and_restored(backend: Backend) -> Result<
     );
 
     // After the backup someone signs up; restoring brings the database back to the backup.
-    add_account(&db, "after@example.com").await?;
+    db.insert_account("after@example.com").await?;
     assert_eq!(account_count(&db).await?, 2);
     let known = heepr_core::db::MIGRATOR
         .iter()
@@ -65,7 +57,7 @@ async fn a_damaged_or_newer_backup_is_never_restored(backend: Backend) -> Result
     let db = TestDb::new(&backend).await?;
     let dir = db.data_dir.path().join("backups");
     let entry = backup::create(&db.db, &db.url, &dir, 1_800_000_000_000).await?;
-    add_account(&db, "keep@example.com").await?;
+    db.insert_account("keep@example.com").await?;
 
     let err = backup::restore(
         &dir,

@@ -133,9 +133,7 @@ async fn expired_sessions_are_swept(backend: Backend) -> Result<()> {
     let db = TestDb::new(&backend).await?;
     let policies = Policies::load(&policies_dir())?;
     let now = ms("2027-01-01T00:00:00Z");
-    sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ('acc', 'a@example.com', 'A', 'active', 0, 0, 0)")
-        .execute(db.db.pool())
-        .await?;
+    db.insert_account("acc").await?;
     for (id, expires) in [("expired", now - 1), ("live", now + 1)] {
         sqlx::query("INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, expires_at) VALUES ($1, 'acc', $1, 0, 0, $2)")
             .bind(id)
@@ -174,10 +172,7 @@ async fn a_row_another_row_points_to_is_never_swept(backend: Backend) -> Result<
     accounts.retention = "request_log".into();
     accounts.retention_clock = Some("created_at".into());
     for id in ["lonely", "referenced"] {
-        sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ($1, $1, $1, 'active', 0, 0, 0)")
-            .bind(id)
-            .execute(db.db.pool())
-            .await?;
+        db.insert_account(id).await?;
     }
     sqlx::query("INSERT INTO sessions (id, account_id, token_hash, created_at, last_seen_at, expires_at) VALUES ('s', 'referenced', 'h', 0, 0, 99999999999999)")
         .execute(db.db.pool())
@@ -324,10 +319,7 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
     let policies = Policies::load(&policies_dir())?;
     let now = ms("2027-06-15T03:00:00Z");
     for id in ["held", "free"] {
-        sqlx::query("INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) VALUES ($1, $1, $1, 'active', 0, 0, 0)")
-            .bind(id)
-            .execute(db.db.pool())
-            .await?;
+        db.insert_account(id).await?;
         sqlx::query(
             "INSERT INTO email_log (id, account_id, recipient, template, subject, status, transport, queued_at, finished_at) \
              VALUES ($1, $1, 'x@example.com', 'welcome', 'Welcome', 'sent', 'file', 0, 0)",
