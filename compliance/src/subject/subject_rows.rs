@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::data_map::{DataMap, TableSpec};
+use crate::policy::data_map::{DataMap, TableSpec};
 
 /// A data-map identifier made safe to splice into SQL: only `[A-Za-z0-9_]`, quoted.
 ///

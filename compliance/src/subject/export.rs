@@ -29,9 +29,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::AnyPool;
 
-use crate::data_map::{Category, DataMap, LegalBasis, TableSpec};
-use crate::hashing_io::{HashingReader, HashingWriter};
-use crate::subject_rows::{self, ident, json_value, text_value};
+use crate::base::hashing_io::{HashingReader, HashingWriter};
+use crate::policy::data_map::{Category, DataMap, LegalBasis, TableSpec};
+use crate::subject::subject_rows::{self, ident, json_value, text_value};
 
 /// Rows fetched per query while exporting.
 pub const PAGE_ROWS: i64 = 500;

@@ -26,13 +26,13 @@ use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row};
 
-use crate::audit::{self, AuditEntry};
-use crate::data_map::{ColumnErasure, DataMap, TableErasure, TableSpec};
-use crate::db::Db;
-use crate::erasure_ledger::{self, LedgerEntry};
-use crate::export::ACCOUNTS_TABLE;
-use crate::holds;
-use crate::subject_rows::{self, ident, json_value, text_value};
+use crate::base::db::Db;
+use crate::policy::data_map::{ColumnErasure, DataMap, TableErasure, TableSpec};
+use crate::records::audit::{self, AuditEntry};
+use crate::records::erasure_ledger::{self, LedgerEntry};
+use crate::subject::export::ACCOUNTS_TABLE;
+use crate::subject::holds;
+use crate::subject::subject_rows::{self, ident, json_value, text_value};
 
 /// Default rows per write transaction.
 pub const DEFAULT_BATCH_ROWS: i64 = 500;

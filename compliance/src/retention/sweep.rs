@@ -12,12 +12,12 @@
 //! - every run is recorded in `retention_runs` (rule, times, cut-off, rows examined and
 //!   affected, outcome, error); a dry run records what would go and deletes nothing.
 
-use crate::clock::Clock;
-use crate::data_map::TableSpec;
-use crate::db::Db;
-use crate::lease;
-use crate::policies::Policies;
-use crate::schema::{self, ForeignKey};
+use crate::base::clock::Clock;
+use crate::base::db::Db;
+use crate::base::lease;
+use crate::policy::data_map::TableSpec;
+use crate::policy::loader::Policies;
+use crate::policy::schema_check::{self, ForeignKey};
 
 /// How a sweep runs.
 #[derive(Debug, Clone)]
@@ -259,7 +259,7 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
         "tables": run.tables,
         "error": run.error,
     });
-    let entry = crate::audit::AuditEntry {
+    let entry = crate::records::audit::AuditEntry {
         actor: "system:retention",
         action: if run.dry_run {
             "retention.dry_run"
@@ -276,7 +276,7 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
         details,
     };
     let mut tx = db.begin_write().await?;
-    crate::audit::append(&mut tx, &entry, now_ms).await?;
+    crate::records::audit::append(&mut tx, &entry, now_ms).await?;
     tx.commit().await
 }
 
@@ -292,7 +292,7 @@ async fn sweep_tables(
     lease_name: &str,
     run: &mut RuleRun,
 ) -> Result<(), sqlx::Error> {
-    let foreign_keys = schema::read_foreign_keys(db).await?;
+    let foreign_keys = schema_check::read_foreign_keys(db).await?;
     for (table_name, table) in policies
         .data_map
         .tables
@@ -395,7 +395,10 @@ fn candidate_filter(
 }
 
 /// SQL for the account id a row (alias `r`) belongs to through `link`.
-fn subject_expr(policies: &Policies, link: &crate::data_map::SubjectLink) -> Option<String> {
+fn subject_expr(
+    policies: &Policies,
+    link: &crate::policy::data_map::SubjectLink,
+) -> Option<String> {
     if !is_ident(&link.column) {
         return None;
     }

@@ -15,7 +15,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::{Backend, Db, redact_url};
+use crate::base::db::{Backend, Db, redact_url};
 
 /// One backup in the catalog.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
