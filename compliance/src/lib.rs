@@ -9,23 +9,28 @@
 //! Folders by context; each `mod.rs` says what lives there and what it may depend on.
 //! Dependencies point one way: [`base`] at the bottom; [`records`] and [`policy`] on it;
 //! [`subject`] and [`retention`] on those three; [`backup`] on [`base`] only.
-//! - [`base`]: the portable database handle ([`Db`], SQLite or PostgreSQL over sqlx's
-//!   `Any`), the injectable clock ([`Clock`]), database leases, hashing readers/writers.
-//! - [`records`]: the append-only, hash-chained audit trail (`audit.rs`) and the erasure
-//!   ledger (`erasure_ledger.rs`).
+//! - [`base`]: `db.rs` (the portable database handle [`Db`], SQLite or PostgreSQL over
+//!   sqlx's `Any`), `clock.rs` (the injectable [`Clock`]), `lease.rs` (database leases),
+//!   `hashing_io.rs` (byte-counting, SHA-256-computing readers and writers).
+//! - [`records`]: `audit.rs` (the append-only, hash-chained audit trail) and
+//!   `erasure_ledger.rs` (completed erasures, in the database and an append-only file).
 //! - [`policy`]: the files of `policies/`: `data_map.rs`, `retention_rules.rs`,
-//!   `privacy_policy.rs` (the published policy rendered from the other files' facts),
-//!   `cookies.rs`, `subprocessors.rs`, `consent_purposes.rs`; `error.rs` ([`PolicyError`]);
-//!   `loader.rs` ([`Policies`]: loads and cross-validates them all at start-up); `ropa.rs`
-//!   (the record of processing, GDPR Art. 30); `schema_check.rs` (the migrated schema read
-//!   back and compared with the data map).
+//!   `privacy_policy.rs` (the published policy) with `facts.rs` (the figures it is rendered
+//!   from), `cookies.rs`, `subprocessors.rs`, `consent_purposes.rs`; `error.rs`
+//!   ([`PolicyError`]); `loader.rs` ([`Policies`]: loads and cross-validates them all at
+//!   start-up); `ropa.rs` (the record of processing, GDPR Art. 30); `schema_check.rs` (the
+//!   migrated schema read back and compared with the data map).
 //! - [`subject`]: data subjects' rights: `dsr.rs` (request kinds, the state machine, due
-//!   dates), `subject_rows.rs` (a subject's rows in any table), `export.rs` (the `.tar.gz`
-//!   archive), `erasure/` (erasure with pseudonymisation, preview and run), `holds.rs`
-//!   (legal holds).
-//! - [`retention`]: `sweep.rs` (retention sweeps, rule by rule under a lease, in bounded
-//!   batches), `mail_files.rs` (pruning the mail-file store).
-//! - [`backup`]: backups with a catalog, verification, restore and 30-day rotation.
+//!   dates), `subject_rows.rs` (a subject's rows in any table), `holds.rs` (legal holds),
+//!   `export/` (the `.tar.gz` archive: `archive.rs` builds it, `sections.rs` writes the
+//!   rows, `readme.rs`, `entry_names.rs`), `erasure/` (erasure with pseudonymisation:
+//!   `erase_account.rs` runs it start to finish, `batches.rs` the batched passes over each
+//!   table, `preview.rs` the counts shown before approval, `pseudonym.rs`, `files.rs`).
+//! - [`retention`]: `sweep.rs` (one sweep run per rule under a lease, recorded and
+//!   audited), `sweep_batches.rs` (which rows may go and the bounded delete batches),
+//!   `mail_files.rs` (pruning the mail-file store).
+//! - [`backup`]: `create.rs`, `verify.rs` (checksum and test restore), `restore.rs`,
+//!   `rotate.rs` (the 30-day rotation), `catalog.rs` (the catalog and integrity check).
 //!
 //! The flat paths callers used before the folders (`heepr_compliance::erasure`,
 //! `heepr_compliance::published`, ...) are kept as re-exports below, so `heepr-core` did not

@@ -8,7 +8,8 @@ use crate::policy::consent_purposes::ConsentPurposes;
 use crate::policy::cookies::CookiePolicy;
 use crate::policy::data_map::DataMap;
 use crate::policy::error::PolicyError;
-use crate::policy::privacy_policy::{Facts, PrivacyPolicy};
+use crate::policy::facts::Facts;
+use crate::policy::privacy_policy::PrivacyPolicy;
 use crate::policy::retention_rules::{self, RetentionRules};
 use crate::policy::subprocessors::SubprocessorList;
 

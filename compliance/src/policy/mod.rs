@@ -4,7 +4,8 @@
 //! - [`error`]: [`error::PolicyError`] (file, key, reason) and the checks all parsers share.
 //! - [`data_map`]: `data_map.toml`, every table and column classified.
 //! - [`retention_rules`]: `retention.toml`, each rule's period and sweep schedule.
-//! - [`privacy_policy`]: `privacy_policy.toml`, the published versions and their rendering.
+//! - [`privacy_policy`]: `privacy_policy.toml`, the published versions and their rendering;
+//!   [`facts`]: what its placeholders are filled with, drawn from the other files.
 //! - [`cookies`], [`subprocessors`], [`consent_purposes`]: `cookies.toml`,
 //!   `subprocessors.toml`, `consents.toml`.
 //! - [`loader`]: [`loader::Policies`], all of the above loaded and cross-checked.
@@ -18,6 +19,7 @@ pub mod consent_purposes;
 pub mod cookies;
 pub mod data_map;
 pub mod error;
+pub mod facts;
 pub mod loader;
 pub mod privacy_policy;
 pub mod retention_rules;

@@ -11,52 +11,18 @@
 //!   (foreign keys, read from the schema), so no kept row loses what it refers to;
 //! - every run is recorded in `retention_runs` (rule, times, cut-off, rows examined and
 //!   affected, outcome, error); a dry run records what would go and deletes nothing.
+//!
+//! This file is one run of one rule: the lease, the run's record and its audit entry.
+//! Which rows may go and how they are deleted in batches: [`super::sweep_batches`].
 
 use crate::base::clock::Clock;
 use crate::base::db::Db;
 use crate::base::lease;
-use crate::policy::data_map::TableSpec;
 use crate::policy::loader::Policies;
-use crate::policy::schema_check::{self, ForeignKey};
+use crate::records::audit::{self, AuditEntry};
 
-/// How a sweep runs.
-#[derive(Debug, Clone)]
-pub struct SweepOptions {
-    /// Count what would go, delete nothing.
-    pub dry_run: bool,
-    /// Rows deleted per transaction.
-    pub batch_size: i64,
-    /// Who holds the lease (unique per process).
-    pub holder: String,
-    /// How long a lease lasts before another sweeper may take over (ms); renewed per batch.
-    pub lease_ms: i64,
-}
-
-impl Default for SweepOptions {
-    fn default() -> Self {
-        Self {
-            dry_run: false,
-            batch_size: 1_000,
-            holder: format!(
-                "pid-{}-{}",
-                std::process::id(),
-                uuid::Uuid::new_v4().simple()
-            ),
-            lease_ms: 5 * 60_000,
-        }
-    }
-}
-
-/// Where legal holds live, so sweeps can skip held subjects' rows.
-#[derive(Debug, Clone)]
-pub struct HoldSource {
-    /// Table of holds.
-    pub table: &'static str,
-    /// Its column holding the held account's id.
-    pub subject_column: &'static str,
-    /// SQL condition (on alias `h`) that makes a hold active, e.g. `h.lifted_at IS NULL`.
-    pub active_condition: &'static str,
-}
+use super::sweep_batches::sweep_tables;
+pub use super::sweep_batches::{HoldSource, SweepOptions, TableSweep};
 
 /// How a rule's run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,19 +44,6 @@ impl Outcome {
             Outcome::Skipped => "skipped",
         }
     }
-}
-
-/// What one table of a rule saw.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TableSweep {
-    /// Table name.
-    pub table: String,
-    /// Rows past the period and free to go when the run started.
-    pub rows_examined: i64,
-    /// Rows deleted (0 in a dry run).
-    pub rows_affected: i64,
-    /// The longest single delete transaction (ms), for the benchmark.
-    pub longest_batch_ms: u64,
 }
 
 /// The result of sweeping one rule.
@@ -223,7 +176,7 @@ pub async fn sweep_rule(
         options,
         holds,
         &lease_name,
-        &mut run,
+        &mut run.tables,
     )
     .await;
     if let Err(err) = result {
@@ -259,7 +212,7 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
         "tables": run.tables,
         "error": run.error,
     });
-    let entry = crate::records::audit::AuditEntry {
+    let entry = AuditEntry {
         actor: "system:retention",
         action: if run.dry_run {
             "retention.dry_run"
@@ -276,157 +229,6 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
         details,
     };
     let mut tx = db.begin_write().await?;
-    crate::records::audit::append(&mut tx, &entry, now_ms).await?;
+    audit::append(&mut tx, &entry, now_ms).await?;
     tx.commit().await
-}
-
-#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
-async fn sweep_tables(
-    db: &Db,
-    policies: &Policies,
-    clock: &dyn Clock,
-    rule_name: &str,
-    cutoff_ms: i64,
-    options: &SweepOptions,
-    holds: Option<&HoldSource>,
-    lease_name: &str,
-    run: &mut RuleRun,
-) -> Result<(), sqlx::Error> {
-    let foreign_keys = schema_check::read_foreign_keys(db).await?;
-    for (table_name, table) in policies
-        .data_map
-        .tables
-        .iter()
-        .filter(|(_, t)| t.retention == rule_name)
-    {
-        let Some(filter) = candidate_filter(policies, table_name, table, &foreign_keys, holds)
-        else {
-            continue;
-        };
-        let count_sql = format!("SELECT COUNT(*) FROM {table_name} r WHERE {filter}");
-        let examined: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
-            .bind(cutoff_ms)
-            .fetch_one(db.pool())
-            .await?;
-        let mut sweep = TableSweep {
-            table: table_name.clone(),
-            rows_examined: examined,
-            rows_affected: 0,
-            longest_batch_ms: 0,
-        };
-        if !options.dry_run {
-            let delete_sql = format!(
-                "DELETE FROM {table_name} WHERE id IN (SELECT r.id FROM {table_name} r WHERE {filter} LIMIT $2)"
-            );
-            loop {
-                let wall = clock.now_ms();
-                if !lease::acquire(
-                    db,
-                    lease_name,
-                    &options.holder,
-                    wall,
-                    wall + options.lease_ms,
-                )
-                .await?
-                {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "lost the lease on {lease_name}: another sweeper took over"
-                    )));
-                }
-                let started = std::time::Instant::now();
-                let mut tx = db.begin_write().await?;
-                let deleted = sqlx::query(sqlx::AssertSqlSafe(delete_sql.clone()))
-                    .bind(cutoff_ms)
-                    .bind(options.batch_size)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                tx.commit().await?;
-                let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                sweep.longest_batch_ms = sweep.longest_batch_ms.max(took);
-                sweep.rows_affected += i64::try_from(deleted).unwrap_or(i64::MAX);
-                if i64::try_from(deleted).unwrap_or(i64::MAX) < options.batch_size {
-                    break;
-                }
-            }
-        }
-        run.tables.push(sweep);
-    }
-    Ok(())
-}
-
-/// The WHERE condition (on alias `r`, `$1` = cut-off) selecting rows of `table` that may go:
-/// past the period, not under legal hold, not referenced by any other row. `None` when the
-/// table has no clock or any identifier is not a plain name.
-fn candidate_filter(
-    policies: &Policies,
-    table_name: &str,
-    table: &TableSpec,
-    foreign_keys: &[ForeignKey],
-    holds: Option<&HoldSource>,
-) -> Option<String> {
-    let clock = table.retention_clock.as_deref().filter(|c| is_ident(c))?;
-    if !is_ident(table_name) || !table.columns.contains_key("id") {
-        return None;
-    }
-    let mut filter = format!("r.{clock} < $1");
-    if let Some(holds) = holds {
-        for link in &table.links {
-            let subject = subject_expr(policies, link)?;
-            filter.push_str(&format!(
-                " AND NOT EXISTS (SELECT 1 FROM {} h WHERE h.{} = {subject} AND {})",
-                holds.table, holds.subject_column, holds.active_condition
-            ));
-        }
-    }
-    for fk in foreign_keys
-        .iter()
-        .filter(|fk| fk.ref_table == table_name && fk.table != table_name)
-    {
-        if !(is_ident(&fk.table) && is_ident(&fk.column) && is_ident(&fk.ref_column)) {
-            return None;
-        }
-        filter.push_str(&format!(
-            " AND NOT EXISTS (SELECT 1 FROM {} c WHERE c.{} = r.{})",
-            fk.table, fk.column, fk.ref_column
-        ));
-    }
-    Some(filter)
-}
-
-/// SQL for the account id a row (alias `r`) belongs to through `link`.
-fn subject_expr(
-    policies: &Policies,
-    link: &crate::policy::data_map::SubjectLink,
-) -> Option<String> {
-    if !is_ident(&link.column) {
-        return None;
-    }
-    match (&link.via, &link.subject_column) {
-        (None, _) => Some(format!("r.{}", link.column)),
-        (Some(via), Some(subject_column)) => {
-            let (other, key) = via.split_once('.')?;
-            if !(is_ident(other)
-                && is_ident(key)
-                && is_ident(subject_column)
-                && policies.data_map.tables.contains_key(other))
-            {
-                return None;
-            }
-            Some(format!(
-                "(SELECT v.{subject_column} FROM {other} v WHERE v.{key} = r.{})",
-                link.column
-            ))
-        }
-        (Some(_), None) => None,
-    }
-}
-
-/// Whether `s` is a plain SQL identifier (lowercase letters, digits, underscores): the data
-/// map is validated, but identifiers are spliced into SQL, so check again here.
-pub fn is_ident(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !s.starts_with(|c: char| c.is_ascii_digit())
 }

@@ -11,6 +11,9 @@ use sqlx::any::AnyRow;
 
 use crate::policy::data_map::{DataMap, TableSpec};
 
+/// The table holding accounts: the subject's own row and other people's display names.
+pub const ACCOUNTS_TABLE: &str = "accounts";
+
 /// A data-map identifier made safe to splice into SQL: only `[A-Za-z0-9_]`, quoted.
 ///
 /// The data map is validated against the real schema at start-up, so this never fails for
