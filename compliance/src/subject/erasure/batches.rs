@@ -10,7 +10,8 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use super::job::{ErasureError, ErasureJob, ErasureOutcome, TableCounts};
-use super::{files, paging, pseudonym, table_rules};
+use super::pseudonym::redact;
+use super::{files, paging, table_rules};
 use crate::base::db::Db;
 use crate::policy::data_map::{ColumnErasure, TableSpec};
 use crate::subject::subject_rows::{self, ident, json_value, text_value};
@@ -137,6 +138,9 @@ impl Run<'_> {
         }
     }
 
+    /// Rewrites the personal columns of the subject's rows of `name` as the data map says
+    /// (NULL, the pseudonym, a fixed value, or redacted text), in batches, leaving columns
+    /// that hold another person's id alone.
     pub(super) async fn update_rows(
         &mut self,
         name: &str,
@@ -165,69 +169,40 @@ impl Run<'_> {
             select.push(ident(n).map_err(ErasureError::Policy)?);
         }
         let base = format!("SELECT {} FROM {t} WHERE {cond}", select.join(", "));
-        let mut cursor: Option<Value> = None;
-        loop {
-            self.check_stop()?;
-            let started = Instant::now();
-            let mut tx = self.db.begin_write().await?;
-            let rows = paging::fetch_page(
-                &mut tx,
-                &base,
-                &key,
-                self.job.account_id,
-                cursor.as_ref(),
-                self.job.batch_rows,
-            )
-            .await?;
-            let Some(last) = rows.last() else {
-                tx.rollback().await?;
-                return Ok(());
-            };
-            cursor = Some(json_value(last, 0));
-            let mut rewritten = 0;
-            for row in &rows {
-                let mut changes = Vec::new();
-                for (i, (col, action, erased_value)) in changing.iter().enumerate() {
-                    let current = json_value(row, i + 1);
-                    if table_rules::is_account_ref(table, col) && current != subject {
-                        continue; // another person's id: theirs to keep
-                    }
-                    let target = match action {
-                        ColumnErasure::Null => Value::Null,
-                        ColumnErasure::Pseudonymise => Value::from(self.pseudonym.as_str()),
-                        ColumnErasure::Set => Value::from(erased_value.unwrap_or_default()),
-                        ColumnErasure::Redact => match &current {
-                            Value::String(s) => {
-                                match pseudonym::redact(s, &self.needles, &self.pseudonym) {
-                                    Some(r) => Value::from(r),
-                                    None => continue,
-                                }
-                            }
-                            _ => continue,
+        let changes_for = |row: &AnyRow, pseudonym: &str, needles: &[String]| {
+            let mut changes = Vec::new();
+            for (i, (col, action, erased_value)) in changing.iter().enumerate() {
+                let current = json_value(row, i + 1);
+                if table_rules::is_account_ref(table, col) && current != subject {
+                    continue; // another person's id: theirs to keep
+                }
+                let target = match action {
+                    ColumnErasure::Null => Value::Null,
+                    ColumnErasure::Pseudonymise => Value::from(pseudonym),
+                    ColumnErasure::Set => Value::from(erased_value.unwrap_or_default()),
+                    ColumnErasure::Redact => match &current {
+                        Value::String(s) => match redact(s, needles, pseudonym) {
+                            Some(r) => Value::from(r),
+                            None => continue,
                         },
-                        ColumnErasure::Keep => continue,
-                    };
-                    if target != current {
-                        changes.push((ident(col).map_err(ErasureError::Policy)?, target));
-                    }
-                }
-                if paging::rewrite_row(&mut tx, &t, &key, &json_value(row, 0), changes).await? {
-                    rewritten += 1;
+                        _ => continue,
+                    },
+                    ColumnErasure::Keep => continue,
+                };
+                if target != current {
+                    changes.push((ident(col).map_err(ErasureError::Policy)?, target));
                 }
             }
-            tx.commit().await?;
-            self.note_batch(started);
-            self.counts(name, "update").pseudonymised += rewritten;
-            if (rows.len() as i64) < self.job.batch_rows {
-                return Ok(());
-            }
-        }
+            Ok(changes)
+        };
+        self.rewrite_in_batches(name, &t, &key, &base, |c| &mut c.pseudonymised, changes_for)
+            .await
     }
 
     /// Redacts the email and name in `table.redact_everywhere` columns of every row that
     /// mentions them, whoever the row belongs to: reads the whole table in key order, in
-    /// bounded batches, and rewrites only rows where [`pseudonym::redact`] finds a mention (so meant
-    /// for small tables such as the outgoing-mail queue).
+    /// bounded batches, and rewrites only rows where [`redact`] finds a mention (so meant for
+    /// small tables such as the outgoing-mail queue).
     pub(super) async fn redact_everywhere(
         &mut self,
         name: &str,
@@ -249,6 +224,35 @@ impl Run<'_> {
             "SELECT {key}, {} FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL",
             cols.join(", ")
         );
+        let changes_for = |row: &AnyRow, pseudonym: &str, needles: &[String]| {
+            Ok(cols
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let text = text_value(row, i + 1)?;
+                    let r = redact(&text, needles, pseudonym)?;
+                    Some((c.clone(), Value::from(r)))
+                })
+                .collect())
+        };
+        self.rewrite_in_batches(name, &t, &key, &base, |c| &mut c.redacted, changes_for)
+            .await
+    }
+
+    /// Pages through `base` (`SELECT <key>, <columns> FROM t WHERE <condition on $1>`, `$1`
+    /// the subject's id) in key order, one write transaction per page of
+    /// [`ErasureJob::batch_rows`] rows, writing to each row of table `t` the changes
+    /// `changes_for` computes from it (given the pseudonym and the needles); after each
+    /// committed page adds the rows rewritten to the `counter` of table `name`.
+    async fn rewrite_in_batches(
+        &mut self,
+        name: &str,
+        t: &str,
+        key: &str,
+        base: &str,
+        counter: fn(&mut TableCounts) -> &mut i64,
+        changes_for: impl Fn(&AnyRow, &str, &[String]) -> Result<Vec<(String, Value)>, ErasureError>,
+    ) -> Result<(), ErasureError> {
         let mut cursor: Option<Value> = None;
         loop {
             self.check_stop()?;
@@ -256,8 +260,8 @@ impl Run<'_> {
             let mut tx = self.db.begin_write().await?;
             let rows = paging::fetch_page(
                 &mut tx,
-                &base,
-                &key,
+                base,
+                key,
                 self.job.account_id,
                 cursor.as_ref(),
                 self.job.batch_rows,
@@ -270,22 +274,14 @@ impl Run<'_> {
             cursor = Some(json_value(last, 0));
             let mut rewritten = 0;
             for row in &rows {
-                let changes: Vec<(String, Value)> = cols
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, c)| {
-                        let text = text_value(row, i + 1)?;
-                        let r = pseudonym::redact(&text, &self.needles, &self.pseudonym)?;
-                        Some((c.clone(), Value::from(r)))
-                    })
-                    .collect();
-                if paging::rewrite_row(&mut tx, &t, &key, &json_value(row, 0), changes).await? {
+                let changes = changes_for(row, &self.pseudonym, &self.needles)?;
+                if paging::rewrite_row(&mut tx, t, key, &json_value(row, 0), changes).await? {
                     rewritten += 1;
                 }
             }
             tx.commit().await?;
             self.note_batch(started);
-            self.counts(name, "update").redacted += rewritten;
+            *counter(self.counts(name, "update")) += rewritten;
             if (rows.len() as i64) < self.job.batch_rows {
                 return Ok(());
             }
