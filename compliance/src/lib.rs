@@ -6,51 +6,54 @@
 //! crate depends on no HTTP stack.
 //!
 //! # Layout
-//! - [`clock`]: the injectable "now" every time-based rule reads (Unix ms, UTC).
-//! - [`db`]: the portable database handle ([`db::Db`]) over sqlx's `Any` driver, shared with
-//!   core: SQLite (embedded default) or PostgreSQL.
-//! - [`data_map`]: `policies/data_map.toml`, every table and column classified.
-//! - [`retention`]: `policies/retention.toml`, the retention rules.
-//! - [`published`]: `policies/privacy_policy.toml`, the published privacy policy rendered
-//!   from the other files' facts; [`cookies`], [`subprocessors`], [`consent_purposes`]: the
-//!   cookie list, sub-processors and hosting, what members can consent to.
-//! - [`policies`]: loads and cross-validates them all at start-up.
-//! - [`ropa`]: the record of processing (GDPR Art. 30) generated from the policies.
-//! - [`schema`]: reads the migrated schema back and checks the data map covers it exactly.
-//! - [`backup`]: backups with a catalog, verification, restore and 30-day rotation.
-//! - [`sweep`], [`lease`]: retention sweeps in bounded batches under a database lease.
-//! - [`dsr`]: data-subject request kinds, the request state machine, due dates.
-//! - [`subject_rows`]: selecting a subject's rows in any table through the data map's links.
-//! - [`export`]: the export archive (`.tar.gz`), driven by the data map.
-//! - [`erasure`]: erasure with pseudonymisation, driven by the data map; preview and run.
-//! - [`holds`]: legal holds that block erasure.
-//! - [`erasure_ledger`]: completed erasures, in the database and an append-only file.
-//! - [`audit`]: the append-only, hash-chained audit trail and its verification.
-//! - [`hashing_io`]: byte-counting, SHA-256-computing readers and writers.
+//! Folders by context; each `mod.rs` says what lives there and what it may depend on.
+//! Dependencies point one way: [`base`] at the bottom; [`records`] and [`policy`] on it;
+//! [`subject`] and [`retention`] on those three; [`backup`] on [`base`] only.
+//! - [`base`]: `db.rs` (the portable database handle [`Db`], SQLite or PostgreSQL over
+//!   sqlx's `Any`), `clock.rs` (the injectable [`Clock`]), `lease.rs` (database leases),
+//!   `hashing_io.rs` (byte-counting, SHA-256-computing readers and writers).
+//! - [`records`]: `audit.rs` (the append-only, hash-chained audit trail) and
+//!   `erasure_ledger.rs` (completed erasures, in the database and an append-only file).
+//! - [`policy`]: the files of `policies/`: `data_map.rs`, `retention_rules.rs`,
+//!   `privacy_policy.rs` (the published policy) with `facts.rs` (the figures it is rendered
+//!   from), `cookies.rs`, `subprocessors.rs`, `consent_purposes.rs`; `error.rs`
+//!   ([`PolicyError`]); `loader.rs` ([`Policies`]: loads and cross-validates them all at
+//!   start-up); `ropa.rs` (the record of processing, GDPR Art. 30); `schema_check.rs` (the
+//!   migrated schema read back and compared with the data map).
+//! - [`subject`]: data subjects' rights: `dsr.rs` (request kinds, the state machine, due
+//!   dates), `subject_rows.rs` (a subject's rows in any table), `holds.rs` (legal holds),
+//!   `export/` (the `.tar.gz` archive: `archive.rs` builds it, `sections.rs` writes the
+//!   rows, `readme.rs`, `entry_names.rs`), `erasure/` (erasure with pseudonymisation:
+//!   `erase_account.rs` runs it start to finish, `batches.rs` the batched passes over each
+//!   table, `preview.rs` the counts shown before approval, `pseudonym.rs`, `files.rs`).
+//! - [`retention`]: `sweep.rs` (one sweep run per rule under a lease, recorded and
+//!   audited), `sweep_batches.rs` (which rows may go and the bounded delete batches),
+//!   `mail_files.rs` (pruning the mail-file store).
+//! - [`backup`]: `create.rs`, `verify.rs` (checksum and test restore), `restore.rs`,
+//!   `rotate.rs` (the 30-day rotation), `catalog.rs` (the catalog and integrity check).
+//!
+//! The flat paths callers used before the folders (`heepr_compliance::erasure`,
+//! `heepr_compliance::published`, ...) are kept as re-exports below, so `heepr-core` did not
+//! change with this layout; new code may use either.
 
-pub mod audit;
 pub mod backup;
-pub mod clock;
-pub mod consent_purposes;
-pub mod cookies;
-pub mod data_map;
-pub mod db;
-pub mod dsr;
-pub mod erasure;
-pub mod erasure_ledger;
-pub mod export;
-pub mod hashing_io;
-pub mod holds;
-pub mod lease;
-pub mod policies;
-pub mod published;
+pub mod base;
+pub mod policy;
+pub mod records;
 pub mod retention;
-pub mod ropa;
-pub mod schema;
-pub mod subject_rows;
-pub mod subprocessors;
-pub mod sweep;
+pub mod subject;
 
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use db::{Backend, Db};
-pub use policies::{Policies, PolicyError};
+pub use base::clock::{Clock, ManualClock, SystemClock};
+pub use base::db::{Backend, Db};
+pub use policy::error::PolicyError;
+pub use policy::loader::Policies;
+
+// The flat paths of the first layout, one per former file.
+pub use base::{clock, db, hashing_io, lease};
+pub use policy::loader as policies;
+pub use policy::privacy_policy as published;
+pub use policy::schema_check as schema;
+pub use policy::{consent_purposes, cookies, data_map, ropa, subprocessors};
+pub use records::{audit, erasure_ledger};
+pub use retention::sweep;
+pub use subject::{dsr, erasure, export, holds, subject_rows};

@@ -1,40 +1,17 @@
-//! Loading `policies/` at start-up: the data map and the retention rules, each validated on
-//! its own and then against each other.
+//! Loading `policies/` at start-up: every policy file parsed and validated on its own, then
+//! against each other (a table's retention rule exists and governs tables, a rule is used,
+//! a description's figures match its period, the privacy policy's placeholders are known).
 
 use std::path::{Path, PathBuf};
 
-use crate::consent_purposes::ConsentPurposes;
-use crate::cookies::CookiePolicy;
-use crate::data_map::DataMap;
-use crate::published::{self, Facts, PrivacyPolicy};
-use crate::retention::RetentionRules;
-use crate::subprocessors::SubprocessorList;
-
-/// A policy file that cannot be used, naming the file, the key and the reason.
-///
-/// `key` is a dotted path into the file (e.g. `tables.accounts.columns.email.erasure`), empty
-/// when the whole file is at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {key}: {reason}", file.display())]
-pub struct PolicyError {
-    /// The policy file at fault.
-    pub file: PathBuf,
-    /// Dotted path to the offending key.
-    pub key: String,
-    /// What is wrong and, where it helps, what would be right.
-    pub reason: String,
-}
-
-impl PolicyError {
-    /// An error for `file` at `key`.
-    pub fn new(file: &Path, key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            file: file.to_path_buf(),
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
-}
+use crate::policy::consent_purposes::ConsentPurposes;
+use crate::policy::cookies::CookiePolicy;
+use crate::policy::data_map::DataMap;
+use crate::policy::error::PolicyError;
+use crate::policy::facts::Facts;
+use crate::policy::privacy_policy::PrivacyPolicy;
+use crate::policy::retention_rules::{self, RetentionRules};
+use crate::policy::subprocessors::SubprocessorList;
 
 /// The data map file's name inside the policies directory.
 pub const DATA_MAP_FILE: &str = "data_map.toml";
@@ -100,7 +77,7 @@ impl Policies {
             consent_purposes,
         };
         policies.cross_check()?;
-        published::check_retention_figures(&retention_path, &policies.retention)?;
+        retention_rules::check_retention_figures(&retention_path, &policies.retention)?;
         policies
             .privacy_policy
             .check_placeholders(&privacy_path, &policies.facts())?;
@@ -176,16 +153,6 @@ impl Policies {
 fn read(path: &Path) -> Result<String, PolicyError> {
     std::fs::read_to_string(path)
         .map_err(|e| PolicyError::new(path, "", format!("cannot read the file: {e}")))
-}
-
-/// Turns a TOML parse error into a [`PolicyError`] for `path`.
-pub(crate) fn toml_error(path: &Path, err: toml::de::Error) -> PolicyError {
-    let reason = err.message().to_string();
-    let key = match err.span() {
-        Some(span) => format!("at byte {}", span.start),
-        None => String::new(),
-    };
-    PolicyError::new(path, key, reason)
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::data_map::{DataMap, TableSpec};
+use crate::policy::data_map::{DataMap, TableSpec};
+
+/// The table holding accounts: the subject's own row and other people's display names.
+pub const ACCOUNTS_TABLE: &str = "accounts";
 
 /// A data-map identifier made safe to splice into SQL: only `[A-Za-z0-9_]`, quoted.
 ///

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::policies::{PolicyError, toml_error};
+use crate::policy::error::{PolicyError, toml_error};
 
 /// The consent purposes file.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,18 +4,16 @@
 //! page can never say 12 months while the sweep keeps 13: both read `retention.toml`.
 //!
 //! Text format: `## Title` lines are headings, `- item` lines bullets, other lines join into
-//! paragraphs (a blank line ends one). Placeholders are `{{ name }}`; see [`Facts`].
+//! paragraphs (a blank line ends one). Placeholders are `{{ name }}`; see [`Facts`] (in
+//! [`crate::policy::facts`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cookies::CookiePolicy;
-use crate::data_map::DataMap;
-use crate::policies::{PolicyError, toml_error};
-use crate::retention::{RetentionRule, RetentionRules};
-use crate::subprocessors::SubprocessorList;
+use crate::policy::error::{PolicyError, check_date, toml_error};
+use crate::policy::facts::Facts;
 
 /// The privacy policy file.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,128 +56,6 @@ pub enum Block {
     Paragraph(String),
     /// A bullet list.
     Bullets(Vec<String>),
-}
-
-/// The facts a template may use, drawn from the policy files.
-///
-/// Inline: `effective`, `retention.RULE` (a rule's period, e.g. "12 months"),
-/// `hosting.location`, `hosting.transfer`. Lists (alone on a line): `list.retention`,
-/// `list.export`, `list.subprocessors`, `list.cookies`.
-#[derive(Debug, Clone, Default)]
-pub struct Facts {
-    /// Inline placeholder → text.
-    pub inline: BTreeMap<String, String>,
-    /// List placeholder → bullets.
-    pub lists: BTreeMap<String, Vec<String>>,
-}
-
-impl Facts {
-    /// The facts of the given policy files (without `effective`, which is per version).
-    pub fn new(
-        data_map: &DataMap,
-        retention: &RetentionRules,
-        subprocessors: &SubprocessorList,
-        cookies: &CookiePolicy,
-    ) -> Facts {
-        let mut facts = Facts::default();
-        for (name, rule) in &retention.rules {
-            if let Some(period) = period_words(rule) {
-                facts.inline.insert(format!("retention.{name}"), period);
-            }
-        }
-        facts.inline.insert(
-            "hosting.location".into(),
-            subprocessors.hosting.location.clone(),
-        );
-        facts.inline.insert(
-            "hosting.transfer".into(),
-            subprocessors.hosting.transfer.clone(),
-        );
-        let mut tables_by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (table, spec) in &data_map.tables {
-            if spec.columns.values().any(|c| c.personal) {
-                tables_by_rule
-                    .entry(spec.retention.as_str())
-                    .or_default()
-                    .push(table.replace('_', " "));
-            }
-        }
-        let retention_list = retention
-            .rules
-            .iter()
-            .filter_map(|(name, rule)| {
-                let tables = tables_by_rule.get(name.as_str())?.join(", ");
-                Some(match period_words(rule) {
-                    Some(period) => format!(
-                        "{tables}: {} (retention period: {period})",
-                        rule.description
-                    ),
-                    None => format!("{tables}: {}", rule.description),
-                })
-            })
-            .collect();
-        facts.lists.insert("list.retention".into(), retention_list);
-        facts
-            .lists
-            .insert("list.export".into(), export_sections(data_map));
-        let subprocessor_list = subprocessors
-            .subprocessors
-            .iter()
-            .map(|s| {
-                let when = if s.when == "always" {
-                    String::new()
-                } else {
-                    format!(", {}", s.when)
-                };
-                format!("{} - {} ({}){when}", s.service, s.name, s.location)
-            })
-            .collect();
-        facts
-            .lists
-            .insert("list.subprocessors".into(), subprocessor_list);
-        let cookie_list = cookies
-            .cookies
-            .iter()
-            .map(|c| {
-                format!(
-                    "{}: {} Lifetime: {}",
-                    c.names.join(" / "),
-                    c.purpose,
-                    c.lifetime
-                )
-            })
-            .collect();
-        facts.lists.insert("list.cookies".into(), cookie_list);
-        facts
-    }
-}
-
-/// The export archive's sections and the tables feeding each, e.g.
-/// "points ledger (ledger_accounts, ledger_entries)", in section order.
-pub fn export_sections(data_map: &DataMap) -> Vec<String> {
-    let mut sections: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (table, spec) in &data_map.tables {
-        if spec.export != "none" {
-            sections.entry(&spec.export).or_default().push(table);
-        }
-    }
-    sections
-        .into_iter()
-        .map(|(section, tables)| format!("{} ({})", section.replace('_', " "), tables.join(", ")))
-        .collect()
-}
-
-/// A rule's period in words for data subjects ("12 months", "1 day", "until it expires"), or
-/// `None` for rules bound to the account's or the system's lifetime.
-pub fn period_words(rule: &RetentionRule) -> Option<String> {
-    match (rule.period_days, rule.period_months) {
-        (Some(0), _) => Some("until it expires".into()),
-        (Some(1), _) => Some("1 day".into()),
-        (Some(d), _) => Some(format!("{d} days")),
-        (None, Some(1)) => Some("1 month".into()),
-        (None, Some(m)) => Some(format!("{m} months")),
-        (None, None) => None,
-    }
 }
 
 impl PrivacyPolicy {
@@ -365,56 +241,6 @@ fn fill(line: &str, version: &PolicyVersion, facts: &Facts) -> Result<String, St
     Ok(out)
 }
 
-/// Checks `value` is a `YYYY-MM-DD` date.
-///
-/// Errors: a [`PolicyError`] for `path` at `key`.
-pub fn check_date(path: &Path, key: &str, value: &str) -> Result<(), PolicyError> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map(|_| ())
-        .map_err(|e| {
-            PolicyError::new(
-                path,
-                key,
-                format!("{value:?} is not a YYYY-MM-DD date: {e}"),
-            )
-        })
-}
-
-/// Checks that every figure a retention rule's published description states ("7 days",
-/// "12 months") is the rule's own period, so the words can never disagree with the sweep.
-///
-/// Errors: keyed `rules.NAME.description`, naming the figure and the period.
-pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<(), PolicyError> {
-    for (name, rule) in &rules.rules {
-        let words: Vec<&str> = rule
-            .description
-            .split(|c: char| c.is_whitespace() || c == '-')
-            .collect();
-        for pair in words.windows(2) {
-            let Ok(n) = pair[0].parse::<u32>() else {
-                continue;
-            };
-            let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-            let stated = match unit {
-                "day" | "days" => (Some(n), None),
-                "month" | "months" => (None, Some(n)),
-                _ => continue,
-            };
-            if stated != (rule.period_days, rule.period_months) {
-                return Err(PolicyError::new(
-                    path,
-                    format!("rules.{name}.description"),
-                    format!(
-                        "says \"{n} {unit}\" but the rule's period is {}: make the words and the period agree",
-                        period_words(rule).unwrap_or_else(|| "not set".into())
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,15 +344,5 @@ text = "y"
         };
         assert_eq!(label("2026-11-29").as_deref(), Some("a"));
         assert_eq!(label("2027-01-01").as_deref(), Some("b"));
-    }
-
-    #[test]
-    fn retention_words_must_match_the_period() {
-        let text = "version = 1\n[rules.x]\ndescription = \"Kept for 30 days.\"\njustification = \"j\"\nperiod_days = 31\nschedule = \"0 0 3 * * *\"\n";
-        let rules = RetentionRules::parse(Path::new("r.toml"), text);
-        let err = rules
-            .ok()
-            .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err());
-        assert_eq!(err.map(|e| e.key), Some("rules.x.description".to_string()));
     }
 }

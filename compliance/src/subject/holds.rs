@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::audit::{self, AuditEntry};
+use crate::records::audit::{self, AuditEntry};
 
 /// A legal hold on an account.
 #[derive(Debug, Clone, Serialize)]

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data_map::Category;
-use crate::policies::{PolicyError, toml_error};
+use crate::policy::data_map::Category;
+use crate::policy::error::{PolicyError, check_date, toml_error};
 
 /// The sub-processors file.
 #[derive(Debug, Clone, Deserialize)]
@@ -65,7 +65,7 @@ impl SubprocessorList {
                 "only version 1 is supported",
             ));
         }
-        crate::published::check_date(path, "effective", &list.effective)?;
+        check_date(path, "effective", &list.effective)?;
         for (k, v) in [
             ("hosting.location", &list.hosting.location),
             ("hosting.transfer", &list.hosting.transfer),

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 
-use crate::data_map::DataMap;
-use crate::db::{Backend, Db};
+use crate::base::db::{Backend, Db};
+use crate::policy::data_map::DataMap;
 
 /// Table name → column names, as the database reports them.
 pub type SchemaColumns = BTreeMap<String, BTreeSet<String>>;

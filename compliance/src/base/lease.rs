@@ -1,7 +1,7 @@
 //! Database leases: at most one holder runs a named job at a time, across processes and
 //! servers. A lease expires on its own, so a crashed holder never blocks the job for good.
 
-use crate::db::Db;
+use crate::base::db::Db;
 
 /// Tries to take (or renew) the lease `name` for `holder` until `until_ms` (Unix ms).
 /// Succeeds when the lease is free, expired at `now_ms`, or already ours.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::policies::{PolicyError, toml_error};
+use crate::policy::error::{PolicyError, check_date, toml_error};
 
 /// The cookies file.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,7 +54,7 @@ impl CookiePolicy {
                 "only version 1 is supported",
             ));
         }
-        crate::published::check_date(path, "effective", &policy.effective)?;
+        check_date(path, "effective", &policy.effective)?;
         let mut seen = std::collections::BTreeSet::new();
         for (i, cookie) in policy.cookies.iter().enumerate() {
             let key = |k: &str| format!("cookies[{i}].{k}");

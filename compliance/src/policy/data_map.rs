@@ -24,7 +24,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::policies::{PolicyError, toml_error};
+use crate::policy::error::{PolicyError, toml_error};
 
 /// The data map: table name → classification.
 #[derive(Debug, Clone, Deserialize)]

@@ -19,8 +19,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Months, Utc};
 use serde::Deserialize;
 
-use crate::clock::DAY_MS;
-use crate::policies::{PolicyError, toml_error};
+use crate::base::clock::DAY_MS;
+use crate::policy::error::{PolicyError, toml_error};
 
 /// The retention rules, by name.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,35 +41,6 @@ pub enum Store {
     /// Emails written as `.eml` files by the file transport (`DATA_DIR/mail`), pruned by
     /// their modification time.
     MailFiles,
-}
-
-/// Deletes `.eml` files in `dir` last modified before `cutoff_ms` (Unix ms); returns how many.
-/// A missing directory holds nothing to delete.
-///
-/// Errors: the directory or a file cannot be read or removed.
-pub fn prune_mail_files(dir: &Path, cutoff_ms: i64) -> std::io::Result<usize> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
-    let mut removed = 0;
-    for entry in entries {
-        let entry = entry?;
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "eml") {
-            continue;
-        }
-        let modified = entry.metadata()?.modified()?;
-        let modified_ms = modified
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        if modified_ms < cutoff_ms {
-            std::fs::remove_file(&path)?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
 }
 
 /// One retention rule.
@@ -308,6 +279,54 @@ fn check_promise(path: &Path, promise: &Promise, rule: &RetentionRule) -> Result
     Ok(())
 }
 
+/// A rule's period in words for data subjects ("12 months", "1 day", "until it expires"), or
+/// `None` for rules bound to the account's or the system's lifetime.
+pub fn period_words(rule: &RetentionRule) -> Option<String> {
+    match (rule.period_days, rule.period_months) {
+        (Some(0), _) => Some("until it expires".into()),
+        (Some(1), _) => Some("1 day".into()),
+        (Some(d), _) => Some(format!("{d} days")),
+        (None, Some(1)) => Some("1 month".into()),
+        (None, Some(m)) => Some(format!("{m} months")),
+        (None, None) => None,
+    }
+}
+
+/// Checks that every figure a retention rule's published description states ("7 days",
+/// "12 months") is the rule's own period, so the words can never disagree with the sweep.
+///
+/// Errors: keyed `rules.NAME.description`, naming the figure and the period.
+pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<(), PolicyError> {
+    for (name, rule) in &rules.rules {
+        let words: Vec<&str> = rule
+            .description
+            .split(|c: char| c.is_whitespace() || c == '-')
+            .collect();
+        for pair in words.windows(2) {
+            let Ok(n) = pair[0].parse::<u32>() else {
+                continue;
+            };
+            let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+            let stated = match unit {
+                "day" | "days" => (Some(n), None),
+                "month" | "months" => (None, Some(n)),
+                _ => continue,
+            };
+            if stated != (rule.period_days, rule.period_months) {
+                return Err(PolicyError::new(
+                    path,
+                    format!("rules.{name}.description"),
+                    format!(
+                        "says \"{n} {unit}\" but the rule's period is {}: make the words and the period agree",
+                        period_words(rule).unwrap_or_else(|| "not set".into())
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,32 +366,6 @@ mod tests {
         let missing =
             parse("[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 1\n").err();
         assert_eq!(missing.map(|e| e.key), Some("rules.x.schedule".to_string()));
-    }
-
-    #[test]
-    fn old_mail_files_are_pruned_by_mtime() -> std::io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let old = dir.path().join("old.eml");
-        let new = dir.path().join("new.eml");
-        let other = dir.path().join("notes.txt");
-        for p in [&old, &new, &other] {
-            std::fs::write(p, "To: someone@example.com")?;
-        }
-        let ten_days_ago =
-            std::time::SystemTime::now() - std::time::Duration::from_secs(10 * 86_400);
-        std::fs::File::options()
-            .write(true)
-            .open(&old)?
-            .set_modified(ten_days_ago)?;
-        std::fs::File::options()
-            .write(true)
-            .open(&other)?
-            .set_modified(ten_days_ago)?;
-        let cutoff = chrono::Utc::now().timestamp_millis() - 5 * DAY_MS;
-        assert_eq!(prune_mail_files(dir.path(), cutoff)?, 1);
-        assert!(!old.exists() && new.exists() && other.exists());
-        assert_eq!(prune_mail_files(&dir.path().join("missing"), cutoff)?, 0);
-        Ok(())
     }
 
     #[test]
@@ -419,5 +412,15 @@ mod tests {
             rule.cutoff_ms(at("2027-01-31T00:00:00Z")),
             Some(at("2026-01-31T00:00:00Z"))
         );
+    }
+
+    #[test]
+    fn retention_words_must_match_the_period() {
+        let text = "version = 1\n[rules.x]\ndescription = \"Kept for 30 days.\"\njustification = \"j\"\nperiod_days = 31\nschedule = \"0 0 3 * * *\"\n";
+        let rules = RetentionRules::parse(Path::new("r.toml"), text);
+        let err = rules
+            .ok()
+            .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err());
+        assert_eq!(err.map(|e| e.key), Some("rules.x.description".to_string()));
     }
 }

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::data_map::{Category, LegalBasis};
-use crate::policies::Policies;
-use crate::published::period_words;
+use crate::policy::data_map::{Category, LegalBasis};
+use crate::policy::loader::Policies;
+use crate::policy::retention_rules::period_words;
 
 /// The controller named in the record.
 pub const CONTROLLER: &str = "heepr Marketplace";

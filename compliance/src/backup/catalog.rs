@@ -1,0 +1,126 @@
+//! The backup catalog (`catalog.json` in the backup directory): every backup with its time,
+//! size, SHA-256, schema version and backend, read and replaced atomically; and the
+//! integrity check every restore and verification starts with.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::{BackupError, io};
+use crate::base::db::{Backend, Db};
+
+/// One backup in the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BackupEntry {
+    /// Id (time-ordered), also the file's stem.
+    pub id: String,
+    /// When it was taken (Unix ms, UTC).
+    pub created_at_ms: i64,
+    /// File name inside the backup directory.
+    pub file: String,
+    /// File size (bytes).
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the file.
+    pub sha256: String,
+    /// Highest migration version applied when it was taken.
+    pub schema_version: i64,
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// When it last passed verification (Unix ms), if ever.
+    pub verified_at_ms: Option<i64>,
+}
+
+/// The catalog file's contents.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Backups, oldest first.
+    pub backups: Vec<BackupEntry>,
+}
+
+const CATALOG: &str = "catalog.json";
+
+/// Reads the catalog of `dir` (empty when there is none yet).
+///
+/// Errors: an unreadable or damaged catalog.
+pub fn read_catalog(dir: &Path) -> Result<Catalog, BackupError> {
+    let path = dir.join(CATALOG);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| BackupError::Catalog {
+            path,
+            reason: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Catalog::default()),
+        Err(e) => Err(BackupError::Io { path, source: e }),
+    }
+}
+
+/// Replaces the catalog of `dir` atomically (written under a `.partial` name, renamed).
+pub(super) fn write_catalog(dir: &Path, catalog: &Catalog) -> Result<(), BackupError> {
+    let tmp = dir.join(format!("{CATALOG}.partial"));
+    let text = serde_json::to_string_pretty(catalog).map_err(|e| BackupError::Catalog {
+        path: tmp.clone(),
+        reason: e.to_string(),
+    })?;
+    std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    let path = dir.join(CATALOG);
+    std::fs::rename(&tmp, &path).map_err(io(&path))
+}
+
+pub(super) fn find(catalog: &Catalog, id: &str) -> Result<BackupEntry, BackupError> {
+    catalog
+        .backups
+        .iter()
+        .find(|b| b.id == id)
+        .cloned()
+        .ok_or_else(|| BackupError::UnknownBackup(id.to_string()))
+}
+
+/// Checks a backup's size and SHA-256 against the catalog.
+///
+/// Errors: unknown id, unreadable file, [`BackupError::ChecksumMismatch`].
+pub fn check_integrity(dir: &Path, id: &str) -> Result<BackupEntry, BackupError> {
+    let entry = find(&read_catalog(dir)?, id)?;
+    let (sha256, size) = file_digest(&dir.join(&entry.file))?;
+    if sha256 != entry.sha256 || size != entry.size_bytes {
+        return Err(BackupError::ChecksumMismatch {
+            id: entry.id,
+            expected: entry.sha256,
+            found: sha256,
+        });
+    }
+    Ok(entry)
+}
+
+/// SHA-256 (hex) and size of a file, read in 64 KiB chunks.
+pub fn file_digest(path: &Path) -> Result<(String, u64), BackupError> {
+    let mut file = std::fs::File::open(path).map_err(io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// The highest applied migration version.
+pub async fn schema_version(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM _sqlx_migrations WHERE success = TRUE OR CAST(success AS TEXT) IN ('1', 'true')")
+        .fetch_one(db.pool())
+        .await
+}
+
+/// The backend as the catalog names it.
+pub(super) fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
+}

@@ -1,0 +1,32 @@
+//! Database backups on a 30-day rotation (policy: "Backups are rotated on a 30-day cycle").
+//!
+//! A backup directory holds one file per backup and `catalog.json` describing them (time,
+//! size in bytes, SHA-256, schema version, backend). SQLite backups are online, consistent
+//! copies (`VACUUM INTO`); PostgreSQL backups are `pg_dump` custom-format archives. Every file
+//! is written under a `.partial` name and renamed when complete, and the catalog is replaced
+//! atomically, so a kill mid-backup leaves no entry pointing at half a file (the next run
+//! removes the leftovers). A backup whose checksum does not match is never restored, nor one
+//! from a newer schema than this binary knows.
+//!
+//! Files: `catalog.rs` (the catalog and the integrity check), `create.rs`, `verify.rs`
+//! (checksum and test restore), `restore.rs`, `rotate.rs` (the 30-day rotation),
+//! `pg_tools.rs` (`pg_dump`/`pg_restore` without the password on argv), `error.rs`.
+//!
+//! Depends on [`crate::base`] only.
+
+mod catalog;
+mod create;
+mod error;
+mod pg_tools;
+mod restore;
+mod rotate;
+mod verify;
+
+pub use catalog::{
+    BackupEntry, Catalog, check_integrity, file_digest, read_catalog, schema_version,
+};
+pub use create::create;
+pub use error::BackupError;
+pub use restore::{restore, sqlite_path};
+pub use rotate::rotate;
+pub use verify::verify;

@@ -1,0 +1,11 @@
+//! What every other part of the crate stands on: the portable database handle ([`db`]), the
+//! injectable clock ([`clock`]), database leases for jobs ([`lease`]) and hashing
+//! readers/writers for archives ([`hashing_io`]).
+//!
+//! Nothing here knows about policies, data subjects or records: this folder depends on no
+//! other module of the crate.
+
+pub mod clock;
+pub mod db;
+pub mod hashing_io;
+pub mod lease;

@@ -1,0 +1,234 @@
+//! Retention sweeps: delete what is past its retention period, rule by rule, as the data
+//! map and `retention.toml` say.
+//!
+//! Safe to run at 3 a.m. with nobody watching:
+//! - one "now" per run: every table of a rule is cut at the same instant;
+//! - a database lease per rule, so two sweepers (two servers, a server and cron) never run
+//!   the same rule at once, and a crashed sweeper's lease simply expires;
+//! - bounded batches, each its own short transaction: a kill leaves whole batches done and
+//!   the next run finishes the job;
+//! - rows under legal hold are skipped, and so is any row another row still points to
+//!   (foreign keys, read from the schema), so no kept row loses what it refers to;
+//! - every run is recorded in `retention_runs` (rule, times, cut-off, rows examined and
+//!   affected, outcome, error); a dry run records what would go and deletes nothing.
+//!
+//! This file is one run of one rule: the lease, the run's record and its audit entry.
+//! Which rows may go and how they are deleted in batches: [`super::sweep_batches`].
+
+use crate::base::clock::Clock;
+use crate::base::db::Db;
+use crate::base::lease;
+use crate::policy::loader::Policies;
+use crate::records::audit::{self, AuditEntry};
+
+use super::sweep_batches::sweep_tables;
+pub use super::sweep_batches::{HoldSource, SweepOptions, TableSweep};
+
+/// How a rule's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything past the period is gone (or, in a dry run, counted).
+    Succeeded,
+    /// A database error stopped it; whole batches done so far stay done.
+    Failed,
+    /// Another sweeper holds the rule's lease.
+    Skipped,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// The result of sweeping one rule.
+#[derive(Debug, Clone)]
+pub struct RuleRun {
+    /// Rule name.
+    pub rule: String,
+    /// The `retention_runs` id (none when skipped before recording).
+    pub run_id: Option<String>,
+    /// Whether nothing was deleted on purpose.
+    pub dry_run: bool,
+    /// Rows older than this (Unix ms) were past the period.
+    pub cutoff_ms: i64,
+    /// Per table.
+    pub tables: Vec<TableSweep>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The cause, when it failed or was skipped.
+    pub error: Option<String>,
+}
+
+impl RuleRun {
+    /// Rows examined over all tables.
+    pub fn rows_examined(&self) -> i64 {
+        self.tables.iter().map(|t| t.rows_examined).sum()
+    }
+
+    /// Rows deleted over all tables.
+    pub fn rows_affected(&self) -> i64 {
+        self.tables.iter().map(|t| t.rows_affected).sum()
+    }
+}
+
+/// Errors that stop a sweep before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// No such rule in retention.toml.
+    #[error("no retention rule named {0:?} (see `heepr retention rules`)")]
+    UnknownRule(String),
+    /// The rule keeps data without a period (nothing to sweep) or governs files.
+    #[error("rule {0:?} has no period over tables: nothing to sweep")]
+    NotSweepable(String),
+    /// A database failure.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Rules a full sweep runs: those with a period that govern tables, in name order.
+pub fn sweepable_rules(policies: &Policies) -> Vec<String> {
+    policies
+        .retention
+        .rules
+        .iter()
+        .filter(|(_, r)| r.has_period() && r.store.is_none())
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// Sweeps one rule at `now_ms` (the single "now" of this run).
+///
+/// Errors: an unknown or unsweepable rule, or a database failure before the run was
+/// recorded. Failures after that are reported in the [`RuleRun`] (outcome `Failed`).
+pub async fn sweep_rule(
+    db: &Db,
+    policies: &Policies,
+    clock: &dyn Clock,
+    rule_name: &str,
+    now_ms: i64,
+    options: &SweepOptions,
+    holds: Option<&HoldSource>,
+) -> Result<RuleRun, SweepError> {
+    let rule = policies
+        .retention
+        .rules
+        .get(rule_name)
+        .ok_or_else(|| SweepError::UnknownRule(rule_name.to_string()))?;
+    let cutoff_ms = match (rule.store, rule.cutoff_ms(now_ms)) {
+        (None, Some(cutoff)) => cutoff,
+        _ => return Err(SweepError::NotSweepable(rule_name.to_string())),
+    };
+    let mut run = RuleRun {
+        rule: rule_name.to_string(),
+        run_id: None,
+        dry_run: options.dry_run,
+        cutoff_ms,
+        tables: Vec::new(),
+        outcome: Outcome::Succeeded,
+        error: None,
+    };
+    let lease_name = format!("retention:{rule_name}");
+    let wall = clock.now_ms();
+    if !lease::acquire(
+        db,
+        &lease_name,
+        &options.holder,
+        wall,
+        wall + options.lease_ms,
+    )
+    .await?
+    {
+        run.outcome = Outcome::Skipped;
+        run.error = Some(format!("another sweeper is running rule {rule_name}"));
+        return Ok(run);
+    }
+    // We hold the lease, so any run still marked running was cut short (crash, kill -9).
+    sqlx::query("UPDATE retention_runs SET outcome = 'interrupted', finished_at = $1 WHERE rule = $2 AND outcome = 'running'")
+        .bind(wall)
+        .bind(rule_name)
+        .execute(db.pool())
+        .await?;
+    let run_id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, outcome) VALUES ($1, $2, $3, $4, $5, 'running')",
+    )
+    .bind(&run_id)
+    .bind(rule_name)
+    .bind(i64::from(options.dry_run))
+    .bind(wall)
+    .bind(cutoff_ms)
+    .execute(db.pool())
+    .await?;
+    run.run_id = Some(run_id.clone());
+
+    let result = sweep_tables(
+        db,
+        policies,
+        clock,
+        rule_name,
+        cutoff_ms,
+        options,
+        holds,
+        &lease_name,
+        &mut run.tables,
+    )
+    .await;
+    if let Err(err) = result {
+        run.outcome = Outcome::Failed;
+        run.error = Some(err.to_string());
+        tracing::warn!(rule = rule_name, "retention sweep failed: {err}");
+    }
+    sqlx::query(
+        "UPDATE retention_runs SET finished_at = $1, rows_examined = $2, rows_affected = $3, outcome = $4, error = $5 WHERE id = $6",
+    )
+    .bind(clock.now_ms())
+    .bind(run.rows_examined())
+    .bind(run.rows_affected())
+    .bind(run.outcome.as_str())
+    .bind(run.error.clone())
+    .bind(&run_id)
+    .execute(db.pool())
+    .await?;
+    record_in_audit_trail(db, &run, clock.now_ms()).await?;
+    lease::release(db, &lease_name, &options.holder).await?;
+    Ok(run)
+}
+
+/// Every sweep is a system action on personal data: it goes into the audit trail.
+async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<(), sqlx::Error> {
+    let details = serde_json::json!({
+        "rule": run.rule,
+        "run_id": run.run_id,
+        "dry_run": run.dry_run,
+        "cutoff_ms": run.cutoff_ms,
+        "rows_examined": run.rows_examined(),
+        "rows_affected": run.rows_affected(),
+        "tables": run.tables,
+        "error": run.error,
+    });
+    let entry = AuditEntry {
+        actor: "system:retention",
+        action: if run.dry_run {
+            "retention.dry_run"
+        } else {
+            "retention.sweep"
+        },
+        subject_account_id: None,
+        request_id: None,
+        outcome: match run.outcome {
+            Outcome::Succeeded => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        },
+        details,
+    };
+    let mut tx = db.begin_write().await?;
+    audit::append(&mut tx, &entry, now_ms).await?;
+    tx.commit().await
+}

@@ -1,0 +1,290 @@
+//! The passes erasure makes over one table, each in bounded write transactions of
+//! [`ErasureJob::batch_rows`] rows, each idempotent so a rerun finishes what a crash cut
+//! short: delete the subject's rows with their stored files ([`Run::delete_rows`]), rewrite
+//! their personal columns ([`Run::update_rows`]), redact mentions of them in everyone's rows
+//! ([`Run::redact_everywhere`]). [`Run`] carries what one erasure has learnt and done.
+
+use std::time::Instant;
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+
+use super::job::{ErasureError, ErasureJob, ErasureOutcome, TableCounts};
+use super::pseudonym::redact;
+use super::{files, paging, table_rules};
+use crate::base::db::Db;
+use crate::policy::data_map::{ColumnErasure, TableSpec};
+use crate::subject::subject_rows::{self, ident, json_value, text_value};
+
+/// One erasure in progress.
+pub(super) struct Run<'a> {
+    pub(super) db: &'a Db,
+    pub(super) job: &'a ErasureJob<'a>,
+    /// What the person's personal columns and mentions become.
+    pub(super) pseudonym: String,
+    /// The email and display name to redact wherever they appear, read before the
+    /// accounts row (which holds them) is erased last.
+    pub(super) needles: Vec<String>,
+    /// Counts so far; what the run reports when it completes.
+    pub(super) outcome: ErasureOutcome,
+}
+
+impl Run<'_> {
+    /// Counts one committed write transaction that began at `started`.
+    pub(super) fn note_batch(&mut self, started: Instant) {
+        self.outcome.batches += 1;
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.outcome.longest_batch_ms = self.outcome.longest_batch_ms.max(ms);
+    }
+
+    fn check_stop(&self) -> Result<(), ErasureError> {
+        match self.job.stop_after_batches {
+            Some(n) if self.outcome.batches >= n => Err(ErasureError::Interrupted(n)),
+            _ => Ok(()),
+        }
+    }
+
+    fn counts(&mut self, table: &str, rule: &'static str) -> &mut TableCounts {
+        self.outcome
+            .tables
+            .entry(table.to_string())
+            .or_insert_with(|| TableCounts {
+                erasure: rule,
+                ..TableCounts::default()
+            })
+    }
+
+    /// Deletes the subject's rows of `name` (only those whose `only_null` column is NULL,
+    /// when given), in batches, with their stored files.
+    pub(super) async fn delete_rows(
+        &mut self,
+        name: &str,
+        table: &TableSpec,
+        only_null: Option<&str>,
+    ) -> Result<(), ErasureError> {
+        let mut cond = subject_rows::condition(self.job.map, table)
+            .map_err(ErasureError::Policy)?
+            .unwrap_or_else(|| "1 = 0".into());
+        if let Some(col) = only_null {
+            cond = format!(
+                "{cond} AND {} IS NULL",
+                ident(col).map_err(ErasureError::Policy)?
+            );
+        }
+        let t = ident(name).map_err(ErasureError::Policy)?;
+        let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
+        let file_cols: Vec<String> = table
+            .file_columns()
+            .into_iter()
+            .map(ident)
+            .collect::<Result<_, _>>()
+            .map_err(ErasureError::Policy)?;
+        let mut select = vec![key.clone()];
+        select.extend(file_cols.iter().cloned());
+        let select_sql = format!(
+            "SELECT {} FROM {t} WHERE {cond} ORDER BY {key} LIMIT $2",
+            select.join(", ")
+        );
+        let rule = if only_null.is_some() {
+            "update"
+        } else {
+            "delete"
+        };
+        self.counts(name, rule);
+        loop {
+            self.check_stop()?;
+            let started = Instant::now();
+            let mut tx = self.db.begin_write().await?;
+            let rows: Vec<AnyRow> = sqlx::query(sqlx::AssertSqlSafe(select_sql.clone()))
+                .bind(self.job.account_id)
+                .bind(self.job.batch_rows)
+                .fetch_all(&mut *tx)
+                .await?;
+            if rows.is_empty() {
+                tx.rollback().await?;
+                return Ok(());
+            }
+            let placeholders: Vec<String> =
+                (0..rows.len()).map(|i| format!("${}", i + 1)).collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {t} WHERE {key} IN ({})",
+                placeholders.join(", ")
+            )));
+            for row in &rows {
+                q = paging::bind_value(q, &json_value(row, 0));
+            }
+            let done = q.execute(&mut *tx).await?;
+            // Files after the rows are gone (in this transaction) but before it commits: a
+            // crash leaves rows pointing at missing files, which the rerun deletes; never
+            // files without rows. Bytes another row still uses (the same content uploaded
+            // twice) are kept.
+            for row in &rows {
+                for i in 0..file_cols.len() {
+                    if let Some(stored) = text_value(row, i + 1)
+                        && !files::still_used(&mut tx, self.job.map, &stored).await?
+                        && files::delete_stored(self.job.data_dir, &stored)?
+                    {
+                        self.outcome.files_deleted += 1;
+                    }
+                }
+            }
+            tx.commit().await?;
+            self.note_batch(started);
+            let c = self.counts(name, rule);
+            c.deleted += i64::try_from(done.rows_affected()).unwrap_or(i64::MAX);
+            if (rows.len() as i64) < self.job.batch_rows {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Rewrites the personal columns of the subject's rows of `name` as the data map says
+    /// (NULL, the pseudonym, a fixed value, or redacted text), in batches, leaving columns
+    /// that hold another person's id alone.
+    pub(super) async fn update_rows(
+        &mut self,
+        name: &str,
+        table: &TableSpec,
+    ) -> Result<(), ErasureError> {
+        let cond = subject_rows::condition(self.job.map, table)
+            .map_err(ErasureError::Policy)?
+            .unwrap_or_else(|| "1 = 0".into());
+        let t = ident(name).map_err(ErasureError::Policy)?;
+        let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
+        let changing: Vec<(&str, ColumnErasure, Option<&str>)> = table
+            .columns
+            .iter()
+            .filter_map(|(n, c)| match c.erasure {
+                Some(ColumnErasure::Keep) | None => None,
+                Some(action) => Some((n.as_str(), action, c.erased_value.as_deref())),
+            })
+            .collect();
+        let subject = Value::from(self.job.account_id);
+        self.counts(name, "update");
+        if changing.is_empty() {
+            return Ok(());
+        }
+        let mut select = vec![key.clone()];
+        for (n, _, _) in &changing {
+            select.push(ident(n).map_err(ErasureError::Policy)?);
+        }
+        let base = format!("SELECT {} FROM {t} WHERE {cond}", select.join(", "));
+        let changes_for = |row: &AnyRow, pseudonym: &str, needles: &[String]| {
+            let mut changes = Vec::new();
+            for (i, (col, action, erased_value)) in changing.iter().enumerate() {
+                let current = json_value(row, i + 1);
+                if table_rules::is_account_ref(table, col) && current != subject {
+                    continue; // another person's id: theirs to keep
+                }
+                let target = match action {
+                    ColumnErasure::Null => Value::Null,
+                    ColumnErasure::Pseudonymise => Value::from(pseudonym),
+                    ColumnErasure::Set => Value::from(erased_value.unwrap_or_default()),
+                    ColumnErasure::Redact => match &current {
+                        Value::String(s) => match redact(s, needles, pseudonym) {
+                            Some(r) => Value::from(r),
+                            None => continue,
+                        },
+                        _ => continue,
+                    },
+                    ColumnErasure::Keep => continue,
+                };
+                if target != current {
+                    changes.push((ident(col).map_err(ErasureError::Policy)?, target));
+                }
+            }
+            Ok(changes)
+        };
+        self.rewrite_in_batches(name, &t, &key, &base, |c| &mut c.pseudonymised, changes_for)
+            .await
+    }
+
+    /// Redacts the email and name in `table.redact_everywhere` columns of every row that
+    /// mentions them, whoever the row belongs to: reads the whole table in key order, in
+    /// bounded batches, and rewrites only rows where [`redact`] finds a mention (so meant for
+    /// small tables such as the outgoing-mail queue).
+    pub(super) async fn redact_everywhere(
+        &mut self,
+        name: &str,
+        table: &TableSpec,
+    ) -> Result<(), ErasureError> {
+        let t = ident(name).map_err(ErasureError::Policy)?;
+        let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
+        let cols: Vec<String> = table
+            .redact_everywhere
+            .iter()
+            .map(|c| ident(c))
+            .collect::<Result<_, _>>()
+            .map_err(ErasureError::Policy)?;
+        if self.needles.is_empty() || cols.is_empty() {
+            return Ok(());
+        }
+        // Every row: the subject's id is bound as $1 only to share the pager.
+        let base = format!(
+            "SELECT {key}, {} FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL",
+            cols.join(", ")
+        );
+        let changes_for = |row: &AnyRow, pseudonym: &str, needles: &[String]| {
+            Ok(cols
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let text = text_value(row, i + 1)?;
+                    let r = redact(&text, needles, pseudonym)?;
+                    Some((c.clone(), Value::from(r)))
+                })
+                .collect())
+        };
+        self.rewrite_in_batches(name, &t, &key, &base, |c| &mut c.redacted, changes_for)
+            .await
+    }
+
+    /// Pages through `base` (`SELECT <key>, <columns> FROM t WHERE <condition on $1>`, `$1`
+    /// the subject's id) in key order, one write transaction per page of
+    /// [`ErasureJob::batch_rows`] rows, writing to each row of table `t` the changes
+    /// `changes_for` computes from it (given the pseudonym and the needles); after each
+    /// committed page adds the rows rewritten to the `counter` of table `name`.
+    async fn rewrite_in_batches(
+        &mut self,
+        name: &str,
+        t: &str,
+        key: &str,
+        base: &str,
+        counter: fn(&mut TableCounts) -> &mut i64,
+        changes_for: impl Fn(&AnyRow, &str, &[String]) -> Result<Vec<(String, Value)>, ErasureError>,
+    ) -> Result<(), ErasureError> {
+        let mut cursor: Option<Value> = None;
+        loop {
+            self.check_stop()?;
+            let started = Instant::now();
+            let mut tx = self.db.begin_write().await?;
+            let rows = paging::fetch_page(
+                &mut tx,
+                base,
+                key,
+                self.job.account_id,
+                cursor.as_ref(),
+                self.job.batch_rows,
+            )
+            .await?;
+            let Some(last) = rows.last() else {
+                tx.rollback().await?;
+                return Ok(());
+            };
+            cursor = Some(json_value(last, 0));
+            let mut rewritten = 0;
+            for row in &rows {
+                let changes = changes_for(row, &self.pseudonym, &self.needles)?;
+                if paging::rewrite_row(&mut tx, t, key, &json_value(row, 0), changes).await? {
+                    rewritten += 1;
+                }
+            }
+            tx.commit().await?;
+            self.note_batch(started);
+            *counter(self.counts(name, "update")) += rewritten;
+            if (rows.len() as i64) < self.job.batch_rows {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! How an account is erased: [`run`] refuses a held account, draws (or reuses) the
+//! pseudonym, visits every table the data map links to the subject in
+//! [`erasure_order`](crate::subject::subject_rows::erasure_order) (the accounts row last),
+//! redacts mentions in shared tables, scrubs the spool directories, and then records the
+//! completion (erasure ledger row and audit entry) in one final transaction, mirrored to the
+//! ledger file. Rerunning an interrupted erasure completes it; rerunning a finished one does
+//! nothing ([`is_erased`]).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use rand::Rng;
+use serde_json::json;
+use sqlx::{AnyPool, Row};
+
+use super::batches::Run;
+use super::job::{ErasureError, ErasureJob, ErasureOutcome};
+use super::{files, pseudonym};
+use crate::base::db::Db;
+use crate::policy::data_map::TableErasure;
+use crate::records::audit::{self, AuditEntry};
+use crate::records::erasure_ledger::{self, LedgerEntry};
+use crate::subject::holds;
+use crate::subject::subject_rows::{self, ACCOUNTS_TABLE};
+
+/// Whether `account_id` is in the erasure ledger (erasure completed).
+///
+/// Errors: the database's.
+pub async fn is_erased(pool: &AnyPool, account_id: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM erasure_ledger WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Runs (or resumes) the erasure of `job.account_id`.
+///
+/// Errors: [`ErasureError::Held`] (nothing changed), [`ErasureError::NotFound`],
+/// [`ErasureError::Interrupted`] (test hook; rerun to complete), I/O, policy or database
+/// failures (the batches done so far stay done; rerun to complete).
+pub async fn run(
+    db: &Db,
+    job: &ErasureJob<'_>,
+    now_ms: i64,
+) -> Result<ErasureOutcome, ErasureError> {
+    let pool = db.pool();
+    let active = holds::active(pool, job.account_id).await?;
+    if !active.is_empty() {
+        let reason = active
+            .iter()
+            .map(|h| h.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(ErasureError::Held { reason });
+    }
+    let row = sqlx::query("SELECT email, display_name FROM accounts WHERE id = $1")
+        .bind(job.account_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(ErasureError::NotFound)?;
+    let email: String = row.try_get("email")?;
+    let display_name: String = row.try_get("display_name")?;
+    let pseudonym = pseudonym::pseudonym_for(db, job.account_id, now_ms).await?;
+    let mut run = Run {
+        db,
+        job,
+        pseudonym: pseudonym.clone(),
+        needles: [email.clone(), display_name.clone()]
+            .into_iter()
+            .filter(|n| n.len() >= 2 && *n != pseudonym)
+            .collect(),
+        outcome: ErasureOutcome {
+            pseudonym,
+            already_erased: false,
+            tables: BTreeMap::new(),
+            files_deleted: 0,
+            batches: 0,
+            longest_batch_ms: 0,
+        },
+    };
+    if is_erased(pool, job.account_id).await? {
+        run.outcome.already_erased = true;
+        return Ok(run.outcome);
+    }
+    for name in subject_rows::erasure_order(job.map, ACCOUNTS_TABLE) {
+        let Some(table) = job.map.tables.get(name) else {
+            continue;
+        };
+        match table.erasure {
+            TableErasure::Delete if !table.links.is_empty() => {
+                run.delete_rows(name, table, None).await?;
+            }
+            TableErasure::Update if !table.links.is_empty() => {
+                if let Some(col) = table.delete_if_null.as_deref() {
+                    run.delete_rows(name, table, Some(col)).await?;
+                }
+                run.update_rows(name, table).await?;
+            }
+            _ => {}
+        }
+    }
+    for (name, table) in &job.map.tables {
+        if !table.redact_everywhere.is_empty() {
+            run.redact_everywhere(name, table).await?;
+        }
+    }
+    run.outcome.files_deleted += files::scrub_dirs(job.map, job.data_dir, &run.needles)?;
+
+    record_completion(&mut run, now_ms).await?;
+    Ok(run.outcome)
+}
+
+/// The last step: the erasure ledger row and the audit entry in one transaction, then the
+/// ledger file line (the database row is authoritative) and a checkpoint, so the erased
+/// data does not linger in SQLite's write-ahead log.
+async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), ErasureError> {
+    let started = Instant::now();
+    let mut tx = run.db.begin_write().await?;
+    let entry = LedgerEntry {
+        id: uuid_like(),
+        account_id: run.job.account_id.to_string(),
+        request_id: run.job.request_id.map(str::to_string),
+        erased_at: now_ms,
+    };
+    erasure_ledger::record(&mut tx, &entry).await?;
+    let details = json!({
+        "tables": run.outcome.tables.iter()
+            .map(|(t, c)| (t.clone(), json!({"deleted": c.deleted, "rewritten": c.pseudonymised})))
+            .collect::<serde_json::Map<_, _>>(),
+        "files_deleted": run.outcome.files_deleted,
+        "batches": run.outcome.batches,
+    });
+    let audit_entry = AuditEntry {
+        actor: run.job.actor,
+        action: "erasure.complete",
+        subject_account_id: Some(run.job.account_id),
+        request_id: run.job.request_id,
+        outcome: "ok",
+        details,
+    };
+    audit::append(&mut tx, &audit_entry, now_ms).await?;
+    tx.commit().await?;
+    run.note_batch(started);
+    if let Err(e) = erasure_ledger::append_to_file(run.job.data_dir, &entry) {
+        // The database row is authoritative; the file is re-synced on the next run.
+        tracing::warn!("erasure ledger file: {e}");
+    }
+    if let Err(e) = run.db.checkpoint().await {
+        tracing::warn!("checkpoint after erasure: {e}");
+    }
+    Ok(())
+}
+
+/// A random id for ledger rows (time-ordered enough for the ledger's purpose).
+fn uuid_like() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill(&mut bytes);
+    hex::encode(bytes)
+}

@@ -1,0 +1,111 @@
+//! Erasure's file work: a stored file goes with the last row naming it, and files in the
+//! data map's `scrub_dirs` (the mail spool) that mention the subject are deleted. Only
+//! relative paths inside the data dir are ever touched.
+
+use std::path::Path;
+
+use sqlx::Any;
+
+use super::job::ErasureError;
+use crate::policy::data_map::DataMap;
+use crate::subject::subject_rows::ident;
+
+/// Whether any row of any table of `map` still names `stored` in a `file` column (content
+/// stored once for several uploads). Runs inside the erasure's write transaction, so the
+/// rows it just deleted do not count.
+pub(super) async fn still_used(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    map: &DataMap,
+    stored: &str,
+) -> Result<bool, ErasureError> {
+    for (name, table) in &map.tables {
+        for col in table.file_columns() {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE {} = $1",
+                ident(name).map_err(ErasureError::Policy)?,
+                ident(col).map_err(ErasureError::Policy)?
+            );
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(stored)
+                .fetch_one(&mut **tx)
+                .await?;
+            if n > 0 {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Deletes the stored file `stored` (a path relative to `data_dir`); `true` when a file was
+/// deleted, `false` when it was already gone or the path leads outside the data dir.
+///
+/// Errors: [`ErasureError::Io`] when the file exists but cannot be removed.
+pub(super) fn delete_stored(data_dir: &Path, stored: &str) -> Result<bool, ErasureError> {
+    let rel = Path::new(stored);
+    if !rel
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return Ok(false); // never touch anything outside the data dir
+    }
+    let full = data_dir.join(rel);
+    match std::fs::remove_file(&full) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(ErasureError::Io {
+            path: full.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Deletes the files in `map.scrub_dirs` (under `data_dir`) that mention any of `needles`
+/// (ASCII case-insensitive); returns how many.
+///
+/// Errors: [`ErasureError::Io`] when a directory cannot be listed or a file removed.
+pub(super) fn scrub_dirs(
+    map: &DataMap,
+    data_dir: &Path,
+    needles: &[String],
+) -> Result<u64, ErasureError> {
+    let lower_needles: Vec<Vec<u8>> = needles
+        .iter()
+        .map(|n| n.to_ascii_lowercase().into_bytes())
+        .collect();
+    let mut deleted = 0;
+    for dir in &map.scrub_dirs {
+        let full = data_dir.join(dir);
+        let entries = match std::fs::read_dir(&full) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => {
+                return Err(ErasureError::Io {
+                    path: full.display().to_string(),
+                    source,
+                });
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let lower = bytes.to_ascii_lowercase();
+            let mentions = lower_needles
+                .iter()
+                .any(|n| !n.is_empty() && lower.windows(n.len()).any(|w| w == n.as_slice()));
+            if mentions {
+                std::fs::remove_file(&path).map_err(|source| ErasureError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                deleted += 1;
+            }
+        }
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,91 @@
+//! The erased person's pseudonym and redaction with it. The pseudonym is random (the OS's
+//! generator), never derived from the email or id, and stored in `pseudonyms` so every run
+//! and every retained record uses the same one.
+
+use rand::Rng;
+
+use super::job::ErasureError;
+use crate::base::db::Db;
+
+/// The person's pseudonym, created on first use: "Former member " + 4 random hex digits
+/// (6 after repeated collisions), unique across people.
+pub(super) async fn pseudonym_for(
+    db: &Db,
+    account_id: &str,
+    now_ms: i64,
+) -> Result<String, ErasureError> {
+    for attempt in 0..40 {
+        if let Some(p) = sqlx::query_scalar::<_, String>(
+            "SELECT pseudonym FROM pseudonyms WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_optional(db.pool())
+        .await?
+        {
+            return Ok(p);
+        }
+        let digits = if attempt < 20 { 2 } else { 3 };
+        let mut bytes = vec![0u8; digits];
+        rand::rng().fill(bytes.as_mut_slice());
+        let candidate = format!("Former member {}", hex::encode_upper(bytes));
+        let inserted = sqlx::query(
+            "INSERT INTO pseudonyms (account_id, pseudonym, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(&candidate)
+        .bind(now_ms)
+        .execute(db.pool())
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(candidate);
+        }
+    }
+    Err(ErasureError::Policy(
+        "could not draw a unique pseudonym".into(),
+    ))
+}
+
+/// Replaces every ASCII-case-insensitive occurrence of each needle in `text` by
+/// `replacement`; `None` when nothing matched.
+pub fn redact(text: &str, needles: &[String], replacement: &str) -> Option<String> {
+    let mut current = text.to_string();
+    let mut changed = false;
+    for needle in needles {
+        let lower_needle = needle.to_ascii_lowercase();
+        let mut out = String::with_capacity(current.len());
+        let lower = current.to_ascii_lowercase();
+        let mut last = 0;
+        for (i, _) in lower.match_indices(&lower_needle) {
+            if i < last {
+                continue;
+            }
+            out.push_str(&current[last..i]);
+            out.push_str(replacement);
+            last = i + lower_needle.len();
+            changed = true;
+        }
+        out.push_str(&current[last..]);
+        current = out;
+    }
+    changed.then_some(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_is_case_insensitive_and_total() {
+        let needles = vec!["Alice Doe".to_string(), "alice@example.com".to_string()];
+        let got = redact(
+            "Thanks ALICE DOE (Alice@Example.com), alice doe!",
+            &needles,
+            "Former member 7F3A",
+        );
+        assert_eq!(
+            got.as_deref(),
+            Some("Thanks Former member 7F3A (Former member 7F3A), Former member 7F3A!")
+        );
+        assert_eq!(redact("nothing here", &needles, "x"), None);
+    }
+}

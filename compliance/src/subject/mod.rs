@@ -1,0 +1,14 @@
+//! Data subjects' rights, driven by the data map: DSR kinds, the request state machine and
+//! due dates ([`dsr`]); selecting a subject's rows in any table ([`subject_rows`]); the
+//! export archive for the right of access ([`export`]); erasure with pseudonymisation
+//! ([`erasure`]); legal holds that block erasure ([`holds`]).
+//!
+//! Depends on [`crate::base`], [`crate::policy`] (the data map says what is whose and how it
+//! is exported and erased) and [`crate::records`] (erasures and holds are audited, every
+//! completed erasure is ledgered).
+
+pub mod dsr;
+pub mod erasure;
+pub mod export;
+pub mod holds;
+pub mod subject_rows;
