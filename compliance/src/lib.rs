@@ -41,6 +41,7 @@ pub mod erasure_ledger;
 pub mod export;
 pub mod hashing_io;
 pub mod holds;
+pub mod identifiers;
 pub mod lease;
 pub mod policies;
 pub mod published;
