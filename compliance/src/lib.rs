@@ -25,7 +25,9 @@
 //!   `export/` (the `.tar.gz` archive: `archive.rs` builds it, `sections.rs` writes the
 //!   rows, `readme.rs`, `entry_names.rs`), `erasure/` (erasure with pseudonymisation:
 //!   `erase_account.rs` runs it start to finish, `batches.rs` the batched passes over each
-//!   table, `preview.rs` the counts shown before approval, `pseudonym.rs`, `files.rs`).
+//!   table, `preview.rs` the counts shown before approval, `pseudonym.rs`, `files.rs`),
+//!   `identifiers/` (a subject's email and name found in others' text and in mail files:
+//!   NFKD, case folding, accents dropped, word boundaries; MIME decoded).
 //! - [`retention`]: `sweep.rs` (one sweep run per rule under a lease, recorded and
 //!   audited), `sweep_batches.rs` (which rows may go and the bounded delete batches),
 //!   `mail_files.rs` (pruning the mail-file store).
@@ -56,4 +58,4 @@ pub use policy::schema_check as schema;
 pub use policy::{consent_purposes, cookies, data_map, ropa, subprocessors};
 pub use records::{audit, erasure_ledger};
 pub use retention::sweep;
-pub use subject::{dsr, erasure, export, holds, subject_rows};
+pub use subject::{dsr, erasure, export, holds, identifiers, subject_rows};
