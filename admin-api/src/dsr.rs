@@ -247,3 +247,23 @@ pub struct RequestDetail {
     /// The export archive, for an access request that has one.
     pub export_archive: Option<ExportArchive>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_tolerant() {
+        let r: Request = serde_json::from_str(
+            r#"{"id":"r1","status":"teleported","kind":"access","new_field":1,"allowed_transitions":["in_progress","later"]}"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(r.id, "r1");
+        assert_eq!(r.status, Status::Unknown);
+        assert_eq!(r.kind, Kind::Access);
+        assert_eq!(
+            r.allowed_transitions,
+            vec![Status::InProgress, Status::Unknown]
+        );
+    }
+}

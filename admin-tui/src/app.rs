@@ -4,12 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Value, json};
+use heepr_admin_api::{DryRun, Hold};
+use serde_json::Value;
 
 use crate::action::{Action, Command, DetailBundle, Effect, NetEvent, Op, Tab};
 use crate::api::{
-    ApiError, AuditEntry, Backup, ChainVerification, Hold, Kind, Me, Request, RetentionRule, Role,
-    Status, Subject, query_value,
+    ApiError, AuditEntry, Backup, ChainVerification, Kind, Me, Request, RetentionRule, Role,
+    Status, Subject,
 };
 
 /// The queue reloads itself this often (ms), so counts stay live.
@@ -767,6 +768,11 @@ fn next_in<T: Copy + PartialEq>(all: &[T], current: Option<T>) -> Option<T> {
     }
 }
 
+/// `?` for a value the server left out.
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() { "?" } else { s }
+}
+
 /// The server's answer to `command` in words: success with what changed, or the refusal
 /// with its reason, the allowed transitions and the holds in the way.
 pub fn describe_answer(command: &Command, result: &Result<Value, ApiError>) -> Outcome {
@@ -776,18 +782,25 @@ pub fn describe_answer(command: &Command, result: &Result<Value, ApiError>) -> O
             let mut lines = Vec::new();
             let headline = match command {
                 Command::PlaceHold { .. } => {
-                    format!(
-                        "{what}: placed (hold {})",
-                        body["id"].as_str().unwrap_or("?")
-                    )
+                    let hold: Hold = serde_json::from_value(body.clone()).unwrap_or_default();
+                    format!("{what}: placed (hold {})", or_unknown(&hold.id))
                 }
                 Command::LiftHold { hold_id, .. } => format!("{what}: hold {hold_id} lifted"),
-                Command::DryRun { .. } => format!(
-                    "{what}: {} rows would be removed (of {} examined), outcome {}",
-                    body["rows_affected"].as_i64().unwrap_or(0),
-                    body["rows_examined"].as_i64().unwrap_or(0),
-                    body["outcome"].as_str().unwrap_or("?"),
-                ),
+                Command::DryRun { .. } => {
+                    let (affected, examined, outcome) =
+                        match serde_json::from_value::<DryRun>(body.clone()) {
+                            Ok(run) => (
+                                run.rows_affected(),
+                                run.rows_examined(),
+                                run.outcome().to_string(),
+                            ),
+                            Err(_) => (0, 0, String::new()),
+                        };
+                    format!(
+                        "{what}: {affected} rows would be removed (of {examined} examined), outcome {}",
+                        or_unknown(&outcome),
+                    )
+                }
                 _ => {
                     let r: Request = serde_json::from_value(body.clone()).unwrap_or_default();
                     if matches!(command, Command::Extend { .. }) {
@@ -957,39 +970,5 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Submit => app.submit(),
         Action::Net(event) => app.net(event),
-    }
-}
-
-/// The JSON body and path of a command (`POST {API_PREFIX}{path}`).
-pub fn command_call(command: &Command) -> (String, Option<Value>) {
-    match command {
-        Command::Transition { id, to, reason } => {
-            let mut body = json!({"to": to});
-            if let Some(r) = reason {
-                body["reason"] = json!(r);
-            }
-            (
-                format!("/requests/{}/transition", query_value(id)),
-                Some(body),
-            )
-        }
-        Command::Extend { id, months, reason } => (
-            format!("/requests/{}/extend", query_value(id)),
-            Some(json!({"months": months, "reason": reason})),
-        ),
-        Command::Export { id } => (format!("/requests/{}/export", query_value(id)), None),
-        Command::Erase { id } => (format!("/requests/{}/erasure", query_value(id)), None),
-        Command::PlaceHold { account_id, reason } => (
-            format!("/accounts/{}/holds", query_value(account_id)),
-            Some(json!({"reason": reason})),
-        ),
-        Command::LiftHold { hold_id, reason } => (
-            format!("/holds/{}/lift", query_value(hold_id)),
-            Some(json!({"reason": reason})),
-        ),
-        Command::DryRun { rule } => (
-            format!("/retention/rules/{}/dry-run", query_value(rule)),
-            None,
-        ),
     }
 }

@@ -473,3 +473,29 @@ fn a_lost_answer_never_leaves_the_console_waiting() {
         o.headline
     );
 }
+
+#[test]
+fn dry_run_answers_of_both_shapes_are_described() {
+    let command = Command::DryRun {
+        rule: "email_log".into(),
+    };
+    let tables = json!({"rule": "email_log", "run_id": "r", "dry_run": true,
+        "cutoff": "2025-06-01T00:00:00.000Z", "outcome": "succeeded", "error": null,
+        "rows_examined": 3, "rows_affected": 0, "tables": []});
+    let o = heepr_admin_tui::app::describe_answer(&command, &Ok(tables));
+    assert_eq!(
+        o.headline,
+        "dry run of email_log: 0 rows would be removed (of 3 examined), outcome succeeded"
+    );
+    let files = json!({"rule": "backups", "store": "backups", "dry_run": true,
+        "cutoff": "2025-06-01T00:00:00.000Z", "outcome": "succeeded",
+        "rows_affected": 0, "rows_examined": 2});
+    let o = heepr_admin_tui::app::describe_answer(&command, &Ok(files));
+    assert!(
+        o.headline.contains("(of 2 examined), outcome succeeded"),
+        "{}",
+        o.headline
+    );
+    let o = heepr_admin_tui::app::describe_answer(&command, &Ok(json!({})));
+    assert!(o.headline.ends_with("outcome ?"), "{}", o.headline);
+}

@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
 use crate::action::Tab;
-use crate::api::Role;
+use crate::api::{Kind, Role, Status};
 use crate::app::{App, InputTarget};
 
 /// Overdue deadlines.
@@ -109,7 +109,7 @@ fn draw_counts(app: &App, frame: &mut Frame, area: Rect) {
                 _ => "fail",
             }
         } else {
-            status.label()
+            status_label(status)
         };
         let style = if n > 0 && status.is_open() {
             Style::new().add_modifier(Modifier::BOLD)
@@ -170,6 +170,26 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
         ))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A short label of a status for narrow screens (`awaiting`).
+pub fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::AwaitingVerification => "awaiting",
+        Status::InProgress => "in progress",
+        Status::OnHold => "on hold",
+        other => other.as_str(),
+    }
+}
+
+/// A label of a kind of at most 10 characters for narrow screens.
+pub fn kind_label(k: Kind) -> &'static str {
+    match k {
+        Kind::Rectification => "rectify",
+        Kind::Restriction => "restrict",
+        Kind::ConsentWithdrawal => "consent wd",
+        other => other.as_str(),
+    }
 }
 
 /// A centred rectangle of at most `width` × `height` inside `area`.

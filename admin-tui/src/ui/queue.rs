@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
-use super::{AMBER, DIM, RED, WIDE, clip, error_line, short_id};
+use super::{AMBER, DIM, RED, WIDE, clip, error_line, kind_label, short_id, status_label};
 use crate::app::App;
 use crate::dates::{Urgency, day, urgency};
 
@@ -59,11 +59,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             if wide {
                 r.kind.as_str()
             } else {
-                r.kind.label()
+                kind_label(r.kind)
             }
             .to_string(),
             clip(app.subject_email(&r.account_id), subject_width),
-            r.status.label().to_string(),
+            status_label(r.status).to_string(),
             day(&r.received_at),
             day(&r.due_at),
         ])
