@@ -1,11 +1,8 @@
-//! Data subjects as staff see them (the subject summary, `GET /accounts/{id}`), legal
-//! holds, and the child flag.
+//! Data subjects as staff see them (the subject summary), legal holds, and the child flag.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use crate::dsr::Request;
 
 /// A data subject at a glance: how many of their rows the data map finds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,18 +64,6 @@ pub struct HoldRef {
     pub id: String,
     /// Why it was placed.
     pub reason: String,
-}
-
-/// `GET /accounts/{id}`: the subject, their holds and their requests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Account {
-    /// The subject summary.
-    pub subject: Subject,
-    /// Every hold, active first.
-    pub holds: Vec<Hold>,
-    /// Every request of the subject, soonest due first.
-    pub requests: Vec<Request>,
 }
 
 /// `GET /accounts/{id}/holds`.

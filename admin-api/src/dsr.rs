@@ -1,10 +1,7 @@
-//! Data-subject requests (DSRs): their states and kinds, the list and detail answers, and
-//! the bodies that create, move and extend a request.
+//! Data-subject requests (DSRs): their states and kinds, the list answer and its query,
+//! and the bodies that create, move and extend a request.
 
 use serde::{Deserialize, Serialize};
-
-use crate::accounts::Subject;
-use crate::audit::AuditEntry;
 
 /// Where a request stands in the server's state machine (`docs/admin-api.md` gives the
 /// allowed moves; every [`Request`] lists them in `allowed_transitions`).
@@ -218,34 +215,6 @@ pub struct Extension {
     pub months: u32,
     /// Why; emailed to the subject.
     pub reason: String,
-}
-
-/// The export archive of an access request, as shown with the request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ExportArchive {
-    /// Size (bytes).
-    pub size_bytes: i64,
-    /// SHA-256 of the archive (lower-case hex).
-    pub sha256: String,
-    /// When the archive is deleted (RFC 3339): 7 days after it was built.
-    pub expires_at: String,
-    /// Whether it was already deleted.
-    pub deleted: bool,
-}
-
-/// `GET /requests/{id}`: the request with its subject, timeline and archive.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RequestDetail {
-    /// The request.
-    pub request: Request,
-    /// Its data subject at a glance.
-    pub subject: Subject,
-    /// The audit entries about this request (at most 500), newest first.
-    pub timeline: Vec<AuditEntry>,
-    /// The export archive, for an access request that has one.
-    pub export_archive: Option<ExportArchive>,
 }
 
 #[cfg(test)]

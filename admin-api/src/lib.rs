@@ -23,6 +23,7 @@
 //! - [`dsr`]: data-subject requests: states, kinds, lists, detail, and the bodies that create,
 //!   move and extend them.
 //! - [`accounts`]: the subject summary, legal holds and the child flag.
+//! - [`views`]: answers that combine the above: a request's detail, a subject's account.
 //! - [`erasure`]: the erasure preview.
 //! - [`audit`]: the hash-chained audit trail and its verification.
 //! - [`retention`]: retention rules, their last runs and dry runs.
@@ -40,13 +41,13 @@ pub mod error;
 pub mod retention;
 pub mod routes;
 pub mod staff;
+pub mod views;
 
-pub use accounts::{Account, ChildFlag, Hold, HoldLifted, HoldList, HoldRef, Reason, Subject};
+pub use accounts::{ChildFlag, Hold, HoldLifted, HoldList, HoldRef, Reason, Subject};
 pub use audit::{AuditEntry, AuditList, AuditQuery, BrokenLink, ChainVerification};
 pub use backups::{Backup, BackupList};
 pub use dsr::{
-    CreateRequest, ExportArchive, Extension, Kind, Request, RequestDetail, RequestList,
-    RequestsQuery, Status, Transition,
+    CreateRequest, Extension, Kind, Request, RequestList, RequestsQuery, Status, Transition,
 };
 pub use erasure::{ErasurePreview, TableCounts};
 pub use error::{ErrorBody, ErrorEnvelope, HoldRefusal, TransitionRefusal};
@@ -54,6 +55,7 @@ pub use retention::{
     DryRun, RetentionRule, RetentionRun, RuleList, Store, StoreSweep, SweepReport, TableSweep,
 };
 pub use staff::{Me, Role};
+pub use views::{Account, ExportArchive, RequestDetail};
 
 /// Base path of every admin route; [`routes::ROUTES`] paths follow it.
 pub const API_PREFIX: &str = "/admin/api/v1";

@@ -175,6 +175,14 @@ impl<'a> Api<'a> {
 
 const NO_BODY: Option<&()> = None;
 
+/// The body that starts a request (moves it to `in_progress`).
+fn start() -> Transition {
+    Transition {
+        to: Status::InProgress.as_str().into(),
+        reason: None,
+    }
+}
+
 fn id_of(account: &Value) -> Result<String> {
     Ok(account["id"].as_str().context("account id")?.to_string())
 }
@@ -200,10 +208,7 @@ async fn access_request(api: &mut Api<'_>, alice: &str) -> Result<()> {
     let detail: RequestDetail = api.get("/requests/{id}", &[rid], "").await?;
     assert!(detail.export_archive.is_none() && !detail.timeline.is_empty());
 
-    let start = Transition {
-        to: Status::InProgress.as_str().into(),
-        reason: None,
-    };
+    let start = start();
     let started: Request = api
         .post("/requests/{id}/transition", &[rid], Some(&start))
         .await?;
@@ -258,10 +263,7 @@ async fn erasure_request(api: &mut Api<'_>, erin: &str, carl: &str) -> Result<()
         .post("/requests/{id}/extend", &[rid], Some(&extend))
         .await?;
     assert_eq!(extended.extended_months, 1);
-    let start = Transition {
-        to: Status::InProgress.as_str().into(),
-        reason: None,
-    };
+    let start = start();
     let _: Request = api
         .post("/requests/{id}/transition", &[rid], Some(&start))
         .await?;
