@@ -2,11 +2,12 @@
 //! goes into `update`, which may answer with [`Effect`]s — network work that runs off the UI
 //! task and comes back as [`Action::Net`] with a [`NetEvent`].
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{
-    ApiError, AuditEntry, Backup, ChainVerification, ErasurePreview, Hold, Me, Request,
-    RequestDetail, RetentionRule, Subject,
+    ApiError, AuditEntry, Backup, ChainVerification, ErasurePreview, Extension, Hold, Me, Reason,
+    Request, RequestDetail, RetentionRule, Subject, Transition, query_value,
 };
 
 /// The console's screens (tabs).
@@ -49,6 +50,16 @@ impl Tab {
     /// Position in [`Tab::ALL`].
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    /// The tab to the right (the first after the last).
+    pub fn next(self) -> Tab {
+        Tab::ALL[(self.index() + 1) % Tab::ALL.len()]
+    }
+
+    /// The tab to the left (the last before the first).
+    pub fn previous(self) -> Tab {
+        Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
     }
 }
 
@@ -192,7 +203,7 @@ pub enum Action {
     Net(NetEvent),
 }
 
-/// Network work asked for by `update`; run by [`crate::net`] off the UI task.
+/// Network work asked for by `update`; run off the UI task by the network module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// `GET /me` (read; retried).
@@ -270,7 +281,54 @@ pub enum Command {
     },
 }
 
+/// The JSON body of a [`Command`]: one of the admin API's request bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Body {
+    /// `POST /requests/{id}/transition`.
+    Transition(Transition),
+    /// `POST /requests/{id}/extend`.
+    Extension(Extension),
+    /// Placing or lifting a legal hold.
+    Reason(Reason),
+}
+
 impl Command {
+    /// The path it is sent to (`POST {API_PREFIX}{path}`).
+    pub fn path(&self) -> String {
+        match self {
+            Command::Transition { id, .. } => format!("/requests/{}/transition", query_value(id)),
+            Command::Extend { id, .. } => format!("/requests/{}/extend", query_value(id)),
+            Command::Export { id } => format!("/requests/{}/export", query_value(id)),
+            Command::Erase { id } => format!("/requests/{}/erasure", query_value(id)),
+            Command::PlaceHold { account_id, .. } => {
+                format!("/accounts/{}/holds", query_value(account_id))
+            }
+            Command::LiftHold { hold_id, .. } => format!("/holds/{}/lift", query_value(hold_id)),
+            Command::DryRun { rule } => format!("/retention/rules/{}/dry-run", query_value(rule)),
+        }
+    }
+
+    /// The body it sends, if any.
+    pub fn body(&self) -> Option<Body> {
+        match self {
+            Command::Transition { to, reason, .. } => Some(Body::Transition(Transition {
+                to: to.clone(),
+                reason: reason.clone(),
+            })),
+            Command::Extend { months, reason, .. } => Some(Body::Extension(Extension {
+                months: *months,
+                reason: reason.clone(),
+            })),
+            Command::PlaceHold { reason, .. } | Command::LiftHold { reason, .. } => {
+                Some(Body::Reason(Reason {
+                    reason: reason.clone(),
+                }))
+            }
+            Command::Export { .. } | Command::Erase { .. } | Command::DryRun { .. } => None,
+        }
+    }
+
     /// What it does, in words, for the result line.
     pub fn describe(&self) -> String {
         match self {

@@ -187,7 +187,7 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    if app.help {
+    if app.help.open {
         return match key.code {
             KeyCode::Esc | KeyCode::Char('?') => Some(Action::ToggleHelp),
             KeyCode::Char('q') => Some(Action::Quit),

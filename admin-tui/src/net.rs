@@ -6,56 +6,17 @@
 use std::future::Future;
 use std::time::Duration;
 
+use heepr_admin_api::{Account, AuditList, BackupList, HoldList, RequestList, RuleList};
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::action::{DetailBundle, Effect, NetEvent};
-use crate::api::{
-    AdminClient, ApiError, AuditEntry, Backup, ErasurePreview, Hold, Request, RequestDetail,
-    RetentionRule, Subject, query_value,
-};
-use crate::app::command_call;
+use crate::api::{AdminClient, ApiError, ErasurePreview, RequestDetail, query_value};
 
 /// Attempts for a read before its error is shown.
 pub const READ_ATTEMPTS: u32 = 4;
 /// First backoff (ms); doubled after each failure.
 pub const FIRST_BACKOFF_MS: u64 = 250;
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Requests {
-    requests: Vec<Request>,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Account {
-    subject: Subject,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Holds {
-    holds: Vec<Hold>,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Entries {
-    entries: Vec<AuditEntry>,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Rules {
-    rules: Vec<RetentionRule>,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct Backups {
-    backups: Vec<Backup>,
-}
 
 /// Runs `read` until it succeeds, fails for good, or [`READ_ATTEMPTS`] are used; each retry
 /// is announced through `report`.
@@ -104,7 +65,7 @@ async fn load_detail(
         "/accounts/{}/holds",
         query_value(&detail.request.account_id)
     );
-    let holds: Holds = retried("the holds", report, || client.get(&path)).await?;
+    let holds: HoldList = retried("the holds", report, || client.get(&path)).await?;
     Ok(Box::new(DetailBundle {
         detail,
         preview: Some(preview),
@@ -122,9 +83,11 @@ pub async fn perform(
     match effect {
         Effect::LoadMe => NetEvent::Me(retried("who you are", report, || client.get("/me")).await),
         Effect::LoadQueue => NetEvent::Queue(
-            retried("the queue", report, || client.get::<Requests>("/requests"))
-                .await
-                .map(|r| r.requests),
+            retried("the queue", report, || {
+                client.get::<RequestList>("/requests")
+            })
+            .await
+            .map(|r| r.requests),
         ),
         Effect::LoadSubject(id) => {
             let path = format!("/accounts/{}", query_value(&id));
@@ -143,7 +106,7 @@ pub async fn perform(
                 None => "/audit?limit=200".to_string(),
             };
             NetEvent::Audit(
-                retried("the audit trail", report, || client.get::<Entries>(&path))
+                retried("the audit trail", report, || client.get::<AuditList>(&path))
                     .await
                     .map(|e| e.entries),
             )
@@ -153,21 +116,22 @@ pub async fn perform(
         ),
         Effect::LoadRetention => NetEvent::Retention(
             retried("retention rules", report, || {
-                client.get::<Rules>("/retention/rules")
+                client.get::<RuleList>("/retention/rules")
             })
             .await
             .map(|r| r.rules),
         ),
         Effect::LoadBackups => NetEvent::Backups(
             retried("the backup catalog", report, || {
-                client.get::<Backups>("/backups")
+                client.get::<BackupList>("/backups")
             })
             .await
             .map(|b| b.backups),
         ),
         Effect::Perform(command) => {
-            let (path, body) = command_call(&command);
-            let result = client.post::<Value>(&path, body.as_ref()).await;
+            let result = client
+                .post::<_, Value>(&command.path(), command.body().as_ref())
+                .await;
             NetEvent::Done(command, result)
         }
     }

@@ -477,7 +477,7 @@ fn tiny_and_resized_terminals_do_not_break_drawing() {
 #[test]
 fn timeline_hides_read_calls_until_asked() {
     let mut app = app_on_detail(Role::PrivacyOfficer, false);
-    if let Some(b) = app.detail.data.as_mut() {
+    if let Some(b) = app.detail.bundle.data.as_mut() {
         b.detail.timeline.push(AuditEntry {
             seq: 8,
             occurred_at: NOW,

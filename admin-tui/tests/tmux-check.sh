@@ -2,7 +2,7 @@
 # Scripted check of the admin console in a real terminal: starts `heepr serve` on a temp
 # data dir, signs up two members, creates a staff token and two requests through the API,
 # runs `heepr-admin` in tmux at 80x24, sends keys (search, open, start, approve erasure by
-# typing the subject's id, help, Retention tab, quit), captures the pane after each step and
+# typing the subject's id, help, Retention tab with a dry run, quit), captures the pane after each step and
 # greps for the expected text. Finally asks the server whether the erasure happened.
 #
 # Usage: bash admin-tui/tests/tmux-check.sh        (from the repository root; needs tmux,
@@ -96,7 +96,11 @@ type_text "$ERIN_ID"; keys Enter
 expect "approve erasure: accepted"
 expect "completed" "subject erased"
 keys '?'; expect "Keys (Esc or ? to close)" "approve erasure" "verify the chain"; keys Escape
-keys 3; expect "Retention: not available from this server"
+# The server has the retention routes: the rules are listed, and a dry run of the email
+# log (the seventh rule by name) answers with its counts.
+keys 3; expect "Retention rules" "email_log" "12 months"
+for _ in $(seq 1 6); do keys j; done
+keys Enter; expect "dry run of email_log: 0 rows would be removed" "succeeded"
 keys 5; expect "chain intact"
 keys q; expect "CONSOLE-EXITED rc=0"
 # The terminal is restored: the alternate screen is left (raw mode off shows as the echo above).

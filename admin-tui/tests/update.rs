@@ -7,8 +7,9 @@ mod support;
 
 use heepr_admin_tui::action::{Action, Command, Effect, NetEvent, Op, Tab};
 use heepr_admin_tui::api::{ApiError, Kind, Role, Status};
-use heepr_admin_tui::app::{App, QUEUE_REFRESH_MS, update};
+use heepr_admin_tui::app::{App, update};
 use heepr_admin_tui::keys::{BINDINGS, map_key};
+use heepr_admin_tui::screens::queue::QUEUE_REFRESH_MS;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 use support::*;
@@ -51,11 +52,11 @@ fn queue_is_sorted_by_due_date_and_counts_every_status() {
 fn filters_cycle_and_search_matches_email_or_id() {
     let mut app = app(Role::PrivacyOfficer);
     key(&mut app, KeyCode::Char('f'));
-    assert_eq!(app.status_filter, Some(Status::Received));
+    assert_eq!(app.queue.status_filter, Some(Status::Received));
     assert_eq!(ids(&app), ["acct-3"]);
     key(&mut app, KeyCode::Char('z'));
     key(&mut app, KeyCode::Char('t'));
-    assert_eq!(app.kind_filter, Some(Kind::Access));
+    assert_eq!(app.queue.kind_filter, Some(Kind::Access));
     assert_eq!(ids(&app), ["acct-2", "acct-4"]);
     key(&mut app, KeyCode::Char('z'));
     key(&mut app, KeyCode::Char('/'));
@@ -81,7 +82,7 @@ fn enter_opens_the_selected_request_and_loads_it() {
     let mut app = app(Role::PrivacyOfficer);
     let effects = key(&mut app, KeyCode::Enter);
     assert_eq!(app.tab, Tab::Detail);
-    let id = app.open_id.clone().unwrap_or_default();
+    let id = app.detail.open_id.clone().unwrap_or_default();
     assert!(id.ends_with('1'), "{id}");
     assert_eq!(effects, vec![Effect::LoadDetail(id)]);
     key(&mut app, KeyCode::Esc);
@@ -121,7 +122,7 @@ fn erasure_is_sent_only_when_the_subject_id_is_typed() {
     }
     type_text(&mut app, "acct-1");
     let effects = key(&mut app, KeyCode::Enter);
-    let id = app.open_id.clone().unwrap_or_default();
+    let id = app.detail.open_id.clone().unwrap_or_default();
     assert_eq!(effects, vec![Effect::Perform(Command::Erase { id })]);
     assert!(app.dialog.is_none());
     assert!(
@@ -146,7 +147,7 @@ fn extension_needs_a_reason_and_offers_one_or_two_months() {
     );
     type_text(&mut app, "complex request - two countries");
     let effects = key(&mut app, KeyCode::Enter);
-    let id = app.open_id.clone().unwrap_or_default();
+    let id = app.detail.open_id.clone().unwrap_or_default();
     assert_eq!(
         effects,
         vec![Effect::Perform(Command::Extend {
@@ -207,7 +208,11 @@ fn refused_transition_shows_reason_and_allowed_states_then_reloads() {
         holds: Vec::new(),
     };
     let effects = update(&mut app, Action::Net(NetEvent::Done(command, Err(refusal))));
-    let o = app.outcome.clone().unwrap_or_else(|| panic!("no outcome"));
+    let o = app
+        .detail
+        .outcome
+        .clone()
+        .unwrap_or_else(|| panic!("no outcome"));
     assert!(!o.ok);
     assert!(
         o.headline.contains("cannot move from in_progress"),
@@ -222,7 +227,7 @@ fn refused_transition_shows_reason_and_allowed_states_then_reloads() {
         o.lines
     );
     assert!(app.busy.is_none());
-    let id = app.open_id.clone().unwrap_or_default();
+    let id = app.detail.open_id.clone().unwrap_or_default();
     assert_eq!(effects, vec![Effect::LoadDetail(id), Effect::LoadQueue]);
 }
 
@@ -236,7 +241,11 @@ fn accepted_extension_shows_the_new_due_date() {
     };
     let body = json!({"id": "x", "status": "in_progress", "due_at": "2026-08-01T00:00:00.000Z"});
     update(&mut app, Action::Net(NetEvent::Done(command, Ok(body))));
-    let o = app.outcome.clone().unwrap_or_else(|| panic!("no outcome"));
+    let o = app
+        .detail
+        .outcome
+        .clone()
+        .unwrap_or_else(|| panic!("no outcome"));
     assert!(
         o.ok && o.lines.contains(&"new due date: 2026-08-01".to_string()),
         "{o:?}"
@@ -257,8 +266,8 @@ fn missing_retention_endpoint_is_not_an_error() {
         holds: Vec::new(),
     };
     update(&mut app, Action::Net(NetEvent::Retention(Err(missing))));
-    assert!(app.retention.unavailable);
-    assert!(app.retention.error.is_none());
+    assert!(app.retention.rules.unavailable);
+    assert!(app.retention.rules.error.is_none());
 }
 
 #[test]
@@ -274,6 +283,7 @@ fn failed_read_shows_inline_and_keeps_old_data() {
     assert_eq!(app.visible_requests().len(), 4);
     assert!(
         app.queue
+            .requests
             .error
             .clone()
             .unwrap_or_default()
@@ -377,13 +387,18 @@ fn every_single_key_in_the_help_does_something() {
 #[test]
 fn a_finished_job_updates_the_answer_and_the_queue_counts() {
     let mut app = app_on_detail(Role::PrivacyOfficer, false);
-    let id = app.open_id.clone().unwrap_or_default();
+    let id = app.detail.open_id.clone().unwrap_or_default();
     let body = json!({"id": id, "status": "in_progress", "job_requested": true});
     update(
         &mut app,
         Action::Net(NetEvent::Done(Command::Erase { id: id.clone() }, Ok(body))),
     );
-    let lines = app.outcome.clone().map(|o| o.lines).unwrap_or_default();
+    let lines = app
+        .detail
+        .outcome
+        .clone()
+        .map(|o| o.lines)
+        .unwrap_or_default();
     assert!(
         lines.iter().any(|l| l.starts_with("job queued")),
         "{lines:?}"
@@ -396,7 +411,12 @@ fn a_finished_job_updates_the_answer_and_the_queue_counts() {
         &mut app,
         Action::Net(NetEvent::Detail(id, Ok(Box::new(bundle)))),
     );
-    let lines = app.outcome.clone().map(|o| o.lines).unwrap_or_default();
+    let lines = app
+        .detail
+        .outcome
+        .clone()
+        .map(|o| o.lines)
+        .unwrap_or_default();
     assert!(
         lines.contains(&"job finished: request is now completed".to_string()),
         "{lines:?}"
@@ -444,12 +464,18 @@ fn the_selection_follows_its_request_across_reloads() {
     let mut app = app(Role::PrivacyOfficer);
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Down);
-    assert_eq!(app.visible_requests()[app.selected].account_id, "acct-3");
+    assert_eq!(
+        app.visible_requests()[app.queue.selected].account_id,
+        "acct-3"
+    );
     // A new, more urgent request arrives first in the list.
     let mut fresh = queue();
     fresh.push(request(5, Kind::Access, Status::Received, -9));
     update(&mut app, Action::Net(NetEvent::Queue(Ok(fresh))));
-    assert_eq!(app.visible_requests()[app.selected].account_id, "acct-3");
+    assert_eq!(
+        app.visible_requests()[app.queue.selected].account_id,
+        "acct-3"
+    );
 }
 
 #[test]
@@ -466,10 +492,57 @@ fn a_lost_answer_never_leaves_the_console_waiting() {
         Action::Net(heepr_admin_tui::net::lost_answer(effect)),
     );
     assert!(app.busy.is_none());
-    let o = app.outcome.clone().unwrap_or_else(|| panic!("no outcome"));
+    let o = app
+        .detail
+        .outcome
+        .clone()
+        .unwrap_or_else(|| panic!("no outcome"));
     assert!(
         !o.ok && o.headline.contains("reload to see the server's state"),
         "{}",
         o.headline
     );
+}
+
+#[test]
+fn dry_run_answers_of_both_shapes_are_described() {
+    let command = Command::DryRun {
+        rule: "email_log".into(),
+    };
+    let tables = json!({"rule": "email_log", "run_id": "r", "dry_run": true,
+        "cutoff": "2025-06-01T00:00:00.000Z", "outcome": "succeeded", "error": null,
+        "rows_examined": 3, "rows_affected": 0, "tables": []});
+    let o = heepr_admin_tui::screens::outcome::describe_answer(&command, &Ok(tables));
+    assert_eq!(
+        o.headline,
+        "dry run of email_log: 0 rows would be removed (of 3 examined), outcome succeeded"
+    );
+    let files = json!({"rule": "backups", "store": "backups", "dry_run": true,
+        "cutoff": "2025-06-01T00:00:00.000Z", "outcome": "succeeded",
+        "rows_affected": 0, "rows_examined": 2});
+    let o = heepr_admin_tui::screens::outcome::describe_answer(&command, &Ok(files));
+    assert!(
+        o.headline.contains("(of 2 examined), outcome succeeded"),
+        "{}",
+        o.headline
+    );
+    let o = heepr_admin_tui::screens::outcome::describe_answer(&command, &Ok(json!({})));
+    assert!(o.headline.ends_with("outcome ?"), "{}", o.headline);
+}
+
+#[test]
+fn a_queue_reload_seen_from_another_tab_keeps_the_selection_on_a_row() {
+    let mut app = app(Role::PrivacyOfficer);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Char('5'));
+    // The queue reloads while the Audit tab is shown, and shrinks to one request.
+    let one = vec![request(3, Kind::Objection, Status::Received, 20)];
+    update(&mut app, Action::Net(NetEvent::Queue(Ok(one))));
+    assert_eq!(app.queue.selected, 0);
+    key(&mut app, KeyCode::Char('1'));
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Detail, "Enter opens the one request left");
+    assert!(matches!(effects.as_slice(), [Effect::LoadDetail(id)] if id.ends_with('3')));
 }

@@ -39,6 +39,7 @@ async fn reload_until(c: &mut Headless, done: impl Fn(&Headless) -> bool) -> Res
 
 fn outcome(c: &Headless) -> String {
     c.app
+        .detail
         .outcome
         .as_ref()
         .map(|o| format!("{} | {}", o.headline, o.lines.join(" | ")))
@@ -73,7 +74,13 @@ async fn officer_approves_an_erasure_in_the_console(backend: Backend) -> Result<
         (r.id.as_str(), r.status),
         (rid.as_str(), Status::AwaitingVerification)
     );
-    let preview = c.app.detail.data.as_ref().and_then(|b| b.preview.clone());
+    let preview = c
+        .app
+        .detail
+        .bundle
+        .data
+        .as_ref()
+        .and_then(|b| b.preview.clone());
     let preview = preview
         .context("preview")?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -178,7 +185,15 @@ async fn officer_approves_an_erasure_in_the_console(backend: Backend) -> Result<
             .await?
             .is_empty()
     );
-    let subject = &c.app.detail.data.as_ref().context("detail")?.detail.subject;
+    let subject = &c
+        .app
+        .detail
+        .bundle
+        .data
+        .as_ref()
+        .context("detail")?
+        .detail
+        .subject;
     assert!(subject.erased, "the console shows the subject erased");
     Ok(())
 }
@@ -214,16 +229,17 @@ async fn support_sees_masked_emails_and_cannot_act(backend: Backend) -> Result<(
     );
     // The audit tab loads and the chain verifies.
     c.press(KeyCode::Char('5')).await;
-    let chain = c.app.chain.data.clone().context("chain verified")?;
+    let chain = c.app.audit.chain.data.clone().context("chain verified")?;
     assert!(chain.first_broken.is_none() && chain.entries > 0);
     assert!(!c.app.visible_audit().is_empty());
     // The retention tab lists the server's rules (email log: 12 months); the backups tab
     // loads the server's catalog (empty here).
     c.press(KeyCode::Char('3')).await;
-    assert!(!c.app.retention.unavailable);
+    assert!(!c.app.retention.rules.unavailable);
     let rules = c
         .app
         .retention
+        .rules
         .data
         .clone()
         .context("retention rules loaded")?;
@@ -234,10 +250,11 @@ async fn support_sees_masked_emails_and_cannot_act(backend: Backend) -> Result<(
         "{rules:?}"
     );
     c.press(KeyCode::Char('4')).await;
-    assert!(!c.app.backups.unavailable);
+    assert!(!c.app.backups.catalog.unavailable);
     assert!(
         c.app
             .backups
+            .catalog
             .data
             .clone()
             .context("backups loaded")?

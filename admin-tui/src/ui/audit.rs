@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
-use super::{AMBER, GREEN, RED, WIDE, clip, error_line};
+use super::style::{AMBER, GREEN, RED, WIDE, clip, error_line};
 use crate::app::App;
 use crate::dates::minute_ms;
 
@@ -19,7 +19,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Min(3),
     ])
     .areas(area);
-    let chain_line = match (&app.chain.data, &app.chain.error) {
+    let chain_line = match (&app.audit.chain.data, &app.audit.chain.error) {
         (_, Some(e)) => error_line(&format!("chain check failed: {e}")),
         (Some(v), None) => match &v.first_broken {
             None => Line::from(Span::styled(
@@ -47,15 +47,15 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(
         Paragraph::new(format!(
             "[/] subject: {}  [a] actor: {}  [z] clear  [V] verify",
-            filter(&app.audit_subject),
-            filter(&app.audit_actor)
+            filter(&app.audit.subject),
+            filter(&app.audit.actor)
         )),
         filters,
     );
     let entries = app.visible_audit();
     let block = Block::bordered().title("Recent entries");
     if entries.is_empty() {
-        let line = match (&app.audit.error, &app.audit.data) {
+        let line = match (&app.audit.entries.error, &app.audit.entries.data) {
             (Some(e), _) => error_line(e),
             (None, None) => Line::from("loading the audit trail…"),
             (None, Some(_)) => Line::from("no entries match"),
@@ -95,6 +95,6 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     )
     .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
     .block(block);
-    let mut state = TableState::default().with_selected(Some(app.audit_selected));
+    let mut state = TableState::default().with_selected(Some(app.audit.selected));
     frame.render_stateful_widget(t, table, &mut state);
 }

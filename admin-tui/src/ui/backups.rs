@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
-use super::{GREEN, RED, error_line, short_id, unavailable};
+use super::style::{GREEN, RED, error_line, short_id, unavailable};
 use crate::app::App;
 use crate::dates::{age, minute_ms};
 
@@ -19,12 +19,12 @@ pub const ENDPOINTS: &[&str] = &[
 /// Draws the Backups screen in `area`.
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title("Backup catalog");
-    if app.backups.unavailable {
+    if app.backups.catalog.unavailable {
         frame.render_widget(unavailable("Backups", ENDPOINTS).block(block), area);
         return;
     }
-    let Some(backups) = app.backups.data.as_ref() else {
-        let line = match &app.backups.error {
+    let Some(backups) = app.backups.catalog.data.as_ref() else {
+        let line = match &app.backups.catalog.error {
             Some(e) => error_line(e),
             None => Line::from("loading the backup catalog…"),
         };
@@ -71,6 +71,6 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     )
     .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
     .block(block);
-    let mut state = TableState::default().with_selected(Some(app.backups_selected));
+    let mut state = TableState::default().with_selected(Some(app.backups.selected));
     frame.render_stateful_widget(t, area, &mut state);
 }

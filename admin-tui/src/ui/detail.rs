@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{AMBER, DIM, GREEN, RED, WIDE, error_line};
+use super::style::{AMBER, DIM, GREEN, RED, WIDE, clip, error_line};
 use crate::action::{DetailBundle, Op};
 use crate::api::Request;
 use crate::app::App;
@@ -37,7 +37,8 @@ fn due_text(r: &Request, now_ms: i64) -> Span<'static> {
     }
 }
 
-fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
+/// The request itself: kind, status, due date, subject, dates, reasons, archive.
+fn request_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
     let r = &b.detail.request;
     let s = &b.detail.subject;
     let mut lines = vec![
@@ -93,7 +94,12 @@ fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
             if a.deleted { " (deleted)" } else { "" }
         )));
     }
-    lines.push(Line::from(""));
+    lines
+}
+
+/// The subject's rows by category and their legal holds, active in red.
+fn subject_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
+    let s = &b.detail.subject;
     lines.push(heading("Subject data by category"));
     if s.rows_by_category.is_empty() {
         lines.push(Line::from("  no rows"));
@@ -131,7 +137,10 @@ fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
         };
         lines.push(line);
     }
-    lines.push(Line::from(""));
+}
+
+/// What erasure would do, per table with rows, and the holds that would refuse it.
+fn preview_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
     lines.push(heading("Erasure preview (rows per table)"));
     match &b.preview {
         None => lines.push(Line::from("  loading…")),
@@ -153,7 +162,7 @@ fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
             for (table, c) in p.tables.iter().filter(|(_, c)| c.rows > 0) {
                 lines.push(Line::from(format!(
                     "  {:<20} {:<6} {:>5} {:>5} {:>5} {:>5} {:>5}",
-                    super::clip(table, 20),
+                    clip(table, 20),
                     c.erasure,
                     c.rows,
                     c.deleted,
@@ -164,6 +173,14 @@ fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
             }
         }
     }
+}
+
+fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
+    let mut lines = request_lines(b, now_ms);
+    lines.push(Line::from(""));
+    subject_lines(b, &mut lines);
+    lines.push(Line::from(""));
+    preview_lines(b, &mut lines);
     lines
 }
 
@@ -237,7 +254,7 @@ fn actions_lines(app: &App) -> Vec<Line<'static>> {
             Style::new().fg(Color::Cyan),
         )));
     }
-    if let Some(o) = &app.outcome {
+    if let Some(o) = &app.detail.outcome {
         let colour = if o.ok { GREEN } else { RED };
         lines.push(Line::from(Span::styled(
             format!("server: {}", o.headline),
@@ -255,8 +272,8 @@ fn actions_lines(app: &App) -> Vec<Line<'static>> {
 
 /// Draws the Detail screen in `area`.
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let Some(bundle) = app.detail.data.as_ref() else {
-        let text = match (&app.open_id, &app.detail.error) {
+    let Some(bundle) = app.detail.bundle.data.as_ref() else {
+        let text = match (&app.detail.open_id, &app.detail.bundle.error) {
             (None, _) => Line::from("no request open: pick one on the Queue (1) with Enter"),
             (Some(_), Some(e)) => error_line(e),
             (Some(_), None) => Line::from("loading the request…"),
@@ -279,7 +296,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .max(3);
     let [content, bar] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(action_height)]).areas(area);
-    let title = match &app.detail.error {
+    let title = match &app.detail.bundle.error {
         Some(e) => format!("Detail (reload failed: {e})"),
         None => "Detail (↑↓ scroll)".to_string(),
     };
@@ -290,24 +307,24 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(
             Paragraph::new(summary_lines(bundle, app.now_ms))
                 .wrap(Wrap { trim: false })
-                .scroll((app.detail_scroll, 0))
+                .scroll((app.detail.scroll, 0))
                 .block(Block::bordered().title(title)),
             left,
         );
         frame.render_widget(
-            Paragraph::new(timeline_lines(bundle, app.timeline_reads))
-                .scroll((app.detail_scroll, 0))
+            Paragraph::new(timeline_lines(bundle, app.detail.timeline_reads))
+                .scroll((app.detail.scroll, 0))
                 .block(Block::bordered().title("Timeline")),
             right,
         );
     } else {
         let mut lines = summary_lines(bundle, app.now_ms);
         lines.push(Line::from(""));
-        lines.extend(timeline_lines(bundle, app.timeline_reads));
+        lines.extend(timeline_lines(bundle, app.detail.timeline_reads));
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
-                .scroll((app.detail_scroll, 0))
+                .scroll((app.detail.scroll, 0))
                 .block(Block::bordered().title(title)),
             content,
         );

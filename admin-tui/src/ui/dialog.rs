@@ -7,28 +7,21 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{AMBER, RED, centered};
+use super::style::{AMBER, DIM, RED, centered};
 use crate::action::Op;
-use crate::app::{App, Dialog};
+use crate::app::App;
 use crate::dates::{day, extended_due};
+use crate::screens::dialog::Dialog;
 
-/// Draws `d` centred over `area`.
-pub fn draw(app: &App, d: &Dialog, frame: &mut Frame, area: Rect) {
+/// Lines saying what `d` will do go to `lines`; returns the prompt of its text box (empty
+/// when it has none).
+fn explain(app: &App, d: &Dialog, lines: &mut Vec<Line<'static>>) -> &'static str {
     let r = &d.request;
-    let mut lines = vec![
-        Line::from(format!(
-            "request {} ({}, {})",
-            r.id,
-            r.kind.as_str(),
-            r.status.as_str()
-        )),
-        Line::from(format!("subject {}", app.subject_email(&r.account_id))),
-        Line::from(""),
-    ];
-    let prompt = match d.op {
+    match d.op {
         Op::ApproveErasure => {
             if let Some(p) = app
                 .detail
+                .bundle
                 .data
                 .as_ref()
                 .and_then(|b| b.preview.as_ref())
@@ -96,7 +89,23 @@ pub fn draw(app: &App, d: &Dialog, frame: &mut Frame, area: Rect) {
             lines.push(Line::from("(Re)builds the export archive."));
             ""
         }
-    };
+    }
+}
+
+/// Draws `d` centred over `area`.
+pub fn draw(app: &App, d: &Dialog, frame: &mut Frame, area: Rect) {
+    let r = &d.request;
+    let mut lines = vec![
+        Line::from(format!(
+            "request {} ({}, {})",
+            r.id,
+            r.kind.as_str(),
+            r.status.as_str()
+        )),
+        Line::from(format!("subject {}", app.subject_email(&r.account_id))),
+        Line::from(""),
+    ];
+    let prompt = explain(app, d, &mut lines);
     if !prompt.is_empty() {
         lines.push(Line::from(vec![
             Span::styled(format!("{prompt}: "), Style::new().fg(Color::Cyan)),
@@ -108,7 +117,7 @@ pub fn draw(app: &App, d: &Dialog, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::from(Span::styled(
         "Enter send · Esc cancel",
-        Style::new().fg(super::DIM),
+        Style::new().fg(DIM),
     )));
     let height = u16::try_from(lines.len() + 4).unwrap_or(14);
     let rect = centered(area, 76, height);

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::centered;
+use super::style::{WIDE, centered};
 use crate::keys::BINDINGS;
 
 fn lines(scopes: &[&str], key_width: usize) -> Vec<Line<'static>> {
@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect) {
     frame.render_widget(block, rect);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    let key_width = if area.width >= super::WIDE { 19 } else { 8 };
+    let key_width = if area.width >= WIDE { 19 } else { 8 };
     frame.render_widget(
         Paragraph::new(lines(&["everywhere", "Queue", "Dialog"], key_width))
             .wrap(Wrap { trim: false }),

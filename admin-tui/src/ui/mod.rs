@@ -1,6 +1,8 @@
-//! Drawing: `draw(&App, &mut Frame)` renders the state and changes nothing. One file per
-//! screen; the frame (header with live counts, tab bar, status line) and the overlays
-//! (dialog, help) are here.
+//! Drawing: `draw(&App, &mut Frame)` renders the state and changes nothing. The frame
+//! (header with live counts, tab bar, status line) is drawn here; each screen and overlay
+//! has its own file (`queue`, `detail`, `retention`, `backups`, `audit`, `dialog`,
+//! `help`), and [`style`] holds the colours and text helpers they all use. Drawing reads
+//! `app`, `screens`, `action`, `api`, `dates` and `keys`; nothing reads it back.
 
 mod audit;
 mod backups;
@@ -9,6 +11,7 @@ mod dialog;
 mod help;
 mod queue;
 mod retention;
+pub mod style;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,21 +19,12 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
+use self::style::{AMBER, DIM, RED, WIDE, status_label, status_tag};
 use crate::action::Tab;
 use crate::api::Role;
-use crate::app::{App, InputTarget};
-
-/// Overdue deadlines.
-pub const RED: Color = Color::Red;
-/// Deadlines within 7 days ("amber": yellow on 16-colour terminals).
-pub const AMBER: Color = Color::Yellow;
-/// Accepted answers, an intact chain.
-pub const GREEN: Color = Color::Green;
-/// Disabled actions and secondary text.
-pub const DIM: Color = Color::DarkGray;
-
-/// Width from which screens use their wide layout.
-pub const WIDE: u16 = 120;
+use crate::app::App;
+use crate::dates::{Urgency, urgency};
+use crate::screens::common::InputTarget;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -58,7 +52,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
     if let Some(d) = &app.dialog {
         dialog::draw(app, d, frame, body);
     }
-    if app.help {
+    if app.help.open {
         help::draw(frame, frame.area());
     }
 }
@@ -99,17 +93,9 @@ fn draw_counts(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
     for (status, n) in app.counts() {
         let label = if short {
-            match status.as_str() {
-                "received" => "recv",
-                "awaiting_verification" => "await",
-                "in_progress" => "prog",
-                "on_hold" => "hold",
-                "completed" => "done",
-                "rejected" => "rej",
-                _ => "fail",
-            }
+            status_tag(status)
         } else {
-            status.label()
+            status_label(status)
         };
         let style = if n > 0 && status.is_open() {
             Style::new().add_modifier(Modifier::BOLD)
@@ -121,10 +107,11 @@ fn draw_counts(app: &App, frame: &mut Frame, area: Rect) {
     }
     let overdue = app
         .queue
+        .requests
         .data
         .iter()
         .flatten()
-        .filter(|r| crate::dates::urgency(r, app.now_ms) == crate::dates::Urgency::Overdue)
+        .filter(|r| urgency(r, app.now_ms) == Urgency::Overdue)
         .count();
     if overdue > 0 {
         spans.push(Span::styled(
@@ -150,9 +137,9 @@ fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
 fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let line = if let Some(target) = app.input {
         let (label, text) = match target {
-            InputTarget::QueueSearch => ("search email or id", &app.search),
-            InputTarget::AuditSubject => ("audit subject id", &app.audit_subject),
-            InputTarget::AuditActor => ("audit actor", &app.audit_actor),
+            InputTarget::QueueSearch => ("search email or id", &app.queue.search),
+            InputTarget::AuditSubject => ("audit subject id", &app.audit.subject),
+            InputTarget::AuditActor => ("audit actor", &app.audit.actor),
         };
         Line::from(vec![
             Span::styled(format!("{label}: "), Style::new().fg(Color::Cyan)),
@@ -170,54 +157,4 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
         ))
     };
     frame.render_widget(Paragraph::new(line), area);
-}
-
-/// A centred rectangle of at most `width` × `height` inside `area`.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// The line shown where data failed to load or the endpoint is missing.
-pub fn error_line(message: &str) -> Line<'static> {
-    Line::from(Span::styled(
-        format!("error: {message}"),
-        Style::new().fg(RED),
-    ))
-}
-
-/// Text shortened to `n` characters (with `…`).
-pub fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
-}
-
-/// The last 8 characters of an id (UUIDv7 ids share their leading time digits).
-pub fn short_id(id: &str) -> String {
-    let n = id.chars().count();
-    id.chars().skip(n.saturating_sub(8)).collect()
-}
-
-/// The text shown when the server has no endpoint for a screen (404): what is missing.
-pub fn unavailable(screen: &str, endpoints: &[&str]) -> Paragraph<'static> {
-    let mut lines = vec![
-        Line::from(Span::styled(
-            format!("{screen}: not available from this server"),
-            Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
-        )),
-        Line::from("The server answered 404 for the endpoints this screen expects:"),
-    ];
-    lines.extend(endpoints.iter().map(|e| Line::from(format!("  {e}"))));
-    Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false })
 }

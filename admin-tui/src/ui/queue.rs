@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
-use super::{AMBER, DIM, RED, WIDE, clip, error_line, short_id};
+use super::style::{AMBER, DIM, RED, WIDE, clip, error_line, kind_label, short_id, status_label};
 use crate::app::App;
 use crate::dates::{Urgency, day, urgency};
 
@@ -15,28 +15,28 @@ use crate::dates::{Urgency, day, urgency};
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let [filters, table] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let status = app.status_filter.map_or("all", |s| s.as_str());
-    let kind = app.kind_filter.map_or("all", |k| k.as_str());
+    let status = app.queue.status_filter.map_or("all", |s| s.as_str());
+    let kind = app.queue.kind_filter.map_or("all", |k| k.as_str());
     let mut spans = vec![
         Span::raw(format!(
             "[f] status: {status}  [t] kind: {kind}  [/] search: "
         )),
-        Span::raw(if app.search.is_empty() {
+        Span::raw(if app.queue.search.is_empty() {
             "-".to_string()
         } else {
-            app.search.clone()
+            app.queue.search.clone()
         }),
     ];
-    if let Some(e) = &app.queue.error {
+    if let Some(e) = &app.queue.requests.error {
         spans.push(Span::styled(format!("  error: {e}"), Style::new().fg(RED)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), filters);
 
     let rows_data = app.visible_requests();
     if rows_data.is_empty() {
-        let text = if app.queue.data.is_none() && app.queue.error.is_some() {
+        let text = if app.queue.requests.data.is_none() && app.queue.requests.error.is_some() {
             error_line("the queue could not be loaded (r to retry)")
-        } else if app.queue.data.is_none() {
+        } else if app.queue.requests.data.is_none() {
             Line::from("loading requests…")
         } else {
             Line::from("no requests match")
@@ -59,11 +59,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             if wide {
                 r.kind.as_str()
             } else {
-                r.kind.label()
+                kind_label(r.kind)
             }
             .to_string(),
             clip(app.subject_email(&r.account_id), subject_width),
-            r.status.label().to_string(),
+            status_label(r.status).to_string(),
             day(&r.received_at),
             day(&r.due_at),
         ])
@@ -84,6 +84,6 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .column_spacing(1)
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
         .highlight_symbol(">");
-    let mut state = TableState::default().with_selected(Some(app.selected));
+    let mut state = TableState::default().with_selected(Some(app.queue.selected));
     frame.render_stateful_widget(t, table, &mut state);
 }

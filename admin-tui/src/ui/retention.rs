@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{GREEN, RED, clip, error_line, unavailable};
+use super::style::{GREEN, RED, clip, error_line, unavailable};
 use crate::app::App;
 use crate::dates::day;
 
@@ -21,12 +21,12 @@ pub const ENDPOINTS: &[&str] = &[
 /// Draws the Retention screen in `area`.
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title("Retention rules");
-    if app.retention.unavailable {
+    if app.retention.rules.unavailable {
         frame.render_widget(unavailable("Retention", ENDPOINTS).block(block), area);
         return;
     }
-    let Some(rules) = app.retention.data.as_ref() else {
-        let line = match &app.retention.error {
+    let Some(rules) = app.retention.rules.data.as_ref() else {
+        let line = match &app.retention.rules.error {
             Some(e) => error_line(e),
             None => Line::from("loading retention rules…"),
         };
@@ -68,9 +68,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     )
     .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
     .block(block);
-    let mut state = TableState::default().with_selected(Some(app.retention_selected));
+    let mut state = TableState::default().with_selected(Some(app.retention.selected));
     frame.render_stateful_widget(t, table, &mut state);
-    let text = match &app.dry_run {
+    let text = match &app.retention.dry_run {
         Some(o) => {
             let colour = if o.ok { GREEN } else { RED };
             Paragraph::new(Line::styled(o.headline.clone(), Style::new().fg(colour)))

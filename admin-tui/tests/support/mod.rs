@@ -151,7 +151,7 @@ pub fn app(role: Role) -> App {
 pub fn app_on_detail(role: Role, held: bool) -> App {
     let mut app = app(role);
     update(&mut app, Action::Open); // the overdue request (1) is first
-    let id = app.open_id.clone().unwrap_or_default();
+    let id = app.detail.open_id.clone().unwrap_or_default();
     let bundle = detail(held, role == Role::Support);
     update(
         &mut app,

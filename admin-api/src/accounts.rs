@@ -1,0 +1,103 @@
+//! Data subjects as staff see them (the subject summary), legal holds, and the child flag.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A data subject at a glance: how many of their rows the data map finds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Subject {
+    /// Account id.
+    pub account_id: String,
+    /// Email; masked (`a***@example.com`) for the support role.
+    pub email: String,
+    /// Display name (the pseudonym once erased).
+    pub display_name: String,
+    /// Account status: `active` or `closed`.
+    pub status: String,
+    /// Whether erasure has completed.
+    pub erased: bool,
+    /// Whether an active legal hold exists.
+    pub on_hold: bool,
+    /// Rows per data-map category (`account`, `marketplace_activity`, `agent_operations`,
+    /// `technical`); a table counts toward each category of its personal columns.
+    pub rows_by_category: BTreeMap<String, i64>,
+    /// Rows per table (tables with rows only).
+    pub rows_by_table: BTreeMap<String, i64>,
+}
+
+/// A legal hold: while active, erasure and retention sweeps leave the account's data alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hold {
+    /// Hold id.
+    pub id: String,
+    /// The held account.
+    pub account_id: String,
+    /// Why the data must be preserved.
+    pub reason: String,
+    /// Who placed it (`staff:<id>`, `cli`).
+    pub placed_by: String,
+    /// When it was placed (Unix ms).
+    pub placed_at: i64,
+    /// Who lifted it, once lifted.
+    pub lifted_by: Option<String>,
+    /// When it was lifted (Unix ms).
+    pub lifted_at: Option<i64>,
+    /// Why it was lifted.
+    pub lift_reason: Option<String>,
+}
+
+impl Hold {
+    /// Whether the hold is still in force (not lifted).
+    pub fn is_active(&self) -> bool {
+        self.lifted_at.is_none()
+    }
+}
+
+/// A hold named where it gets in the way (an erasure preview, a `legal_hold` refusal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HoldRef {
+    /// Hold id.
+    pub id: String,
+    /// Why it was placed.
+    pub reason: String,
+}
+
+/// `GET /accounts/{id}/holds`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HoldList {
+    /// Every hold on the account, active first.
+    pub holds: Vec<Hold>,
+}
+
+/// Body of `POST /accounts/{id}/holds` (placing) and `POST /holds/{id}/lift` (lifting).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// Why; must not be empty (422 `invalid_field` `reason`).
+    pub reason: String,
+}
+
+/// `POST /holds/{id}/lift`'s answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HoldLifted {
+    /// The id of the hold lifted.
+    pub lifted: String,
+    /// The account it was on.
+    pub account_id: String,
+}
+
+/// Body of `POST /accounts/{id}/child-flag`: the account belongs to someone under 16, so
+/// an erasure request is recorded, verified and started at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildFlag {
+    /// A note added to the request's details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}

@@ -1,0 +1,127 @@
+//! The confirmation dialog of an [`Op`]: it collects the reason (or, for an erasure, the
+//! subject's id typed back) and the months of an extension, and turns Enter into the
+//! [`Command`] to send — or into the reason nothing was sent.
+
+use crate::action::{Action, Command, Op};
+use crate::api::{Hold, Request, Status};
+
+/// An open confirmation dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dialog {
+    /// The action confirmed.
+    pub op: Op,
+    /// The request it applies to.
+    pub request: Request,
+    /// The hold to lift ([`Op::LiftHold`]).
+    pub hold: Option<Hold>,
+    /// Typed text: the reason, or the subject's id for erasure.
+    pub input: String,
+    /// Months to add ([`Op::Extend`]): 1 or 2.
+    pub months: u32,
+    /// Why the last Enter sent nothing.
+    pub error: Option<String>,
+}
+
+/// What the dialog does with an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// It stays open.
+    Stay,
+    /// It closes without sending anything.
+    Close,
+    /// It closes and this is sent.
+    Send(Command),
+}
+
+impl Dialog {
+    /// A dialog for `op` on `request` (with the subject's active hold, if any).
+    pub fn new(op: Op, request: Request, hold: Option<Hold>) -> Dialog {
+        Dialog {
+            op,
+            request,
+            hold,
+            input: String::new(),
+            months: 1,
+            error: None,
+        }
+    }
+
+    /// Whether the dialog, while open, takes `action` (the rest works as without it).
+    pub fn takes(action: &Action) -> bool {
+        matches!(
+            action,
+            Action::Back
+                | Action::Submit
+                | Action::Input(_)
+                | Action::Backspace
+                | Action::MoreMonths
+                | Action::FewerMonths
+        )
+    }
+
+    /// Typing, months, Enter and Esc.
+    pub fn update(&mut self, action: &Action) -> Step {
+        match action {
+            Action::Back => return Step::Close,
+            Action::Submit => return self.submit(),
+            Action::Input(c) => {
+                self.input.push(*c);
+                self.error = None;
+            }
+            Action::Backspace => {
+                self.input.pop();
+            }
+            Action::MoreMonths => self.months = (self.months + 1).min(2),
+            Action::FewerMonths => self.months = self.months.saturating_sub(1).max(1),
+            _ => {}
+        }
+        Step::Stay
+    }
+
+    /// Enter: the command, once the reason is there and an erasure's id matches.
+    fn submit(&mut self) -> Step {
+        let reason = self.input.trim().to_string();
+        if self.op.needs_reason() && reason.is_empty() {
+            self.error =
+                Some("type a reason first (it is recorded and may be sent to the subject)".into());
+            return Step::Stay;
+        }
+        let id = self.request.id.clone();
+        let transition = |to: Status, reason: Option<String>| Command::Transition {
+            id: id.clone(),
+            to: to.as_str().to_string(),
+            reason,
+        };
+        let command = match self.op {
+            Op::VerifyIdentity => transition(Status::AwaitingVerification, None),
+            Op::Start => transition(Status::InProgress, None),
+            Op::Complete => transition(Status::Completed, None),
+            Op::Reject => transition(Status::Rejected, Some(reason)),
+            Op::RunExport => Command::Export { id: id.clone() },
+            Op::ApproveErasure => {
+                if reason != self.request.account_id {
+                    self.error = Some("that is not the subject's id: nothing was sent".into());
+                    return Step::Stay;
+                }
+                Command::Erase { id: id.clone() }
+            }
+            Op::Extend => Command::Extend {
+                id: id.clone(),
+                months: self.months,
+                reason,
+            },
+            Op::PlaceHold => Command::PlaceHold {
+                account_id: self.request.account_id.clone(),
+                reason,
+            },
+            Op::LiftHold => match self.hold.as_ref() {
+                Some(h) => Command::LiftHold {
+                    hold_id: h.id.clone(),
+                    reason,
+                },
+                None => return Step::Stay,
+            },
+        };
+        Step::Send(command)
+    }
+}
