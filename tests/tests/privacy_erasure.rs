@@ -676,3 +676,50 @@ async fn erasure_refunds_unfinished_orders_first(backend: Backend) -> Result<()>
     Ok(())
 }
 backend_test!(erasure_refunds_unfinished_orders_first);
+
+/// Erasing an agent owner redacts them from what their customers wrote on their orders:
+/// the name in another case, another Unicode normalisation and without its decoration, the
+/// email in another case, and a single word of the name; an ordinary word that merely
+/// contains the name is left alone (issue 10, "erasure reaches every copy").
+async fn erasing_an_owner_redacts_customers_messages_naming_them(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner, _) = app
+        .member("Zoë Ångström ✨", "zoe.angstrom@example.com")
+        .await?;
+    let owner_id = account_id(&app, "zoe.angstrom@example.com").await?;
+    let (customer, _) = app.member("Carl Customer", "carl@example.com").await?;
+    let agent_id =
+        heepr_tests::market::publish_agent(&app, &owner, "Blog Writer", 100, "writing").await?;
+    let order = id_of(&place_order(&app, &customer, &agent_id).await?);
+    // Decomposed accents (e + U+0308, A + U+030A), upper case, no sparkle; then the email in
+    // mixed case; then a single word; "Zoëtrope" only contains the first name.
+    let text = "Thanks ZOE\u{308} A\u{30a}NGSTRÖM! I'll write to Zoe.Angstrom@Example.COM. \
+                Cheers, Zoë. My Zoëtrope arrived.";
+    let (s, body) = post(
+        &app,
+        &customer,
+        &format!("/api/v1/orders/{order}/messages"),
+        json!({"body": text}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{body}");
+
+    delete_account(&app, &owner, &owner_id).await?;
+    let pseudonym: String =
+        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
+            .bind(&owner_id)
+            .fetch_one(app.pool())
+            .await?;
+    let kept: String = sqlx::query_scalar("SELECT body FROM order_messages WHERE order_id = $1")
+        .bind(&order)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(
+        kept,
+        format!(
+            "Thanks {pseudonym}! I'll write to {pseudonym}. Cheers, {pseudonym}. My Zoëtrope arrived."
+        )
+    );
+    Ok(())
+}
+backend_test!(erasing_an_owner_redacts_customers_messages_naming_them);

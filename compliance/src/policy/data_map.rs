@@ -107,7 +107,10 @@ pub struct SubjectLink {
     pub column: String,
     /// `table.key` that `column` points at, when the account id lives one table away.
     pub via: Option<String>,
-    /// With `via`: the column of that table holding the account id.
+    /// With `via`: the column of that table holding the account id. Without it, the row
+    /// belongs to every subject the other table's row belongs to through that table's own
+    /// links (e.g. an order message belongs to the order's customer and to the owner of the
+    /// order's agent), so a party reached through any link is found.
     pub subject_column: Option<String>,
 }
 
@@ -360,7 +363,8 @@ impl DataMap {
         }
         match (&link.via, &link.subject_column) {
             (None, None) => Ok(()),
-            (Some(via), Some(subject_column)) => {
+            (None, Some(_)) => Err(PolicyError::new(path, key, "subject_column needs via")),
+            (Some(via), subject_column) => {
                 let Some((other, other_key)) = via.split_once('.') else {
                     return Err(PolicyError::new(
                         path,
@@ -375,7 +379,16 @@ impl DataMap {
                         format!("table {other:?} is not in the data map"),
                     ));
                 };
-                for col in [other_key, subject_column.as_str()] {
+                if subject_column.is_none() && (other_table.links.is_empty() || other == name) {
+                    return Err(PolicyError::new(
+                        path,
+                        format!("{key}.via"),
+                        format!(
+                            "without subject_column, {other} must be another table with links of its own"
+                        ),
+                    ));
+                }
+                for col in std::iter::once(other_key).chain(subject_column.as_deref()) {
                     if !other_table.columns.contains_key(col) {
                         return Err(PolicyError::new(
                             path,
@@ -386,11 +399,6 @@ impl DataMap {
                 }
                 Ok(())
             }
-            _ => Err(PolicyError::new(
-                path,
-                key,
-                "via and subject_column go together",
-            )),
         }
     }
 

@@ -27,30 +27,50 @@ pub fn ident(name: &str) -> Result<String, String> {
 }
 
 /// The `WHERE` condition selecting `table`'s rows that belong to the subject bound as `$1`:
-/// the OR of its links. `None` when the table has no links (holds nobody's data).
+/// the OR of its links. `None` when the table has no links (holds nobody's data). A `via`
+/// link without `subject_column` follows the other table's own links, so a row reached
+/// through several tables (an order message, through its order, to the agent's owner)
+/// belongs to every party of the row it points at.
 ///
-/// Errors: an identifier that is not plain (see [`ident`]) or a `via` without its table.
+/// Errors: an identifier that is not plain (see [`ident`]), a `via` without its table, or
+/// `via` links nested deeper than [`MAX_VIA_DEPTH`] (a loop in the data map).
 pub fn condition(map: &DataMap, table: &TableSpec) -> Result<Option<String>, String> {
+    condition_at(map, table, 0)
+}
+
+/// How many `via` links without `subject_column` may be followed in a row.
+pub const MAX_VIA_DEPTH: usize = 4;
+
+fn condition_at(map: &DataMap, table: &TableSpec, depth: usize) -> Result<Option<String>, String> {
     let mut parts = Vec::new();
     for link in &table.links {
         let col = ident(&link.column)?;
-        match (&link.via, &link.subject_column) {
-            (Some(via), Some(subject_column)) => {
-                let (other, other_key) = via
-                    .split_once('.')
-                    .ok_or_else(|| format!("via {via:?} is not table.column"))?;
-                if !map.tables.contains_key(other) {
-                    return Err(format!("via {via:?}: unknown table"));
-                }
-                parts.push(format!(
-                    "{col} IN (SELECT {} FROM {} WHERE {} = $1)",
-                    ident(other_key)?,
-                    ident(other)?,
-                    ident(subject_column)?
-                ));
+        let Some(via) = &link.via else {
+            parts.push(format!("{col} = $1"));
+            continue;
+        };
+        let (other, other_key) = via
+            .split_once('.')
+            .ok_or_else(|| format!("via {via:?} is not table.column"))?;
+        let other_spec = map
+            .tables
+            .get(other)
+            .ok_or_else(|| format!("via {via:?}: unknown table"))?;
+        let inner = match &link.subject_column {
+            Some(subject_column) => format!("{} = $1", ident(subject_column)?),
+            None if depth >= MAX_VIA_DEPTH => {
+                return Err(format!("via {via:?}: links nested too deep (a loop?)"));
             }
-            _ => parts.push(format!("{col} = $1")),
-        }
+            None => match condition_at(map, other_spec, depth + 1)? {
+                Some(c) => c,
+                None => continue,
+            },
+        };
+        parts.push(format!(
+            "{col} IN (SELECT {} FROM {} WHERE {inner})",
+            ident(other_key)?,
+            ident(other)?,
+        ));
     }
     if parts.is_empty() {
         Ok(None)

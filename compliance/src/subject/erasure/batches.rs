@@ -10,10 +10,10 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use super::job::{ErasureError, ErasureJob, ErasureOutcome, TableCounts};
-use super::pseudonym::redact;
 use super::{files, paging, table_rules};
 use crate::base::db::Db;
 use crate::policy::data_map::{ColumnErasure, TableSpec};
+use crate::subject::identifiers::SubjectIdentifiers;
 use crate::subject::subject_rows::{self, ident, json_value, text_value};
 
 /// One erasure in progress.
@@ -22,9 +22,13 @@ pub(super) struct Run<'a> {
     pub(super) job: &'a ErasureJob<'a>,
     /// What the person's personal columns and mentions become.
     pub(super) pseudonym: String,
-    /// The email and display name to redact wherever they appear, read before the
-    /// accounts row (which holds them) is erased last.
-    pub(super) needles: Vec<String>,
+    /// The email and display name as found in anyone's text (rules in
+    /// [`crate::subject::identifiers`]), read before the accounts row (which holds them) is
+    /// erased last; used where the row may belong to anyone.
+    pub(super) ids: SubjectIdentifiers,
+    /// The same plus each single word of the name: used only in rows the subject is a party
+    /// to (their own orders and threads, where "Thanks Ana!" means them).
+    pub(super) party_ids: SubjectIdentifiers,
     /// Counts so far; what the run reports when it completes.
     pub(super) outcome: ErasureOutcome,
 }
@@ -169,7 +173,9 @@ impl Run<'_> {
             select.push(ident(n).map_err(ErasureError::Policy)?);
         }
         let base = format!("SELECT {} FROM {t} WHERE {cond}", select.join(", "));
-        let changes_for = |row: &AnyRow, pseudonym: &str, needles: &[String]| {
+        // A copy, since the pager below borrows the run mutably; once per table.
+        let party_ids = self.party_ids.clone();
+        let changes_for = move |row: &AnyRow, pseudonym: &str| {
             let mut changes = Vec::new();
             for (i, (col, action, erased_value)) in changing.iter().enumerate() {
                 let current = json_value(row, i + 1);
@@ -181,7 +187,7 @@ impl Run<'_> {
                     ColumnErasure::Pseudonymise => Value::from(pseudonym),
                     ColumnErasure::Set => Value::from(erased_value.unwrap_or_default()),
                     ColumnErasure::Redact => match &current {
-                        Value::String(s) => match redact(s, needles, pseudonym) {
+                        Value::String(s) => match party_ids.redact(s, pseudonym) {
                             Some(r) => Value::from(r),
                             None => continue,
                         },
@@ -201,7 +207,7 @@ impl Run<'_> {
 
     /// Redacts the email and name in `table.redact_everywhere` columns of every row that
     /// mentions them, whoever the row belongs to: reads the whole table in key order, in
-    /// bounded batches, and rewrites only rows where [`redact`] finds a mention (so meant for
+    /// bounded batches, and rewrites only rows where [`SubjectIdentifiers::redact`] finds a mention (so meant for
     /// small tables such as the outgoing-mail queue).
     pub(super) async fn redact_everywhere(
         &mut self,
@@ -216,7 +222,7 @@ impl Run<'_> {
             .map(|c| ident(c))
             .collect::<Result<_, _>>()
             .map_err(ErasureError::Policy)?;
-        if self.needles.is_empty() || cols.is_empty() {
+        if self.ids.is_empty() || cols.is_empty() {
             return Ok(());
         }
         // Every row: the subject's id is bound as $1 only to share the pager.
@@ -224,13 +230,14 @@ impl Run<'_> {
             "SELECT {key}, {} FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL",
             cols.join(", ")
         );
-        let changes_for = |row: &AnyRow, pseudonym: &str, needles: &[String]| {
+        let ids = self.ids.clone();
+        let changes_for = move |row: &AnyRow, pseudonym: &str| {
             Ok(cols
                 .iter()
                 .enumerate()
                 .filter_map(|(i, c)| {
                     let text = text_value(row, i + 1)?;
-                    let r = redact(&text, needles, pseudonym)?;
+                    let r = ids.redact(&text, pseudonym)?;
                     Some((c.clone(), Value::from(r)))
                 })
                 .collect())
@@ -242,7 +249,7 @@ impl Run<'_> {
     /// Pages through `base` (`SELECT <key>, <columns> FROM t WHERE <condition on $1>`, `$1`
     /// the subject's id) in key order, one write transaction per page of
     /// [`ErasureJob::batch_rows`] rows, writing to each row of table `t` the changes
-    /// `changes_for` computes from it (given the pseudonym and the needles); after each
+    /// `changes_for` computes from it (given the pseudonym); after each
     /// committed page adds the rows rewritten to the `counter` of table `name`.
     async fn rewrite_in_batches(
         &mut self,
@@ -251,7 +258,7 @@ impl Run<'_> {
         key: &str,
         base: &str,
         counter: fn(&mut TableCounts) -> &mut i64,
-        changes_for: impl Fn(&AnyRow, &str, &[String]) -> Result<Vec<(String, Value)>, ErasureError>,
+        changes_for: impl Fn(&AnyRow, &str) -> Result<Vec<(String, Value)>, ErasureError>,
     ) -> Result<(), ErasureError> {
         let mut cursor: Option<Value> = None;
         loop {
@@ -274,7 +281,7 @@ impl Run<'_> {
             cursor = Some(json_value(last, 0));
             let mut rewritten = 0;
             for row in &rows {
-                let changes = changes_for(row, &self.pseudonym, &self.needles)?;
+                let changes = changes_for(row, &self.pseudonym)?;
                 if paging::rewrite_row(&mut tx, t, key, &json_value(row, 0), changes).await? {
                     rewritten += 1;
                 }

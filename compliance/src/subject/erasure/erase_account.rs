@@ -21,6 +21,7 @@ use crate::policy::data_map::TableErasure;
 use crate::records::audit::{self, AuditEntry};
 use crate::records::erasure_ledger::{self, LedgerEntry};
 use crate::subject::holds;
+use crate::subject::identifiers::SubjectIdentifiers;
 use crate::subject::subject_rows::{self, ACCOUNTS_TABLE};
 
 /// Whether `account_id` is in the erasure ledger (erasure completed).
@@ -62,14 +63,22 @@ pub async fn run(
     let email: String = row.try_get("email")?;
     let display_name: String = row.try_get("display_name")?;
     let pseudonym = pseudonym::pseudonym_for(db, job.account_id, now_ms).await?;
+    // A rerun after the accounts row was rewritten reads the pseudonym back: it must never
+    // become a needle, or other people's pseudonyms ("Former member ...") would be hit.
+    let real = |v: &str| {
+        if v == pseudonym {
+            String::new()
+        } else {
+            v.to_string()
+        }
+    };
+    let (email, display_name) = (real(&email), real(&display_name));
     let mut run = Run {
         db,
         job,
         pseudonym: pseudonym.clone(),
-        needles: [email.clone(), display_name.clone()]
-            .into_iter()
-            .filter(|n| n.len() >= 2 && *n != pseudonym)
-            .collect(),
+        ids: SubjectIdentifiers::new(&email, &display_name),
+        party_ids: SubjectIdentifiers::new(&email, &display_name).with_single_words(),
         outcome: ErasureOutcome {
             pseudonym,
             already_erased: false,
@@ -105,7 +114,7 @@ pub async fn run(
             run.redact_everywhere(name, table).await?;
         }
     }
-    run.outcome.files_deleted += files::scrub_dirs(job.map, job.data_dir, &run.needles)?;
+    run.outcome.files_deleted += files::scrub_dirs(job.map, job.data_dir, &run.ids)?;
 
     record_completion(&mut run, now_ms).await?;
     Ok(run.outcome)

@@ -8,6 +8,7 @@ use sqlx::Any;
 
 use super::job::ErasureError;
 use crate::policy::data_map::DataMap;
+use crate::subject::identifiers::SubjectIdentifiers;
 use crate::subject::subject_rows::ident;
 
 /// Whether any row of any table of `map` still names `stored` in a `file` column (content
@@ -60,19 +61,19 @@ pub(super) fn delete_stored(data_dir: &Path, stored: &str) -> Result<bool, Erasu
     }
 }
 
-/// Deletes the files in `map.scrub_dirs` (under `data_dir`) that mention any of `needles`
-/// (ASCII case-insensitive); returns how many.
+/// Deletes the files in `map.scrub_dirs` (under `data_dir`) that mention the subject: each
+/// file is read as a mail message (MIME headers, quoted-printable and base64 bodies decoded,
+/// [`SubjectIdentifiers::mentioned_in_mail`]) and as raw text; returns how many.
 ///
 /// Errors: [`ErasureError::Io`] when a directory cannot be listed or a file removed.
 pub(super) fn scrub_dirs(
     map: &DataMap,
     data_dir: &Path,
-    needles: &[String],
+    ids: &SubjectIdentifiers,
 ) -> Result<u64, ErasureError> {
-    let lower_needles: Vec<Vec<u8>> = needles
-        .iter()
-        .map(|n| n.to_ascii_lowercase().into_bytes())
-        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
     let mut deleted = 0;
     for dir in &map.scrub_dirs {
         let full = data_dir.join(dir);
@@ -94,11 +95,7 @@ pub(super) fn scrub_dirs(
             let Ok(bytes) = std::fs::read(&path) else {
                 continue;
             };
-            let lower = bytes.to_ascii_lowercase();
-            let mentions = lower_needles
-                .iter()
-                .any(|n| !n.is_empty() && lower.windows(n.len()).any(|w| w == n.as_slice()));
-            if mentions {
+            if ids.mentioned_in_mail(&bytes) {
                 std::fs::remove_file(&path).map_err(|source| ErasureError::Io {
                     path: path.display().to_string(),
                     source,

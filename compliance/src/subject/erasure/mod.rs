@@ -37,4 +37,3 @@ mod table_rules;
 pub use erase_account::{is_erased, run};
 pub use job::{DEFAULT_BATCH_ROWS, ErasureError, ErasureJob, ErasureOutcome, TableCounts};
 pub use preview::preview;
-pub use pseudonym::redact;
