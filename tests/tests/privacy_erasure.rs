@@ -703,8 +703,26 @@ async fn erasing_an_owner_redacts_customers_messages_naming_them(backend: Backen
     )
     .await?;
     assert_eq!(s, 201, "{body}");
+    // A copy in the mail spool whose raw bytes hold neither identifier: the name in an
+    // RFC 2047 header, the email in a base64 body. Another message naming someone else.
+    let spool = app.test_db.data_dir.path().join("mail");
+    std::fs::create_dir_all(&spool)?;
+    let encoded = "From: heepr <no-reply@heepr.localhost>\r\n\
+                   To: =?UTF-8?B?Wm/DqyDDhW5nc3Ryw7Zt?= <x@example.net>\r\n\
+                   Subject: =?ISO-8859-1?Q?Order_for_Zo=EB_=C5ngstr=F6m?=\r\n\
+                   MIME-Version: 1.0\r\n\
+                   Content-Type: text/plain; charset=utf-8\r\n\
+                   Content-Transfer-Encoding: base64\r\n\r\n\
+                   V3JpdGUgdG8gem9lLmFuZ3N0cm9tQGV4YW1wbGUuY29t\r\n";
+    std::fs::write(spool.join("encoded.eml"), encoded)?;
+    std::fs::write(
+        spool.join("other.eml"),
+        "Subject: Hello Carl\r\n\r\nNothing about the owner.\r\n",
+    )?;
 
     delete_account(&app, &owner, &owner_id).await?;
+    assert!(!spool.join("encoded.eml").exists(), "encoded copy scrubbed");
+    assert!(spool.join("other.eml").exists(), "unrelated mail kept");
     let pseudonym: String =
         sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
             .bind(&owner_id)
