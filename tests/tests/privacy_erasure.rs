@@ -703,6 +703,23 @@ async fn erasing_an_owner_redacts_customers_messages_naming_them(backend: Backen
     )
     .await?;
     assert_eq!(s, 201, "{body}");
+    // A pre-sale chat the customer opened with the owner's agent, naming the owner.
+    let (s, thread) = post(
+        &app,
+        &customer,
+        &format!("/api/v1/agents/{agent_id}/thread"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, 200, "{thread}");
+    let (s, body) = post(
+        &app,
+        &customer,
+        &format!("/api/v1/threads/{}/messages", id_of(&thread)),
+        json!({"body": "Hi Zoë Ångström, another job for you?"}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{body}");
     // A copy in the mail spool whose raw bytes hold neither identifier: the name in an
     // RFC 2047 header, the email in a base64 body. Another message naming someone else.
     let spool = app.test_db.data_dir.path().join("mail");
@@ -723,6 +740,15 @@ async fn erasing_an_owner_redacts_customers_messages_naming_them(backend: Backen
     delete_account(&app, &owner, &owner_id).await?;
     assert!(!spool.join("encoded.eml").exists(), "encoded copy scrubbed");
     assert!(spool.join("other.eml").exists(), "unrelated mail kept");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM presale_messages WHERE thread_id = $1",
+            &id_of(&thread)
+        )
+        .await?,
+        0,
+        "a pre-sale chat is deleted on erasure of either party"
+    );
     let pseudonym: String =
         sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
             .bind(&owner_id)
