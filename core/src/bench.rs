@@ -92,7 +92,7 @@ pub async fn run(policies_dir: &Path, args: &BenchExportArgs) -> anyhow::Result<
         .with_context(|| format!("--work-dir {}", work.display()))?;
     let data_dir = work.join("data");
     let url = format!("sqlite:{}?mode=rwc", data_dir.join("bench.db").display());
-    let db = crate::db::open_and_migrate(&url).await?;
+    let db = crate::platform::db::open_and_migrate(&url).await?;
     for sql in BENCH_SCHEMA {
         sqlx::query(sql).execute(db.pool()).await?;
     }

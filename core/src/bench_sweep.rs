@@ -34,7 +34,7 @@ pub async fn run(policies_dir: &Path, args: &BenchSweepArgs) -> anyhow::Result<(
             args.work_dir.join("bench.db").display()
         )
     });
-    let db = crate::db::open_and_migrate(&url).await?;
+    let db = crate::platform::db::open_and_migrate(&url).await?;
     let now = SystemClock.now_ms();
     let expired = args.rows / 2;
     println!(

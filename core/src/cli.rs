@@ -11,10 +11,12 @@ use heepr_compliance::{backup, schema};
 
 use crate::config::{
     AuditCommand, BackupArgs, BackupCommand, Cli, Command, DsrCommand, GlobalArgs, PolicyCommand,
-    RetentionCommand, RopaArgs, ServeArgs, Settings, StaffCommand, SweepArgs,
+    RetentionCommand, RopaArgs, ServeArgs, StaffCommand, SweepArgs,
 };
-use crate::state::AppState;
-use crate::{db, demo_data, notices, retention};
+use crate::platform::db;
+use crate::platform::settings::Settings;
+use crate::platform::state::AppState;
+use crate::{demo_data, notices, retention};
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
@@ -117,7 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Staff(StaffCommand::Create { email, role }) => {
             let (db, _) = open(&cli.global).await?;
             let now = chrono::Utc::now().timestamp_millis();
-            let (member, token) = crate::staff::create(&db, &email, role, now)
+            let (member, token) = crate::identity::staff::create(&db, &email, role, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("staff create: {}", e.public_message()))?;
             println!(
@@ -156,7 +158,7 @@ async fn operator_state(global: &GlobalArgs) -> anyhow::Result<AppState> {
     AppState::new(db, settings, policies, Arc::new(SystemClock))
 }
 
-fn app_err(context: &str) -> impl FnOnce(crate::error::AppError) -> anyhow::Error + '_ {
+fn app_err(context: &str) -> impl FnOnce(crate::platform::error::AppError) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("{context}: {}", e.public_message())
 }
 
@@ -374,13 +376,13 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
                     } else {
                         b.verified_at_ms.map_or_else(
                             || "not verified".to_string(),
-                            |t| format!("verified {}", crate::time::rfc3339(t)),
+                            |t| format!("verified {}", crate::platform::time::rfc3339(t)),
                         )
                     };
                     println!(
                         "{}  {}  {age_days:>3} days  {:>12} bytes  schema {}  {}  sha256 {}",
                         b.id,
-                        crate::time::rfc3339(b.created_at_ms),
+                        crate::platform::time::rfc3339(b.created_at_ms),
                         b.size_bytes,
                         b.schema_version,
                         verified,
@@ -421,7 +423,7 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
             println!(
                 "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
                 entry.id,
-                crate::time::rfc3339(entry.created_at_ms)
+                crate::platform::time::rfc3339(entry.created_at_ms)
             );
         }
         BackupCommand::Rotate => {
@@ -524,7 +526,7 @@ async fn sweep(
                 run.rows_affected()
                     .max(if run.dry_run { run.rows_examined() } else { 0 }),
                 run.rows_examined(),
-                crate::time::rfc3339(run.cutoff_ms)
+                crate::platform::time::rfc3339(run.cutoff_ms)
             );
         }
         match run.outcome {
@@ -653,7 +655,7 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("--bind {}: cannot listen", args.bind))?;
-    let mut settings = Settings::from_args(global, args);
+    let mut settings = crate::config::settings_from_args(global, args);
     if args.public_url.is_none() {
         // With --bind :0 the port is known only now; the CSRF layer trusts this origin.
         settings.public_url = format!("http://{}", listener.local_addr()?);

@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::{Any, Transaction};
 
-use crate::passwords::Passwords;
+use crate::platform::passwords::Passwords;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "heepr-demo-password";

@@ -21,9 +21,9 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 use crate::agents::CATEGORIES;
-use crate::api_keys;
+use crate::identity::api_keys;
 use crate::ledger::{ISSUER, TransferKind, escrow_ledger_account, member_ledger_account};
-use crate::tokens::hash_secret;
+use crate::platform::tokens::hash_secret;
 
 /// 2026-01-01T00:00:00Z: demo times are spread over the 180 days after it.
 const BASE_MS: i64 = 1_767_225_600_000;

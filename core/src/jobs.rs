@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::email::outbox;
-use crate::state::AppState;
+use crate::platform::mail::outbox;
+use crate::platform::state::AppState;
 
 /// How often the email worker looks for due mail when nobody wakes it.
 const EMAIL_POLL: Duration = Duration::from_secs(5);
@@ -75,7 +75,7 @@ async fn throttle_housekeeping(state: AppState) {
 /// Keeps a lease saying "a server runs on this database", so `heepr backup restore` can
 /// refuse to pull the database out from under it.
 async fn presence(state: AppState) {
-    let name = format!("{PRESENCE_PREFIX}{}", crate::tokens::new_id());
+    let name = format!("{PRESENCE_PREFIX}{}", crate::platform::tokens::new_id());
     let mut tick = tokio::time::interval(PRESENCE_RENEW);
     loop {
         tick.tick().await;

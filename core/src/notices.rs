@@ -13,10 +13,10 @@ use heepr_compliance::published::{self, PolicyVersion};
 use heepr_compliance::{Clock, Db, Policies};
 use sqlx::Row;
 
-use crate::email::{self, Email};
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::platform::mail::{self, Email};
+use crate::platform::tokens::new_id;
 use crate::publications;
-use crate::tokens::new_id;
 
 /// The policy name recorded in `policy_notices.policy` for the privacy policy.
 pub const PRIVACY_POLICY: &str = "privacy";
@@ -216,7 +216,7 @@ async fn notify_batch(
             subject: format!("heepr's {} is changing", title.to_lowercase()),
             body,
         };
-        let email_id = email::enqueue(&mut tx, &notice, now).await?;
+        let email_id = mail::enqueue(&mut tx, &notice, now).await?;
         sqlx::query("UPDATE policy_notices SET email_id = $1 WHERE id = $2")
             .bind(&email_id)
             .bind(&notice_id)

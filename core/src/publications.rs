@@ -7,9 +7,9 @@ use heepr_compliance::published::{self, Block, PolicyVersion};
 use heepr_compliance::{Db, Policies};
 use sqlx::Row;
 
-use crate::error::AppError;
 use crate::notices::PRIVACY_POLICY;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::tokens::new_id;
 
 /// Records the snapshot of the privacy policy version in force, if not yet recorded, so
 /// that every version that was ever served stays readable as it was (called by `heepr

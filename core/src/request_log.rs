@@ -13,9 +13,9 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::client::ClientInfo;
-use crate::state::AppState;
-use crate::tokens::new_id;
+use crate::platform::client::ClientInfo;
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 
 /// Filled by the authentication extractor with the signed-in account's id, so the request
 /// log can record who made the request.

@@ -27,7 +27,7 @@ pub fn describe_rules(policies: &Policies, tz: Tz, now_ms: i64) -> Vec<serde_jso
                 .parsed_schedule
                 .as_ref()
                 .and_then(|s| next_fire(s, tz, now_ms))
-                .map(crate::time::rfc3339);
+                .map(crate::platform::time::rfc3339);
             let tables: Vec<&String> = policies
                 .data_map
                 .tables
@@ -57,7 +57,7 @@ pub fn run_json(run: &RuleRun) -> serde_json::Value {
         "rule": run.rule,
         "run_id": run.run_id,
         "dry_run": run.dry_run,
-        "cutoff": crate::time::rfc3339(run.cutoff_ms),
+        "cutoff": crate::platform::time::rfc3339(run.cutoff_ms),
         "outcome": run.outcome.as_str(),
         "error": run.error,
         "rows_examined": run.rows_examined(),
@@ -105,7 +105,7 @@ pub fn sweep_store(
         "rule": rule_name,
         "store": match store { Store::Backups => "backups", Store::MailFiles => "mail_files" },
         "dry_run": dry_run,
-        "cutoff": crate::time::rfc3339(cutoff),
+        "cutoff": crate::platform::time::rfc3339(cutoff),
         "outcome": "succeeded",
         "rows_affected": if dry_run { 0 } else { affected },
         "rows_examined": affected,

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::error::{AppError, is_unique_violation};
 use crate::orders::{self, Actor, OrderStatus};
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::new_id;
+use crate::platform::error::{AppError, is_unique_violation};
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 
 /// Longest review or reply (characters).
 const MAX_TEXT_CHARS: usize = 4_000;

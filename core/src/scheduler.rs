@@ -15,7 +15,7 @@ use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use heepr_compliance::sweep::{self, SweepOptions};
 
-use crate::state::AppState;
+use crate::platform::state::AppState;
 
 /// The first fire time of `schedule` strictly after `after_ms` (Unix ms), reading the
 /// schedule as wall-clock time in `tz`. `None` when the schedule never fires again.

@@ -37,7 +37,7 @@ async fn backup_is_catalogued_verified_and_restored(backend: Backend) -> Result<
     // After the backup someone signs up; restoring brings the database back to the backup.
     db.insert_account("after@example.com").await?;
     assert_eq!(account_count(&db).await?, 2);
-    let known = heepr_core::db::MIGRATOR
+    let known = heepr_core::platform::db::MIGRATOR
         .iter()
         .map(|m| m.version)
         .max()
@@ -172,7 +172,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     assert_eq!(present(app.pool().clone()).await?, 0);
 
     // Restoring the older backup alone would bring her back; the replay erases her again.
-    let known = heepr_core::db::MIGRATOR
+    let known = heepr_core::platform::db::MIGRATOR
         .iter()
         .map(|m| m.version)
         .max()

@@ -6,7 +6,7 @@
 mod privacy_support;
 
 use anyhow::{Context, Result};
-use heepr_core::staff::StaffRole;
+use heepr_core::identity::staff::StaffRole;
 use heepr_tests::market::{
     Footprint, complete_order, get, id_of, market, marketplace_footprint, place_order, post, upload,
 };

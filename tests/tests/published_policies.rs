@@ -9,8 +9,9 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 use heepr_compliance::{Clock, ManualClock, Policies};
 use heepr_core::AppState;
-use heepr_core::config::{Cli, Settings};
+use heepr_core::config::Cli;
 use heepr_core::notices::{self, BatchLimits};
+use heepr_core::platform::settings::Settings;
 use heepr_tests::{Backend, START_MS, TestApp, TestDb, backend_test, policies_dir};
 use serde_json::{Value, json};
 
@@ -526,7 +527,7 @@ async fn material_change_reaches_each_active_account_once(backend: Backend) -> R
 
     // Delivered through the outbox and recorded in the email log, once per active account.
     loop {
-        let report = heepr_core::email::outbox::deliver_due(&app.state).await?;
+        let report = heepr_core::platform::mail::outbox::deliver_due(&app.state).await?;
         if report.sent == 0 && report.failed == 0 && report.deferred == 0 {
             break;
         }

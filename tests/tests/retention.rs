@@ -380,18 +380,18 @@ async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
     backend: Backend,
 ) -> Result<()> {
     let app = heepr_tests::TestApp::spawn(&backend).await?;
-    let (_, officer) = heepr_core::staff::create(
+    let (_, officer) = heepr_core::identity::staff::create(
         &app.state.db,
         "dpo@example.com",
-        heepr_core::staff::StaffRole::PrivacyOfficer,
+        heepr_core::identity::staff::StaffRole::PrivacyOfficer,
         0,
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.public_message()))?;
-    let (_, support) = heepr_core::staff::create(
+    let (_, support) = heepr_core::identity::staff::create(
         &app.state.db,
         "help@example.com",
-        heepr_core::staff::StaffRole::Support,
+        heepr_core::identity::staff::StaffRole::Support,
         0,
     )
     .await

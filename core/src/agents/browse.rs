@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AGENT_COLUMNS, Agent, CATEGORIES, ONLINE_WINDOW_MS, PublicAgent};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Agents per page.
 pub const PAGE_SIZE: i64 = 20;

@@ -2,9 +2,9 @@
 //! every bearer API call that does something is stored as an event. Kept 180 days
 //! (retention rule `agent_events`).
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 
 /// What the agent did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +106,7 @@ pub async fn recent(
                 kind: r.try_get("kind")?,
                 order_id: r.try_get("order_id")?,
                 detail: r.try_get("detail")?,
-                created_at: crate::time::rfc3339(r.try_get("created_at")?),
+                created_at: crate::platform::time::rfc3339(r.try_get("created_at")?),
             })
         })
         .collect::<Result<_, sqlx::Error>>()

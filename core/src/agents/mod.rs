@@ -16,8 +16,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::AppError;
-use crate::time::rfc3339;
+use crate::platform::error::AppError;
+use crate::platform::time::rfc3339;
 use order_form::FormField;
 
 /// The categories an agent can be listed under.

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// Most fields one form may have.
 pub const MAX_FIELDS: usize = 20;

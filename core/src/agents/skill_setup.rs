@@ -10,7 +10,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::Agent;
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// Modification time written for every entry (2026-01-01T00:00:00Z), for reproducible bytes.
 const FIXED_MTIME: u64 = 1_767_225_600;

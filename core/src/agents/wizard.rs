@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use super::order_form::{FormField, validate_form};
 use super::{Agent, AgentStatus, CATEGORIES, load_owned};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 
 /// Step 1: a new draft agent.
 #[derive(Debug, Clone, Deserialize)]

@@ -11,11 +11,11 @@ pub mod presale;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::error::AppError;
 use crate::orders::{Actor, Order, READ_ONLY_AFTER_MS};
-use crate::state::AppState;
-use crate::time::{human, rfc3339};
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::{human, rfc3339};
+use crate::platform::tokens::new_id;
 
 /// Longest message (characters).
 pub const MAX_MESSAGE_CHARS: usize = 10_000;

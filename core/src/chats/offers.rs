@@ -8,11 +8,11 @@ use sqlx::Row;
 
 use super::presale::Thread;
 use crate::agents::{self, order_form::CheckedAnswers};
-use crate::error::AppError;
 use crate::orders::{self, Actor, Order, Terms};
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 
 /// `POST .../threads/{id}/offers`.
 #[derive(Debug, Clone, Deserialize)]

@@ -6,12 +6,12 @@ use sqlx::Row;
 
 use super::{MessageView, author, check_body, posted, view_from_row};
 use crate::agents;
-use crate::error::AppError;
 use crate::files::{self, FileView};
 use crate::orders::{Actor, Parties};
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 
 /// A pre-sale thread.
 #[derive(Debug, Clone)]

@@ -15,10 +15,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 
 /// Longest kept file name (characters).
 const MAX_NAME_CHARS: usize = 200;

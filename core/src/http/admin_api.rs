@@ -20,14 +20,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::ApiJson;
-use crate::error::AppError;
+use crate::identity::staff::{self, StaffMember, StaffRole};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 use crate::privacy::intake::{self, Channel, NewRequest};
 use crate::privacy::summary::subject_summary;
 use crate::privacy::transitions::{extend, request_job, transition};
 use crate::privacy::{self, DsrFilter, audit};
-use crate::staff::{self, StaffMember, StaffRole};
-use crate::state::AppState;
-use crate::tokens::new_id;
 
 /// Routes of the admin API, with the audit layer every call goes through.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -266,7 +266,7 @@ async fn show_request(
     .fetch_optional(state.db.pool())
     .await?
     .map(|(size, sha, expires, deleted)| {
-        json!({"size_bytes": size, "sha256": sha, "expires_at": crate::time::rfc3339(expires),
+        json!({"size_bytes": size, "sha256": sha, "expires_at": crate::platform::time::rfc3339(expires),
                "deleted": deleted.is_some()})
     });
     Ok(Json(json!({

@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use super::admin_api::Staff;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
 use crate::retention::{HOLDS, describe_rules, run_json, sweep_store};
-use crate::state::AppState;
-use crate::time::rfc3339;
 
 /// `GET /admin/api/v1/retention/rules`
 pub async fn list_rules(

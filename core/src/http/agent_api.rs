@@ -29,15 +29,15 @@ use super::api_files::{read_files, send_file};
 use super::api_orders::{StatusQuery, orders_json, status_filter};
 use super::extract::ApiJson;
 use crate::agents::events::{self, EventKind};
-use crate::api_keys::{self, KeyHolder};
 use crate::chats::offers::{self, NewOffer};
 use crate::chats::presale::{self, ThreadScope};
 use crate::chats::{self, MessageView, NewMessage};
-use crate::error::AppError;
 use crate::files::{self, Purpose, Reader, Target};
+use crate::identity::api_keys::{self, KeyHolder};
 use crate::orders::{self, Actor, OrderAction, OrderScope, actions};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 use crate::request_log::AccountSlot;
-use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -18,14 +18,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::extract::{ApiJson, Client, CurrentUser, RequestAccount};
-use crate::accounts::login::{LoginRequest, log_in};
-use crate::accounts::password_change::{PasswordChangeRequest, change_password};
-use crate::accounts::signup::{SignupRequest, sign_up};
-use crate::accounts::{self, Profile};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::{ledger, sessions};
+use crate::identity::accounts::login::{LoginRequest, log_in};
+use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
+use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::accounts::{self, Profile};
+use crate::identity::sessions;
+use crate::ledger;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

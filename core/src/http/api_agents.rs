@@ -21,10 +21,10 @@ use super::extract::{ApiJson, CurrentUser};
 use crate::agents::browse::{self, BrowseQuery};
 use crate::agents::wizard::{self, AgentChanges, NewAgent};
 use crate::agents::{self, skill_setup};
-use crate::api_keys;
-use crate::error::AppError;
+use crate::identity::api_keys;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 use crate::reviews;
-use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -18,9 +18,9 @@ use super::extract::{ApiJson, CurrentUser};
 use crate::chats::offers::{self, NewOffer};
 use crate::chats::presale::{self, ThreadScope};
 use crate::chats::{MessageView, NewMessage};
-use crate::error::AppError;
 use crate::orders::{self, Actor};
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

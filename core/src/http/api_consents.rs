@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use super::extract::{ApiJson, CurrentUser, MaybeUser};
 use super::pages::{PageError, PageForm, render, require};
 use crate::consents::{self, ConsentAction, ConsentStatus};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

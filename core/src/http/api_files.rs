@@ -20,10 +20,10 @@ use serde_json::{Value, json};
 
 use super::extract::CurrentUser;
 use crate::chats::presale;
-use crate::error::AppError;
 use crate::files::{self, Download, Purpose, Reader, Target, Upload};
 use crate::orders::{self, Actor};
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -23,10 +23,10 @@ use serde_json::{Value, json};
 use super::api_agents::query;
 use super::extract::{ApiJson, CurrentUser};
 use crate::chats::{self, NewMessage};
-use crate::error::AppError;
 use crate::orders::{self, Actor, NewOrder, OrderAction, OrderScope, OrderStatus, actions};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 use crate::reviews::{self, NewReply, NewReview};
-use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -8,11 +8,11 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 
-use crate::client::ClientInfo;
-use crate::error::AppError;
+use crate::identity::sessions::{self, SessionUser};
+use crate::platform::client::ClientInfo;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 use crate::request_log::AccountSlot;
-use crate::sessions::{self, SessionUser};
-use crate::state::AppState;
 
 /// A JSON request body; malformed input becomes a 4xx [`AppError`] with the reason.
 #[derive(Debug, FromRequest)]

@@ -30,9 +30,9 @@ use axum::{Json, middleware};
 use serde_json::json;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 use crate::request_log;
-use crate::state::AppState;
 
 /// The whole application: every route, fallbacks and layers.
 ///

@@ -22,12 +22,12 @@ use serde::Deserialize;
 
 use super::extract::{Client, CurrentUser, MaybeUser};
 use super::pages::{PageError, PageForm, render, require};
-use crate::error::AppError;
-use crate::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
-use crate::oauth::identities::{self, Identity};
-use crate::oauth::provider::Provider;
-use crate::sessions;
-use crate::state::AppState;
+use crate::identity::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
+use crate::identity::oauth::identities::{self, Identity};
+use crate::identity::oauth::provider::Provider;
+use crate::identity::sessions;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// The cookie that ties a provider's answer to the browser that started the round trip
 /// (listed in `policies/cookies.toml`; set only when the person chooses a provider).
@@ -144,7 +144,7 @@ async fn callback(
 async fn signed_in(
     state: &AppState,
     account_id: &str,
-    client: &crate::client::ClientInfo,
+    client: &crate::platform::client::ClientInfo,
     jar: CookieJar,
     to: &str,
 ) -> Result<Response, PageError> {
@@ -250,10 +250,10 @@ struct LinkForm {
 /// redirect to log in, or the sign-in page with the reason).
 async fn password_checked(
     state: &AppState,
-    user: Option<crate::sessions::SessionUser>,
-    client: &crate::client::ClientInfo,
+    user: Option<crate::identity::sessions::SessionUser>,
+    client: &crate::platform::client::ClientInfo,
     form: &LinkForm,
-) -> Result<Result<crate::sessions::SessionUser, Response>, PageError> {
+) -> Result<Result<crate::identity::sessions::SessionUser, Response>, PageError> {
     let user = match require(user) {
         Ok(user) => user,
         Err(redirect) => return Ok(Err(redirect.into_response())),

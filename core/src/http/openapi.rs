@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::state::AppState;
+use crate::platform::state::AppState;
 
 /// The document, embedded at build time.
 pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");

@@ -12,13 +12,13 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::extract::{Client, MaybeUser, RequestAccount};
-use crate::accounts::login::{LoginRequest, log_in};
-use crate::accounts::password_change::{PasswordChangeRequest, change_password};
-use crate::accounts::signup::{SignupRequest, sign_up};
-use crate::error::AppError;
+use crate::identity::accounts::login::{LoginRequest, log_in};
+use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
+use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::sessions::{self, SessionUser};
 use crate::ledger;
-use crate::sessions::{self, SessionUser};
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -156,7 +156,7 @@ async fn signup_submit(
         display_name: fields.display_name.clone(),
         email: fields.email.clone(),
         password: fields.password,
-        age_16_or_over: crate::accounts::validate::checkbox_ticked(
+        age_16_or_over: crate::identity::accounts::validate::checkbox_ticked(
             fields.age_16_or_over.as_deref(),
         ),
     };

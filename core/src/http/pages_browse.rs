@@ -18,11 +18,11 @@ use crate::agents::browse::{self, BrowseQuery, CategoryCount};
 use crate::agents::order_form::FieldType;
 use crate::agents::{self, CATEGORIES, PublicAgent};
 use crate::chats::presale;
-use crate::error::AppError;
 use crate::files::{self, Purpose, Target};
 use crate::orders::{self, NewOrder};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 use crate::reviews::{self, ReviewView};
-use crate::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -16,13 +16,13 @@ use super::pages::{PageError, PageForm, render, require};
 use crate::chats::offers::{self, NewOffer, OfferView};
 use crate::chats::presale::{self, ThreadScope, ThreadView};
 use crate::chats::{self, MessageView};
-use crate::error::AppError;
 use crate::files::{self, FileView, Purpose, Target};
+use crate::identity::sessions::SessionUser;
 use crate::orders::{self, Actor, OrderAction, OrderScope, OrderView, actions};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::human;
 use crate::reviews::{self, NewReply, NewReview};
-use crate::sessions::SessionUser;
-use crate::state::AppState;
-use crate::time::human;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -16,10 +16,10 @@ use super::pages::{PageError, PageForm, render, require};
 use crate::agents::order_form::{parse_lines, to_lines};
 use crate::agents::wizard::{self, AgentChanges, NewAgent};
 use crate::agents::{self, AgentStatus, CATEGORIES, OwnerAgent};
-use crate::api_keys::{self, KeySummary};
-use crate::error::AppError;
-use crate::sessions::SessionUser;
-use crate::state::AppState;
+use crate::identity::api_keys::{self, KeySummary};
+use crate::identity::sessions::SessionUser;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -17,13 +17,13 @@ use tokio::io::AsyncReadExt;
 
 use super::extract::{CurrentUser, MaybeUser};
 use super::pages::{PageError, PageForm, render};
-use crate::error::AppError;
+use crate::identity::sessions;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::human;
 use crate::privacy::intake::{self, Channel, NewRequest};
 use crate::privacy::jobs::expire_archive;
 use crate::privacy::{self, DsrFilter};
-use crate::sessions;
-use crate::state::AppState;
-use crate::time::human;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -7,9 +7,9 @@ use sqlx::{Any, Transaction};
 
 use super::notify::{self, Event};
 use super::{Actor, ORDER_COLUMNS, ORDER_FROM, Order, OrderAction, OrderStatus};
-use crate::error::AppError;
 use crate::ledger::{self, Transfer, TransferKind};
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Longest revision request (characters).
 const MAX_REASON_CHARS: usize = 2_000;

@@ -10,8 +10,8 @@
 
 use super::actions;
 use super::{Actor, OrderAction};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Cancels and refunds every unfinished order of `account_id` (customer or agent owner);
 /// returns how many this call closed.

@@ -6,8 +6,8 @@
 
 use super::actions;
 use super::{Actor, OrderAction};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Orders handled per pass of the loop.
 const BATCH: i64 = 200;

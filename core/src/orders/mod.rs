@@ -23,13 +23,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::agents::{self, order_form};
-use crate::error::AppError;
 use crate::files::{self, FileView};
 use crate::ledger::{self, Transfer, TransferKind};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 use crate::reviews::{self, ReviewView};
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::new_id;
 pub use status::{OrderAction, OrderStatus};
 
 /// An order thread becomes read-only this long after the order's terminal state (policy:

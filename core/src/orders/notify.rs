@@ -5,9 +5,9 @@
 use askama::Template;
 use sqlx::{Any, Row, Transaction};
 
-use crate::email::{self, Email};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::mail::{self, Email};
+use crate::platform::state::AppState;
 
 /// Which step happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +146,7 @@ pub async fn order_event(
             ),
             body,
         };
-        email::enqueue(tx, &mail, now).await?;
+        mail::enqueue(tx, &mail, now).await?;
     }
     Ok(())
 }

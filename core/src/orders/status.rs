@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// Where an order is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,9 +9,9 @@ use askama::Template;
 use heepr_compliance::dsr::RequestKind;
 use sqlx::{Any, Row, Transaction};
 
-use crate::email::{self, Email};
-use crate::error::AppError;
-use crate::time::human;
+use crate::platform::error::AppError;
+use crate::platform::mail::{self, Email};
+use crate::platform::time::human;
 
 #[derive(Template)]
 #[template(path = "email/dsr_received.txt")]
@@ -152,6 +152,6 @@ pub async fn queue(
         subject: subject.to_string(),
         body,
     };
-    email::enqueue(tx, &mail, now_ms).await?;
+    mail::enqueue(tx, &mail, now_ms).await?;
     Ok(())
 }

@@ -13,10 +13,10 @@ use sqlx::Row;
 
 use super::emails::{self, DsrEmail};
 use super::{Dsr, audit, get};
-use crate::accounts::validate;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::{hash_secret, new_id, new_secret};
+use crate::identity::accounts::validate;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::{hash_secret, new_id, new_secret};
 
 /// How long an emailed confirmation link works (ms): 14 days.
 pub const VERIFY_LINK_MS: i64 = 14 * 24 * 3_600_000;

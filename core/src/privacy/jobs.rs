@@ -15,9 +15,9 @@ use sqlx::Row;
 
 use super::transitions::transition;
 use super::{EXPORT_LINK_MS, EXPORTS_DIR, audit, get};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 
 /// How long a claimed job stays with its worker (ms).
 const LEASE_MS: i64 = 30 * 60_000;

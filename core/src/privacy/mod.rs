@@ -21,8 +21,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::error::AppError;
-use crate::time::rfc3339;
+use crate::platform::error::AppError;
+use crate::platform::time::rfc3339;
 
 /// How long an export archive can be downloaded (ms): 7 days, then it is deleted.
 pub const EXPORT_LINK_MS: i64 = 7 * 24 * 3_600_000;

@@ -8,9 +8,9 @@ use heepr_compliance::subject_rows::{self, ident};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::error::AppError;
-use crate::staff::mask_email;
-use crate::state::AppState;
+use crate::identity::staff::mask_email;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// The subject summary shown with a request.
 #[derive(Debug, Clone, Serialize)]

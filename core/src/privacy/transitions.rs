@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::emails::{self, DsrEmail};
 use super::{Dsr, audit, get, parse_stored};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Moves request `id` to `to` (with `reason` for on hold, rejected, failed), as `actor`.
 ///

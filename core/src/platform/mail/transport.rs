@@ -5,7 +5,7 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::MailTransportConfig;
+use crate::platform::settings::MailTransportConfig;
 
 /// A configured transport.
 #[derive(Clone)]

@@ -10,8 +10,8 @@ use anyhow::anyhow;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::LoginLimits;
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::platform::settings::LoginLimits;
 
 /// Keyed limiters for login attempts.
 #[derive(Debug)]

@@ -19,12 +19,12 @@ use sqlx::Row;
 
 use super::identities;
 use super::provider::{MAX_PROFILE_BYTES, Provider, ProviderProfile};
-use crate::accounts::signup::{NewAccount, UNDER_16_MESSAGE, create_account};
-use crate::accounts::validate;
-use crate::config::OAuthProviderConfig;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::{hash_secret, new_id, new_secret};
+use crate::identity::accounts::signup::{NewAccount, UNDER_16_MESSAGE, create_account};
+use crate::identity::accounts::validate;
+use crate::platform::error::AppError;
+use crate::platform::settings::OAuthProviderConfig;
+use crate::platform::state::AppState;
+use crate::platform::tokens::{hash_secret, new_id, new_secret};
 
 /// How long a started round trip may take (ms).
 pub const FLOW_TTL_MS: i64 = 10 * 60_000;
@@ -427,7 +427,7 @@ pub async fn complete_signup(
 ) -> Result<String, AppError> {
     let row = pending_row(state, cookie_state).await?;
     let flow_id: String = row.try_get("id")?;
-    if !crate::accounts::validate::checkbox_ticked(form.age_16_or_over.as_deref()) {
+    if !crate::identity::accounts::validate::checkbox_ticked(form.age_16_or_over.as_deref()) {
         sqlx::query("DELETE FROM sign_in_flows WHERE id = $1")
             .bind(&flow_id)
             .execute(state.db.pool())

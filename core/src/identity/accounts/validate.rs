@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 /// Longest display name (characters).
 pub const MAX_DISPLAY_NAME_CHARS: usize = 64;

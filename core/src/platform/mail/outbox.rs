@@ -5,8 +5,8 @@
 
 use sqlx::Row;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// Attempts before an email is given up and logged as failed.
 pub const MAX_ATTEMPTS: i64 = 5;

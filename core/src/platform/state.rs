@@ -5,10 +5,10 @@ use std::sync::Arc;
 use heepr_compliance::{Clock, Db, Policies};
 use tokio::sync::Notify;
 
-use crate::config::Settings;
-use crate::email::transport::Transport;
-use crate::passwords::Passwords;
-use crate::throttle::LoginThrottle;
+use crate::platform::mail::transport::Transport;
+use crate::platform::passwords::Passwords;
+use crate::platform::settings::Settings;
+use crate::platform::throttle::LoginThrottle;
 
 /// Shared state of a running service; cheap to clone.
 #[derive(Clone, Debug)]

@@ -9,12 +9,12 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::client::ClientInfo;
-use crate::config::Settings;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::{hash_secret, new_id, new_secret};
+use crate::platform::client::ClientInfo;
+use crate::platform::error::AppError;
+use crate::platform::settings::Settings;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::{hash_secret, new_id, new_secret};
 
 /// Last-seen times are written at most this often per session (ms), so that reading pages
 /// does not turn every request into a write.

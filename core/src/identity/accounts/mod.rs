@@ -9,10 +9,10 @@ pub mod validate;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::error::AppError;
 use crate::ledger;
-use crate::state::AppState;
-use crate::time::rfc3339;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
 
 /// An account as its owner sees it (`GET /api/v1/me`).
 #[derive(Debug, Clone, Serialize)]

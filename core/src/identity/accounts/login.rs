@@ -5,10 +5,10 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::validate;
-use crate::client::ClientInfo;
-use crate::error::AppError;
-use crate::sessions::{self, NewSession, SessionUser};
-use crate::state::AppState;
+use crate::identity::sessions::{self, NewSession, SessionUser};
+use crate::platform::client::ClientInfo;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// What a person submits to log in.
 #[derive(Debug, Clone, Deserialize)]

@@ -5,11 +5,11 @@
 use serde::Deserialize;
 
 use super::{Profile, profile, validate};
-use crate::email::{self, templates};
-use crate::error::{AppError, is_unique_violation};
 use crate::ledger::{self, ISSUER, Transfer, TransferKind};
-use crate::state::AppState;
-use crate::tokens::new_id;
+use crate::platform::error::{AppError, is_unique_violation};
+use crate::platform::mail::{self, templates};
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 
 /// What a person submits to sign up.
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +121,6 @@ pub async fn create_account(
         state.settings.signup_bonus,
         &state.settings.public_url,
     )?;
-    email::enqueue(tx, &welcome, now).await?;
+    mail::enqueue(tx, &welcome, now).await?;
     Ok(id)
 }

@@ -11,10 +11,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::{hash_secret, new_id};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::{hash_secret, new_id};
 
 /// Every key starts with this.
 pub const KEY_PREFIX: &str = "hpr_";

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use super::validate;
-use crate::error::AppError;
-use crate::sessions::{self, SessionUser};
-use crate::state::AppState;
+use crate::identity::sessions::{self, SessionUser};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// What a signed-in person submits to change their password.
 #[derive(Debug, Clone, Deserialize)]

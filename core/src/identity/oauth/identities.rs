@@ -6,10 +6,10 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use super::provider::{Provider, ProviderProfile};
-use crate::error::{AppError, is_unique_violation};
-use crate::state::AppState;
-use crate::time::rfc3339;
-use crate::tokens::new_id;
+use crate::platform::error::{AppError, is_unique_violation};
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 
 /// A linked identity as its owner sees it.
 #[derive(Debug, Clone, Serialize)]

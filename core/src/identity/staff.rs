@@ -11,9 +11,9 @@ use heepr_compliance::Db;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::accounts::validate;
-use crate::error::{AppError, is_unique_violation};
-use crate::tokens::{hash_secret, new_id, new_secret};
+use crate::identity::accounts::validate;
+use crate::platform::error::{AppError, is_unique_violation};
+use crate::platform::tokens::{hash_secret, new_id, new_secret};
 
 /// What a staff member may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -12,8 +12,8 @@ pub mod transport;
 
 use sqlx::{Any, Transaction};
 
-use crate::error::AppError;
-use crate::tokens::new_id;
+use crate::platform::error::AppError;
+use crate::platform::tokens::new_id;
 
 /// A rendered email ready to queue.
 #[derive(Debug, Clone)]

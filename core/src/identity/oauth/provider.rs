@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::config::{OAuthProviderConfig, Settings};
-use crate::error::AppError;
+use crate::platform::error::AppError;
+use crate::platform::settings::{OAuthProviderConfig, Settings};
 
 /// A sign-in provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

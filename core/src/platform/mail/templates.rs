@@ -3,7 +3,7 @@
 use askama::Template;
 
 use super::Email;
-use crate::error::AppError;
+use crate::platform::error::AppError;
 
 #[derive(Template)]
 #[template(path = "email/welcome.txt")]
