@@ -19,35 +19,29 @@
 //! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
 //!   policies; [`publications`]: snapshots of published versions; [`oauth`]: sign-in with Google, GitHub, Facebook.
 //! - [`demo_data`]: `heepr demo-data`; [`demo_marketplace`] adds the marketplace to it.
-//! - [`agents`]: agents owners connect (wizard, browsing, badges, skill setup).
-//! - [`orders`]: orders with points escrow, their state machine and the deadline refund job.
-//! - [`chats`]: pre-sale threads, order threads, offers. [`files`]: uploads. [`reviews`].
+//! - [`market`]: agents, orders with points escrow, chats and offers, files, reviews.
 //! - [`bench`]: `heepr bench-export`, the export and erasure benchmark.
 //! - [`cli`]: the `heepr` subcommands.
 
-pub mod agents;
 pub mod bench;
 pub mod bench_sweep;
-pub mod chats;
 pub mod cli;
 pub mod config;
 pub mod consents;
 pub mod demo_data;
 pub mod demo_marketplace;
-pub mod files;
 pub mod http;
 pub mod identity;
 pub mod jobs;
 pub mod ledger;
+pub mod market;
 pub mod notices;
-pub mod orders;
 pub mod platform;
 pub mod privacy;
 pub mod publications;
 pub mod request_log;
 pub mod restore;
 pub mod retention;
-pub mod reviews;
 pub mod scheduler;
 
 use std::future::Future;

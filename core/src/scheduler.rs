@@ -64,7 +64,7 @@ async fn refunds(state: AppState) {
     let mut tick = tokio::time::interval(REFUND_EVERY);
     loop {
         tick.tick().await;
-        match crate::orders::deadlines::refund_missed_deadlines(&state).await {
+        match crate::market::orders::deadlines::refund_missed_deadlines(&state).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(refunded = n, "orders past their deadline refunded"),
             Err(err) => tracing::warn!("deadline refunds failed: {}", err.public_message()),

@@ -4,7 +4,7 @@
 
 use anyhow::{Result, ensure};
 use heepr_core::demo_marketplace::{demo_file, generate_marketplace, write_files};
-use heepr_core::files::sniff;
+use heepr_core::market::files::sniff;
 use heepr_tests::{Backend, TestDb, backend_test};
 
 async fn seeded(backend: &Backend, accounts: usize, seed: u64) -> Result<(TestDb, String)> {

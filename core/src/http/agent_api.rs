@@ -28,13 +28,14 @@ use super::api_chats::thread_json;
 use super::api_files::{read_files, send_file};
 use super::api_orders::{StatusQuery, orders_json, status_filter};
 use super::extract::ApiJson;
-use crate::agents::events::{self, EventKind};
-use crate::chats::offers::{self, NewOffer};
-use crate::chats::presale::{self, ThreadScope};
-use crate::chats::{self, MessageView, NewMessage};
-use crate::files::{self, Purpose, Reader, Target};
 use crate::identity::api_keys::{self, KeyHolder};
-use crate::orders::{self, Actor, OrderAction, OrderScope, actions};
+use crate::market::agents::events::{self, EventKind};
+use crate::market::chats::messages::{MessageView, NewMessage};
+use crate::market::chats::offers::{self, NewOffer};
+use crate::market::chats::order_thread;
+use crate::market::chats::presale::{self, ThreadScope};
+use crate::market::files::{self, Purpose, Reader, Target};
+use crate::market::orders::{self, Actor, OrderAction, OrderScope, transitions};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::request_log::AccountSlot;
@@ -126,7 +127,7 @@ async fn accept(
     AgentAuth(agent): AgentAuth,
     Path(id): Path<String>,
 ) -> Result<Json<orders::OrderView>, AppError> {
-    let order = actions::act(
+    let order = transitions::act(
         &state,
         &id,
         Actor::Agent(&agent.agent_id),
@@ -190,7 +191,7 @@ async fn deliver(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
     let mut tx = state.db.begin_write().await?;
-    actions::act_in(
+    transitions::act_in(
         &mut tx,
         &state,
         &id,
@@ -212,7 +213,7 @@ async fn deliver(
     state.mail_wakeup.notify_one();
     if let Some(note) = &note {
         let order = orders::load_for(state.db.pool(), &id, Actor::Agent(&agent.agent_id)).await?;
-        chats::post_order_message(&state, &order, Actor::Agent(&agent.agent_id), note).await?;
+        order_thread::post(&state, &order, Actor::Agent(&agent.agent_id), note).await?;
     }
     let detail = format!("{} file(s)", parts.files.len());
     events::record(
@@ -233,7 +234,7 @@ async fn order_messages(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let order = orders::load_for(state.db.pool(), &id, Actor::Agent(&agent.agent_id)).await?;
-    let list = chats::order_messages(&state, &order).await?;
+    let list = order_thread::messages(&state, &order).await?;
     Ok(Json(
         json!({"messages": list, "read_only": order.chat_read_only(state.clock.now_ms())}),
     ))
@@ -247,8 +248,7 @@ async fn post_order_message(
 ) -> Result<(StatusCode, Json<MessageView>), AppError> {
     let order = orders::load_for(state.db.pool(), &id, Actor::Agent(&agent.agent_id)).await?;
     let message =
-        chats::post_order_message(&state, &order, Actor::Agent(&agent.agent_id), &body.body)
-            .await?;
+        order_thread::post(&state, &order, Actor::Agent(&agent.agent_id), &body.body).await?;
     events::record(&state, &agent.agent_id, Some(&id), EventKind::Message, "").await?;
     Ok((StatusCode::CREATED, Json(message)))
 }

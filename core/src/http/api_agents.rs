@@ -18,13 +18,13 @@ use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 
 use super::extract::{ApiJson, CurrentUser};
-use crate::agents::browse::{self, BrowseQuery};
-use crate::agents::wizard::{self, AgentChanges, NewAgent};
-use crate::agents::{self, skill_setup};
 use crate::identity::api_keys;
+use crate::market::agents::browse::{self, BrowseQuery};
+use crate::market::agents::wizard::{self, AgentChanges, NewAgent};
+use crate::market::agents::{self, skill_setup};
+use crate::market::reviews;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::reviews;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

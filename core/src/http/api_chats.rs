@@ -15,10 +15,10 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::extract::{ApiJson, CurrentUser};
-use crate::chats::offers::{self, NewOffer};
-use crate::chats::presale::{self, ThreadScope};
-use crate::chats::{MessageView, NewMessage};
-use crate::orders::{self, Actor};
+use crate::market::chats::messages::{MessageView, NewMessage};
+use crate::market::chats::offers::{self, NewOffer};
+use crate::market::chats::presale::{self, ThreadScope};
+use crate::market::orders::{self, Actor};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 

@@ -19,9 +19,9 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::extract::CurrentUser;
-use crate::chats::presale;
-use crate::files::{self, Download, Purpose, Reader, Target, Upload};
-use crate::orders::{self, Actor};
+use crate::market::chats::presale;
+use crate::market::files::{self, Download, Purpose, Reader, Target, Upload};
+use crate::market::orders::{self, Actor};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 

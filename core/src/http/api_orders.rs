@@ -9,7 +9,7 @@
 //! - `POST /api/v1/orders/{id}/review {rating, body}`; `POST /api/v1/reviews/{id}/reply {body}`
 //! - `GET|POST /api/v1/orders/{id}/messages`
 //! - `POST /api/v1/jobs/refund-missed-deadlines` is deliberately absent: the job is a function
-//!   ([`crate::orders::deadlines::refund_missed_deadlines`]) for a scheduler.
+//!   ([`crate::market::orders::deadlines::refund_missed_deadlines`]) for a scheduler.
 
 use axum::Json;
 use axum::Router;
@@ -22,11 +22,14 @@ use serde_json::{Value, json};
 
 use super::api_agents::query;
 use super::extract::{ApiJson, CurrentUser};
-use crate::chats::{self, NewMessage};
-use crate::orders::{self, Actor, NewOrder, OrderAction, OrderScope, OrderStatus, actions};
+use crate::market::chats::messages::{MessageView, NewMessage};
+use crate::market::chats::order_thread;
+use crate::market::orders::{
+    self, Actor, NewOrder, OrderAction, OrderScope, OrderStatus, transitions,
+};
+use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::reviews::{self, NewReply, NewReview};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -138,7 +141,7 @@ async fn customer_act(
     action: OrderAction,
     reason: Option<&str>,
 ) -> Result<Json<orders::OrderView>, AppError> {
-    let order = actions::act(state, id, Actor::Customer(account), action, reason).await?;
+    let order = transitions::act(state, id, Actor::Customer(account), action, reason).await?;
     Ok(Json(orders::view(state, &order).await?))
 }
 
@@ -208,7 +211,7 @@ async fn revision_decision(
     } else {
         OrderAction::DeclineRevision
     };
-    let order = actions::act(&state, &id, Actor::Owner(&user.account_id), action, None).await?;
+    let order = transitions::act(&state, &id, Actor::Owner(&user.account_id), action, None).await?;
     Ok(Json(orders::view(&state, &order).await?))
 }
 
@@ -220,7 +223,7 @@ async fn review(
 ) -> Result<(StatusCode, Json<reviews::ReviewView>), AppError> {
     Ok((
         StatusCode::CREATED,
-        Json(reviews::post(&state, &user.account_id, &id, &body).await?),
+        Json(orders::review(&state, &user.account_id, &id, &body).await?),
     ))
 }
 
@@ -241,7 +244,7 @@ async fn messages(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let (order, _) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    let list = chats::order_messages(&state, &order).await?;
+    let list = order_thread::messages(&state, &order).await?;
     Ok(Json(
         json!({"messages": list, "read_only": order.chat_read_only(state.clock.now_ms())}),
     ))
@@ -252,10 +255,10 @@ async fn post_message(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewMessage>,
-) -> Result<(StatusCode, Json<chats::MessageView>), AppError> {
+) -> Result<(StatusCode, Json<MessageView>), AppError> {
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(chats::post_order_message(&state, &order, actor, &body.body).await?),
+        Json(order_thread::post(&state, &order, actor, &body.body).await?),
     ))
 }

@@ -14,15 +14,15 @@ use serde_json::{Map, Value};
 use super::api_files::read_parts;
 use super::extract::MaybeUser;
 use super::pages::{PageError, render, require};
-use crate::agents::browse::{self, BrowseQuery, CategoryCount};
-use crate::agents::order_form::FieldType;
-use crate::agents::{self, CATEGORIES, PublicAgent};
-use crate::chats::presale;
-use crate::files::{self, Purpose, Target};
-use crate::orders::{self, NewOrder};
+use crate::market::agents::browse::{self, BrowseQuery, CategoryCount};
+use crate::market::agents::order_form::FieldType;
+use crate::market::agents::{self, CATEGORIES, PublicAgent};
+use crate::market::chats::presale;
+use crate::market::files::{self, Purpose, Target};
+use crate::market::orders::{self, NewOrder};
+use crate::market::reviews::{self, ReviewView};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::reviews::{self, ReviewView};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

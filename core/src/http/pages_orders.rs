@@ -13,16 +13,17 @@ use serde::Deserialize;
 use super::api_files::read_files;
 use super::extract::MaybeUser;
 use super::pages::{PageError, PageForm, render, require};
-use crate::chats::offers::{self, NewOffer, OfferView};
-use crate::chats::presale::{self, ThreadScope, ThreadView};
-use crate::chats::{self, MessageView};
-use crate::files::{self, FileView, Purpose, Target};
 use crate::identity::sessions::SessionUser;
-use crate::orders::{self, Actor, OrderAction, OrderScope, OrderView, actions};
+use crate::market::chats::messages::MessageView;
+use crate::market::chats::offers::{self, NewOffer, OfferView};
+use crate::market::chats::order_thread;
+use crate::market::chats::presale::{self, ThreadScope, ThreadView};
+use crate::market::files::{self, FileView, Purpose, Target};
+use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
+use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
-use crate::reviews::{self, NewReply, NewReview};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -165,7 +166,7 @@ async fn order_page(
         is_customer: matches!(actor, Actor::Customer(_)),
         is_owner: matches!(actor, Actor::Owner(_)),
         base: format!("/orders/{id}"),
-        messages: chats::order_messages(&state, &order).await?,
+        messages: order_thread::messages(&state, &order).await?,
         read_only: order.chat_read_only(state.clock.now_ms()),
         files: view.files.clone(),
         o: view,
@@ -181,7 +182,7 @@ async fn customer_action(
     action: OrderAction,
     reason: Option<&str>,
 ) -> Result<Response, PageError> {
-    actions::act(state, id, Actor::Customer(&user.account_id), action, reason).await?;
+    transitions::act(state, id, Actor::Customer(&user.account_id), action, reason).await?;
     Ok(to_order(id))
 }
 
@@ -243,7 +244,7 @@ async fn revision_decision(
     } else {
         OrderAction::DeclineRevision
     };
-    actions::act(&state, &id, Actor::Owner(&user.account_id), action, None).await?;
+    transitions::act(&state, &id, Actor::Owner(&user.account_id), action, None).await?;
     Ok(to_order(&id))
 }
 
@@ -266,7 +267,7 @@ async fn review(
         .trim()
         .parse()
         .map_err(|_| AppError::invalid("rating", "rate from 1 to 5 stars"))?;
-    reviews::post(
+    orders::review(
         &state,
         &user.account_id,
         &id,
@@ -313,7 +314,7 @@ async fn order_message(
 ) -> Result<Response, PageError> {
     let user = signed_in!(user);
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    chats::post_order_message(&state, &order, actor, &form.body).await?;
+    order_thread::post(&state, &order, actor, &form.body).await?;
     Ok(to_order(&id))
 }
 

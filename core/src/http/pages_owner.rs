@@ -13,11 +13,11 @@ use serde::Deserialize;
 use super::api_agents::skill_setup_response;
 use super::extract::MaybeUser;
 use super::pages::{PageError, PageForm, render, require};
-use crate::agents::order_form::{parse_lines, to_lines};
-use crate::agents::wizard::{self, AgentChanges, NewAgent};
-use crate::agents::{self, AgentStatus, CATEGORIES, OwnerAgent};
 use crate::identity::api_keys::{self, KeySummary};
 use crate::identity::sessions::SessionUser;
+use crate::market::agents::order_form::{parse_lines, to_lines};
+use crate::market::agents::wizard::{self, AgentChanges, NewAgent};
+use crate::market::agents::{self, AgentStatus, CATEGORIES, OwnerAgent};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 

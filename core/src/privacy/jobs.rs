@@ -213,7 +213,7 @@ async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result<(),
     {
         // Unfinished orders are refunded first (their cancellation emails go out with the
         // rest of the subject's mail below).
-        crate::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
+        crate::market::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
     }
     drain_mail(state, account_id).await?;
     let now = state.clock.now_ms();

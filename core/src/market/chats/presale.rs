@@ -1,13 +1,13 @@
 //! Pre-sale threads: one per customer and agent, opened by the customer, answered by the
-//! owner (session) or the agent (bearer key). Offers are sent here ([`super::offers`]).
+//! owner (session) or the agent (bearer key). Offers are made in these threads.
 
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{MessageView, author, check_body, posted, view_from_row};
-use crate::agents;
-use crate::files::{self, FileView};
-use crate::orders::{Actor, Parties};
+use super::messages::{MessageView, author, check_body, posted, view_from_row};
+use crate::market::agents;
+use crate::market::files::{self, FileView};
+use crate::market::orders::{Actor, Parties};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;

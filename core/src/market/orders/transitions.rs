@@ -1,13 +1,14 @@
-//! Moving an order through its states ([`super::status`]) with the ledger transfers, counters
-//! and emails each move brings, all in one transaction. A move is applied with a conditional
-//! `UPDATE ... WHERE status = <current>`, so two concurrent moves cannot both succeed; the
-//! escrow settles exactly once (release and refund each drain the whole escrow).
+//! Applying a move of an order through its states ([`super::status`]) with the escrow
+//! settlement ([`super::escrow`]), counters and emails each move brings, all in one
+//! transaction. A move is applied with a conditional `UPDATE ... WHERE status = <current>`,
+//! so two concurrent moves cannot both succeed; the escrow settles exactly once (release and
+//! refund each drain the whole escrow).
 
 use sqlx::{Any, Transaction};
 
+use super::escrow;
 use super::notify::{self, Event};
 use super::{Actor, ORDER_COLUMNS, ORDER_FROM, Order, OrderAction, OrderStatus};
-use crate::ledger::{self, Transfer, TransferKind};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -159,49 +160,26 @@ pub async fn act_in(
     Ok(next)
 }
 
-/// The escrow settlement and agent counters of terminal moves.
+/// The escrow settlement ([`escrow::settle`]) and agent counters of terminal moves.
 async fn settle(
     tx: &mut Transaction<'static, Any>,
     order: &Order,
     action: OrderAction,
     now: i64,
 ) -> Result<(), AppError> {
-    let escrow = ledger::escrow_ledger_account(&order.id);
-    let (kind, to, counter) = match action {
-        OrderAction::AcceptDelivery => (
-            TransferKind::EscrowRelease,
-            ledger::member_ledger_account(&order.owner_id),
-            Some("UPDATE agents SET completed_orders = completed_orders + 1 WHERE id = $1"),
-        ),
-        OrderAction::Cancel | OrderAction::CloseForErasure => (
-            TransferKind::EscrowRefund,
-            ledger::member_ledger_account(&order.customer_id),
-            None,
-        ),
-        OrderAction::MissDeadline => (
-            TransferKind::EscrowRefund,
-            ledger::member_ledger_account(&order.customer_id),
-            Some("UPDATE agents SET refunded_orders = refunded_orders + 1 WHERE id = $1"),
-        ),
+    escrow::settle(tx, order, action, now).await?;
+    let counter = match action {
+        OrderAction::AcceptDelivery => {
+            "UPDATE agents SET completed_orders = completed_orders + 1 WHERE id = $1"
+        }
+        OrderAction::MissDeadline => {
+            "UPDATE agents SET refunded_orders = refunded_orders + 1 WHERE id = $1"
+        }
         _ => return Ok(()),
     };
-    ledger::transfer(
-        tx,
-        &Transfer {
-            kind,
-            reference: &order.id,
-            from: &escrow,
-            to: &to,
-            amount: order.price_points,
-        },
-        now,
-    )
-    .await?;
-    if let Some(sql) = counter {
-        sqlx::query(sql)
-            .bind(&order.agent_id)
-            .execute(&mut **tx)
-            .await?;
-    }
+    sqlx::query(counter)
+        .bind(&order.agent_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! ([`OrderAction::CloseForErasure`]), so a crash leaves each order closed or untouched and
 //! a rerun of the erasure job closes the rest.
 
-use super::actions;
+use super::transitions;
 use super::{Actor, OrderAction};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -28,7 +28,7 @@ pub async fn close_open_orders(state: &AppState, account_id: &str) -> Result<u64
     .await?;
     let mut closed = 0;
     for id in ids {
-        match actions::act(
+        match transitions::act(
             state,
             &id,
             Actor::System,

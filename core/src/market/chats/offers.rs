@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::presale::Thread;
-use crate::agents::{self, order_form::CheckedAnswers};
-use crate::orders::{self, Actor, Order, Terms};
+use crate::market::agents::{self, order_form::CheckedAnswers};
+use crate::market::orders::{self, Actor, Order, Terms};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -54,7 +54,7 @@ pub struct OfferView {
 }
 
 fn check(offer: &NewOffer) -> Result<String, AppError> {
-    let scope = super::check_body(&offer.scope)
+    let scope = super::messages::check_body(&offer.scope)
         .map_err(|_| AppError::invalid("scope", "describe the scope in 1-10,000 characters"))?;
     if offer.price_points <= 0 || offer.price_points > 1_000_000 {
         return Err(AppError::invalid(

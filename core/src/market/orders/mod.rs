@@ -2,34 +2,34 @@
 //! orders, settle points)"; landing page: "Owner-gated revisions, automatic refunds on missed
 //! delivery").
 //!
-//! Placing an order moves its price from the customer's ledger account to the order's own
-//! escrow ledger account ([`ledger::escrow_ledger_account`]); completing it releases the
-//! escrow to the owner, cancelling or missing the deadline refunds it to the customer. The
-//! moves follow [`status::OrderStatus`]; each is one transaction with its ledger transfers,
-//! counters and transactional emails.
+//! Placing an order moves its price into the order's own escrow ledger account; completing
+//! it releases the escrow to the owner, cancelling or missing the deadline refunds it to the
+//! customer ([`escrow`]). The moves follow the state machine in [`status`] and are applied
+//! by [`transitions`]; each is one transaction with its ledger transfers, counters and
+//! transactional emails ([`notify`]).
 //!
 //! Privacy boundary: owners and agents see of a customer only the display name and what the
 //! customer submitted for the order ([`OrderView`] carries no customer id, email or IP).
 
-pub mod actions;
 pub mod closing_for_erasure;
 pub mod deadlines;
+pub mod escrow;
 pub mod notify;
 pub mod status;
+pub mod transitions;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::agents::{self, order_form};
-use crate::files::{self, FileView};
-use crate::ledger::{self, Transfer, TransferKind};
+use crate::market::agents::{self, order_form};
+use crate::market::files::{self, FileView};
+use crate::market::reviews::{self, NewReview, ReviewView, ReviewedOrder};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
 use crate::platform::tokens::new_id;
-use crate::reviews::{self, ReviewView};
 pub use status::{OrderAction, OrderStatus};
 
 /// An order thread becomes read-only this long after the order's terminal state (policy:
@@ -285,6 +285,26 @@ pub async fn view(state: &AppState, order: &Order) -> Result<OrderView, AppError
     })
 }
 
+/// Posts the customer's review of order `order_id` ([`reviews::post`]).
+///
+/// Errors: 404 unless `customer_id` placed the order; then [`reviews::post`]'s: 422 for a
+/// rating outside 1–5 or bad text, 409 `order_not_completed`, 409 `already_reviewed`.
+pub async fn review(
+    state: &AppState,
+    customer_id: &str,
+    order_id: &str,
+    review: &NewReview,
+) -> Result<ReviewView, AppError> {
+    let order = load_for(state.db.pool(), order_id, Actor::Customer(customer_id)).await?;
+    let reviewed = ReviewedOrder {
+        order_id,
+        agent_id: &order.agent_id,
+        customer_id,
+        completed: order.status == OrderStatus::Completed,
+    };
+    reviews::post(state, &reviewed, review).await
+}
+
 /// Which orders a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum OrderScope<'a> {
@@ -417,20 +437,7 @@ pub async fn place_in(
     for file_id in &checked.file_ids {
         files::attach_brief(tx, file_id, customer_id, &id).await?;
     }
-    let escrow = ledger::open_escrow_account(tx, &id, now).await?;
-    let customer = ledger::member_ledger_account(customer_id);
-    ledger::transfer(
-        tx,
-        &Transfer {
-            kind: TransferKind::OrderEscrow,
-            reference: &id,
-            from: &customer,
-            to: &escrow,
-            amount: terms.price_points,
-        },
-        now,
-    )
-    .await?;
+    escrow::hold(tx, &id, customer_id, terms.price_points, now).await?;
     notify::order_event(tx, state, &id, notify::Event::Placed).await?;
     tracing::info!(order_id = %id, agent_id = %agent.id, "order placed");
     Ok(id)

@@ -4,7 +4,7 @@
 //! through the state machine, so a crash mid-run leaves every order either refunded or
 //! untouched, and a second run (or a concurrent one) refunds nothing twice.
 
-use super::actions;
+use super::transitions;
 use super::{Actor, OrderAction};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -33,7 +33,8 @@ pub async fn refund_missed_deadlines(state: &AppState) -> Result<u64, AppError> 
             return Ok(refunded);
         }
         for id in fresh {
-            match actions::act(state, &id, Actor::System, OrderAction::MissDeadline, None).await {
+            match transitions::act(state, &id, Actor::System, OrderAction::MissDeadline, None).await
+            {
                 Ok(_) => refunded += 1,
                 // Moved on meanwhile (delivered, cancelled, refunded by another run).
                 Err(AppError::Conflict { .. } | AppError::NotFound(_)) => skipped.push(id),

@@ -1,11 +1,13 @@
 //! Reviews: a customer reviews a completed order once (1–5 stars and text); the agent's owner
 //! may reply once. The agent's rating and review count are derived from the reviews, updated
 //! in the same transaction. Reviews show the reviewer's display name only.
+//!
+//! Who may review which order is decided by the orders (`orders::review` loads the order for
+//! its customer); this module only knows reviews, so orders can show their review.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::orders::{self, Actor, OrderStatus};
 use crate::platform::error::{AppError, is_unique_violation};
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -80,22 +82,34 @@ fn check_text(field: &'static str, text: &str, min: usize) -> Result<String, App
     Ok(text.to_owned())
 }
 
-/// Posts the customer's review of order `order_id`.
+/// The order a review is posted on, as `orders::review` loaded it for its
+/// customer.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewedOrder<'a> {
+    /// The order.
+    pub order_id: &'a str,
+    /// Its agent, whose rating the review counts towards.
+    pub agent_id: &'a str,
+    /// Its customer, the reviewer.
+    pub customer_id: &'a str,
+    /// Whether the order is completed (only a completed order can be reviewed).
+    pub completed: bool,
+}
+
+/// Posts the customer's review of `order`.
 ///
-/// Errors: 404 unless `customer_id` placed the order; 409 `order_not_completed` for an
-/// unfinished order; 409 `already_reviewed`; 422 for a rating outside 1–5 or bad text.
+/// Errors: 422 for a rating outside 1–5 or bad text; 409 `order_not_completed` for an
+/// unfinished order; 409 `already_reviewed`.
 pub async fn post(
     state: &AppState,
-    customer_id: &str,
-    order_id: &str,
+    order: &ReviewedOrder<'_>,
     review: &NewReview,
 ) -> Result<ReviewView, AppError> {
-    let order = orders::load_for(state.db.pool(), order_id, Actor::Customer(customer_id)).await?;
     if !(1..=5).contains(&review.rating) {
         return Err(AppError::invalid("rating", "rate from 1 to 5 stars"));
     }
     let body = check_text("body", &review.body, 0)?;
-    if order.status != OrderStatus::Completed {
+    if !order.completed {
         return Err(AppError::Conflict {
             code: "order_not_completed",
             message: "only a completed order can be reviewed".into(),
@@ -107,9 +121,9 @@ pub async fn post(
         "INSERT INTO reviews (id, order_id, agent_id, customer_id, rating, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(new_id())
-    .bind(order_id)
-    .bind(&order.agent_id)
-    .bind(customer_id)
+    .bind(order.order_id)
+    .bind(order.agent_id)
+    .bind(order.customer_id)
     .bind(review.rating)
     .bind(&body)
     .bind(now)
@@ -126,11 +140,11 @@ pub async fn post(
     };
     sqlx::query("UPDATE agents SET rating_total = rating_total + $1, review_count = review_count + 1 WHERE id = $2")
         .bind(review.rating)
-        .bind(&order.agent_id)
+        .bind(order.agent_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    for_order(state, order_id)
+    for_order(state, order.order_id)
         .await?
         .ok_or(AppError::NotFound("review"))
 }
