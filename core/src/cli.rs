@@ -13,10 +13,11 @@ use crate::config::{
     AuditCommand, BackupArgs, BackupCommand, Cli, Command, DsrCommand, GlobalArgs, PolicyCommand,
     RetentionCommand, RopaArgs, ServeArgs, StaffCommand, SweepArgs,
 };
+use crate::demo_data;
 use crate::platform::db;
 use crate::platform::settings::Settings;
 use crate::platform::state::AppState;
-use crate::{demo_data, notices, retention};
+use crate::privacy::{notices, retention};
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
@@ -163,7 +164,7 @@ fn app_err(context: &str) -> impl FnOnce(crate::platform::error::AppError) -> an
 }
 
 async fn subject_by_email(state: &AppState, email: &str) -> anyhow::Result<String> {
-    crate::privacy::intake::account_by_email(state, email)
+    crate::privacy::requests::intake::account_by_email(state, email)
         .await
         .map_err(app_err("--email"))?
         .with_context(|| format!("--email {email}: no active account has this email"))
@@ -180,8 +181,8 @@ async fn run_cli_request(
     state: &AppState,
     account_id: &str,
     kind: heepr_compliance::dsr::RequestKind,
-) -> anyhow::Result<crate::privacy::Dsr> {
-    use crate::privacy::intake::{Channel, NewRequest};
+) -> anyhow::Result<crate::privacy::requests::Dsr> {
+    use crate::privacy::requests::intake::{Channel, NewRequest};
     let new = NewRequest {
         account_id,
         kind,
@@ -191,13 +192,13 @@ async fn run_cli_request(
         verified: true,
         run_job_now: true,
     };
-    let dsr = crate::privacy::intake::create(state, &new)
+    let dsr = crate::privacy::requests::intake::create(state, &new)
         .await
         .map_err(app_err("recording the request"))?;
     let ran = crate::privacy::jobs::run_request(state, &dsr.id)
         .await
         .map_err(app_err("running the job"))?;
-    let mut done = crate::privacy::get(state.db.pool(), &dsr.id, state.clock.now_ms())
+    let mut done = crate::privacy::requests::get(state.db.pool(), &dsr.id, state.clock.now_ms())
         .await
         .map_err(app_err("reading the request"))?;
     if !ran {
@@ -207,7 +208,7 @@ async fn run_cli_request(
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            done = crate::privacy::get(state.db.pool(), &dsr.id, state.clock.now_ms())
+            done = crate::privacy::requests::get(state.db.pool(), &dsr.id, state.clock.now_ms())
                 .await
                 .map_err(app_err("reading the request"))?;
         }
@@ -233,11 +234,11 @@ async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
                 .map(|s| s.parse::<RequestStatus>())
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--status: {e}"))?;
-            let filter = crate::privacy::DsrFilter {
+            let filter = crate::privacy::requests::DsrFilter {
                 status,
                 ..Default::default()
             };
-            let list = crate::privacy::list(state.db.pool(), &filter, now)
+            let list = crate::privacy::requests::list(state.db.pool(), &filter, now)
                 .await
                 .map_err(app_err("listing requests"))?;
             if json {
@@ -261,12 +262,13 @@ async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
             Ok(())
         }
         DsrCommand::Show { id } => {
-            let dsr = crate::privacy::get(state.db.pool(), &id, now)
+            let dsr = crate::privacy::requests::get(state.db.pool(), &id, now)
                 .await
                 .map_err(app_err("dsr show"))?;
-            let subject = crate::privacy::summary::subject_summary(&state, &dsr.account_id, false)
-                .await
-                .map_err(app_err("dsr show"))?;
+            let subject =
+                crate::privacy::requests::summary::subject_summary(&state, &dsr.account_id, false)
+                    .await
+                    .map_err(app_err("dsr show"))?;
             let timeline = heepr_compliance::audit::list(
                 state.db.pool(),
                 &heepr_compliance::audit::AuditFilter {
@@ -285,7 +287,7 @@ async fn dsr(global: &GlobalArgs, cmd: DsrCommand) -> anyhow::Result<()> {
             let done = run_cli_request(&state, &account_id, RequestKind::Access).await?;
             let path = global
                 .data_dir
-                .join(crate::privacy::EXPORTS_DIR)
+                .join(crate::privacy::export_archive::EXPORTS_DIR)
                 .join(format!("{}.tar.gz", done.id));
             match out {
                 Some(out) => {
@@ -400,12 +402,12 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
         }
         BackupCommand::Restore { id } => {
             let (db, _) = open(global).await?;
-            let running = crate::jobs::running_servers(&db, now).await?;
+            let running = crate::runtime::jobs::running_servers(&db, now).await?;
             db.close().await;
             if running > 0 {
                 bail!(
                     "a heepr server is running on this database ({running} seen in the last {} s): stop it before restoring backup {id}",
-                    crate::jobs::PRESENCE_TTL_MS / 1000
+                    crate::runtime::jobs::PRESENCE_TTL_MS / 1000
                 );
             }
             let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
@@ -413,7 +415,7 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
                 heepr_compliance::Backend::from_url(&url).context("unsupported database URL")?;
             let entry = backup::restore(&dir, id, &url, backend, known).await?;
             let (db, policies) = open(global).await?;
-            let replayed = crate::restore::after_restore(
+            let replayed = crate::privacy::restore::after_restore(
                 &db,
                 &policies,
                 &global.data_dir,
@@ -428,31 +430,11 @@ async fn backup(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
         }
         BackupCommand::Rotate => {
             let policies = load_policies(&global.policies)?;
-            let removed = rotate_backups(&policies, &dir, now)?;
+            let removed = retention::rotate_backups(&policies, &dir, now)?;
             println!("rotation removed {} backups", removed.len());
         }
     }
     Ok(0)
-}
-
-/// Deletes backups past the `backups` rule's period.
-///
-/// Errors: no `backups` rule with a period, or the catalog cannot be changed.
-pub fn rotate_backups(
-    policies: &Policies,
-    dir: &Path,
-    now_ms: i64,
-) -> anyhow::Result<Vec<backup::BackupEntry>> {
-    let rule = policies
-        .retention
-        .rules
-        .values()
-        .find(|r| r.store == Some(heepr_compliance::retention::Store::Backups))
-        .context("retention.toml has no rule with store = \"backups\"")?;
-    let cutoff = rule
-        .cutoff_ms(now_ms)
-        .context("the backups rule has no period")?;
-    Ok(backup::rotate(dir, cutoff)?)
 }
 
 /// Exit code when a rule was skipped because another sweeper holds it (EX_TEMPFAIL).
@@ -649,7 +631,7 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let (db, policies) = open(global).await?;
     let now = heepr_compliance::Clock::now_ms(&SystemClock);
-    crate::publications::record_current(&db, &policies, now)
+    crate::privacy::publications::record_current(&db, &policies, now)
         .await
         .context("recording the snapshot of the privacy policy in force")?;
     let listener = tokio::net::TcpListener::bind(args.bind)

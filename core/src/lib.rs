@@ -13,7 +13,8 @@
 //! - [`ledger`]: the double-entry points ledger.
 //! - [`request_log`]: per-request technical log.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
-//! - [`privacy`]: data-subject requests: intake, transitions, export and erasure jobs, emails.
+//! - [`privacy`]: data-subject requests, export and erasure, consents, published policies,
+//!   retention, restore.
 //! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
 //! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
 //! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
@@ -27,24 +28,18 @@ pub mod bench;
 pub mod bench_sweep;
 pub mod cli;
 pub mod config;
-pub mod consents;
 pub mod demo_data;
 pub mod demo_marketplace;
 pub mod http;
 pub mod identity;
-pub mod jobs;
 pub mod ledger;
 pub mod market;
-pub mod notices;
 pub mod platform;
 pub mod privacy;
-pub mod publications;
 pub mod request_log;
-pub mod restore;
-pub mod retention;
-pub mod scheduler;
+pub mod runtime;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -60,7 +55,8 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
 }
 
 /// Serves `state`'s application on `listener` until `shutdown` resolves, with the
-/// background jobs (email delivery, housekeeping) running beside it.
+/// background jobs ([`runtime::jobs`]) running beside it; returns once the server and every
+/// job have stopped.
 ///
 /// Errors: the listener failing.
 pub async fn serve(
@@ -69,14 +65,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = app(state.clone())?;
-    let jobs = jobs::spawn(state);
-    let served = axum::serve(
+    let mut jobs = runtime::jobs::spawn(state);
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await;
-    jobs.abort();
+    .into_future();
+    let mut server = std::pin::pin!(server);
+    let served = tokio::select! {
+        served = &mut server => served,
+        // Only when every job has ended (none runs forever): keep serving.
+        () = jobs.supervise() => server.await,
+    };
+    jobs.shutdown().await;
     served?;
     Ok(())
 }

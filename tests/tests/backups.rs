@@ -116,7 +116,7 @@ async fn rotation_keeps_exactly_thirty_days(backend: Backend) -> Result<()> {
             backup::create(&db.db, &db.url, &dir, at - offset).await?,
         ));
     }
-    let removed = heepr_core::cli::rotate_backups(&policies, &dir, now)?;
+    let removed = heepr_core::privacy::retention::rotate_backups(&policies, &dir, now)?;
     let removed_ids: Vec<&str> = removed.iter().map(|b| b.id.as_str()).collect();
     let expect_removed: Vec<&str> = taken
         .iter()
@@ -191,7 +191,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         1,
         "the backup predates the erasure"
     );
-    let replayed = heepr_core::restore::after_restore(
+    let replayed = heepr_core::privacy::restore::after_restore(
         &reopened,
         &policies,
         app.test_db.data_dir.path(),
@@ -207,7 +207,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     assert_eq!(kim, 1, "nobody else is touched");
     // Replaying again changes nothing.
     assert_eq!(
-        heepr_core::restore::after_restore(
+        heepr_core::privacy::restore::after_restore(
             &reopened,
             &policies,
             app.test_db.data_dir.path(),

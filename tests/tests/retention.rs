@@ -339,7 +339,7 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
         "email_log",
         now,
         &SweepOptions::default(),
-        heepr_core::retention::HOLDS,
+        heepr_core::privacy::retention::HOLDS,
     )
     .await?;
     assert_eq!(run.rows_affected(), 1);
@@ -360,7 +360,7 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
         "email_log",
         now,
         &SweepOptions::default(),
-        heepr_core::retention::HOLDS,
+        heepr_core::privacy::retention::HOLDS,
     )
     .await?;
     assert!(email_log_ids(&db).await?.is_empty());

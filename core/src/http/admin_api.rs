@@ -24,10 +24,10 @@ use crate::identity::staff::{self, StaffMember, StaffRole};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
-use crate::privacy::intake::{self, Channel, NewRequest};
-use crate::privacy::summary::subject_summary;
-use crate::privacy::transitions::{extend, request_job, transition};
-use crate::privacy::{self, DsrFilter, audit};
+use crate::privacy::requests::intake::{self, Channel, NewRequest};
+use crate::privacy::requests::summary::subject_summary;
+use crate::privacy::requests::transitions::{extend, request_job, transition};
+use crate::privacy::requests::{self, DsrFilter, audit};
 
 /// Routes of the admin API, with the audit layer every call goes through.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -204,7 +204,7 @@ async fn list_requests(
         due_within_days: q.due_within_days,
         account_id: q.account_id,
     };
-    let requests = privacy::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
+    let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
     Ok(Json(json!({"requests": requests})))
 }
 
@@ -248,7 +248,7 @@ async fn show_request(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let now = state.clock.now_ms();
-    let dsr = privacy::get(state.db.pool(), &id, now).await?;
+    let dsr = requests::get(state.db.pool(), &id, now).await?;
     let subject = subject_summary(&state, &dsr.account_id, staff.masks()).await?;
     let timeline = chain::list(
         state.db.pool(),
@@ -326,7 +326,7 @@ async fn preview_erasure(
     _staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let dsr = privacy::get(state.db.pool(), &id, state.clock.now_ms()).await?;
+    let dsr = requests::get(state.db.pool(), &id, state.clock.now_ms()).await?;
     let tables = erasure::preview(state.db.pool(), &state.policies.data_map, &dsr.account_id)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -344,7 +344,7 @@ async fn run_erasure(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let member = staff.officer()?;
-    let dsr = privacy::get(state.db.pool(), &id, state.clock.now_ms()).await?;
+    let dsr = requests::get(state.db.pool(), &id, state.clock.now_ms()).await?;
     refuse_if_held(&state, &dsr.account_id).await?;
     let dsr = request_job(&state, &id, RequestKind::Erasure, &member.actor()).await?;
     Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
@@ -375,7 +375,7 @@ async fn show_account(
         account_id: Some(id.clone()),
         ..DsrFilter::default()
     };
-    let requests = privacy::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
+    let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
     Ok(Json(
         json!({"subject": subject, "holds": holds, "requests": requests}),
     ))

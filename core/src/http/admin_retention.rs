@@ -19,7 +19,7 @@ use super::admin_api::Staff;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
-use crate::retention::{HOLDS, describe_rules, run_json, sweep_store};
+use crate::privacy::retention::{HOLDS, describe_rules, run_json, sweep_store};
 
 /// `GET /admin/api/v1/retention/rules`
 pub async fn list_rules(

@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 
 use super::extract::{ApiJson, CurrentUser, MaybeUser};
 use super::pages::{PageError, PageForm, render, require};
-use crate::consents::{self, ConsentAction, ConsentStatus};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
+use crate::privacy::consents::{self, ConsentAction, ConsentStatus};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -17,10 +17,10 @@ use heepr_compliance::ropa::category_name;
 
 use super::extract::MaybeUser;
 use super::pages::{PageError, not_found_page, render};
-use crate::notices::PRIVACY_POLICY;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::publications;
+use crate::privacy::publications;
+use crate::privacy::publications::PRIVACY_POLICY;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -21,9 +21,9 @@ use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
-use crate::privacy::intake::{self, Channel, NewRequest};
-use crate::privacy::jobs::expire_archive;
-use crate::privacy::{self, DsrFilter};
+use crate::privacy::export_archive::expire_archive;
+use crate::privacy::requests::intake::{self, Channel, NewRequest};
+use crate::privacy::requests::{self, DsrFilter};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -117,7 +117,7 @@ async fn page_for(
         ..DsrFilter::default()
     };
     let mut requests = Vec::new();
-    for r in privacy::list(state.db.pool(), &filter, now)
+    for r in requests::list(state.db.pool(), &filter, now)
         .await?
         .into_iter()
         .rev()

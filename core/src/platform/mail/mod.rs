@@ -2,11 +2,11 @@
 //! are retained for up to 12 months").
 //!
 //! Emails are written to the `email_outbox` table inside the transaction that causes them,
-//! so an email exists exactly when its cause committed. The delivery worker
-//! ([`outbox::deliver_due`]) sends them through SMTP or, by default, writes `.eml` files under
-//! the data dir, then records the outcome in the `email_log` and drops the outbox row.
+//! so an email exists exactly when its cause committed ([`enqueue`]). The delivery worker
+//! (`runtime::email_delivery`) sends them through a [`transport`] (SMTP or, by default,
+//! `.eml` files under the data dir), then records the outcome in the `email_log` and drops
+//! the outbox row.
 
-pub mod outbox;
 pub mod templates;
 pub mod transport;
 

@@ -1,12 +1,18 @@
-//! Retention in the service: where legal holds live for sweeps, and the `heepr sweep` and
-//! `heepr retention rules` commands' output.
+//! Retention in the service, shared by the scheduler, `heepr sweep`/`heepr retention` and
+//! the admin API: where legal holds live for sweeps, each rule described with its next run,
+//! file-store sweeps (backups, mail files) and backup rotation. How a table sweep batches is
+//! `heepr-compliance`'s sweep.
 
+use std::path::Path;
+
+use anyhow::Context;
 use chrono_tz::Tz;
-use heepr_compliance::Policies;
+use heepr_compliance::retention::{Store, prune_mail_files};
 use heepr_compliance::sweep::{HoldSource, RuleRun};
+use heepr_compliance::{Policies, backup};
 use serde_json::json;
 
-use crate::scheduler::next_fire;
+use crate::platform::time::next_fire;
 
 /// Where sweeps look for legal holds: a row whose subject has an active hold is skipped
 /// (policy and issue: "retention skips held data").
@@ -42,8 +48,8 @@ pub fn describe_rules(policies: &Policies, tz: Tz, now_ms: i64) -> Vec<serde_jso
                 "next_run": next,
                 "tables": tables,
                 "store": rule.store.map(|s| match s {
-                    heepr_compliance::retention::Store::Backups => "backups",
-                    heepr_compliance::retention::Store::MailFiles => "mail_files",
+                    Store::Backups => "backups",
+                    Store::MailFiles => "mail_files",
                 }),
                 "description": rule.description,
             })
@@ -73,13 +79,11 @@ pub fn run_json(run: &RuleRun) -> serde_json::Value {
 pub fn sweep_store(
     policies: &Policies,
     rule_name: &str,
-    data_dir: &std::path::Path,
-    backup_dir: &std::path::Path,
+    data_dir: &Path,
+    backup_dir: &Path,
     now_ms: i64,
     dry_run: bool,
 ) -> anyhow::Result<serde_json::Value> {
-    use anyhow::Context;
-    use heepr_compliance::retention::{Store, prune_mail_files};
     let rule = policies
         .retention
         .rules
@@ -92,8 +96,8 @@ pub fn sweep_store(
         .cutoff_ms(now_ms)
         .with_context(|| format!("rule {rule_name:?} has no period"))?;
     let affected = match (store, dry_run) {
-        (Store::Backups, false) => heepr_compliance::backup::rotate(backup_dir, cutoff)?.len(),
-        (Store::Backups, true) => heepr_compliance::backup::read_catalog(backup_dir)?
+        (Store::Backups, false) => backup::rotate(backup_dir, cutoff)?.len(),
+        (Store::Backups, true) => backup::read_catalog(backup_dir)?
             .backups
             .iter()
             .filter(|b| b.created_at_ms < cutoff)
@@ -110,4 +114,24 @@ pub fn sweep_store(
         "rows_affected": if dry_run { 0 } else { affected },
         "rows_examined": affected,
     }))
+}
+
+/// Deletes backups past the `backups` rule's period.
+///
+/// Errors: no `backups` rule with a period, or the catalog cannot be changed.
+pub fn rotate_backups(
+    policies: &Policies,
+    dir: &Path,
+    now_ms: i64,
+) -> anyhow::Result<Vec<backup::BackupEntry>> {
+    let rule = policies
+        .retention
+        .rules
+        .values()
+        .find(|r| r.store == Some(Store::Backups))
+        .context("retention.toml has no rule with store = \"backups\"")?;
+    let cutoff = rule
+        .cutoff_ms(now_ms)
+        .context("the backups rule has no period")?;
+    Ok(backup::rotate(dir, cutoff)?)
 }

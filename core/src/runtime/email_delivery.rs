@@ -1,7 +1,15 @@
-//! The delivery worker: claims due outbox rows, sends them, records the outcome in the email
-//! log. Safe with several workers (two servers, a server and a CLI): a row is claimed by a
-//! conditional update with a lease, so only one worker sends it at a time; a worker that dies
-//! mid-send leaves a lease that expires and the email is retried (at-least-once delivery).
+//! The email delivery worker of `heepr serve`: claims due outbox rows (queued by
+//! `platform::mail::enqueue`), sends them, records the outcome in the email log.
+//! Guarantees:
+//! - safe with several workers (two servers, a server and a CLI): a row is claimed by a
+//!   conditional update with a lease, so only one worker sends it at a time; a worker that
+//!   dies mid-send leaves a lease that expires and the email is retried (at-least-once);
+//! - an email to an account being erased is never sent, and never logged after the erasure;
+//! - a transport failure defers that one email (doubling delays), given up after
+//!   [`MAX_ATTEMPTS`]; a failed pass is logged and retried;
+//! - it wakes when a transaction queued mail (`AppState::mail_wakeup`), else every 5 s.
+
+use std::time::Duration;
 
 use sqlx::Row;
 
@@ -16,6 +24,26 @@ const LEASE_MS: i64 = 5 * 60_000;
 const BATCH: i64 = 50;
 /// First retry delay (ms); doubles per attempt.
 const RETRY_BASE_MS: i64 = 30_000;
+/// How often the worker looks for due mail when nobody wakes it.
+const POLL: Duration = Duration::from_secs(5);
+
+/// The worker loop: delivers passes until nothing is due, then waits to be woken; runs until
+/// its task is stopped.
+pub async fn run(state: AppState) {
+    loop {
+        loop {
+            match deliver_due(&state).await {
+                Ok(report) if report.sent + report.failed + report.deferred > 0 => continue,
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::warn!("email delivery pass failed: {}", err.public_message());
+                    break;
+                }
+            }
+        }
+        let _ = tokio::time::timeout(POLL, state.mail_wakeup.notified()).await;
+    }
+}
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -16,10 +16,8 @@ use sqlx::Row;
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
 use crate::platform::tokens::new_id;
-use crate::publications;
+use crate::privacy::publications::{self, PRIVACY_POLICY};
 
-/// The policy name recorded in `policy_notices.policy` for the privacy policy.
-pub const PRIVACY_POLICY: &str = "privacy";
 /// The email log's template name of a change notice.
 pub const NOTICE_TEMPLATE: &str = "policy_change";
 

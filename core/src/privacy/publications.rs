@@ -7,9 +7,12 @@ use heepr_compliance::published::{self, Block, PolicyVersion};
 use heepr_compliance::{Db, Policies};
 use sqlx::Row;
 
-use crate::notices::PRIVACY_POLICY;
 use crate::platform::error::AppError;
 use crate::platform::tokens::new_id;
+
+/// The name the privacy policy is recorded under (`policy_publications.policy`,
+/// `policy_notices.policy`).
+pub const PRIVACY_POLICY: &str = "privacy";
 
 /// Records the snapshot of the privacy policy version in force, if not yet recorded, so
 /// that every version that was ever served stays readable as it was (called by `heepr
