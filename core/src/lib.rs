@@ -11,7 +11,6 @@
 //! - [`identity`]: accounts, sessions, staff, API keys, sign-in providers.
 //! - [`config`]: flags and environment, resolved into [`platform::settings::Settings`].
 //! - [`ledger`]: the double-entry points ledger.
-//! - [`request_log`]: per-request technical log.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`privacy`]: data-subject requests, export and erasure, consents, published policies,
 //!   retention, restore.
@@ -36,7 +35,6 @@ pub mod ledger;
 pub mod market;
 pub mod platform;
 pub mod privacy;
-pub mod request_log;
 pub mod runtime;
 
 use std::future::{Future, IntoFuture};

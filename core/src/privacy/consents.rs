@@ -22,6 +22,16 @@ pub enum ConsentAction {
     Withdrawn,
 }
 
+/// A consent change asked for, by the API (`POST /api/v1/me/consents`) or the consents page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentChange {
+    /// Purpose key from `policies/consents.toml`.
+    pub purpose: String,
+    /// Give or withdraw.
+    pub action: ConsentAction,
+}
+
 impl ConsentAction {
     /// The value stored in `consents.action`.
     pub fn as_str(self) -> &'static str {

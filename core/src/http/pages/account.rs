@@ -1,29 +1,31 @@
-//! Server-rendered pages for customers and owners. Plain HTML forms, no JavaScript needed:
-//! every form posts, and the answer is a redirect (303) or the same page with a message.
+//! A member's own pages: sign-up, login, logout, the dashboard (balance, ledger, sessions),
+//! the password change, ending a session, and consents (policy: "withdraw consent at any
+//! time": `GET /account/consents`, `POST /account/consents` with form `purpose`, `action`).
 
 use askama::Template;
 use axum::Router;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, FromRequest, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::extract::{Client, MaybeUser, RequestAccount};
+use super::{PageError, PageForm, render, require};
+use crate::http::client::Client;
+use crate::http::extract::{MaybeUser, RequestAccount};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::signup::{SignupRequest, sign_up};
-use crate::identity::sessions::{self, SessionUser};
+use crate::identity::sessions;
 use crate::ledger;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
+use crate::privacy::consents::{self, ConsentChange, ConsentStatus};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(landing))
         .route("/signup", get(signup_form).post(signup_submit))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
@@ -33,92 +35,10 @@ pub fn router() -> Router<AppState> {
             get(password_form).post(password_submit),
         )
         .route("/account/sessions/{id}/end", post(end_session))
-}
-
-/// A form body; a malformed one becomes a page saying so (400).
-#[derive(Debug, FromRequest)]
-#[from_request(via(Form), rejection(PageError))]
-pub struct PageForm<T>(pub T);
-
-/// An error shown as a page.
-#[derive(Debug)]
-pub struct PageError(AppError);
-
-impl From<FormRejection> for PageError {
-    fn from(rejection: FormRejection) -> Self {
-        PageError(AppError::BadRequest(format!(
-            "the form could not be read: {}",
-            rejection.body_text()
-        )))
-    }
-}
-
-impl From<AppError> for PageError {
-    fn from(err: AppError) -> Self {
-        PageError(err)
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        let heading = if status.is_server_error() {
-            "Something went wrong"
-        } else {
-            "That did not work"
-        };
-        render(
-            status,
-            &MessagePage {
-                user_name: None,
-                heading,
-                message: self.0.public_message(),
-            },
+        .route(
+            "/account/consents",
+            get(consents_page).post(consents_change),
         )
-    }
-}
-
-/// Renders `page` with `status`; a template failure becomes a 500.
-pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => AppError::Internal(err.into()).into_response(),
-    }
-}
-
-/// The 404 page.
-pub fn not_found_page() -> Response {
-    render(
-        StatusCode::NOT_FOUND,
-        &MessagePage {
-            user_name: None,
-            heading: "Page not found",
-            message: "There is no page at this address.".into(),
-        },
-    )
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    user_name: Option<String>,
-    heading: &'static str,
-    message: String,
-}
-
-#[derive(Template)]
-#[template(path = "landing.html")]
-struct LandingPage {
-    user_name: Option<String>,
-}
-
-async fn landing(MaybeUser(user): MaybeUser) -> Response {
-    render(
-        StatusCode::OK,
-        &LandingPage {
-            user_name: user.map(|u| u.display_name),
-        },
-    )
 }
 
 #[derive(Template, Default)]
@@ -288,11 +208,6 @@ fn notice_text(key: &str) -> Option<&'static str> {
     }
 }
 
-/// The signed-in person, or a redirect to the login page.
-pub fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
-    user.ok_or_else(|| Redirect::to("/login"))
-}
-
 async fn dashboard(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -404,4 +319,40 @@ async fn end_session(
     };
     sessions::end(&state, &user.account_id, &id).await?;
     Ok(Redirect::to("/dashboard?notice=session_ended").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "consents.html")]
+struct ConsentsPage {
+    user_name: Option<String>,
+    consents: Vec<ConsentStatus>,
+}
+
+async fn consents_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let consents = consents::current(&state, &user.account_id).await?;
+    let page = ConsentsPage {
+        user_name: Some(user.display_name),
+        consents,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn consents_change(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    PageForm(form): PageForm<ConsentChange>,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    consents::record(&state, &user.account_id, &form.purpose, form.action).await?;
+    Ok(Redirect::to("/account/consents").into_response())
 }

@@ -24,10 +24,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api_chats::thread_json;
-use super::api_files::{read_files, send_file};
-use super::api_orders::{StatusQuery, orders_json, status_filter};
-use super::extract::ApiJson;
+use super::chats::thread_json;
+use super::files::{read_files, send_file};
+use super::orders::{StatusQuery, orders_json, status_filter};
+use crate::http::extract::ApiJson;
+use crate::http::request_log::AccountSlot;
 use crate::identity::api_keys::{self, KeyHolder};
 use crate::market::agents::events::{self, EventKind};
 use crate::market::chats::messages::{MessageView, NewMessage};
@@ -38,7 +39,6 @@ use crate::market::files::{self, Purpose, Reader, Target};
 use crate::market::orders::{self, Actor, OrderAction, OrderScope, transitions};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::request_log::AccountSlot;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

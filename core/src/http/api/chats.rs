@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, CurrentUser};
+use crate::http::extract::{ApiJson, CurrentUser};
 use crate::market::chats::messages::{MessageView, NewMessage};
 use crate::market::chats::offers::{self, NewOffer};
 use crate::market::chats::presale::{self, ThreadScope};

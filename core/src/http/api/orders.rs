@@ -20,8 +20,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api_agents::query;
-use super::extract::{ApiJson, CurrentUser};
+use super::agents::query;
+use crate::http::extract::{ApiJson, CurrentUser};
 use crate::market::chats::messages::{MessageView, NewMessage};
 use crate::market::chats::order_thread;
 use crate::market::orders::{

@@ -15,8 +15,8 @@ use heepr_compliance::cookies::CookieSpec;
 use heepr_compliance::published::{self, Block, PolicyVersion};
 use heepr_compliance::ropa::category_name;
 
-use super::extract::MaybeUser;
-use super::pages::{PageError, not_found_page, render};
+use super::{PageError, not_found_page, render};
+use crate::http::extract::MaybeUser;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::privacy::publications;

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use sqlx::Row;
 use tokio::io::AsyncReadExt;
 
-use super::extract::{CurrentUser, MaybeUser};
-use super::pages::{PageError, PageForm, render};
+use super::{PageError, PageForm, render};
+use crate::http::extract::{CurrentUser, MaybeUser};
 use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;

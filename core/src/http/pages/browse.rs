@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::api_files::read_parts;
-use super::extract::MaybeUser;
-use super::pages::{PageError, render, require};
+use super::{PageError, render, require};
+use crate::http::api::files::read_parts;
+use crate::http::extract::MaybeUser;
 use crate::market::agents::browse::{self, BrowseQuery, CategoryCount};
 use crate::market::agents::order_form::FieldType;
 use crate::market::agents::{self, CATEGORIES, PublicAgent};

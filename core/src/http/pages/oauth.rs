@@ -20,8 +20,9 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::extract::{Client, CurrentUser, MaybeUser};
-use super::pages::{PageError, PageForm, render, require};
+use super::{PageError, PageForm, render, require};
+use crate::http::client::Client;
+use crate::http::extract::{CurrentUser, MaybeUser};
 use crate::identity::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
 use crate::identity::oauth::identities::{self, Identity};
 use crate::identity::oauth::provider::Provider;

@@ -1,15 +1,9 @@
-//! The admin API, `/admin/api/v1/...`, for the privacy desk (documented in
-//! `docs/admin-api.md`). Every call needs `Authorization: Bearer <staff token>` (401
-//! otherwise); the support role may only read (403 on actions) and sees emails masked.
-//! Every call, allowed or not, is recorded in the audit trail with its outcome.
+//! The admin API's data-subject requests, accounts, legal holds and audit trail, for the
+//! privacy desk (documented in `docs/admin-api.md`). The support role may only read (403 on
+//! actions) and sees emails masked.
 
-use std::sync::{Arc, OnceLock};
-
-use axum::extract::{MatchedPath, Path, Query, Request, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use heepr_compliance::audit::{self as chain, AuditFilter};
@@ -19,20 +13,19 @@ use heepr_compliance::holds::{self, HoldError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::ApiJson;
-use crate::identity::staff::{self, StaffMember, StaffRole};
+use super::staff::Staff;
+use crate::http::extract::ApiJson;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::summary::subject_summary;
 use crate::privacy::requests::transitions::{extend, request_job, transition};
-use crate::privacy::requests::{self, DsrFilter, audit};
+use crate::privacy::requests::{self, DsrFilter};
 
-/// Routes of the admin API, with the audit layer every call goes through.
-pub fn router(state: AppState) -> Router<AppState> {
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/api/v1/me", get(me))
         .route(
             "/admin/api/v1/requests",
             get(list_requests).post(create_request),
@@ -58,116 +51,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/api/v1/holds/{id}/lift", post(lift_hold))
         .route("/admin/api/v1/audit", get(list_audit))
         .route("/admin/api/v1/audit/verify", get(verify_audit))
-        .route(
-            "/admin/api/v1/retention/rules",
-            get(super::admin_retention::list_rules),
-        )
-        .route(
-            "/admin/api/v1/retention/rules/{rule}/dry-run",
-            post(super::admin_retention::dry_run),
-        )
-        .route(
-            "/admin/api/v1/backups",
-            get(super::admin_retention::list_backups),
-        )
-        .route_layer(middleware::from_fn_with_state(state, audit_call))
-}
-
-/// Filled by [`Staff`] so the audit layer knows who called.
-#[derive(Debug, Clone, Default)]
-struct ActorSlot(Arc<OnceLock<String>>);
-
-/// Records every admin call (who, route, path, outcome) after it ran.
-async fn audit_call(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let slot = ActorSlot::default();
-    request.extensions_mut().insert(slot.clone());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(String::new, |p| p.as_str().to_owned());
-    let action = format!("{} {route}", request.method());
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    let actor = slot.0.get().cloned().unwrap_or_else(|| "anonymous".into());
-    let outcome = format!("http {}", response.status().as_u16());
-    let now = state.clock.now_ms();
-    // Calls about one request or one account join that request's or subject's timeline.
-    let segment = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .and_then(|rest| rest.split('/').next())
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-    };
-    let request_id = segment("/admin/api/v1/requests/");
-    let subject = segment("/admin/api/v1/accounts/");
-    let written = async {
-        let mut tx = state.db.begin_write().await?;
-        audit(
-            &mut tx,
-            &actor,
-            &action,
-            subject.as_deref(),
-            request_id.as_deref(),
-            &outcome,
-            json!({"path": path}),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<(), AppError>(())
-    }
-    .await;
-    if let Err(err) = written {
-        tracing::error!("admin call audit failed: {}", err.public_message());
-        return AppError::Internal(anyhow::anyhow!("audit trail unavailable")).into_response();
-    }
-    response
-}
-
-/// The authenticated staff member (401 without a valid bearer token).
-#[derive(Debug, Clone)]
-pub struct Staff(pub StaffMember);
-
-impl axum::extract::FromRequestParts<AppState> for Staff {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AppError::Unauthenticated)?;
-        let member = staff::authenticate(&state.db, token, state.clock.now_ms())
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        if let Some(slot) = parts.extensions.get::<ActorSlot>() {
-            let _ = slot.0.set(member.actor());
-        }
-        Ok(Staff(member))
-    }
-}
-
-impl Staff {
-    /// 403 unless a privacy officer.
-    pub(crate) fn officer(&self) -> Result<&StaffMember, AppError> {
-        match self.0.role {
-            StaffRole::PrivacyOfficer => Ok(&self.0),
-            StaffRole::Support => Err(AppError::Forbidden(
-                "the support role is read-only: ask a privacy officer".into(),
-            )),
-        }
-    }
-
-    fn masks(&self) -> bool {
-        self.0.role == StaffRole::Support
-    }
-}
-
-async fn me(Staff(member): Staff) -> Json<StaffMember> {
-    Json(member)
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use axum::routing::get;
 use crate::platform::state::AppState;
 
 /// The document, embedded at build time.
-pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("../../../../docs/openapi.json");
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

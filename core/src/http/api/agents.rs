@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, CurrentUser};
+use crate::http::extract::{ApiJson, CurrentUser};
 use crate::identity::api_keys;
 use crate::market::agents::browse::{self, BrowseQuery};
 use crate::market::agents::wizard::{self, AgentChanges, NewAgent};

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::api_agents::skill_setup_response;
-use super::extract::MaybeUser;
-use super::pages::{PageError, PageForm, render, require};
+use super::{PageError, PageForm, render, require};
+use crate::http::api::agents::skill_setup_response;
+use crate::http::extract::MaybeUser;
 use crate::identity::api_keys::{self, KeySummary};
 use crate::identity::sessions::SessionUser;
 use crate::market::agents::order_form::{parse_lines, to_lines};

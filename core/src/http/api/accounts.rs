@@ -17,7 +17,8 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{ApiJson, Client, CurrentUser, RequestAccount};
+use crate::http::client::Client;
+use crate::http::extract::{ApiJson, CurrentUser, RequestAccount};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::signup::{SignupRequest, sign_up};

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::extract::CurrentUser;
+use crate::http::extract::CurrentUser;
 use crate::market::chats::presale;
 use crate::market::files::{self, Download, Purpose, Reader, Target, Upload};
 use crate::market::orders::{self, Actor};

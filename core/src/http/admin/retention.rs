@@ -9,23 +9,32 @@
 //! - `GET /admin/api/v1/backups` → `{"backups": [{id, created_at_ms, file, size_bytes, sha256,
 //!   schema_version, backend, verified_at_ms, file_present}]}`
 
-use axum::Json;
 use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use heepr_compliance::sweep::{self, SweepOptions};
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use super::admin_api::Staff;
+use super::staff::Staff;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
 use crate::privacy::retention::{HOLDS, describe_rules, run_json, sweep_store};
 
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api/v1/retention/rules", get(list_rules))
+        .route(
+            "/admin/api/v1/retention/rules/{rule}/dry-run",
+            post(dry_run),
+        )
+        .route("/admin/api/v1/backups", get(list_backups))
+}
+
 /// `GET /admin/api/v1/retention/rules`
-pub async fn list_rules(
-    State(state): State<AppState>,
-    _staff: Staff,
-) -> Result<Json<Value>, AppError> {
+async fn list_rules(State(state): State<AppState>, _staff: Staff) -> Result<Json<Value>, AppError> {
     let tz = state.settings.scheduler.unwrap_or(chrono_tz::UTC);
     let mut rules = describe_rules(&state.policies, tz, state.clock.now_ms());
     for rule in &mut rules {
@@ -53,7 +62,7 @@ pub async fn list_rules(
 }
 
 /// `POST /admin/api/v1/retention/rules/{rule}/dry-run` — privacy officers only.
-pub async fn dry_run(
+async fn dry_run(
     State(state): State<AppState>,
     staff: Staff,
     Path(rule): Path<String>,
@@ -99,7 +108,7 @@ pub async fn dry_run(
 }
 
 /// `GET /admin/api/v1/backups`
-pub async fn list_backups(
+async fn list_backups(
     State(state): State<AppState>,
     _staff: Staff,
 ) -> Result<Json<Value>, AppError> {

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::api_files::read_files;
-use super::extract::MaybeUser;
-use super::pages::{PageError, PageForm, render, require};
+use super::{PageError, PageForm, render, require};
+use crate::http::api::files::read_files;
+use crate::http::extract::MaybeUser;
 use crate::identity::sessions::SessionUser;
 use crate::market::chats::messages::MessageView;
 use crate::market::chats::offers::{self, NewOffer, OfferView};

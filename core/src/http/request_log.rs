@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::platform::client::ClientInfo;
+use crate::http::client::client_info;
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
 
@@ -44,7 +44,7 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    let client = ClientInfo::from_request(peer, request.headers(), &state.settings.trusted_proxies);
+    let client = client_info(peer, request.headers(), &state.settings.trusted_proxies);
     let slot = AccountSlot::default();
     request.extensions_mut().insert(slot.clone());
     request.extensions_mut().insert(client.clone());
