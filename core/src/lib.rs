@@ -9,7 +9,6 @@
 //! - [`platform`]: database, resolved settings, the error type, times, secrets, password
 //!   hashing, login throttling, client info, email, and [`AppState`].
 //! - [`identity`]: accounts, sessions, staff, API keys, sign-in providers.
-//! - [`config`]: flags and environment, resolved into [`platform::settings::Settings`].
 //! - [`ledger`]: the double-entry points ledger.
 //! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
 //! - [`privacy`]: data-subject requests, export and erasure, consents, published policies,
@@ -26,7 +25,6 @@
 pub mod bench;
 pub mod bench_sweep;
 pub mod cli;
-pub mod config;
 pub mod demo_data;
 pub mod demo_marketplace;
 pub mod http;

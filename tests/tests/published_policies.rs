@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 use heepr_compliance::{Clock, ManualClock, Policies};
 use heepr_core::AppState;
-use heepr_core::config::Cli;
+use heepr_core::cli::args::Cli;
 use heepr_core::platform::settings::Settings;
 use heepr_core::privacy::notices::{self, BatchLimits};
 use heepr_tests::{Backend, START_MS, TestApp, TestDb, backend_test, policies_dir};

@@ -1,6 +1,7 @@
-//! Command-line and environment configuration (`clap` with `env`), resolved into the
-//! [`Settings`] the service runs with. Every flag also reads an `HEEPR_*` variable; a bad
-//! value stops the command with an error naming the flag and the value.
+//! The `heepr` command line (`clap` with `env`): every subcommand's flags, as typed. Every
+//! flag also reads an `HEEPR_*` variable; a bad value stops the command with an error naming
+//! the flag and the value. `serve`'s flags are resolved into the service's `Settings` by
+//! `cli::serve`; the sign-in providers' flags are [`SignInArgs`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -9,10 +10,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use lettre::message::Mailbox;
 
-use crate::platform::settings::{
-    DEFAULT_UPLOAD_LIMIT_BYTES, LoginLimits, MailTransportConfig, OAuthProviderConfig,
-    OAuthSettings, Settings,
-};
+use super::sign_in_args::SignInArgs;
+use crate::bench::BenchExportArgs;
+use crate::bench_sweep::BenchSweepArgs;
+use crate::demo_data::DemoDataArgs;
+use crate::platform::settings::DEFAULT_UPLOAD_LIMIT_BYTES;
 
 /// `heepr`: the marketplace service and its operator commands.
 #[derive(Debug, Parser)]
@@ -105,23 +107,6 @@ pub enum Command {
     /// Benchmark the email-log retention sweep against one plain DELETE, with a concurrent
     /// writer (prints rows per second, longest write transaction, writer p99).
     BenchSweep(BenchSweepArgs),
-}
-
-/// Flags of `heepr bench-sweep`.
-#[derive(Debug, Clone, Args)]
-pub struct BenchSweepArgs {
-    /// A directory that does not exist yet; the benchmark's SQLite database goes there.
-    #[arg(long)]
-    pub work_dir: PathBuf,
-    /// Email-log rows to create; half are past the 12-month period.
-    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
-    pub rows: u64,
-    /// Rows deleted per sweep transaction.
-    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
-    pub batch_size: i64,
-    /// Benchmark on this database instead (e.g. an empty PostgreSQL database).
-    #[arg(long)]
-    pub bench_database_url: Option<String>,
 }
 
 /// `heepr backup ...`
@@ -220,26 +205,6 @@ pub struct PublishArgs {
     /// Public URL used in the notice's link.
     #[arg(long, env = "HEEPR_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_public_url)]
     pub public_url: String,
-}
-
-/// Flags of `heepr bench-export`.
-#[derive(Debug, Clone, Args)]
-pub struct BenchExportArgs {
-    /// A directory that does not exist yet; the benchmark's database and files go there.
-    #[arg(long)]
-    pub work_dir: PathBuf,
-    /// Orders of the subject.
-    #[arg(long, default_value_t = 5_000)]
-    pub orders: u32,
-    /// Messages on those orders.
-    #[arg(long, default_value_t = 100_000)]
-    pub messages: u32,
-    /// Uploaded files.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
-    pub files: u32,
-    /// Total size of the uploaded files (MiB).
-    #[arg(long, default_value_t = 1_024)]
-    pub file_mib: u64,
 }
 
 /// `heepr dsr ...`
@@ -350,179 +315,9 @@ pub struct ServeArgs {
     #[arg(long, env = "HEEPR_UPLOAD_LIMIT_BYTES", default_value_t = DEFAULT_UPLOAD_LIMIT_BYTES,
           value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
     pub upload_limit_bytes: u64,
-    /// Google sign-in: OAuth client id. Sign-in with Google is enabled when id and secret are set.
-    #[arg(
-        long,
-        env = "HEEPR_GOOGLE_CLIENT_ID",
-        requires = "google_client_secret"
-    )]
-    pub google_client_id: Option<String>,
-    /// Google sign-in: OAuth client secret.
-    #[arg(
-        long,
-        env = "HEEPR_GOOGLE_CLIENT_SECRET",
-        hide_env_values = true,
-        requires = "google_client_id"
-    )]
-    pub google_client_secret: Option<String>,
-    /// Google sign-in: authorization endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_GOOGLE_AUTH_URL",
-        default_value = "https://accounts.google.com/o/oauth2/v2/auth",
-        value_parser = parse_endpoint_url
-    )]
-    pub google_auth_url: String,
-    /// Google sign-in: token endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_GOOGLE_TOKEN_URL",
-        default_value = "https://oauth2.googleapis.com/token",
-        value_parser = parse_endpoint_url
-    )]
-    pub google_token_url: String,
-    /// Google sign-in: user profile endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_GOOGLE_USERINFO_URL",
-        default_value = "https://openidconnect.googleapis.com/v1/userinfo",
-        value_parser = parse_endpoint_url
-    )]
-    pub google_userinfo_url: String,
-    /// GitHub sign-in: OAuth client id. Sign-in with GitHub is enabled when id and secret are set.
-    #[arg(
-        long,
-        env = "HEEPR_GITHUB_CLIENT_ID",
-        requires = "github_client_secret"
-    )]
-    pub github_client_id: Option<String>,
-    /// GitHub sign-in: OAuth client secret.
-    #[arg(
-        long,
-        env = "HEEPR_GITHUB_CLIENT_SECRET",
-        hide_env_values = true,
-        requires = "github_client_id"
-    )]
-    pub github_client_secret: Option<String>,
-    /// GitHub sign-in: authorization endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_GITHUB_AUTH_URL",
-        default_value = "https://github.com/login/oauth/authorize",
-        value_parser = parse_endpoint_url
-    )]
-    pub github_auth_url: String,
-    /// GitHub sign-in: token endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_GITHUB_TOKEN_URL",
-        default_value = "https://github.com/login/oauth/access_token",
-        value_parser = parse_endpoint_url
-    )]
-    pub github_token_url: String,
-    /// GitHub sign-in: user profile endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_GITHUB_USERINFO_URL",
-        default_value = "https://api.github.com/user",
-        value_parser = parse_endpoint_url
-    )]
-    pub github_userinfo_url: String,
-    /// Facebook sign-in: OAuth client id. Sign-in with Facebook is enabled when id and secret are set.
-    #[arg(
-        long,
-        env = "HEEPR_FACEBOOK_CLIENT_ID",
-        requires = "facebook_client_secret"
-    )]
-    pub facebook_client_id: Option<String>,
-    /// Facebook sign-in: OAuth client secret.
-    #[arg(
-        long,
-        env = "HEEPR_FACEBOOK_CLIENT_SECRET",
-        hide_env_values = true,
-        requires = "facebook_client_id"
-    )]
-    pub facebook_client_secret: Option<String>,
-    /// Facebook sign-in: authorization endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_FACEBOOK_AUTH_URL",
-        default_value = "https://www.facebook.com/v19.0/dialog/oauth",
-        value_parser = parse_endpoint_url
-    )]
-    pub facebook_auth_url: String,
-    /// Facebook sign-in: token endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_FACEBOOK_TOKEN_URL",
-        default_value = "https://graph.facebook.com/v19.0/oauth/access_token",
-        value_parser = parse_endpoint_url
-    )]
-    pub facebook_token_url: String,
-    /// Facebook sign-in: user profile endpoint.
-    #[arg(
-        long,
-        env = "HEEPR_FACEBOOK_USERINFO_URL",
-        default_value = "https://graph.facebook.com/v19.0/me?fields=id,name,email",
-        value_parser = parse_endpoint_url
-    )]
-    pub facebook_userinfo_url: String,
-}
-
-impl ServeArgs {
-    /// The providers whose client id and secret are both set.
-    fn oauth_providers(&self) -> OAuthSettings {
-        let provider = |id: &Option<String>,
-                        secret: &Option<String>,
-                        auth: &str,
-                        token: &str,
-                        userinfo: &str| {
-            match (id, secret) {
-                (Some(id), Some(secret)) => Some(OAuthProviderConfig {
-                    client_id: id.clone(),
-                    client_secret: secret.clone(),
-                    auth_url: auth.to_owned(),
-                    token_url: token.to_owned(),
-                    userinfo_url: userinfo.to_owned(),
-                }),
-                _ => None,
-            }
-        };
-        OAuthSettings {
-            google: provider(
-                &self.google_client_id,
-                &self.google_client_secret,
-                &self.google_auth_url,
-                &self.google_token_url,
-                &self.google_userinfo_url,
-            ),
-            github: provider(
-                &self.github_client_id,
-                &self.github_client_secret,
-                &self.github_auth_url,
-                &self.github_token_url,
-                &self.github_userinfo_url,
-            ),
-            facebook: provider(
-                &self.facebook_client_id,
-                &self.facebook_client_secret,
-                &self.facebook_auth_url,
-                &self.facebook_token_url,
-                &self.facebook_userinfo_url,
-            ),
-        }
-    }
-}
-
-/// Flags of `heepr demo-data`.
-#[derive(Debug, Clone, Args)]
-pub struct DemoDataArgs {
-    /// How many accounts to create.
-    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..=5_000_000))]
-    pub accounts: u32,
-    /// Seed for the generator: the same seed gives the same data.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Sign-in with Google, GitHub and Facebook.
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -533,7 +328,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-fn parse_public_url(s: &str) -> Result<String, String> {
+pub(super) fn parse_public_url(s: &str) -> Result<String, String> {
     let trimmed = s.trim_end_matches('/');
     let rest = trimmed
         .strip_prefix("https://")
@@ -543,47 +338,6 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         return Err("must be scheme://host[:port] with no path, query or user".into());
     }
     Ok(trimmed.to_ascii_lowercase())
-}
-
-fn parse_endpoint_url(s: &str) -> Result<String, String> {
-    let url = oauth2::url::Url::parse(s)
-        .map_err(|e| format!("{e} (example: https://provider.example/oauth/token)"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("must be an http:// or https:// URL with a host".into());
-    }
-    Ok(s.to_owned())
-}
-
-/// The resolved [`Settings`] of `heepr serve`'s flags.
-pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.bind));
-    let mail_transport = match &args.smtp_url {
-        Some(url) => MailTransportConfig::Smtp(url.clone()),
-        None => MailTransportConfig::File(global.data_dir.join("mail")),
-    };
-    Settings {
-        data_dir: global.data_dir.clone(),
-        public_url,
-        signup_bonus: args.signup_bonus,
-        session_idle_ms: duration_ms(args.session_idle_timeout),
-        session_absolute_ms: duration_ms(args.session_absolute_timeout),
-        trusted_proxies: args.trusted_proxies.clone(),
-        mail_from: args.mail_from.clone(),
-        mail_transport,
-        login_limits: LoginLimits::default(),
-        scheduler: (!args.no_scheduler).then_some(args.schedule_time_zone),
-        backup_dir: global.data_dir.join("backups"),
-        database_url: Some(global.resolved_database_url()),
-        oauth: args.oauth_providers(),
-        upload_limit_bytes: args.upload_limit_bytes,
-    }
-}
-
-fn duration_ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -623,6 +377,47 @@ mod tests {
         assert!(whole.is_ok());
         let bad = Cli::try_parse_from(["heepr", "serve", "--google-auth-url", "not a url"]);
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn providers_resolve_from_their_flags_and_defaults() {
+        let parsed = Cli::try_parse_from([
+            "heepr",
+            "serve",
+            "--github-client-id",
+            "x",
+            "--github-client-secret",
+            "y",
+            "--github-token-url",
+            "http://127.0.0.1:9/token",
+            "--google-client-id",
+            "g",
+            "--google-client-secret",
+            "h",
+        ]);
+        let Ok(Cli {
+            command: Command::Serve(args),
+            ..
+        }) = parsed
+        else {
+            panic!("not parsed: {parsed:?}");
+        };
+        let settings = args.sign_in.settings();
+        let github = settings.github.expect("github enabled");
+        assert_eq!(
+            (github.client_id.as_str(), github.client_secret.as_str()),
+            ("x", "y")
+        );
+        assert_eq!(github.token_url, "http://127.0.0.1:9/token");
+        assert_eq!(github.auth_url, "https://github.com/login/oauth/authorize");
+        assert_eq!(github.userinfo_url, "https://api.github.com/user");
+        let google = settings.google.expect("google enabled");
+        assert_eq!(google.client_id, "g");
+        assert_eq!(
+            google.userinfo_url,
+            "https://openidconnect.googleapis.com/v1/userinfo"
+        );
+        assert!(settings.facebook.is_none());
     }
 
     #[test]
