@@ -13,16 +13,35 @@
 //! `cargo run --release --bin heepr -- bench-export --work-dir /tmp/heepr-bench`.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use clap::Args;
 use heepr_compliance::data_map::DataMap;
 use heepr_compliance::erasure::{self, ErasureJob};
 use heepr_compliance::export::{self, ExportJob};
 use rand::RngCore;
 
-use crate::config::BenchExportArgs;
+/// Flags of `heepr bench-export`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchExportArgs {
+    /// A directory that does not exist yet; the benchmark's database and files go there.
+    #[arg(long)]
+    pub work_dir: PathBuf,
+    /// Orders of the subject.
+    #[arg(long, default_value_t = 5_000)]
+    pub orders: u32,
+    /// Messages on those orders.
+    #[arg(long, default_value_t = 100_000)]
+    pub messages: u32,
+    /// Uploaded files.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub files: u32,
+    /// Total size of the uploaded files (MiB).
+    #[arg(long, default_value_t = 1_024)]
+    pub file_mib: u64,
+}
 
 const BENCH_SCHEMA: [&str; 3] = [
     "CREATE TABLE bench_orders (id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, owner_id TEXT NOT NULL, \
@@ -92,7 +111,7 @@ pub async fn run(policies_dir: &Path, args: &BenchExportArgs) -> anyhow::Result<
         .with_context(|| format!("--work-dir {}", work.display()))?;
     let data_dir = work.join("data");
     let url = format!("sqlite:{}?mode=rwc", data_dir.join("bench.db").display());
-    let db = crate::db::open_and_migrate(&url).await?;
+    let db = crate::platform::db::open_and_migrate(&url).await?;
     for sql in BENCH_SCHEMA {
         sqlx::query(sql).execute(db.pool()).await?;
     }

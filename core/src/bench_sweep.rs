@@ -2,16 +2,32 @@
 //! the same rows, each with a concurrent writer measuring its insert latency. A benchmark,
 //! not a test: numbers depend on the machine, so it prints them and asserts nothing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use clap::Args;
 use heepr_compliance::sweep::{self, SweepOptions};
 use heepr_compliance::{Clock, Db, Policies, SystemClock};
 
-use crate::config::BenchSweepArgs;
+/// Flags of `heepr bench-sweep`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchSweepArgs {
+    /// A directory that does not exist yet; the benchmark's SQLite database goes there.
+    #[arg(long)]
+    pub work_dir: PathBuf,
+    /// Email-log rows to create; half are past the 12-month period.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
+    pub rows: u64,
+    /// Rows deleted per sweep transaction.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+    pub batch_size: i64,
+    /// Benchmark on this database instead (e.g. an empty PostgreSQL database).
+    #[arg(long)]
+    pub bench_database_url: Option<String>,
+}
 
 const MONTH_MS: i64 = 31 * 24 * 3_600_000;
 
@@ -34,7 +50,7 @@ pub async fn run(policies_dir: &Path, args: &BenchSweepArgs) -> anyhow::Result<(
             args.work_dir.join("bench.db").display()
         )
     });
-    let db = crate::db::open_and_migrate(&url).await?;
+    let db = crate::platform::db::open_and_migrate(&url).await?;
     let now = SystemClock.now_ms();
     let expired = args.rows / 2;
     println!(

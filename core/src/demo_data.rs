@@ -10,12 +10,24 @@
 use std::fmt;
 
 use anyhow::{Context, bail};
+use clap::Args;
 use heepr_compliance::Db;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::{Any, Transaction};
 
-use crate::passwords::Passwords;
+use crate::platform::passwords::Passwords;
+
+/// Flags of `heepr demo-data`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoDataArgs {
+    /// How many accounts to create.
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..=5_000_000))]
+    pub accounts: u32,
+    /// Seed for the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "heepr-demo-password";

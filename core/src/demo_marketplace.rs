@@ -20,10 +20,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
-use crate::agents::CATEGORIES;
-use crate::api_keys;
+use crate::identity::api_keys;
 use crate::ledger::{ISSUER, TransferKind, escrow_ledger_account, member_ledger_account};
-use crate::tokens::hash_secret;
+use crate::market::agents::CATEGORIES;
+use crate::platform::tokens::hash_secret;
 
 /// 2026-01-01T00:00:00Z: demo times are spread over the 180 days after it.
 const BASE_MS: i64 = 1_767_225_600_000;
@@ -283,7 +283,7 @@ pub fn write_files(data_dir: &Path, seed: u64, account_count: usize) -> anyhow::
     for i in 0..file_count(account_count) {
         let (_, bytes) = demo_file(seed, i);
         let sha = hex::encode(Sha256::digest(&bytes));
-        let path = data_dir.join(crate::files::stored_path(&sha));
+        let path = data_dir.join(crate::market::files::stored_path(&sha));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
@@ -806,7 +806,7 @@ pub async fn generate_marketplace(
     for f in 0..files_total {
         let (order_id, a, customer, delivered) = &order_ids[f % order_ids.len()];
         let (name, bytes) = demo_file(seed, f);
-        let mime = crate::files::sniff(&bytes);
+        let mime = crate::market::files::sniff(&bytes);
         let deliverable = f % 2 == 1 && *delivered;
         let (uploader, purpose) = if deliverable {
             (agents[*a].owner.clone(), "deliverable")
@@ -820,7 +820,7 @@ pub async fn generate_marketplace(
             Option::<String>::None.into(),
             purpose.into(),
             hex::encode(Sha256::digest(&bytes)).into(),
-            crate::files::stored_path(&hex::encode(Sha256::digest(&bytes))).into(),
+            crate::market::files::stored_path(&hex::encode(Sha256::digest(&bytes))).into(),
             (bytes.len() as i64).into(),
             mime.into(),
             name.into(),

@@ -10,9 +10,9 @@
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::error::{AppError, is_unique_violation};
-use crate::time::rfc3339;
-use crate::tokens::new_id;
+use crate::platform::error::{AppError, is_unique_violation};
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::new_id;
 
 /// The ledger account that mints bonuses.
 pub const ISSUER: &str = "issuer";

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use heepr_core::cli;
-use heepr_core::config::Cli;
+use heepr_core::cli::args::Cli;
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use heepr_compliance::{Clock, Db, ManualClock, Policies};
 use heepr_core::AppState;
-use heepr_core::config::Settings;
+use heepr_core::platform::settings::Settings;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
@@ -97,7 +97,7 @@ impl TestDb {
             ),
             Backend::Postgres(admin_url) => create_pg_database(admin_url).await?,
         };
-        let db = heepr_core::db::open_and_migrate(&url).await?;
+        let db = heepr_core::platform::db::open_and_migrate(&url).await?;
         Ok(TestDb { db, url, data_dir })
     }
 }

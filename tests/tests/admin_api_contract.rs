@@ -20,7 +20,7 @@ use heepr_admin_api::{
     Status, Transition, TransitionRefusal,
 };
 use heepr_compliance::dsr::RequestStatus;
-use heepr_core::staff::StaffRole;
+use heepr_core::identity::staff::StaffRole;
 use heepr_tests::{Backend, TestApp, backend_test};
 use privacy_support::*;
 use serde::Serialize;

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use heepr_admin_tui::action::{Action, Tab};
 use heepr_admin_tui::api::{AdminClient, Status, Token};
 use heepr_admin_tui::headless::{Headless, KeyCode};
-use heepr_core::staff::StaffRole;
+use heepr_core::identity::staff::StaffRole;
 use heepr_tests::{Backend, START_MS, TestApp, backend_test};
 use privacy_support::*;
 use serde_json::{Value, json};

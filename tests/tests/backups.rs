@@ -37,7 +37,7 @@ async fn backup_is_catalogued_verified_and_restored(backend: Backend) -> Result<
     // After the backup someone signs up; restoring brings the database back to the backup.
     db.insert_account("after@example.com").await?;
     assert_eq!(account_count(&db).await?, 2);
-    let known = heepr_core::db::MIGRATOR
+    let known = heepr_core::platform::db::MIGRATOR
         .iter()
         .map(|m| m.version)
         .max()
@@ -116,7 +116,7 @@ async fn rotation_keeps_exactly_thirty_days(backend: Backend) -> Result<()> {
             backup::create(&db.db, &db.url, &dir, at - offset).await?,
         ));
     }
-    let removed = heepr_core::cli::rotate_backups(&policies, &dir, now)?;
+    let removed = heepr_core::privacy::retention::rotate_backups(&policies, &dir, now)?;
     let removed_ids: Vec<&str> = removed.iter().map(|b| b.id.as_str()).collect();
     let expect_removed: Vec<&str> = taken
         .iter()
@@ -172,7 +172,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     assert_eq!(present(app.pool().clone()).await?, 0);
 
     // Restoring the older backup alone would bring her back; the replay erases her again.
-    let known = heepr_core::db::MIGRATOR
+    let known = heepr_core::platform::db::MIGRATOR
         .iter()
         .map(|m| m.version)
         .max()
@@ -191,7 +191,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         1,
         "the backup predates the erasure"
     );
-    let replayed = heepr_core::restore::after_restore(
+    let replayed = heepr_core::privacy::restore::after_restore(
         &reopened,
         &policies,
         app.test_db.data_dir.path(),
@@ -207,7 +207,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     assert_eq!(kim, 1, "nobody else is touched");
     // Replaying again changes nothing.
     assert_eq!(
-        heepr_core::restore::after_restore(
+        heepr_core::privacy::restore::after_restore(
             &reopened,
             &policies,
             app.test_db.data_dir.path(),

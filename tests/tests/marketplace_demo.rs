@@ -4,7 +4,7 @@
 
 use anyhow::{Result, ensure};
 use heepr_core::demo_marketplace::{demo_file, generate_marketplace, write_files};
-use heepr_core::files::sniff;
+use heepr_core::market::files::sniff;
 use heepr_tests::{Backend, TestDb, backend_test};
 
 async fn seeded(backend: &Backend, accounts: usize, seed: u64) -> Result<(TestDb, String)> {
@@ -143,3 +143,76 @@ async fn demo_marketplace_is_consistent_and_deterministic(backend: Backend) -> R
     Ok(())
 }
 backend_test!(demo_marketplace_is_consistent_and_deterministic);
+
+/// SHA-256 over every row `heepr demo-data` writes (each table's rows, sorted; only the
+/// password hash, salted at random, left out) and over the files it writes.
+async fn content_hash(db: &TestDb) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use sqlx::Row;
+    let mut hasher = Sha256::new();
+    let schema = heepr_compliance::schema::read_columns(&db.db).await?;
+    for (table, columns) in &schema {
+        if table == "_sqlx_migrations" {
+            continue;
+        }
+        let columns: Vec<&String> = columns
+            .iter()
+            .filter(|c| !(table == "accounts" && *c == "password_hash"))
+            .collect();
+        let list = columns
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {list} FROM {table}")))
+            .fetch_all(db.db.pool())
+            .await?;
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                (0..columns.len())
+                    .map(|i| match row.try_get::<Option<i64>, _>(i) {
+                        Ok(v) => format!("{v:?}"),
+                        Err(_) => format!("{:?}", row.try_get::<Option<String>, _>(i).ok()),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}")
+            })
+            .collect();
+        lines.sort();
+        hasher.update(format!("{table}\n{}\n", lines.join("\n")));
+    }
+    let mut files = Vec::new();
+    let root = db.data_dir.path().join("files");
+    for dir in std::fs::read_dir(&root)? {
+        for file in std::fs::read_dir(dir?.path())? {
+            let path = file?.path();
+            files.push((
+                path.strip_prefix(&root)?.display().to_string(),
+                std::fs::read(&path)?,
+            ));
+        }
+    }
+    files.sort();
+    for (name, bytes) in files {
+        hasher.update(name);
+        hasher.update(bytes);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// What `heepr demo-data --accounts 200 --seed 7` writes, pinned: a refactoring of the
+/// generators must not change one byte of it (nor may the backend).
+async fn demo_data_content_is_pinned_for_a_seed(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let report = heepr_core::demo_data::generate(&db.db, 200, 7).await?;
+    generate_marketplace(&db.db, 7, &report.account_ids).await?;
+    write_files(db.data_dir.path(), 7, report.account_ids.len())?;
+    let hash = content_hash(&db).await?;
+    ensure!(hash == PINNED_DEMO_HASH, "demo data changed: {hash}");
+    Ok(())
+}
+backend_test!(demo_data_content_is_pinned_for_a_seed);
+
+/// The content hash of [`demo_data_content_is_pinned_for_a_seed`]'s data.
+const PINNED_DEMO_HASH: &str = "94a4fdfdafde8672081ce88e09c88133f1196cd3de7af075b41d7a3e04b6dbd5";

@@ -2,7 +2,7 @@
 //! invariant, the automatic refund at the deadline, concurrency and bad inputs.
 
 use anyhow::{Result, ensure};
-use heepr_core::orders::deadlines::refund_missed_deadlines;
+use heepr_core::market::orders::deadlines::refund_missed_deadlines;
 use heepr_tests::market::{
     assert_ledger_balanced, balance, bearer, deliver, escrow_balance, get, issue_key, place_order,
     post, publish_agent, send,

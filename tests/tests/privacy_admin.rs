@@ -6,8 +6,8 @@
 mod privacy_support;
 
 use anyhow::{Context, Result};
-use heepr_core::config::MailTransportConfig;
-use heepr_core::staff::StaffRole;
+use heepr_core::identity::staff::StaffRole;
+use heepr_core::platform::settings::MailTransportConfig;
 use heepr_tests::{Backend, TestApp, backend_test, error_code};
 use privacy_support::*;
 use reqwest::Method;

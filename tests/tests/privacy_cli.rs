@@ -5,7 +5,7 @@ mod privacy_support;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use heepr_core::config::Cli;
+use heepr_core::cli::args::Cli;
 use heepr_tests::{Backend, TestApp, backend_test};
 use privacy_support::*;
 

@@ -6,7 +6,7 @@
 mod privacy_support;
 
 use anyhow::{Context, Result};
-use heepr_core::staff::StaffRole;
+use heepr_core::identity::staff::StaffRole;
 use heepr_tests::market::{
     Footprint, complete_order, get, id_of, market, marketplace_footprint, place_order, post, upload,
 };
@@ -670,7 +670,7 @@ async fn erasure_refunds_unfinished_orders_first(backend: Backend) -> Result<()>
     heepr_tests::market::assert_ledger_balanced(&app).await?;
     app.clock.advance_ms(30 * 24 * 3_600_000);
     assert_eq!(
-        heepr_core::orders::deadlines::refund_missed_deadlines(&app.state).await?,
+        heepr_core::market::orders::deadlines::refund_missed_deadlines(&app.state).await?,
         0
     );
     Ok(())

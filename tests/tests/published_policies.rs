@@ -9,8 +9,9 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::Parser;
 use heepr_compliance::{Clock, ManualClock, Policies};
 use heepr_core::AppState;
-use heepr_core::config::{Cli, Settings};
-use heepr_core::notices::{self, BatchLimits};
+use heepr_core::cli::args::Cli;
+use heepr_core::platform::settings::Settings;
+use heepr_core::privacy::notices::{self, BatchLimits};
 use heepr_tests::{Backend, START_MS, TestApp, TestDb, backend_test, policies_dir};
 use serde_json::{Value, json};
 
@@ -192,7 +193,7 @@ async fn retention_figures_follow_the_policy_file(backend: Backend) -> Result<()
         notices::publish(&app.db.db, &before, &clock, &app.base, "2026-05-20", limits).await?;
     ensure!(first.first_publication && !first.material, "{first:?}");
     // `heepr serve` records the version in force at start-up, once.
-    let serve_start = heepr_core::publications::record_current;
+    let serve_start = heepr_core::privacy::publications::record_current;
     ensure!(!serve_start(&app.db.db, &before, START_MS).await?);
     ensure!(serve_start(&app.db.db, &Policies::load(dir.path())?, START_MS).await?);
     let (_, text) = page(&format!("{}/privacy", app.base)).await?;
@@ -526,7 +527,7 @@ async fn material_change_reaches_each_active_account_once(backend: Backend) -> R
 
     // Delivered through the outbox and recorded in the email log, once per active account.
     loop {
-        let report = heepr_core::email::outbox::deliver_due(&app.state).await?;
+        let report = heepr_core::runtime::email_delivery::deliver_due(&app.state).await?;
         if report.sent == 0 && report.failed == 0 && report.deferred == 0 {
             break;
         }

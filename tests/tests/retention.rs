@@ -339,7 +339,7 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
         "email_log",
         now,
         &SweepOptions::default(),
-        heepr_core::retention::HOLDS,
+        heepr_core::privacy::retention::HOLDS,
     )
     .await?;
     assert_eq!(run.rows_affected(), 1);
@@ -360,7 +360,7 @@ async fn held_subjects_rows_are_skipped_and_sweeps_are_audited(backend: Backend)
         "email_log",
         now,
         &SweepOptions::default(),
-        heepr_core::retention::HOLDS,
+        heepr_core::privacy::retention::HOLDS,
     )
     .await?;
     assert!(email_log_ids(&db).await?.is_empty());
@@ -380,18 +380,18 @@ async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
     backend: Backend,
 ) -> Result<()> {
     let app = heepr_tests::TestApp::spawn(&backend).await?;
-    let (_, officer) = heepr_core::staff::create(
+    let (_, officer) = heepr_core::identity::staff::create(
         &app.state.db,
         "dpo@example.com",
-        heepr_core::staff::StaffRole::PrivacyOfficer,
+        heepr_core::identity::staff::StaffRole::PrivacyOfficer,
         0,
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.public_message()))?;
-    let (_, support) = heepr_core::staff::create(
+    let (_, support) = heepr_core::identity::staff::create(
         &app.state.db,
         "help@example.com",
-        heepr_core::staff::StaffRole::Support,
+        heepr_core::identity::staff::StaffRole::Support,
         0,
     )
     .await

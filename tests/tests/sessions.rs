@@ -51,7 +51,7 @@ async fn session_cookie_flags_and_token_stored_only_as_hash(backend: Backend) ->
         )
         .await?;
     assert_eq!(stored, 0, "the raw token must not be stored");
-    let hashed = heepr_core::tokens::hash_secret(&token);
+    let hashed = heepr_core::platform::tokens::hash_secret(&token);
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM sessions WHERE token_hash = $1",

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use heepr_compliance::data_map::TableErasure;
-use heepr_core::config::OAuthProviderConfig;
+use heepr_core::platform::settings::OAuthProviderConfig;
 use heepr_tests::{Backend, DEFAULT_PASSWORD, TestApp, backend_test};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

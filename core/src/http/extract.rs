@@ -1,18 +1,16 @@
-//! Extractors shared by the API and the pages: JSON bodies with useful errors, the signed-in
-//! person, and the client's IP and user agent.
-
-use std::net::{IpAddr, SocketAddr};
+//! Extractors shared by the API and the pages: JSON bodies and query strings with useful
+//! errors, the signed-in person, and telling the request log who signed in. The client's IP
+//! and user agent are [`super::client`].
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 
-use crate::client::ClientInfo;
-use crate::error::AppError;
-use crate::request_log::AccountSlot;
-use crate::sessions::{self, SessionUser};
-use crate::state::AppState;
+use crate::http::request_log::AccountSlot;
+use crate::identity::sessions::{self, SessionUser};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// A JSON request body; malformed input becomes a 4xx [`AppError`] with the reason.
 #[derive(Debug, FromRequest)]
@@ -73,33 +71,6 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
         user.map(CurrentUser).ok_or(AppError::Unauthenticated)
-    }
-}
-
-/// The client's IP and user agent (set by the request-log middleware; computed here when
-/// a route runs without it).
-#[derive(Debug, Clone)]
-pub struct Client(pub ClientInfo);
-
-impl FromRequestParts<AppState> for Client {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if let Some(info) = parts.extensions.get::<ClientInfo>() {
-            return Ok(Client(info.clone()));
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-        Ok(Client(ClientInfo::from_request(
-            peer,
-            &parts.headers,
-            &state.settings.trusted_proxies,
-        )))
     }
 }
 

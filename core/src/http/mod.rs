@@ -1,24 +1,18 @@
-//! HTTP surface: JSON API and server-rendered pages, each feature in its own file with its
-//! own `router()`, merged here with the layers every route gets (request log, CSRF).
+//! The HTTP surface: the JSON API ([`api`]), server-rendered pages ([`pages`]) and the admin
+//! API ([`admin`]), each feature in its own file with its own `router()`, merged here with
+//! the fallbacks and the layers every route gets ([`request_log`], CSRF). Shared by all:
+//! [`extract`] (JSON bodies, the signed-in person) and [`client`] (client IP, user agent).
+//!
+//! Handlers are adapters: they may use every module below them (`platform` to `runtime`),
+//! never `cli`. Inside: `pages` may use `api`; `admin`, `api` and `pages` use `extract` and
+//! `client`; nothing here uses `admin`.
 
-pub mod admin_api;
-pub mod admin_retention;
-pub mod agent_api;
-pub mod api_accounts;
-pub mod api_agents;
-pub mod api_chats;
-pub mod api_consents;
-pub mod api_files;
-pub mod api_orders;
+pub mod admin;
+pub mod api;
+pub mod client;
 pub mod extract;
-pub mod oauth;
-pub mod openapi;
 pub mod pages;
-pub mod pages_browse;
-pub mod pages_orders;
-pub mod pages_owner;
-pub mod pages_policies;
-pub mod pages_privacy;
+pub mod request_log;
 
 use axum::Router;
 use axum::body::Body;
@@ -30,9 +24,8 @@ use axum::{Json, middleware};
 use serde_json::json;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 
-use crate::error::AppError;
-use crate::request_log;
-use crate::state::AppState;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// The whole application: every route, fallbacks and layers.
 ///
@@ -46,22 +39,23 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .with_rejection_response(csrf_rejection);
     Ok(Router::new()
         .route("/healthz", get(healthz))
-        .merge(api_accounts::router())
-        .merge(api_agents::router())
-        .merge(api_orders::router())
-        .merge(api_chats::router())
-        .merge(api_files::router())
-        .merge(agent_api::router())
-        .merge(openapi::router())
-        .merge(pages::router())
-        .merge(pages_policies::router())
-        .merge(api_consents::router())
-        .merge(oauth::router())
-        .merge(pages_browse::router())
-        .merge(pages_orders::router())
-        .merge(pages_owner::router())
-        .merge(pages_privacy::router())
-        .merge(admin_api::router(state.clone()))
+        .merge(api::accounts::router())
+        .merge(api::agents::router())
+        .merge(api::orders::router())
+        .merge(api::chats::router())
+        .merge(api::files::router())
+        .merge(api::agent_worker::router())
+        .merge(api::openapi::router())
+        .merge(api::consents::router())
+        .merge(pages::landing::router())
+        .merge(pages::account::router())
+        .merge(pages::policies::router())
+        .merge(pages::oauth::router())
+        .merge(pages::browse::router())
+        .merge(pages::orders::router())
+        .merge(pages::owner::router())
+        .merge(pages::privacy::router())
+        .merge(admin::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)

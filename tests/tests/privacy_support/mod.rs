@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use heepr_compliance::Clock;
 use heepr_compliance::subject_rows::text_value;
-use heepr_core::staff::{self, StaffRole};
+use heepr_core::identity::staff::{self, StaffRole};
 use heepr_tests::TestApp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

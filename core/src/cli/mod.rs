@@ -1,0 +1,117 @@
+//! The `heepr` operator command: [`args`] is the command line (clap, with `HEEPR_*`
+//! environment variables), and each subcommand lives in its own file. Errors carry the bad
+//! value and the cause, and become a non-zero exit in `main`.
+//!
+//! May use everything below it (`platform` to `runtime`); nothing below uses it.
+
+pub mod args;
+pub mod audit;
+pub mod backup;
+pub mod demo_data;
+pub mod dsr;
+pub mod migrate;
+pub mod policy;
+pub mod retention;
+pub mod ropa;
+pub mod serve;
+pub mod sign_in_args;
+pub mod staff;
+pub mod sweep;
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use heepr_compliance::schema;
+use heepr_compliance::{Db, Policies};
+
+use crate::platform::db;
+use args::{Cli, Command, GlobalArgs};
+
+/// Logs to stderr; `RUST_LOG` overrides the default `info`.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Serve(args) => serve::run(global, args).await,
+        Command::Migrate => migrate::run(global).await,
+        Command::DemoData(args) => demo_data::run(global, args).await,
+        Command::Sweep(args) => sweep::run(global, args).await,
+        Command::Backup(args) => backup::run(global, args).await,
+        Command::Retention(command) => retention::run(global, command),
+        Command::Ropa(args) => ropa::run(global, args),
+        Command::Policy(command) => policy::run(global, command).await,
+        Command::Dsr(command) => dsr::run(global, command).await,
+        Command::Staff(command) => staff::run(global, command).await,
+        Command::Audit(command) => audit::run(global, command).await,
+        Command::BenchSweep(args) => crate::bench_sweep::run(&global.policies, args)
+            .await
+            .map(|()| 0),
+        Command::BenchExport(args) => crate::bench::run(&global.policies, args).await.map(|()| 0),
+    }
+}
+
+/// Loads and validates the policies, creates the data dir, opens and migrates the database,
+/// and checks the data map classifies the migrated schema exactly.
+///
+/// Errors: a policy problem (file, key, reason), an unusable data dir or database URL, a
+/// failed migration, or a schema the data map does not match.
+pub async fn open(global: &GlobalArgs) -> anyhow::Result<(Db, Policies)> {
+    let policies = load_policies(&global.policies)?;
+    std::fs::create_dir_all(&global.data_dir).with_context(|| {
+        format!(
+            "--data-dir {}: cannot create the directory",
+            global.data_dir.display()
+        )
+    })?;
+    restrict_to_owner(&global.data_dir)?;
+    let db = db::open_and_migrate(&global.resolved_database_url()).await?;
+    let columns = schema::read_columns(&db)
+        .await
+        .context("reading the schema back")?;
+    let mismatches = schema::compare(&policies.data_map, &columns);
+    if !mismatches.is_empty() {
+        let list: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+        bail!(
+            "{}: the data map does not match the database schema:\n  {}",
+            global
+                .policies
+                .join(heepr_compliance::policies::DATA_MAP_FILE)
+                .display(),
+            list.join("\n  ")
+        );
+    }
+    Ok((db, policies))
+}
+
+/// Makes `dir` readable by its owner only: it holds the database, emails, uploads and
+/// backups, all personal data (mode 0700 on Unix).
+///
+/// Errors: the mode cannot be set.
+pub fn restrict_to_owner(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(
+            || {
+                format!(
+                    "{}: cannot restrict the directory to its owner",
+                    dir.display()
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn load_policies(dir: &Path) -> anyhow::Result<Policies> {
+    Policies::load(dir).with_context(|| format!("--policies {}: invalid policy", dir.display()))
+}

@@ -1,0 +1,412 @@
+//! The admin API's data-subject requests, accounts, legal holds and audit trail, for the
+//! privacy desk (documented in `docs/admin-api.md`). The support role may only read (403 on
+//! actions) and sees emails masked.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use heepr_compliance::audit::{self as chain, AuditFilter};
+use heepr_compliance::dsr::{RequestKind, RequestStatus};
+use heepr_compliance::erasure;
+use heepr_compliance::holds::{self, HoldError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::staff::Staff;
+use crate::http::extract::ApiJson;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
+use crate::privacy::requests::intake::{self, Channel, NewRequest};
+use crate::privacy::requests::summary::subject_summary;
+use crate::privacy::requests::transitions::{extend, request_job, transition};
+use crate::privacy::requests::{self, DsrFilter};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/api/v1/requests",
+            get(list_requests).post(create_request),
+        )
+        .route("/admin/api/v1/requests/{id}", get(show_request))
+        .route(
+            "/admin/api/v1/requests/{id}/transition",
+            post(transition_request),
+        )
+        .route("/admin/api/v1/requests/{id}/extend", post(extend_request))
+        .route("/admin/api/v1/requests/{id}/export", post(run_export))
+        .route(
+            "/admin/api/v1/requests/{id}/erasure/preview",
+            get(preview_erasure),
+        )
+        .route("/admin/api/v1/requests/{id}/erasure", post(run_erasure))
+        .route("/admin/api/v1/accounts/{id}", get(show_account))
+        .route(
+            "/admin/api/v1/accounts/{id}/holds",
+            get(list_holds).post(place_hold),
+        )
+        .route("/admin/api/v1/accounts/{id}/child-flag", post(flag_child))
+        .route("/admin/api/v1/holds/{id}/lift", post(lift_hold))
+        .route("/admin/api/v1/audit", get(list_audit))
+        .route("/admin/api/v1/audit/verify", get(verify_audit))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    overdue: Option<bool>,
+    due_within_days: Option<i64>,
+    account_id: Option<String>,
+}
+
+fn parse_status(s: &str) -> Result<RequestStatus, AppError> {
+    s.parse()
+        .map_err(|e: heepr_compliance::dsr::UnknownName| AppError::invalid("status", e.to_string()))
+}
+
+fn parse_kind(s: &str) -> Result<RequestKind, AppError> {
+    s.parse()
+        .map_err(|e: heepr_compliance::dsr::UnknownName| AppError::invalid("kind", e.to_string()))
+}
+
+async fn list_requests(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, AppError> {
+    if q.due_within_days.is_some_and(|d| !(0..=3650).contains(&d)) {
+        return Err(AppError::invalid("due_within_days", "must be 0 to 3650"));
+    }
+    let filter = DsrFilter {
+        status: q.status.as_deref().map(parse_status).transpose()?,
+        kind: q.kind.as_deref().map(parse_kind).transpose()?,
+        overdue: q.overdue.unwrap_or(false),
+        due_within_days: q.due_within_days,
+        account_id: q.account_id,
+    };
+    let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
+    Ok(Json(json!({"requests": requests})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    email: String,
+    kind: String,
+    details: Option<String>,
+}
+
+async fn create_request(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let member = staff.officer()?;
+    let kind = parse_kind(&body.kind)?;
+    let account_id = intake::account_by_email(&state, &body.email)
+        .await?
+        .ok_or(AppError::NotFound("account with that email"))?;
+    let dsr = intake::create(
+        &state,
+        &NewRequest {
+            account_id: &account_id,
+            kind,
+            channel: Channel::Staff,
+            details: body.details.as_deref(),
+            actor: &member.actor(),
+            verified: false,
+            run_job_now: false,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(dsr))))
+}
+
+async fn show_request(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let now = state.clock.now_ms();
+    let dsr = requests::get(state.db.pool(), &id, now).await?;
+    let subject = subject_summary(&state, &dsr.account_id, staff.masks()).await?;
+    let timeline = chain::list(
+        state.db.pool(),
+        &AuditFilter {
+            request_id: Some(id.clone()),
+            limit: Some(500),
+            ..AuditFilter::default()
+        },
+    )
+    .await?;
+    let archive = sqlx::query_as::<_, (i64, String, i64, Option<i64>)>(
+        "SELECT size_bytes, sha256, expires_at, deleted_at FROM export_archives WHERE request_id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(state.db.pool())
+    .await?
+    .map(|(size, sha, expires, deleted)| {
+        json!({"size_bytes": size, "sha256": sha, "expires_at": crate::platform::time::rfc3339(expires),
+               "deleted": deleted.is_some()})
+    });
+    Ok(Json(json!({
+        "request": dsr, "subject": subject, "timeline": timeline, "export_archive": archive,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionBody {
+    to: String,
+    reason: Option<String>,
+}
+
+async fn transition_request(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<TransitionBody>,
+) -> Result<Json<Value>, AppError> {
+    let member = staff.officer()?;
+    let to = parse_status(&body.to)?;
+    let dsr = transition(&state, &id, to, body.reason.as_deref(), &member.actor()).await?;
+    Ok(Json(json!(dsr)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtendBody {
+    months: u32,
+    reason: String,
+}
+
+async fn extend_request(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExtendBody>,
+) -> Result<Json<Value>, AppError> {
+    let member = staff.officer()?;
+    let dsr = extend(&state, &id, body.months, &body.reason, &member.actor()).await?;
+    Ok(Json(json!(dsr)))
+}
+
+async fn run_export(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let member = staff.officer()?;
+    let dsr = request_job(&state, &id, RequestKind::Access, &member.actor()).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
+}
+
+async fn preview_erasure(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let dsr = requests::get(state.db.pool(), &id, state.clock.now_ms()).await?;
+    let tables = erasure::preview(state.db.pool(), &state.policies.data_map, &dsr.account_id)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let active = holds::active(state.db.pool(), &dsr.account_id).await?;
+    Ok(Json(json!({
+        "account_id": dsr.account_id,
+        "blocked_by_holds": active.iter().map(|h| json!({"id": h.id, "reason": h.reason})).collect::<Vec<_>>(),
+        "tables": tables,
+    })))
+}
+
+async fn run_erasure(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let member = staff.officer()?;
+    let dsr = requests::get(state.db.pool(), &id, state.clock.now_ms()).await?;
+    refuse_if_held(&state, &dsr.account_id).await?;
+    let dsr = request_job(&state, &id, RequestKind::Erasure, &member.actor()).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
+}
+
+/// 409 `legal_hold` naming the hold's reason when the account is held.
+async fn refuse_if_held(state: &AppState, account_id: &str) -> Result<(), AppError> {
+    let active = holds::active(state.db.pool(), account_id).await?;
+    if active.is_empty() {
+        return Ok(());
+    }
+    let reasons: Vec<&str> = active.iter().map(|h| h.reason.as_str()).collect();
+    Err(AppError::ConflictWith {
+        code: "legal_hold",
+        message: format!("the account is under legal hold: {}", reasons.join("; ")),
+        details: json!({"holds": active.iter().map(|h| json!({"id": h.id, "reason": h.reason})).collect::<Vec<_>>()}),
+    })
+}
+
+async fn show_account(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let subject = subject_summary(&state, &id, staff.masks()).await?;
+    let holds = holds::for_account(state.db.pool(), &id).await?;
+    let filter = DsrFilter {
+        account_id: Some(id.clone()),
+        ..DsrFilter::default()
+    };
+    let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
+    Ok(Json(
+        json!({"subject": subject, "holds": holds, "requests": requests}),
+    ))
+}
+
+async fn list_holds(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let holds = holds::for_account(state.db.pool(), &id).await?;
+    Ok(Json(json!({"holds": holds})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: String,
+}
+
+fn hold_error(e: HoldError) -> AppError {
+    match e {
+        HoldError::ReasonRequired => AppError::invalid("reason", e.to_string()),
+        HoldError::NotFound => AppError::NotFound("active legal hold"),
+        HoldError::Db(e) => e.into(),
+    }
+}
+
+async fn account_exists(state: &AppState, id: &str) -> Result<(), AppError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(state.db.pool())
+        .await?;
+    if n == 0 {
+        return Err(AppError::NotFound("account"));
+    }
+    Ok(())
+}
+
+async fn place_hold(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let member = staff.officer()?;
+    account_exists(&state, &id).await?;
+    let mut tx = state.db.begin_write().await?;
+    let hold = holds::place(
+        &mut tx,
+        &new_id(),
+        &id,
+        &body.reason,
+        &member.actor(),
+        state.clock.now_ms(),
+    )
+    .await
+    .map_err(hold_error)?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!(hold))))
+}
+
+async fn lift_hold(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<Value>, AppError> {
+    let member = staff.officer()?;
+    let mut tx = state.db.begin_write().await?;
+    let account_id = holds::lift(
+        &mut tx,
+        &id,
+        &body.reason,
+        &member.actor(),
+        state.clock.now_ms(),
+    )
+    .await
+    .map_err(hold_error)?;
+    tx.commit().await?;
+    Ok(Json(json!({"lifted": id, "account_id": account_id})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildBody {
+    note: Option<String>,
+}
+
+async fn flag_child(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChildBody>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let member = staff.officer()?;
+    account_exists(&state, &id).await?;
+    refuse_if_held(&state, &id).await?;
+    let details = format!(
+        "Flagged by staff as belonging to someone under 16; erasure starts at once.{}",
+        body.note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+    );
+    let dsr = intake::create(
+        &state,
+        &NewRequest {
+            account_id: &id,
+            kind: RequestKind::Erasure,
+            channel: Channel::Staff,
+            details: Some(&details),
+            actor: &member.actor(),
+            verified: true,
+            run_job_now: true,
+        },
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    subject: Option<String>,
+    request: Option<String>,
+    before_seq: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list_audit(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, AppError> {
+    let entries = chain::list(
+        state.db.pool(),
+        &AuditFilter {
+            subject_account_id: q.subject,
+            request_id: q.request,
+            before_seq: q.before_seq,
+            limit: q.limit,
+        },
+    )
+    .await?;
+    Ok(Json(json!({"entries": entries})))
+}
+
+async fn verify_audit(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Value>, AppError> {
+    let v = chain::verify(state.db.pool()).await?;
+    Ok(Json(json!(v)))
+}

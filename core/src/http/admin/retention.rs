@@ -1,0 +1,128 @@
+//! Admin API for retention and backups (the console's Retention and Backups tabs). Mounted
+//! inside the admin router, so every call is authenticated by staff token and audited.
+//!
+//! - `GET /admin/api/v1/retention/rules` → `{"rules": [{rule, period, schedule, next_run,
+//!   tables, store, description, last_run: {started_at, finished_at, outcome, rows_examined,
+//!   rows_affected, dry_run} | null}]}`
+//! - `POST /admin/api/v1/retention/rules/{rule}/dry-run` (privacy officer) → what a sweep of
+//!   the rule would delete now: `{rule, outcome, rows_examined, rows_affected: 0, tables, ...}`
+//! - `GET /admin/api/v1/backups` → `{"backups": [{id, created_at_ms, file, size_bytes, sha256,
+//!   schema_version, backend, verified_at_ms, file_present}]}`
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use heepr_compliance::sweep::{self, SweepOptions};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::staff::Staff;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::privacy::retention::{HOLDS, describe_rules, run_json, sweep_store};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api/v1/retention/rules", get(list_rules))
+        .route(
+            "/admin/api/v1/retention/rules/{rule}/dry-run",
+            post(dry_run),
+        )
+        .route("/admin/api/v1/backups", get(list_backups))
+}
+
+/// `GET /admin/api/v1/retention/rules`
+async fn list_rules(State(state): State<AppState>, _staff: Staff) -> Result<Json<Value>, AppError> {
+    let tz = state.settings.scheduler.unwrap_or(chrono_tz::UTC);
+    let mut rules = describe_rules(&state.policies, tz, state.clock.now_ms());
+    for rule in &mut rules {
+        let name = rule["rule"].as_str().unwrap_or_default().to_owned();
+        let last = sqlx::query(
+            "SELECT started_at, finished_at, outcome, rows_examined, rows_affected, dry_run FROM retention_runs \
+             WHERE rule = $1 ORDER BY started_at DESC, id DESC LIMIT 1",
+        )
+        .bind(&name)
+        .fetch_optional(state.db.pool())
+        .await?;
+        rule["last_run"] = match last {
+            Some(row) => json!({
+                "started_at": rfc3339(row.try_get("started_at")?),
+                "finished_at": row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
+                "outcome": row.try_get::<String, _>("outcome")?,
+                "rows_examined": row.try_get::<i64, _>("rows_examined")?,
+                "rows_affected": row.try_get::<i64, _>("rows_affected")?,
+                "dry_run": row.try_get::<i64, _>("dry_run")? == 1,
+            }),
+            None => Value::Null,
+        };
+    }
+    Ok(Json(json!({ "rules": rules })))
+}
+
+/// `POST /admin/api/v1/retention/rules/{rule}/dry-run` — privacy officers only.
+async fn dry_run(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(rule): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    staff.officer()?;
+    let Some(spec) = state.policies.retention.rules.get(&rule) else {
+        return Err(AppError::NotFound("retention rule"));
+    };
+    let now = state.clock.now_ms();
+    if spec.store.is_some() {
+        let report = sweep_store(
+            &state.policies,
+            &rule,
+            &state.settings.data_dir,
+            &state.settings.backup_dir,
+            now,
+            true,
+        )?;
+        return Ok(Json(report));
+    }
+    if !spec.has_period() {
+        return Err(AppError::Conflict {
+            code: "no_period",
+            message: format!("rule {rule} keeps data without a period: there is nothing to sweep"),
+        });
+    }
+    let options = SweepOptions {
+        dry_run: true,
+        ..SweepOptions::default()
+    };
+    let run = sweep::sweep_rule(
+        &state.db,
+        &state.policies,
+        state.clock.as_ref(),
+        &rule,
+        now,
+        &options,
+        HOLDS,
+    )
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Json(run_json(&run)))
+}
+
+/// `GET /admin/api/v1/backups`
+async fn list_backups(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Value>, AppError> {
+    let dir = &state.settings.backup_dir;
+    let catalog =
+        heepr_compliance::backup::read_catalog(dir).map_err(|e| AppError::Internal(e.into()))?;
+    let backups: Vec<Value> = catalog
+        .backups
+        .iter()
+        .map(|b| {
+            let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
+            v["file_present"] = json!(dir.join(&b.file).exists());
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "backups": backups })))
+}

@@ -1,0 +1,126 @@
+//! Who calls the admin API, and the audit of every call: a [`Staff`] extractor (a valid
+//! staff bearer token, else 401; privacy officer or support) and the layer that records each
+//! call, allowed or not, in the audit trail with its outcome.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::identity::staff::{self, StaffMember, StaffRole};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::privacy::requests::audit;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/api/v1/me", get(me))
+}
+
+/// Filled by [`Staff`] so the audit layer knows who called.
+#[derive(Debug, Clone, Default)]
+struct ActorSlot(Arc<OnceLock<String>>);
+
+/// Records every admin call (who, route, path, outcome) after it ran.
+pub(super) async fn audit_call(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let slot = ActorSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(String::new, |p| p.as_str().to_owned());
+    let action = format!("{} {route}", request.method());
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let actor = slot.0.get().cloned().unwrap_or_else(|| "anonymous".into());
+    let outcome = format!("http {}", response.status().as_u16());
+    let now = state.clock.now_ms();
+    // Calls about one request or one account join that request's or subject's timeline.
+    let segment = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .and_then(|rest| rest.split('/').next())
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+    };
+    let request_id = segment("/admin/api/v1/requests/");
+    let subject = segment("/admin/api/v1/accounts/");
+    let written = async {
+        let mut tx = state.db.begin_write().await?;
+        audit(
+            &mut tx,
+            &actor,
+            &action,
+            subject.as_deref(),
+            request_id.as_deref(),
+            &outcome,
+            json!({"path": path}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<(), AppError>(())
+    }
+    .await;
+    if let Err(err) = written {
+        tracing::error!("admin call audit failed: {}", err.public_message());
+        return AppError::Internal(anyhow::anyhow!("audit trail unavailable")).into_response();
+    }
+    response
+}
+
+/// The authenticated staff member (401 without a valid bearer token).
+#[derive(Debug, Clone)]
+pub struct Staff(pub StaffMember);
+
+impl axum::extract::FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::Unauthenticated)?;
+        let member = staff::authenticate(&state.db, token, state.clock.now_ms())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if let Some(slot) = parts.extensions.get::<ActorSlot>() {
+            let _ = slot.0.set(member.actor());
+        }
+        Ok(Staff(member))
+    }
+}
+
+impl Staff {
+    /// 403 unless a privacy officer.
+    pub(crate) fn officer(&self) -> Result<&StaffMember, AppError> {
+        match self.0.role {
+            StaffRole::PrivacyOfficer => Ok(&self.0),
+            StaffRole::Support => Err(AppError::Forbidden(
+                "the support role is read-only: ask a privacy officer".into(),
+            )),
+        }
+    }
+
+    /// Whether data subjects' emails are masked for this caller (support).
+    pub(super) fn masks(&self) -> bool {
+        self.0.role == StaffRole::Support
+    }
+}
+
+async fn me(Staff(member): Staff) -> Json<StaffMember> {
+    Json(member)
+}

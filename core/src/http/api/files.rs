@@ -1,0 +1,240 @@
+//! Uploads and downloads (session).
+//!
+//! - `POST /api/v1/files` (multipart `file` parts) → unattached uploads for order form answers
+//! - `POST /api/v1/orders/{id}/files`, `POST /api/v1/threads/{id}/files` → attach to an order
+//!   or pre-sale thread (parties only)
+//! - `GET /api/v1/files/{id}` → the bytes, for parties only, as an attachment
+//!
+//! Upload routes lift axum's 2 MB body limit and enforce the per-file limit themselves while
+//! reading, so an oversized file is refused before it is all in memory.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::http::extract::CurrentUser;
+use crate::market::chats::presale;
+use crate::market::files::{self, Download, Purpose, Reader, Target, Upload};
+use crate::market::orders::{self, Actor};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/files", post(upload_unattached))
+        .route("/api/v1/files/{id}", get(download))
+        .route("/api/v1/orders/{id}/files", post(upload_to_order))
+        .route("/api/v1/threads/{id}/files", post(upload_to_thread))
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// Longest text field of a multipart form (bytes).
+const MAX_TEXT_FIELD: usize = 10_000;
+/// Most text fields one multipart form may carry (with the per-file limit and
+/// [`files::MAX_FILES_PER_REQUEST`], this bounds what one request can make the server hold).
+const MAX_TEXT_FIELDS: usize = 50;
+
+/// A multipart body read: its files (checked names and sizes) and text fields.
+#[derive(Debug, Default)]
+pub struct Parts {
+    /// Parts with a file name.
+    pub files: Vec<Upload>,
+    /// The form field name of each of `files`, in the same order.
+    pub file_fields: Vec<String>,
+    /// Parts without one, by field name.
+    pub text: HashMap<String, String>,
+}
+
+/// Reads a multipart body.
+///
+/// Errors: 400 for a malformed body; 422 on `file_name` for path or control characters, on
+/// `file` for an empty file, one over the limit, or more than 10 files; 422 on `body` for
+/// more than 50 text fields or one over 10,000 bytes.
+pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Parts, AppError> {
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+    };
+    let mut parts = Parts::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        let field_name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            // A browser's file input left empty: no name, no bytes.
+            Some(raw) if raw.is_empty() => {
+                while field.chunk().await.map_err(malformed)?.is_some() {}
+            }
+            Some(raw) => {
+                let name = files::sanitise_name(&raw)?;
+                if parts.files.len() >= files::MAX_FILES_PER_REQUEST {
+                    return Err(AppError::invalid(
+                        "file",
+                        format!("at most {} files per request", files::MAX_FILES_PER_REQUEST),
+                    ));
+                }
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() as u64 > state.settings.upload_limit_bytes {
+                        files::check_size(state, &name, bytes.len())?;
+                    }
+                }
+                files::check_size(state, &name, bytes.len())?;
+                parts.files.push(Upload { name, bytes });
+                parts.file_fields.push(field_name);
+            }
+            None => {
+                if parts.text.len() >= MAX_TEXT_FIELDS {
+                    return Err(AppError::invalid(
+                        "body",
+                        format!("at most {MAX_TEXT_FIELDS} form fields per request"),
+                    ));
+                }
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_TEXT_FIELD {
+                        return Err(AppError::invalid(
+                            "body",
+                            format!("field {field_name:?} is longer than {MAX_TEXT_FIELD} bytes"),
+                        ));
+                    }
+                }
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    AppError::invalid("body", format!("field {field_name:?} is not UTF-8 text"))
+                })?;
+                parts.text.insert(field_name, text);
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// Like [`read_parts`], requiring at least one file.
+pub async fn read_files(state: &AppState, multipart: Multipart) -> Result<Parts, AppError> {
+    let parts = read_parts(state, multipart).await?;
+    if parts.files.is_empty() {
+        return Err(AppError::invalid(
+            "file",
+            "attach at least one file (multipart part with a filename)",
+        ));
+    }
+    Ok(parts)
+}
+
+async fn store(
+    state: &AppState,
+    uploader: &str,
+    target: Target<'_>,
+    purpose: Purpose,
+    uploads: &[Upload],
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let views = files::record(&mut tx, state, uploader, target, purpose, uploads).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(json!({"files": views}))))
+}
+
+async fn upload_unattached(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let parts = read_files(&state, multipart).await?;
+    store(
+        &state,
+        &user.account_id,
+        Target::Unattached,
+        Purpose::Brief,
+        &parts.files,
+    )
+    .await
+}
+
+async fn upload_to_order(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let (_, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
+    let parts = read_files(&state, multipart).await?;
+    let purpose = if matches!(actor, Actor::Customer(_)) {
+        Purpose::Brief
+    } else {
+        Purpose::Attachment
+    };
+    store(
+        &state,
+        &user.account_id,
+        Target::Order(&id),
+        purpose,
+        &parts.files,
+    )
+    .await
+}
+
+async fn upload_to_thread(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    presale::load_for_person(&state, &id, &user.account_id).await?;
+    let parts = read_files(&state, multipart).await?;
+    store(
+        &state,
+        &user.account_id,
+        Target::Thread(&id),
+        Purpose::Attachment,
+        &parts.files,
+    )
+    .await
+}
+
+/// A download response: attachment, sniffed type, `nosniff`, and a sandboxing CSP.
+pub fn send_file(file: Download) -> Response {
+    let content_type = if file.mime_type == "text/plain" {
+        "text/plain; charset=utf-8".to_owned()
+    } else {
+        file.mime_type
+    };
+    let mut response = file.bytes.into_response();
+    let headers = response.headers_mut();
+    let value = |s: String| {
+        HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+    };
+    headers.insert(header::CONTENT_TYPE, value(content_type));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&files::disposition(&file.name))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+async fn download(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let file = files::download(&state, &id, Reader::Person(&user.account_id)).await?;
+    Ok(send_file(file))
+}

@@ -1,0 +1,358 @@
+//! A member's own pages: sign-up, login, logout, the dashboard (balance, ledger, sessions),
+//! the password change, ending a session, and consents (policy: "withdraw consent at any
+//! time": `GET /account/consents`, `POST /account/consents` with form `purpose`, `action`).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::{PageError, PageForm, render, require};
+use crate::http::client::Client;
+use crate::http::extract::{MaybeUser, RequestAccount};
+use crate::identity::accounts::login::{LoginRequest, log_in};
+use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
+use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::sessions;
+use crate::ledger;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::privacy::consents::{self, ConsentChange, ConsentStatus};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", get(signup_form).post(signup_submit))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/dashboard", get(dashboard))
+        .route(
+            "/account/password",
+            get(password_form).post(password_submit),
+        )
+        .route("/account/sessions/{id}/end", post(end_session))
+        .route(
+            "/account/consents",
+            get(consents_page).post(consents_change),
+        )
+}
+
+#[derive(Template, Default)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    user_name: Option<String>,
+    error: Option<String>,
+    display_name: String,
+    email: String,
+}
+
+async fn signup_form() -> Response {
+    render(StatusCode::OK, &SignupPage::default())
+}
+
+#[derive(Debug, Deserialize)]
+struct SignupFields {
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    age_16_or_over: Option<String>,
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    account: RequestAccount,
+    jar: CookieJar,
+    PageForm(fields): PageForm<SignupFields>,
+) -> Result<Response, PageError> {
+    let request = SignupRequest {
+        display_name: fields.display_name.clone(),
+        email: fields.email.clone(),
+        password: fields.password,
+        age_16_or_over: crate::identity::accounts::validate::checkbox_ticked(
+            fields.age_16_or_over.as_deref(),
+        ),
+    };
+    let profile = match sign_up(&state, &request).await {
+        Ok(profile) => profile,
+        Err(err) if err.status().is_client_error() => {
+            let page = SignupPage {
+                error: Some(err.public_message()),
+                display_name: fields.display_name,
+                email: fields.email,
+                ..SignupPage::default()
+            };
+            return Ok(render(err.status(), &page));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    account.set(&profile.id);
+    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
+    let session = sessions::create(&mut tx, &state, &profile.id, &client).await?;
+    tx.commit().await.map_err(AppError::from)?;
+    let jar = jar.add(sessions::session_cookie(&state.settings, session.token));
+    Ok((jar, Redirect::to("/dashboard")).into_response())
+}
+
+#[derive(Template, Default)]
+#[template(path = "login.html")]
+struct LoginPage {
+    user_name: Option<String>,
+    error: Option<String>,
+    email: String,
+}
+
+async fn login_form() -> Response {
+    render(StatusCode::OK, &LoginPage::default())
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginFields {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    account: RequestAccount,
+    jar: CookieJar,
+    PageForm(fields): PageForm<LoginFields>,
+) -> Result<Response, PageError> {
+    let request = LoginRequest {
+        email: fields.email.clone(),
+        password: fields.password,
+    };
+    match log_in(&state, &request, &client).await {
+        Ok((session, user)) => {
+            account.set(&user.account_id);
+            let jar = jar.add(sessions::session_cookie(&state.settings, session.token));
+            Ok((jar, Redirect::to("/dashboard")).into_response())
+        }
+        Err(err) if err.status().is_client_error() => {
+            let page = LoginPage {
+                error: Some(err.public_message()),
+                email: fields.email,
+                ..LoginPage::default()
+            };
+            let mut response = render(err.status(), &page);
+            if let AppError::TooManyRequests { retry_after_secs } = err {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            }
+            Ok(response)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    if let Some(user) = user {
+        sessions::end(&state, &user.account_id, &user.session_id).await?;
+    }
+    let jar = jar.add(sessions::removal_cookie(&state.settings));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+struct EntryRow {
+    when: String,
+    kind: String,
+    amount: String,
+}
+
+struct SessionRow {
+    id: String,
+    created: String,
+    last_seen: String,
+    from: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    user_name: Option<String>,
+    display_name: String,
+    notice: Option<&'static str>,
+    balance: i64,
+    entries: Vec<EntryRow>,
+    sessions: Vec<SessionRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DashboardQuery {
+    notice: Option<String>,
+}
+
+/// Notices a redirect may ask the dashboard to show: fixed texts, so a link cannot put
+/// arbitrary words on the page.
+fn notice_text(key: &str) -> Option<&'static str> {
+    match key {
+        "password_changed" => Some("Your password was changed and every other session was ended."),
+        "session_ended" => Some("That session was ended."),
+        _ => None,
+    }
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let balance = ledger::balance(state.db.pool(), &user.account_id).await?;
+    let entries = ledger::entries(state.db.pool(), &user.account_id, 50)
+        .await?
+        .into_iter()
+        .map(|e| EntryRow {
+            when: e
+                .created_at
+                .get(..16)
+                .unwrap_or(&e.created_at)
+                .replace('T', " "),
+            kind: e.kind.replace('_', " "),
+            amount: format!("{:+}", e.amount),
+        })
+        .collect();
+    let sessions = sessions::list(&state, &user)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            created: s
+                .created_at
+                .get(..16)
+                .unwrap_or(&s.created_at)
+                .replace('T', " "),
+            last_seen: s
+                .last_seen_at
+                .get(..16)
+                .unwrap_or(&s.last_seen_at)
+                .replace('T', " "),
+            from: format!(
+                "{} · {}",
+                s.ip.unwrap_or_default(),
+                s.user_agent.unwrap_or_default()
+            ),
+            current: s.current,
+            id: s.id,
+        })
+        .collect();
+    let page = DashboardPage {
+        user_name: Some(user.display_name.clone()),
+        display_name: user.display_name,
+        notice: query.notice.as_deref().and_then(notice_text),
+        balance,
+        entries,
+        sessions,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    user_name: Option<String>,
+    error: Option<String>,
+}
+
+async fn password_form(MaybeUser(user): MaybeUser) -> Response {
+    match require(user) {
+        Ok(user) => render(
+            StatusCode::OK,
+            &PasswordPage {
+                user_name: Some(user.display_name),
+                error: None,
+            },
+        ),
+        Err(redirect) => redirect.into_response(),
+    }
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Client(client): Client,
+    PageForm(request): PageForm<PasswordChangeRequest>,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    match change_password(&state, &user, &request, client.ip).await {
+        Ok(_) => Ok(Redirect::to("/dashboard?notice=password_changed").into_response()),
+        Err(err) if err.status().is_client_error() => {
+            let page = PasswordPage {
+                user_name: Some(user.display_name),
+                error: Some(err.public_message()),
+            };
+            Ok(render(err.status(), &page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    sessions::end(&state, &user.account_id, &id).await?;
+    Ok(Redirect::to("/dashboard?notice=session_ended").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "consents.html")]
+struct ConsentsPage {
+    user_name: Option<String>,
+    consents: Vec<ConsentStatus>,
+}
+
+async fn consents_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let consents = consents::current(&state, &user.account_id).await?;
+    let page = ConsentsPage {
+        user_name: Some(user.display_name),
+        consents,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn consents_change(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    PageForm(form): PageForm<ConsentChange>,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    consents::record(&state, &user.account_id, &form.purpose, form.action).await?;
+    Ok(Redirect::to("/account/consents").into_response())
+}

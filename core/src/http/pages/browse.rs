@@ -1,0 +1,291 @@
+//! Pages for customers: browse with filters, categories, leaderboard, an agent's profile with
+//! its order form (multipart, so file fields work without JavaScript), and opening a
+//! pre-sale chat.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{PageError, render, require};
+use crate::http::api::files::read_parts;
+use crate::http::extract::MaybeUser;
+use crate::market::agents::browse::{self, BrowseQuery, CategoryCount};
+use crate::market::agents::order_form::FieldType;
+use crate::market::agents::{self, CATEGORIES, PublicAgent};
+use crate::market::chats::presale;
+use crate::market::files::{self, Purpose, Target};
+use crate::market::orders::{self, NewOrder};
+use crate::market::reviews::{self, ReviewView};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agents", get(browse_page))
+        .route("/categories", get(categories_page))
+        .route("/leaderboard", get(leaderboard_page))
+        .route("/agents/{id}", get(agent_page))
+        .route(
+            "/agents/{id}/order",
+            post(order_submit).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/agents/{id}/chat", post(chat_open))
+}
+
+/// Query-string encoding of one value (for pager links).
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The browse form as typed: every field text, so empty inputs are simply "no filter".
+#[derive(Debug, Default, Deserialize)]
+struct BrowseForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    online: String,
+    #[serde(default)]
+    min_rating: String,
+    #[serde(default)]
+    min_price: String,
+    #[serde(default)]
+    max_price: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: String,
+}
+
+fn num<T: std::str::FromStr>(field: &'static str, s: &str) -> Result<Option<T>, AppError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse()
+        .map(Some)
+        .map_err(|_| AppError::invalid(field, format!("{field} must be a number")))
+}
+
+#[derive(Template)]
+#[template(path = "market_browse.html")]
+struct BrowsePage {
+    user_name: Option<String>,
+    q: String,
+    online: bool,
+    min_rating: String,
+    min_price: String,
+    max_price: String,
+    sorts: Vec<(&'static str, bool)>,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    agents: Vec<PublicAgent>,
+    total: i64,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+}
+
+async fn browse_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(form): Query<BrowseForm>,
+) -> Result<Response, PageError> {
+    let query = BrowseQuery {
+        category: Some(form.category.clone()).filter(|c| !c.is_empty()),
+        min_rating: num("min_rating", &form.min_rating)?,
+        online: Some(form.online == "true"),
+        min_price: num("min_price", &form.min_price)?,
+        max_price: num("max_price", &form.max_price)?,
+        q: Some(form.q.clone()),
+        sort: Some(form.sort.clone()).filter(|s| !s.is_empty()),
+        page: num("page", &form.page)?,
+    };
+    let result = browse::browse(&state, &query).await?;
+    let base = format!(
+        "/agents?q={}&category={}&online={}&min_rating={}&min_price={}&max_price={}&sort={}",
+        enc(&form.q),
+        enc(&form.category),
+        enc(&form.online),
+        enc(&form.min_rating),
+        enc(&form.min_price),
+        enc(&form.max_price),
+        enc(&form.sort)
+    );
+    let page = result.page;
+    let page_view = BrowsePage {
+        user_name: user.map(|u| u.display_name),
+        online: form.online == "true",
+        sorts: ["rating", "price", "newest", "popularity"]
+            .into_iter()
+            .map(|s| (s, s == form.sort || (form.sort.is_empty() && s == "rating")))
+            .collect(),
+        categories: CATEGORIES
+            .iter()
+            .map(|(k, l)| (*k, *l, *k == form.category))
+            .collect(),
+        prev_link: (page > 1).then(|| format!("{base}&page={}", page - 1)),
+        next_link: (page * result.per_page < result.total)
+            .then(|| format!("{base}&page={}", page + 1)),
+        total: result.total,
+        agents: result.agents,
+        q: form.q,
+        min_rating: form.min_rating,
+        min_price: form.min_price,
+        max_price: form.max_price,
+    };
+    Ok(render(StatusCode::OK, &page_view))
+}
+
+#[derive(Template)]
+#[template(path = "market_categories.html")]
+struct CategoriesPage {
+    user_name: Option<String>,
+    categories: Vec<CategoryCount>,
+}
+
+async fn categories_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let page = CategoriesPage {
+        user_name: user.map(|u| u.display_name),
+        categories: browse::categories(&state).await?,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "market_leaderboard.html")]
+struct LeaderboardPage {
+    user_name: Option<String>,
+    agents: Vec<PublicAgent>,
+}
+
+async fn leaderboard_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let page = LeaderboardPage {
+        user_name: user.map(|u| u.display_name),
+        agents: browse::leaderboard(&state).await?,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "market_agent.html")]
+struct AgentPage {
+    user_name: Option<String>,
+    a: PublicAgent,
+    is_owner: bool,
+    reviews: Vec<ReviewView>,
+}
+
+async fn agent_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let agent = agents::load_published(state.db.pool(), &id).await?;
+    let page = AgentPage {
+        is_owner: user
+            .as_ref()
+            .is_some_and(|u| u.account_id == agent.owner_id),
+        user_name: user.map(|u| u.display_name),
+        a: agent.public_view(state.clock.now_ms()),
+        reviews: reviews::for_agent(&state, &id, 50).await?,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn order_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(u) => u,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let agent = agents::load_published(state.db.pool(), &id).await?;
+    let parts = read_parts(&state, multipart).await?;
+    let mut answers = Map::new();
+    for field in &agent.order_form {
+        let value = match field.field_type {
+            FieldType::File => {
+                let Some(i) = parts.file_fields.iter().position(|f| f == &field.name) else {
+                    continue;
+                };
+                let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
+                let stored = files::record(
+                    &mut tx,
+                    &state,
+                    &user.account_id,
+                    Target::Unattached,
+                    Purpose::Brief,
+                    &parts.files[i..=i],
+                )
+                .await?;
+                tx.commit().await.map_err(AppError::from)?;
+                stored.first().map(|f| Value::String(f.id.clone()))
+            }
+            FieldType::Number => parts
+                .text
+                .get(&field.name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(|n| serde_json::Number::from_f64(n).map(Value::Number))
+                        .unwrap_or_else(|| Value::String(v.clone()))
+                }),
+            _ => parts
+                .text
+                .get(&field.name)
+                .map(|v| Value::String(v.clone())),
+        };
+        if let Some(value) = value {
+            answers.insert(field.name.clone(), value);
+        }
+    }
+    let order = orders::place(
+        &state,
+        &user.account_id,
+        &NewOrder {
+            agent_id: id,
+            answers: Value::Object(answers),
+        },
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/orders/{}", order.id)).into_response())
+}
+
+async fn chat_open(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = match require(user) {
+        Ok(u) => u,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let thread = presale::open(&state, &user.account_id, &id).await?;
+    Ok(Redirect::to(&format!("/threads/{}", thread.id)).into_response())
+}

@@ -1,0 +1,31 @@
+//! The landing page, `GET /`.
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+
+use super::render;
+use crate::http::extract::MaybeUser;
+use crate::platform::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(landing))
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct LandingPage {
+    user_name: Option<String>,
+}
+
+async fn landing(MaybeUser(user): MaybeUser) -> Response {
+    render(
+        StatusCode::OK,
+        &LandingPage {
+            user_name: user.map(|u| u.display_name),
+        },
+    )
+}

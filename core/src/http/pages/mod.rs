@@ -1,0 +1,105 @@
+//! Server-rendered pages for customers and owners, one file per feature with its own
+//! `router()`: [`landing`], [`account`] (sign-up, login, dashboard, password, sessions,
+//! consents), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
+//! [`policies`], [`privacy`] (the subject's requests), [`oauth`] (sign-in providers). Plain
+//! HTML forms, no JavaScript needed: every form posts, and the answer is a redirect (303) or
+//! the same page with a message.
+//!
+//! This module holds what every page shares: reading a form, showing an error as a page,
+//! rendering, the 404 page, and sending visitors to the login page. Pages may use
+//! `http::api` (multipart uploads, downloads), never the reverse.
+
+pub mod account;
+pub mod browse;
+pub mod landing;
+pub mod oauth;
+pub mod orders;
+pub mod owner;
+pub mod policies;
+pub mod privacy;
+
+use askama::Template;
+use axum::extract::Form;
+use axum::extract::FromRequest;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::identity::sessions::SessionUser;
+use crate::platform::error::AppError;
+
+/// A form body; a malformed one becomes a page saying so (400).
+#[derive(Debug, FromRequest)]
+#[from_request(via(Form), rejection(PageError))]
+pub struct PageForm<T>(pub T);
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct PageError(AppError);
+
+impl From<FormRejection> for PageError {
+    fn from(rejection: FormRejection) -> Self {
+        PageError(AppError::BadRequest(format!(
+            "the form could not be read: {}",
+            rejection.body_text()
+        )))
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(err: AppError) -> Self {
+        PageError(err)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let heading = if status.is_server_error() {
+            "Something went wrong"
+        } else {
+            "That did not work"
+        };
+        render(
+            status,
+            &MessagePage {
+                user_name: None,
+                heading,
+                message: self.0.public_message(),
+            },
+        )
+    }
+}
+
+/// Renders `page` with `status`; a template failure becomes a 500.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => AppError::Internal(err.into()).into_response(),
+    }
+}
+
+/// The 404 page.
+pub fn not_found_page() -> Response {
+    render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            user_name: None,
+            heading: "Page not found",
+            message: "There is no page at this address.".into(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    user_name: Option<String>,
+    heading: &'static str,
+    message: String,
+}
+
+/// The signed-in person, or a redirect to the login page.
+pub fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
+    user.ok_or_else(|| Redirect::to("/login"))
+}

@@ -1,0 +1,485 @@
+//! Pages for orders and chats: my orders (as customer and as owner), an order with its
+//! actions, messages and files, and a pre-sale thread with its offers. Every form posts and
+//! redirects back; a refusal is shown as a page with the reason.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{PageError, PageForm, render, require};
+use crate::http::api::files::read_files;
+use crate::http::extract::MaybeUser;
+use crate::identity::sessions::SessionUser;
+use crate::market::chats::messages::MessageView;
+use crate::market::chats::offers::{self, NewOffer, OfferView};
+use crate::market::chats::order_thread;
+use crate::market::chats::presale::{self, ThreadScope, ThreadView};
+use crate::market::files::{self, FileView, Purpose, Target};
+use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
+use crate::market::reviews::{self, NewReply, NewReview};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::human;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(orders_page))
+        .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/accept-delivery", post(accept_delivery))
+        .route("/orders/{id}/request-revision", post(request_revision))
+        .route("/orders/{id}/revision-decision", post(revision_decision))
+        .route("/orders/{id}/review", post(review))
+        .route("/reviews/{id}/reply", post(reply))
+        .route("/orders/{id}/messages", post(order_message))
+        .route(
+            "/orders/{id}/files",
+            post(order_files).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/threads/{id}", get(thread_page))
+        .route("/threads/{id}/messages", post(thread_message))
+        .route("/threads/{id}/offers", post(send_offer))
+        .route(
+            "/threads/{id}/files",
+            post(thread_files).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/offers/{id}/accept", post(accept_offer))
+        .route("/offers/{id}/decline", post(decline_offer))
+}
+
+/// Runs `f` for a signed-in person, or redirects to the login page.
+macro_rules! signed_in {
+    ($user:expr) => {
+        match require($user) {
+            Ok(u) => u,
+            Err(redirect) => return Ok(redirect.into_response()),
+        }
+    };
+}
+
+fn to_order(id: &str) -> Response {
+    Redirect::to(&format!("/orders/{id}")).into_response()
+}
+
+struct OrderRow {
+    id: String,
+    agent_name: String,
+    customer_name: String,
+    status_label: String,
+    price_points: i64,
+    deadline: String,
+}
+
+fn rows(list: Vec<orders::Order>) -> Vec<OrderRow> {
+    list.into_iter()
+        .map(|o| OrderRow {
+            status_label: o.status.as_str().replace('_', " "),
+            deadline: human(o.deadline_at),
+            id: o.id,
+            agent_name: o.agent_name,
+            customer_name: o.customer_name,
+            price_points: o.price_points,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "market_orders.html")]
+struct OrdersPage {
+    user_name: Option<String>,
+    placed: Vec<OrderRow>,
+    received: Vec<OrderRow>,
+    threads: Vec<ThreadView>,
+}
+
+async fn orders_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let mut threads: Vec<ThreadView> =
+        presale::list(&state, ThreadScope::Customer(&user.account_id))
+            .await?
+            .iter()
+            .map(presale::Thread::view)
+            .collect();
+    threads.extend(
+        presale::list(&state, ThreadScope::Owner(&user.account_id))
+            .await?
+            .iter()
+            .map(presale::Thread::view),
+    );
+    let page = OrdersPage {
+        placed: rows(orders::list(&state, OrderScope::Customer(&user.account_id), None).await?),
+        received: rows(orders::list(&state, OrderScope::Owner(&user.account_id), None).await?),
+        threads,
+        user_name: Some(user.display_name),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "market_order.html")]
+struct OrderPage {
+    user_name: Option<String>,
+    o: OrderView,
+    status_label: String,
+    answers: Vec<(String, String)>,
+    is_customer: bool,
+    is_owner: bool,
+    base: String,
+    messages: Vec<MessageView>,
+    read_only: bool,
+    files: Vec<FileView>,
+}
+
+async fn order_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
+    let view = orders::view(&state, &order).await?;
+    let answers = view
+        .answers
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = OrderPage {
+        status_label: order.status.as_str().replace('_', " "),
+        answers,
+        is_customer: matches!(actor, Actor::Customer(_)),
+        is_owner: matches!(actor, Actor::Owner(_)),
+        base: format!("/orders/{id}"),
+        messages: order_thread::messages(&state, &order).await?,
+        read_only: order.chat_read_only(state.clock.now_ms()),
+        files: view.files.clone(),
+        o: view,
+        user_name: Some(user.display_name),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn customer_action(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    action: OrderAction,
+    reason: Option<&str>,
+) -> Result<Response, PageError> {
+    transitions::act(state, id, Actor::Customer(&user.account_id), action, reason).await?;
+    Ok(to_order(id))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    customer_action(&state, &user, &id, OrderAction::Cancel, None).await
+}
+
+async fn accept_delivery(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    customer_action(&state, &user, &id, OrderAction::AcceptDelivery, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn request_revision(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<ReasonForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    customer_action(
+        &state,
+        &user,
+        &id,
+        OrderAction::RequestRevision,
+        Some(&form.reason),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionForm {
+    approve: String,
+}
+
+async fn revision_decision(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<DecisionForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let action = if form.approve == "true" {
+        OrderAction::ApproveRevision
+    } else {
+        OrderAction::DeclineRevision
+    };
+    transitions::act(&state, &id, Actor::Owner(&user.account_id), action, None).await?;
+    Ok(to_order(&id))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewForm {
+    rating: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let rating = form
+        .rating
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid("rating", "rate from 1 to 5 stars"))?;
+    orders::review(
+        &state,
+        &user.account_id,
+        &id,
+        &NewReview {
+            rating,
+            body: form.body,
+        },
+    )
+    .await?;
+    Ok(to_order(&id))
+}
+
+#[derive(Debug, Deserialize)]
+struct BackTo {
+    order: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BodyForm {
+    #[serde(default)]
+    body: String,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    Query(back): Query<BackTo>,
+    PageForm(form): PageForm<BodyForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    reviews::reply(&state, &user.account_id, &id, &NewReply { body: form.body }).await?;
+    Ok(match back.order {
+        Some(order) => to_order(&order),
+        None => Redirect::to("/orders").into_response(),
+    })
+}
+
+async fn order_message(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<BodyForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
+    order_thread::post(&state, &order, actor, &form.body).await?;
+    Ok(to_order(&id))
+}
+
+async fn order_files(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let (_, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
+    let parts = read_files(&state, multipart).await?;
+    let purpose = if matches!(actor, Actor::Customer(_)) {
+        Purpose::Brief
+    } else {
+        Purpose::Attachment
+    };
+    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
+    files::record(
+        &mut tx,
+        &state,
+        &user.account_id,
+        Target::Order(&id),
+        purpose,
+        &parts.files,
+    )
+    .await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(to_order(&id))
+}
+
+#[derive(Template)]
+#[template(path = "market_thread.html")]
+struct ThreadPage {
+    user_name: Option<String>,
+    t: ThreadView,
+    is_customer: bool,
+    offers: Vec<OfferView>,
+    base: String,
+    messages: Vec<MessageView>,
+    read_only: bool,
+    files: Vec<FileView>,
+}
+
+async fn thread_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
+    let page = ThreadPage {
+        is_customer: matches!(actor, Actor::Customer(_)),
+        offers: offers::for_thread(&state, &thread).await?,
+        base: format!("/threads/{id}"),
+        messages: presale::messages(&state, &thread).await?,
+        read_only: false,
+        files: presale::thread_files(&state, &thread).await?,
+        t: thread.view(),
+        user_name: Some(user.display_name),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn to_thread(id: &str) -> Response {
+    Redirect::to(&format!("/threads/{id}")).into_response()
+}
+
+async fn thread_message(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<BodyForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
+    presale::post(&state, &thread, actor, &form.body).await?;
+    Ok(to_thread(&id))
+}
+
+#[derive(Debug, Deserialize)]
+struct OfferForm {
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    price_points: String,
+    #[serde(default)]
+    delivery_hours: String,
+    #[serde(default)]
+    expires_in_hours: String,
+}
+
+async fn send_offer(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<OfferForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let thread = presale::load_for(&state, &id, Actor::Owner(&user.account_id)).await?;
+    let int = |field: &'static str, v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::invalid(field, format!("{field} must be a whole number")))
+    };
+    let offer = NewOffer {
+        scope: form.scope,
+        price_points: int("price_points", &form.price_points)?,
+        delivery_hours: int("delivery_hours", &form.delivery_hours)?,
+        expires_in_hours: int("expires_in_hours", &form.expires_in_hours)?,
+    };
+    offers::send(&state, &thread, &offer).await?;
+    Ok(to_thread(&id))
+}
+
+async fn thread_files(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    presale::load_for_person(&state, &id, &user.account_id).await?;
+    let parts = read_files(&state, multipart).await?;
+    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
+    files::record(
+        &mut tx,
+        &state,
+        &user.account_id,
+        Target::Thread(&id),
+        Purpose::Attachment,
+        &parts.files,
+    )
+    .await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(to_thread(&id))
+}
+
+async fn decide(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    accept: bool,
+) -> Result<Response, PageError> {
+    let (offer, order) = offers::decide(state, &user.account_id, id, accept).await?;
+    Ok(match order {
+        Some(order) => to_order(&order.id),
+        None => to_thread(&offer.thread_id),
+    })
+}
+
+async fn accept_offer(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    decide(&state, &user, &id, true).await
+}
+
+async fn decline_offer(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    decide(&state, &user, &id, false).await
+}

@@ -1,0 +1,249 @@
+//! Owner pages: the five-step wizard ("Connect your AI agent"), an agent's management page
+//! with its API keys (a new key is shown once, on the page that issued it) and the skill
+//! setup download.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{PageError, PageForm, render, require};
+use crate::http::api::agents::skill_setup_response;
+use crate::http::extract::MaybeUser;
+use crate::identity::api_keys::{self, KeySummary};
+use crate::identity::sessions::SessionUser;
+use crate::market::agents::order_form::{parse_lines, to_lines};
+use crate::market::agents::wizard::{self, AgentChanges, NewAgent};
+use crate::market::agents::{self, AgentStatus, CATEGORIES, OwnerAgent};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/owner/agents", get(agents_page).post(create))
+        .route("/owner/agents/{id}", get(agent_page))
+        .route(
+            "/owner/agents/{id}/wizard/{step}",
+            get(step_page).post(step_submit),
+        )
+        .route("/owner/agents/{id}/keys", post(issue_key))
+        .route("/owner/agents/{id}/keys/{key_id}/revoke", post(revoke_key))
+        .route("/owner/agents/{id}/skill-setup.tar.gz", get(skill_setup))
+}
+
+macro_rules! signed_in {
+    ($user:expr) => {
+        match require($user) {
+            Ok(u) => u,
+            Err(redirect) => return Ok(redirect.into_response()),
+        }
+    };
+}
+
+#[derive(Template)]
+#[template(path = "owner_agents.html")]
+struct AgentsPage {
+    user_name: Option<String>,
+    agents: Vec<OwnerAgent>,
+}
+
+async fn agents_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let now = state.clock.now_ms();
+    let page = AgentsPage {
+        agents: wizard::list_owned(&state, &user.account_id)
+            .await?
+            .iter()
+            .map(|a| a.owner_view(now))
+            .collect(),
+        user_name: Some(user.display_name),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    PageForm(new): PageForm<NewAgent>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    let agent = wizard::create(&state, &user.account_id, &new).await?;
+    Ok(Redirect::to(&format!("/owner/agents/{}/wizard/2", agent.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "owner_wizard.html")]
+struct WizardPage {
+    user_name: Option<String>,
+    a: OwnerAgent,
+    step: i64,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    form_lines: String,
+}
+
+async fn step_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path((id, step)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    if !(1..=5).contains(&step) {
+        return Err(AppError::NotFound("wizard step").into());
+    }
+    let agent = agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
+    let page = WizardPage {
+        categories: CATEGORIES
+            .iter()
+            .map(|(k, l)| (*k, *l, *k == agent.category))
+            .collect(),
+        form_lines: to_lines(&agent.order_form),
+        a: agent.owner_view(state.clock.now_ms()),
+        step,
+        user_name: Some(user.display_name),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Every wizard field as typed (each step sends its own).
+#[derive(Debug, Default, Deserialize)]
+struct StepForm {
+    name: Option<String>,
+    description: Option<String>,
+    category: Option<String>,
+    tags: Option<String>,
+    skills: Option<String>,
+    private_notes: Option<String>,
+    price_points: Option<String>,
+    delivery_hours: Option<String>,
+    revision_limit: Option<String>,
+    order_form: Option<String>,
+    publish: Option<String>,
+}
+
+fn int(field: &'static str, v: Option<&String>) -> Result<Option<i64>, AppError> {
+    v.map(|v| {
+        v.trim()
+            .parse()
+            .map_err(|_| AppError::invalid(field, format!("{field} must be a whole number")))
+    })
+    .transpose()
+}
+
+async fn step_submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path((id, step)): Path<(String, i64)>,
+    PageForm(form): PageForm<StepForm>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    if form.publish.is_some() {
+        wizard::publish(&state, &user.account_id, &id).await?;
+        return Ok(Redirect::to(&format!("/owner/agents/{id}")).into_response());
+    }
+    let split = |v: &Option<String>, sep: char| {
+        v.as_ref().map(|t| {
+            t.split(sep)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+    };
+    let changes = AgentChanges {
+        name: form.name.clone(),
+        description: form.description.clone(),
+        category: form.category.clone(),
+        tags: split(&form.tags, ','),
+        skills: split(&form.skills, '\n'),
+        private_notes: form.private_notes.clone(),
+        price_points: int("price_points", form.price_points.as_ref())?,
+        delivery_hours: int("delivery_hours", form.delivery_hours.as_ref())?,
+        revision_limit: int("revision_limit", form.revision_limit.as_ref())?,
+        order_form: form.order_form.as_deref().map(parse_lines).transpose()?,
+        wizard_step: Some((step + 1).min(5)),
+    };
+    wizard::update(&state, &user.account_id, &id, &changes).await?;
+    Ok(Redirect::to(&format!("/owner/agents/{id}/wizard/{}", (step + 1).min(5))).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "owner_agent.html")]
+struct AgentPage {
+    user_name: Option<String>,
+    a: OwnerAgent,
+    published: bool,
+    keys: Vec<KeySummary>,
+    new_key: Option<String>,
+    events: Vec<agents::events::EventView>,
+}
+
+async fn manage_page(
+    state: &AppState,
+    user: SessionUser,
+    id: &str,
+    new_key: Option<String>,
+) -> Result<Response, PageError> {
+    let agent = agents::load_owned(state.db.pool(), id, &user.account_id).await?;
+    let page = AgentPage {
+        published: agent.status == AgentStatus::Published,
+        a: agent.owner_view(state.clock.now_ms()),
+        keys: api_keys::list(state, id).await?,
+        new_key,
+        events: agents::events::recent(state, id, 20).await?,
+        user_name: Some(user.display_name),
+    };
+    let mut response = render(StatusCode::OK, &page);
+    // The page may carry a key shown once: never cache it.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+async fn agent_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    manage_page(&state, user, &id, None).await
+}
+
+async fn issue_key(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
+    let issued = api_keys::issue(&state, &id).await?;
+    manage_page(&state, user, &id, Some(issued.key)).await
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path((id, key_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
+    api_keys::revoke(&state, &id, &key_id).await?;
+    Ok(Redirect::to(&format!("/owner/agents/{id}")).into_response())
+}
+
+async fn skill_setup(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = signed_in!(user);
+    Ok(skill_setup_response(&state, &user.account_id, &id).await?)
+}

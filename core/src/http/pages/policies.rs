@@ -1,0 +1,164 @@
+//! The published policies: `/privacy` (and every old version at
+//! `/privacy/versions/{version}`), `/cookies`, `/subprocessors`. Every fact on these pages
+//! (retention periods, export sections, sub-processors, cookies, effective dates) is
+//! rendered from the policy files loaded at start-up, the same files the sweeps and exports
+//! run by. An old version that `heepr policy publish` published is served from its snapshot,
+//! with the figures it stated then.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use heepr_compliance::cookies::CookieSpec;
+use heepr_compliance::published::{self, Block, PolicyVersion};
+use heepr_compliance::ropa::category_name;
+
+use super::{PageError, not_found_page, render};
+use crate::http::extract::MaybeUser;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::privacy::publications;
+use crate::privacy::publications::PRIVACY_POLICY;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/privacy", get(privacy))
+        .route("/privacy/versions/{version}", get(privacy_version))
+        .route("/cookies", get(cookies))
+        .route("/subprocessors", get(subprocessors))
+}
+
+#[derive(Template)]
+#[template(path = "policies/privacy.html")]
+struct PrivacyPage<'a> {
+    user_name: Option<String>,
+    title: &'a str,
+    version: &'a str,
+    effective: &'a str,
+    superseded_on: Option<&'a str>,
+    blocks: Vec<Block>,
+    versions: Vec<&'a PolicyVersion>,
+}
+
+async fn privacy(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let current = state
+        .policies
+        .privacy_policy
+        .current()
+        .map(|v| v.version.clone())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no privacy policy version")))?;
+    show_version(&state, user.map(|u| u.display_name), &current).await
+}
+
+async fn privacy_version(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(version): Path<String>,
+) -> Result<Response, PageError> {
+    show_version(&state, user.map(|u| u.display_name), &version).await
+}
+
+async fn show_version(
+    state: &AppState,
+    user_name: Option<String>,
+    label: &str,
+) -> Result<Response, PageError> {
+    let policy = &state.policies.privacy_policy;
+    let Some(index) = policy.versions.iter().position(|v| v.version == label) else {
+        return Ok(not_found_page());
+    };
+    let version = &policy.versions[index];
+    let current = index + 1 == policy.versions.len();
+    // An old version reads as it was published; the current one follows the policy files.
+    let snapshot = if current {
+        None
+    } else {
+        publications::snapshot(&state.db, PRIVACY_POLICY, &version.version).await?
+    };
+    let blocks = match snapshot {
+        Some(blocks) => blocks,
+        None => published::render(version, &state.policies.facts())
+            .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?,
+    };
+    let page = PrivacyPage {
+        user_name,
+        title: &policy.title,
+        version: &version.version,
+        effective: &version.effective,
+        superseded_on: policy.versions.get(index + 1).map(|v| v.effective.as_str()),
+        blocks,
+        versions: policy.versions.iter().rev().collect(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "policies/cookies.html")]
+struct CookiesPage<'a> {
+    user_name: Option<String>,
+    effective: &'a str,
+    cookies: &'a [CookieSpec],
+}
+
+async fn cookies(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
+    let page = CookiesPage {
+        user_name: user.map(|u| u.display_name),
+        effective: &state.policies.cookies.effective,
+        cookies: &state.policies.cookies.cookies,
+    };
+    render(StatusCode::OK, &page)
+}
+
+struct SubprocessorRow<'a> {
+    service: &'a str,
+    name: &'a str,
+    categories: String,
+    location: &'a str,
+    transfer: &'a str,
+    when: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "policies/subprocessors.html")]
+struct SubprocessorsPage<'a> {
+    user_name: Option<String>,
+    effective: &'a str,
+    hosting_location: &'a str,
+    hosting_transfer: &'a str,
+    rows: Vec<SubprocessorRow<'a>>,
+}
+
+async fn subprocessors(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
+    let list = &state.policies.subprocessors;
+    let rows = list
+        .subprocessors
+        .iter()
+        .map(|s| SubprocessorRow {
+            service: &s.service,
+            name: &s.name,
+            categories: s
+                .categories
+                .iter()
+                .map(|c| category_name(*c).replace('_', " "))
+                .collect::<Vec<_>>()
+                .join(", "),
+            location: &s.location,
+            transfer: &s.transfer,
+            when: &s.when,
+        })
+        .collect();
+    let page = SubprocessorsPage {
+        user_name: user.map(|u| u.display_name),
+        effective: &list.effective,
+        hosting_location: &list.hosting.location,
+        hosting_transfer: &list.hosting.transfer,
+        rows,
+    };
+    render(StatusCode::OK, &page)
+}

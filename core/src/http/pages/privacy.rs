@@ -1,0 +1,372 @@
+//! Privacy pages for data subjects: request an export and download it (only the signed-in
+//! subject, for 7 days), make other privacy requests, delete the account (password asked
+//! again), and confirm a staff-entered request through the emailed link.
+
+use askama::Template;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use heepr_compliance::dsr::RequestKind;
+use serde::Deserialize;
+use sqlx::Row;
+use tokio::io::AsyncReadExt;
+
+use super::{PageError, PageForm, render};
+use crate::http::extract::{CurrentUser, MaybeUser};
+use crate::identity::sessions;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::human;
+use crate::privacy::export_archive::expire_archive;
+use crate::privacy::requests::intake::{self, Channel, NewRequest};
+use crate::privacy::requests::{self, DsrFilter};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account/privacy", get(privacy_page))
+        .route("/account/privacy/export", post(request_export))
+        .route("/account/privacy/requests", post(other_request))
+        .route("/account/privacy/exports/{id}", get(download))
+        .route("/account/delete", post(delete_account))
+        .route(
+            "/privacy/verify/{token}",
+            get(verify_form).post(verify_submit),
+        )
+}
+
+struct RequestRow {
+    received: String,
+    kind: String,
+    status: String,
+    due: String,
+    download: Option<String>,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyPage {
+    user_name: Option<String>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    requests: Vec<RequestRow>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_verify.html")]
+struct VerifyPage {
+    user_name: Option<String>,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_done.html")]
+struct DonePage {
+    user_name: Option<String>,
+    heading: &'static str,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(key: &str) -> Option<&'static str> {
+    match key {
+        "export_requested" => {
+            Some("We are building your export; we will email you when it is ready.")
+        }
+        "request_sent" => Some("Your request was recorded; we will answer within one month."),
+        _ => None,
+    }
+}
+
+async fn privacy_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let Some(user) = user else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let page = page_for(
+        &state,
+        &user,
+        q.notice.as_deref().and_then(notice_text),
+        None,
+    )
+    .await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn page_for(
+    state: &AppState,
+    user: &sessions::SessionUser,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Result<PrivacyPage, AppError> {
+    let now = state.clock.now_ms();
+    let filter = DsrFilter {
+        account_id: Some(user.account_id.clone()),
+        ..DsrFilter::default()
+    };
+    let mut requests = Vec::new();
+    for r in requests::list(state.db.pool(), &filter, now)
+        .await?
+        .into_iter()
+        .rev()
+    {
+        let archive: Option<i64> = sqlx::query_scalar(
+            "SELECT expires_at FROM export_archives WHERE request_id = $1 AND deleted_at IS NULL AND expires_at > $2",
+        )
+        .bind(&r.id)
+        .bind(now)
+        .fetch_optional(state.db.pool())
+        .await?;
+        requests.push(RequestRow {
+            received: r.received_at.get(..10).unwrap_or_default().to_string(),
+            kind: r.kind.describe().to_string(),
+            status: r.status.as_str().replace('_', " "),
+            due: human(r.due_at_ms),
+            download: archive.map(|_| format!("/account/privacy/exports/{}", r.id)),
+            expires: archive.map(human).unwrap_or_default(),
+        });
+    }
+    Ok(PrivacyPage {
+        user_name: Some(user.display_name.clone()),
+        notice,
+        error,
+        requests,
+    })
+}
+
+/// Records a request of the signed-in subject (identity proven by the session).
+async fn dashboard_request(
+    state: &AppState,
+    account_id: &str,
+    kind: RequestKind,
+    details: Option<&str>,
+) -> Result<(), AppError> {
+    intake::create(
+        state,
+        &NewRequest {
+            account_id,
+            kind,
+            channel: Channel::Dashboard,
+            details,
+            actor: &format!("subject:{account_id}"),
+            verified: true,
+            run_job_now: matches!(kind, RequestKind::Access | RequestKind::Erasure),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn request_export(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    let Some(user) = user else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    dashboard_request(&state, &user.account_id, RequestKind::Access, None).await?;
+    Ok(Redirect::to("/account/privacy?notice=export_requested").into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct OtherFields {
+    #[serde(default)]
+    kind: String,
+    details: Option<String>,
+}
+
+async fn other_request(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    PageForm(fields): PageForm<OtherFields>,
+) -> Result<Response, PageError> {
+    let Some(user) = user else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let kind: RequestKind = match fields.kind.parse() {
+        Ok(
+            k @ (RequestKind::Rectification
+            | RequestKind::Restriction
+            | RequestKind::Objection
+            | RequestKind::ConsentWithdrawal),
+        ) => k,
+        _ => {
+            return Err(AppError::invalid(
+                "kind",
+                "choose rectification, restriction, objection or consent withdrawal",
+            )
+            .into());
+        }
+    };
+    dashboard_request(&state, &user.account_id, kind, fields.details.as_deref()).await?;
+    Ok(Redirect::to("/account/privacy?notice=request_sent").into_response())
+}
+
+/// Streams the subject's own archive. 401 when not signed in; 404 for another person's
+/// request or one without an archive; 410 once expired (the archive is then deleted).
+async fn download(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now_ms();
+    let row = sqlx::query(
+        "SELECT id, file_path, expires_at, deleted_at FROM export_archives WHERE request_id = $1 AND account_id = $2",
+    )
+    .bind(&id)
+    .bind(&user.account_id)
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(AppError::NotFound("export"))?;
+    let archive_id: String = row.try_get("id")?;
+    let file_path: String = row.try_get("file_path")?;
+    let expires_at: i64 = row.try_get("expires_at")?;
+    let deleted_at: Option<i64> = row.try_get("deleted_at")?;
+    if deleted_at.is_some() || expires_at <= now {
+        if deleted_at.is_none() {
+            expire_archive(&state, &archive_id, &id, &user.account_id, &file_path).await?;
+        }
+        return Err(AppError::Gone(
+            "this export has expired and was deleted: request a new one".into(),
+        ));
+    }
+    let full = state.settings.data_dir.join(&file_path);
+    let file = tokio::fs::File::open(&full)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{}: {e}", full.display())))?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .len();
+    let stream = futures_util::stream::unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"heepr-export.tar.gz\"".to_string(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteFields {
+    #[serde(default)]
+    password: String,
+}
+
+/// Deletes the signed-in account after checking the password again. The session is read
+/// without the usual extractor so this request's log row is not tied to the account being
+/// erased (it would otherwise outlive the erasure).
+async fn delete_account(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    PageForm(fields): PageForm<DeleteFields>,
+) -> Result<Response, PageError> {
+    let user = match jar.get(sessions::cookie_name(&state.settings)) {
+        Some(cookie) => sessions::authenticate(&state, cookie.value()).await?,
+        None => None,
+    };
+    let Some(user) = user else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(&user.account_id)
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(AppError::from)?
+            .flatten();
+    let ok = state
+        .passwords
+        .verify(&fields.password, hash.as_deref())
+        .await
+        .map_err(AppError::from)?;
+    if !ok {
+        let page = page_for(
+            &state,
+            &user,
+            None,
+            Some("That password is not right: your account was not deleted.".into()),
+        )
+        .await?;
+        return Ok(render(StatusCode::UNAUTHORIZED, &page));
+    }
+    let active = heepr_compliance::holds::active(state.db.pool(), &user.account_id)
+        .await
+        .map_err(AppError::from)?;
+    dashboard_request(&state, &user.account_id, RequestKind::Erasure, None).await?;
+    let message = if active.is_empty() {
+        "Your account is being deleted. You have been signed out.".to_string()
+    } else {
+        "We recorded your request. Some of your data must be preserved for a legal reason for now; \
+         we will delete your account as soon as that ends."
+            .to_string()
+    };
+    let jar = jar.add(sessions::removal_cookie(&state.settings));
+    let page = DonePage {
+        user_name: None,
+        heading: "Deleting your account",
+        message,
+    };
+    Ok((jar, render(StatusCode::OK, &page)).into_response())
+}
+
+async fn verify_form(Path(token): Path<String>) -> Response {
+    let token: String = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect();
+    render(
+        StatusCode::OK,
+        &VerifyPage {
+            user_name: None,
+            token,
+        },
+    )
+}
+
+async fn verify_submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let dsr = intake::verify(&state, &token).await?;
+    let page = DonePage {
+        user_name: None,
+        heading: "Request confirmed",
+        message: format!(
+            "Thank you. We are working on your request for {} and will answer by {}.",
+            dsr.kind.describe(),
+            human(dsr.due_at_ms)
+        ),
+    };
+    Ok(render(StatusCode::OK, &page))
+}

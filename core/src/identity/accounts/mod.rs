@@ -1,0 +1,48 @@
+//! Accounts of customers and agent owners: signing up, logging in, changing the password,
+//! and what an account looks like to its owner.
+
+pub mod login;
+pub mod password_change;
+pub mod signup;
+pub mod validate;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::ledger;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+
+/// An account as its owner sees it (`GET /api/v1/me`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// Account id (UUIDv7).
+    pub id: String,
+    /// Name shown to other people.
+    pub display_name: String,
+    /// Sign-in email, normalised to lower case.
+    pub email: String,
+    /// Current points balance.
+    pub points_balance: i64,
+    /// When the account was created (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// The profile of `account_id`.
+///
+/// Errors: [`AppError::NotFound`] when there is no such active account.
+pub async fn profile(state: &AppState, account_id: &str) -> Result<Profile, AppError> {
+    let row = sqlx::query("SELECT id, display_name, email, created_at FROM accounts WHERE id = $1 AND status = 'active'")
+        .bind(account_id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    Ok(Profile {
+        id: row.try_get("id")?,
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        points_balance: ledger::balance(state.db.pool(), account_id).await?,
+        created_at: rfc3339(row.try_get("created_at")?),
+    })
+}

@@ -1,0 +1,64 @@
+//! Changing the password. Policy: "if you believe your account has been compromised, change
+//! your password": so a change ends every other session of the account.
+
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::validate;
+use crate::identity::sessions::{self, SessionUser};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+
+/// What a signed-in person submits to change their password.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new password, 8 characters to 1024 bytes.
+    pub new_password: String,
+}
+
+/// Sets the new password and ends every other session; returns how many sessions ended.
+///
+/// Errors: 422 on `new_password` when it is too short or long, on `current_password` when
+/// it is wrong; 429 after too many attempts. Nothing changes in any error case.
+pub async fn change_password(
+    state: &AppState,
+    user: &SessionUser,
+    request: &PasswordChangeRequest,
+    client_ip: std::net::IpAddr,
+) -> Result<u64, AppError> {
+    validate::password_length("current_password", &request.current_password)?;
+    validate::new_password("new_password", &request.new_password)?;
+    state.throttle.check(&user.email, client_ip)?;
+    let hash: Option<String> = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(&user.account_id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .map(|r| r.try_get("password_hash"))
+        .transpose()?
+        .flatten();
+    if !state
+        .passwords
+        .verify(&request.current_password, hash.as_deref())
+        .await?
+    {
+        return Err(AppError::invalid(
+            "current_password",
+            "your current password is not correct",
+        ));
+    }
+    let new_hash = state.passwords.hash(&request.new_password).await?;
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(&new_hash)
+        .bind(state.clock.now_ms())
+        .bind(&user.account_id)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sessions::end_others(&mut tx, &user.account_id, &user.session_id).await?;
+    tx.commit().await?;
+    tracing::info!(account_id = %user.account_id, ended, "password changed");
+    Ok(ended)
+}

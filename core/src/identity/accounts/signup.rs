@@ -1,0 +1,126 @@
+//! Signing up: a new account with its member ledger account, the sign-up bonus and a welcome
+//! email, all in one transaction. Policy: "heepr is not intended for users under 16": a person
+//! who does not confirm being 16 or older is refused and nothing about them is stored.
+
+use serde::Deserialize;
+
+use super::{Profile, profile, validate};
+use crate::ledger::{self, ISSUER, Transfer, TransferKind};
+use crate::platform::error::{AppError, is_unique_violation};
+use crate::platform::mail::{self, templates};
+use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
+
+/// What a person submits to sign up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// Name shown to others, 1–64 characters.
+    pub display_name: String,
+    /// Email address (case is ignored).
+    pub email: String,
+    /// Password, 8 characters to 1024 bytes.
+    pub password: String,
+    /// The person confirms they are 16 or older.
+    pub age_16_or_over: bool,
+}
+
+/// Refusal message for people under 16 (policy: "Children").
+pub const UNDER_16_MESSAGE: &str =
+    "heepr is not intended for people under 16: you must be 16 or older to create an account";
+
+/// Creates the account, credits the sign-up bonus and queues the welcome email.
+///
+/// Errors: 422 for an invalid field or a missing 16+ confirmation (nothing stored); 409
+/// `email_taken` when the email is already in use, whatever its case.
+pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profile, AppError> {
+    let display_name = validate::display_name(&request.display_name)?;
+    let email = validate::email(&request.email)?;
+    validate::new_password("password", &request.password)?;
+    if !request.age_16_or_over {
+        return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
+    }
+    let password_hash = state.passwords.hash(&request.password).await?;
+    let mut tx = state.db.begin_write().await?;
+    let id = create_account(
+        &mut tx,
+        state,
+        &NewAccount {
+            email: &email,
+            display_name: &display_name,
+            password_hash: Some(&password_hash),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    tracing::info!(account_id = %id, "account created");
+    profile(state, &id).await
+}
+
+/// A validated new account: normalised email and display name, and the password's hash
+/// (`None` for an account created through a sign-in provider, which has no password).
+#[derive(Debug, Clone, Copy)]
+pub struct NewAccount<'a> {
+    /// Normalised email.
+    pub email: &'a str,
+    /// Trimmed display name.
+    pub display_name: &'a str,
+    /// Argon2id PHC string, or `None`.
+    pub password_hash: Option<&'a str>,
+}
+
+/// Inside `tx`: inserts the account (16+ confirmed now), opens its member ledger account,
+/// credits the sign-up bonus and queues the welcome email. Returns the account id. The
+/// caller commits, then wakes the mail worker.
+///
+/// Errors: 409 `email_taken` when the email is already in use.
+pub async fn create_account(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    state: &AppState,
+    account: &NewAccount<'_>,
+) -> Result<String, AppError> {
+    let now = state.clock.now_ms();
+    let id = new_id();
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (id, email, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'active', $5, $5, $5)",
+    )
+    .bind(&id)
+    .bind(account.email)
+    .bind(account.display_name)
+    .bind(account.password_hash)
+    .bind(now)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e, "accounts_email_key") => {
+            return Err(AppError::Conflict {
+                code: "email_taken",
+                message: "an account with this email already exists: log in instead".into(),
+            });
+        }
+        other => other?,
+    };
+    ledger::open_member_account(tx, &id, now).await?;
+    if state.settings.signup_bonus > 0 {
+        let member = ledger::member_ledger_account(&id);
+        let bonus = Transfer {
+            kind: TransferKind::SignupBonus,
+            reference: &id,
+            from: ISSUER,
+            to: &member,
+            amount: state.settings.signup_bonus,
+        };
+        ledger::transfer(tx, &bonus, now).await?;
+    }
+    let welcome = templates::welcome(
+        account.email,
+        &id,
+        account.display_name,
+        state.settings.signup_bonus,
+        &state.settings.public_url,
+    )?;
+    mail::enqueue(tx, &welcome, now).await?;
+    Ok(id)
+}

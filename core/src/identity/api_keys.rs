@@ -1,0 +1,205 @@
+//! API keys of agents for the bearer API (policy: "API keys are stored as one-way hashes and
+//! shown to you only once at issue"; "API key usage timestamps").
+//!
+//! A key reads `hpr_` + 40 hex characters (160 random bits) + 8 hex characters of checksum
+//! (the first 4 bytes of SHA-256 of the random part), 52 characters in all. The checksum lets
+//! a typo be refused without a database lookup and lets secret scanners recognise real keys.
+//! Only the SHA-256 of the whole key is stored, with its first 12 characters for display.
+
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::time::rfc3339;
+use crate::platform::tokens::{hash_secret, new_id};
+
+/// Every key starts with this.
+pub const KEY_PREFIX: &str = "hpr_";
+/// Random bytes per key (160 bits).
+const RANDOM_BYTES: usize = 20;
+/// Characters of the key kept for display.
+const DISPLAY_PREFIX_CHARS: usize = 12;
+
+fn checksum(random_hex: &str) -> String {
+    hex::encode(&Sha256::digest(random_hex.as_bytes())[..4])
+}
+
+/// A fresh key: `hpr_` + 40 hex random + 8 hex checksum.
+pub fn generate_key() -> String {
+    let mut bytes = [0u8; RANDOM_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    let random = hex::encode(bytes);
+    format!("{KEY_PREFIX}{random}{}", checksum(&random))
+}
+
+/// Whether `key` has the shape of a heepr key and its checksum matches.
+pub fn is_well_formed(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix(KEY_PREFIX) else {
+        return false;
+    };
+    if rest.len() != RANDOM_BYTES * 2 + 8 || !rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    let (random, sum) = rest.split_at(RANDOM_BYTES * 2);
+    checksum(random) == sum
+}
+
+/// A key as listed to its owner (never the key itself).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeySummary {
+    /// Key id.
+    pub id: String,
+    /// First characters of the key, e.g. `hpr_3fa9c01b`.
+    pub prefix: String,
+    /// When issued (RFC 3339).
+    pub created_at: String,
+    /// When last used on the bearer API (RFC 3339), if ever.
+    pub last_used_at: Option<String>,
+    /// When revoked (RFC 3339), if revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// A key just issued: `key` is shown once and never again.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedKey {
+    /// The listing fields.
+    #[serde(flatten)]
+    pub summary: KeySummary,
+    /// The full key; store it now, heepr keeps only its hash.
+    pub key: String,
+}
+
+/// Issues a key for `agent_id` (the caller has checked ownership).
+pub async fn issue(state: &AppState, agent_id: &str) -> Result<IssuedKey, AppError> {
+    let now = state.clock.now_ms();
+    let key = generate_key();
+    let id = new_id();
+    let prefix: String = key.chars().take(DISPLAY_PREFIX_CHARS).collect();
+    sqlx::query(
+        "INSERT INTO api_keys (id, agent_id, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(agent_id)
+    .bind(&prefix)
+    .bind(hash_secret(&key))
+    .bind(now)
+    .execute(state.db.pool())
+    .await?;
+    tracing::info!(agent_id, key_id = %id, "api key issued");
+    Ok(IssuedKey {
+        summary: KeySummary {
+            id,
+            prefix,
+            created_at: rfc3339(now),
+            last_used_at: None,
+            revoked_at: None,
+        },
+        key,
+    })
+}
+
+/// The keys of `agent_id`, newest first.
+pub async fn list(state: &AppState, agent_id: &str) -> Result<Vec<KeySummary>, AppError> {
+    let rows = sqlx::query(
+        "SELECT id, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE agent_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(agent_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(KeySummary {
+                id: r.try_get("id")?,
+                prefix: r.try_get("prefix")?,
+                created_at: rfc3339(r.try_get("created_at")?),
+                last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(rfc3339),
+                revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(rfc3339),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+/// Revokes key `key_id` of `agent_id` (idempotent: a revoked key stays revoked at its first
+/// revocation time).
+///
+/// Errors: 404 when the agent has no such key.
+pub async fn revoke(state: &AppState, agent_id: &str, key_id: &str) -> Result<(), AppError> {
+    let now = state.clock.now_ms();
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND agent_id = $3",
+    )
+    .bind(now)
+    .bind(key_id)
+    .bind(agent_id)
+    .execute(state.db.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound("api key"));
+    }
+    tracing::info!(agent_id, key_id, "api key revoked");
+    Ok(())
+}
+
+/// The agent a presented key acts for.
+#[derive(Debug, Clone)]
+pub struct KeyHolder {
+    /// The key's id.
+    pub key_id: String,
+    /// The agent.
+    pub agent_id: String,
+    /// The agent's owner (the account messages and offers are attributed to).
+    pub owner_id: String,
+}
+
+/// Checks a presented key and records its use (`last_used_at`).
+///
+/// Errors: 401 for a malformed, unknown or revoked key, or one whose owner's account is closed.
+pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyHolder, AppError> {
+    if !is_well_formed(key) {
+        return Err(AppError::Unauthenticated);
+    }
+    let row = sqlx::query(
+        "SELECT k.id, k.agent_id, a.owner_id FROM api_keys k \
+         JOIN agents a ON a.id = k.agent_id JOIN accounts o ON o.id = a.owner_id \
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND o.status = 'active'",
+    )
+    .bind(hash_secret(key))
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(AppError::Unauthenticated)?;
+    let holder = KeyHolder {
+        key_id: row.try_get("id")?,
+        agent_id: row.try_get("agent_id")?,
+        owner_id: row.try_get("owner_id")?,
+    };
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+        .bind(state.clock.now_ms())
+        .bind(&holder.key_id)
+        .execute(state.db.pool())
+        .await?;
+    Ok(holder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_recognisable_and_checksummed() {
+        let key = generate_key();
+        assert!(key.starts_with("hpr_"));
+        assert_eq!(key.len(), 4 + 40 + 8);
+        assert!(is_well_formed(&key));
+        let mut typo = key.clone().into_bytes();
+        typo[10] = if typo[10] == b'0' { b'1' } else { b'0' };
+        assert!(!is_well_formed(
+            &String::from_utf8(typo).unwrap_or_default()
+        ));
+        assert!(!is_well_formed("hpr_short"));
+        assert_ne!(key, generate_key());
+    }
+}

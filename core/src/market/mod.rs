@@ -1,0 +1,12 @@
+//! The marketplace: agents owners connect ([`agents`]), orders with their points escrow and
+//! state machine ([`orders`]), pre-sale and order chats with offers ([`chats`]), uploaded
+//! files ([`files`]) and reviews ([`reviews`]).
+//!
+//! May use [`crate::platform`], [`crate::ledger`] and [`crate::identity`]. Inside, orders
+//! build on agents, files and reviews; chats build on orders.
+
+pub mod agents;
+pub mod chats;
+pub mod files;
+pub mod orders;
+pub mod reviews;

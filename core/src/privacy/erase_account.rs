@@ -1,0 +1,113 @@
+//! What an erasure does to an account (right to erasure): unfinished orders are closed and
+//! refunded, the subject's pending mail is let out and the account closed so nothing new
+//! reaches it, then every table is erased as `policies/data_map.toml` says (delete, null,
+//! pseudonymise, keep) by `heepr-compliance`'s erasure, in resumable batches. A legal hold
+//! stops it.
+//!
+//! An erasure resumes where it stopped when run again, so a worker that died mid-erasure is
+//! harmless.
+
+use std::time::Duration;
+
+use heepr_compliance::dsr::RequestStatus;
+use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
+
+use super::requests::SYSTEM;
+use super::requests::transitions::transition;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+
+/// Steps of 100 ms an erasure waits for the subject's mail (see [`drain_mail`]).
+const MAIL_WAIT_STEPS: u32 = 50;
+
+/// Waits (bounded) until `sql` (a count with `$1` = account, `$2` = now) is zero.
+async fn wait_until_zero(
+    state: &AppState,
+    sql: &'static str,
+    account_id: &str,
+) -> Result<(), AppError> {
+    for _ in 0..MAIL_WAIT_STEPS {
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(account_id)
+            .bind(state.clock.now_ms())
+            .fetch_one(state.db.pool())
+            .await?;
+        if n == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Before an erasure: lets due emails to the subject go out (the receipt, bounded wait),
+/// closes the account so no new email is sent and nobody signs in while its rows are
+/// erased, then waits for deliveries already under way. An email log row or session created
+/// mid-erasure would otherwise outlive it. A held account is left open (erasure refuses it).
+async fn drain_mail(state: &AppState, account_id: &str) -> Result<(), AppError> {
+    if !heepr_compliance::holds::active(state.db.pool(), account_id)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    state.mail_wakeup.notify_one();
+    wait_until_zero(
+        state,
+        "SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND next_attempt_at <= $2",
+        account_id,
+    )
+    .await?;
+    sqlx::query("UPDATE accounts SET status = 'closed' WHERE id = $1 AND status = 'active'")
+        .bind(account_id)
+        .execute(state.db.pool())
+        .await?;
+    wait_until_zero(
+        state,
+        "SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND locked_until IS NOT NULL AND locked_until >= $2",
+        account_id,
+    )
+    .await
+}
+
+/// Erases `account_id` for request `id`: refunds the subject's unfinished orders, drains
+/// and closes the account's mail, then runs the erasure the data map describes; completes
+/// the request, or puts it on hold (legal hold) or fails it (with the cause).
+///
+/// Errors: the database's.
+pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result<(), AppError> {
+    if heepr_compliance::holds::active(state.db.pool(), account_id)
+        .await?
+        .is_empty()
+    {
+        // Unfinished orders are refunded first (their cancellation emails go out with the
+        // rest of the subject's mail below).
+        crate::market::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
+    }
+    drain_mail(state, account_id).await?;
+    let now = state.clock.now_ms();
+    let job = ErasureJob {
+        map: &state.policies.data_map,
+        account_id,
+        request_id: Some(id),
+        actor: SYSTEM,
+        data_dir: &state.settings.data_dir,
+        batch_rows: erasure::DEFAULT_BATCH_ROWS,
+        stop_after_batches: None,
+    };
+    match erasure::run(&state.db, &job, now).await {
+        Ok(_) => {
+            transition(state, id, RequestStatus::Completed, None, SYSTEM).await?;
+        }
+        Err(ErasureError::Held { reason }) => {
+            let why = format!("legal hold: {reason}");
+            transition(state, id, RequestStatus::OnHold, Some(&why), SYSTEM).await?;
+        }
+        Err(err) => {
+            let cause = format!("erasure failed: {err}");
+            tracing::warn!(request_id = %id, "{cause}");
+            transition(state, id, RequestStatus::Failed, Some(&cause), SYSTEM).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! New data-subject requests.
+//!
+//! Channels: the dashboard (the signed-in subject; identity is proven by the session, and for
+//! erasure by the password asked again), staff (a person wrote to privacy@: identity is
+//! verified by a confirmation link emailed to the account's address) and the CLI (an
+//! operator acting for a verified subject). A request duplicating an open one of the same
+//! kind is recorded with `duplicate_of` and goes through its own channel's verification:
+//! it never inherits the open request's verified state.
+
+use heepr_compliance::dsr::{self, RequestKind, RequestStatus};
+use serde_json::json;
+use sqlx::Row;
+
+use super::emails::{self, DsrEmail};
+use super::{Dsr, audit, get};
+use crate::identity::accounts::validate;
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+use crate::platform::tokens::{hash_secret, new_id, new_secret};
+
+/// How long an emailed confirmation link works (ms): 14 days.
+pub const VERIFY_LINK_MS: i64 = 14 * 24 * 3_600_000;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The signed-in subject, on the dashboard.
+    Dashboard,
+    /// Staff, for a person who wrote in.
+    Staff,
+    /// An operator on the command line.
+    Cli,
+}
+
+impl Channel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Channel::Dashboard => "dashboard",
+            Channel::Staff => "staff",
+            Channel::Cli => "cli",
+        }
+    }
+}
+
+/// A request to record.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    /// The data subject.
+    pub account_id: &'a str,
+    /// What is asked.
+    pub kind: RequestKind,
+    /// Where it came from.
+    pub channel: Channel,
+    /// The subject's words, if any.
+    pub details: Option<&'a str>,
+    /// Who records it (audit actor).
+    pub actor: &'a str,
+    /// Identity already proven (dashboard session and password, staff child flag, CLI):
+    /// the request starts `in_progress`; otherwise `awaiting_verification` with an emailed
+    /// confirmation link.
+    pub verified: bool,
+    /// Start the job at once (access requests always do once verified; erasure only when
+    /// asked: dashboard deletion, child flag, CLI).
+    pub run_job_now: bool,
+}
+
+/// Records `new`, emails the subject (receipt, with the confirmation link when needed).
+///
+/// Errors: 404 when the account does not exist or is closed; the database's.
+pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppError> {
+    let now = state.clock.now_ms();
+    let id = new_id();
+    let mut tx = state.db.begin_write().await?;
+    let active: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
+        .bind(new.account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if active.as_deref() != Some("active") {
+        return Err(AppError::NotFound("account"));
+    }
+    let duplicate_of: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = $2 \
+         AND status IN ('received', 'awaiting_verification', 'in_progress', 'on_hold') \
+         ORDER BY received_at, id LIMIT 1",
+    )
+    .bind(new.account_id)
+    .bind(new.kind.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let token = (!new.verified).then(new_secret);
+    let status = if new.verified {
+        RequestStatus::InProgress
+    } else {
+        RequestStatus::AwaitingVerification
+    };
+    let due = dsr::due_at(now, 0);
+    let run_job = new.verified && (new.kind == RequestKind::Access || new.run_job_now);
+    sqlx::query(
+        "INSERT INTO dsr_requests (id, account_id, kind, status, channel, details, received_at, due_at, \
+         extended_months, verified_at, verification_token_hash, duplicate_of, created_by, job_requested_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $7)",
+    )
+    .bind(&id)
+    .bind(new.account_id)
+    .bind(new.kind.as_str())
+    .bind(status.as_str())
+    .bind(new.channel.as_str())
+    .bind(new.details.map(str::trim).filter(|d| !d.is_empty()))
+    .bind(now)
+    .bind(due)
+    .bind(new.verified.then_some(now))
+    .bind(token.as_deref().map(hash_secret))
+    .bind(duplicate_of.as_deref())
+    .bind(new.actor)
+    .bind(run_job.then_some(now))
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        new.actor,
+        "dsr.receive",
+        Some(new.account_id),
+        Some(&id),
+        "ok",
+        json!({"kind": new.kind, "channel": new.channel.as_str(), "status": status, "duplicate_of": duplicate_of}),
+        now,
+    )
+    .await?;
+    let link = token
+        .as_deref()
+        .map(|t| format!("{}/privacy/verify/{t}", state.settings.public_url));
+    emails::queue(
+        &mut tx,
+        &state.settings.public_url,
+        new.account_id,
+        &id,
+        new.kind,
+        DsrEmail::Received {
+            due_at_ms: due,
+            verify_link: link.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    if run_job {
+        state.privacy_wakeup.notify_one();
+    }
+    get(state.db.pool(), &id, now).await
+}
+
+/// The active account with `email` (any case), if any.
+///
+/// Errors: 422 for a malformed email; the database's.
+pub async fn account_by_email(state: &AppState, email: &str) -> Result<Option<String>, AppError> {
+    let email = validate::email(email)?;
+    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND status = 'active'")
+        .bind(&email)
+        .fetch_optional(state.db.pool())
+        .await?;
+    Ok(id)
+}
+
+/// Confirms the request whose emailed link carried `token`: the subject proved they read
+/// the account's mailbox, so the request moves to `in_progress`.
+///
+/// Errors: 404 when no request awaits this token (unknown, used or made up); 410 when the
+/// link is older than [`VERIFY_LINK_MS`] (staff can record the request again).
+pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
+    let row = sqlx::query(
+        "SELECT id, account_id, received_at FROM dsr_requests WHERE verification_token_hash = $1 AND status = 'awaiting_verification'",
+    )
+    .bind(hash_secret(token))
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(AppError::NotFound("request awaiting confirmation"))?;
+    let id: String = row.try_get("id")?;
+    let account_id: String = row.try_get("account_id")?;
+    let received_at: i64 = row.try_get("received_at")?;
+    if state.clock.now_ms() > received_at.saturating_add(VERIFY_LINK_MS) {
+        return Err(AppError::Gone(
+            "this confirmation link has expired: write to privacy@heepr.ai again".into(),
+        ));
+    }
+    super::transitions::transition(
+        state,
+        &id,
+        RequestStatus::InProgress,
+        None,
+        &format!("subject:{account_id}"),
+    )
+    .await
+}

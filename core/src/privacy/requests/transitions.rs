@@ -1,0 +1,261 @@
+//! Moving a request through the DSR state machine (`heepr_compliance::dsr`), and extending
+//! its deadline. Every change is one transaction with its audit entry and its email.
+
+use heepr_compliance::dsr::{self, RequestKind, RequestStatus, TransitionError};
+use serde_json::json;
+use sqlx::Row;
+
+use super::emails::{self, DsrEmail};
+use super::{Dsr, audit, get, parse_stored};
+use crate::platform::error::AppError;
+use crate::platform::state::AppState;
+
+/// Moves request `id` to `to` (with `reason` for on hold, rejected, failed), as `actor`.
+///
+/// Entering `in_progress` marks the subject verified and, for an access request, asks the
+/// worker to build the export. Completion (except of an erasure) and rejection are emailed.
+///
+/// Errors: 404 for an unknown id; 409 `transition_not_allowed` with
+/// `details.allowed` (the states allowed from the current one), 422 when a reason is missing;
+/// 409 `request_changed` when another change won the race.
+pub async fn transition(
+    state: &AppState,
+    id: &str,
+    to: RequestStatus,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<Dsr, AppError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let row = sqlx::query("SELECT status, kind, account_id FROM dsr_requests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound("request"))?;
+    let from: String = row.try_get("status")?;
+    let kind: String = row.try_get("kind")?;
+    let account_id: String = row.try_get("account_id")?;
+    let from: RequestStatus = parse_stored(&from)?;
+    let kind: RequestKind = parse_stored(&kind)?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Err(err) = dsr::check_transition(from, to, reason) {
+        let details = json!({"from": from, "to": to, "error": err.to_string()});
+        audit(
+            &mut tx,
+            actor,
+            "dsr.transition",
+            Some(&account_id),
+            Some(id),
+            "refused",
+            details,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(match err {
+            TransitionError::NotAllowed { allowed, .. } => AppError::ConflictWith {
+                code: "transition_not_allowed",
+                message: err_message(from, to, &allowed),
+                details: json!({"from": from, "allowed": allowed}),
+            },
+            TransitionError::ReasonRequired(_) => AppError::invalid("reason", err.to_string()),
+        });
+    }
+    let entering_progress = to == RequestStatus::InProgress;
+    let closes = matches!(to, RequestStatus::Completed | RequestStatus::Rejected);
+    let done = sqlx::query(
+        "UPDATE dsr_requests SET status = $1, status_reason = $2, updated_at = $3, \
+         verified_at = CASE WHEN $4 = 1 THEN COALESCE(verified_at, $3) ELSE verified_at END, \
+         verification_token_hash = CASE WHEN $4 = 1 THEN NULL ELSE verification_token_hash END, \
+         completed_at = CASE WHEN $5 = 1 THEN $3 ELSE completed_at END, \
+         job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = 'in_progress' THEN job_requested_at ELSE NULL END, \
+         locked_until = NULL \
+         WHERE id = $7 AND status = $8",
+    )
+    .bind(to.as_str())
+    .bind(if to.needs_reason() { reason } else { None })
+    .bind(now)
+    .bind(i64::from(entering_progress))
+    .bind(i64::from(closes))
+    .bind(i64::from(entering_progress && kind == RequestKind::Access))
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::Conflict {
+            code: "request_changed",
+            message: "the request changed meanwhile: reload it and try again".into(),
+        });
+    }
+    audit(
+        &mut tx,
+        actor,
+        "dsr.transition",
+        Some(&account_id),
+        Some(id),
+        "ok",
+        json!({"from": from, "to": to}),
+        now,
+    )
+    .await?;
+    let email = match to {
+        RequestStatus::Completed if kind != RequestKind::Erasure => Some(DsrEmail::Closed {
+            rejected_reason: None,
+        }),
+        RequestStatus::Rejected => Some(DsrEmail::Closed {
+            rejected_reason: reason,
+        }),
+        _ => None,
+    };
+    let erased = heepr_compliance::erasure::is_erased(state.db.pool(), &account_id).await?;
+    if let Some(what) = email.filter(|_| !erased) {
+        emails::queue(
+            &mut tx,
+            &state.settings.public_url,
+            &account_id,
+            id,
+            kind,
+            what,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    if entering_progress {
+        state.privacy_wakeup.notify_one();
+    }
+    get(state.db.pool(), id, now).await
+}
+
+fn err_message(from: RequestStatus, to: RequestStatus, allowed: &[RequestStatus]) -> String {
+    TransitionError::NotAllowed {
+        from,
+        to,
+        allowed: allowed.to_vec(),
+    }
+    .to_string()
+}
+
+/// Extends the deadline of request `id` by `months` (1–2 in total) with `reason`, which is
+/// emailed to the subject (GDPR Art. 12(3)).
+///
+/// Errors: 404; 422 (`months` or `reason`) when the extension is not allowed.
+pub async fn extend(
+    state: &AppState,
+    id: &str,
+    months: u32,
+    reason: &str,
+    actor: &str,
+) -> Result<Dsr, AppError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let row = sqlx::query(
+        "SELECT status, kind, account_id, received_at, extended_months FROM dsr_requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound("request"))?;
+    let status: String = row.try_get("status")?;
+    let status: RequestStatus = parse_stored(&status)?;
+    let kind: String = row.try_get("kind")?;
+    let kind: RequestKind = parse_stored(&kind)?;
+    let account_id: String = row.try_get("account_id")?;
+    let received_at: i64 = row.try_get("received_at")?;
+    let already: i64 = row.try_get("extended_months")?;
+    let already = u32::try_from(already).unwrap_or(u32::MAX);
+    let total = dsr::check_extension(status, already, months, reason).map_err(|e| match e {
+        dsr::ExtensionError::ReasonRequired => AppError::invalid("reason", e.to_string()),
+        other => AppError::invalid("months", other.to_string()),
+    })?;
+    let due = dsr::due_at(received_at, total);
+    sqlx::query(
+        "UPDATE dsr_requests SET extended_months = $1, extension_reason = $2, due_at = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(i64::from(total))
+    .bind(reason.trim())
+    .bind(due)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        actor,
+        "dsr.extend",
+        Some(&account_id),
+        Some(id),
+        "ok",
+        json!({"months": months, "total_months": total, "due_at": due}),
+        now,
+    )
+    .await?;
+    emails::queue(
+        &mut tx,
+        &state.settings.public_url,
+        &account_id,
+        id,
+        kind,
+        DsrEmail::Extended {
+            due_at_ms: due,
+            reason: reason.trim(),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    get(state.db.pool(), id, now).await
+}
+
+/// Asks the worker to run request `id`'s job (export for access, erasure for erasure).
+///
+/// Errors: 404; 409 `job_not_applicable` when the request is not in progress or its kind
+/// has no job (`expected` names the kind the caller meant).
+pub async fn request_job(
+    state: &AppState,
+    id: &str,
+    expected: RequestKind,
+    actor: &str,
+) -> Result<Dsr, AppError> {
+    let now = state.clock.now_ms();
+    let dsr = get(state.db.pool(), id, now).await?;
+    if dsr.kind != expected || dsr.status != RequestStatus::InProgress {
+        return Err(AppError::Conflict {
+            code: "job_not_applicable",
+            message: format!(
+                "only an in-progress {expected} request can run this job; this one is a {} request that is {}",
+                dsr.kind, dsr.status
+            ),
+        });
+    }
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query(
+        "UPDATE dsr_requests SET job_requested_at = $1, locked_until = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let action = if expected == RequestKind::Erasure {
+        "erasure.request"
+    } else {
+        "export.request"
+    };
+    audit(
+        &mut tx,
+        actor,
+        action,
+        Some(&dsr.account_id),
+        Some(id),
+        "ok",
+        json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.privacy_wakeup.notify_one();
+    get(state.db.pool(), id, now).await
+}

@@ -1,0 +1,36 @@
+//! The privacy worker of `heepr serve`: runs requested exports and erasures
+//! ([`crate::privacy::jobs`]) and deletes expired export archives. Guarantees:
+//! - at start, the erasure ledger file gets any completed erasure it lacks (a crash between
+//!   commit and file write), so a later restore re-applies it;
+//! - a pass that fails is logged and retried on the next one; a failing job fails its
+//!   request, not the loop;
+//! - it wakes when a job is requested (`AppState::privacy_wakeup`), else every 5 s.
+
+use std::time::Duration;
+
+use crate::platform::state::AppState;
+use crate::privacy::export_archive::sweep_expired_archives;
+use crate::privacy::jobs::run_due;
+
+/// How often the worker looks for work when nobody wakes it.
+const POLL: Duration = Duration::from_secs(5);
+
+/// The worker loop; runs until its task is stopped.
+pub async fn run(state: AppState) {
+    match heepr_compliance::erasure_ledger::sync_file(state.db.pool(), &state.settings.data_dir)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("erasure ledger file: {n} missing entries appended"),
+        Err(e) => tracing::warn!("erasure ledger file: {e}"),
+    }
+    loop {
+        if let Err(err) = run_due(&state).await {
+            tracing::warn!("privacy jobs pass failed: {}", err.public_message());
+        }
+        if let Err(err) = sweep_expired_archives(&state).await {
+            tracing::warn!("export archive sweep failed: {}", err.public_message());
+        }
+        let _ = tokio::time::timeout(POLL, state.privacy_wakeup.notified()).await;
+    }
+}

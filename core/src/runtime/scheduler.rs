@@ -1,0 +1,120 @@
+//! The in-process scheduler of `heepr serve`: runs each retention rule's sweep on its cron
+//! schedule (see `policies/retention.toml`), in UTC unless `--schedule-time-zone` names a
+//! zone, and refunds orders past their deadline every minute. Both are jobs of `jobs.rs`,
+//! so shutdown stops them. Can be turned off (`--no-scheduler`) when OS cron runs `heepr
+//! sweep` instead; the sweeps' database leases make running both harmless.
+//!
+//! Guarantees:
+//! - schedules are read as wall-clock times in the zone ([`next_fire`]), so a daily job
+//!   runs once per local day across DST changes;
+//! - one "now" per wake-up decides which rules are due; each due rule runs once, then its
+//!   next fire time is computed from that "now";
+//! - a failing sweep, backup or refund pass is logged and the loop goes on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use heepr_compliance::sweep::{self, SweepOptions};
+
+use crate::platform::state::AppState;
+use crate::platform::time::next_fire;
+use crate::privacy::retention::{self, rotate_backups};
+
+/// How often orders past their deadline are refunded (issue 3: "refunded automatically when
+/// the deadline passes with no delivery").
+const REFUND_EVERY: Duration = Duration::from_secs(60);
+
+/// The deadline-refund loop: every minute, refunds every order past its deadline with no
+/// delivery. Runs only beside the scheduler (`--no-scheduler` turns both off).
+pub async fn deadline_refunds(state: AppState) {
+    let mut tick = tokio::time::interval(REFUND_EVERY);
+    loop {
+        tick.tick().await;
+        match crate::market::orders::deadlines::refund_missed_deadlines(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(refunded = n, "orders past their deadline refunded"),
+            Err(err) => tracing::warn!("deadline refunds failed: {}", err.public_message()),
+        }
+    }
+}
+
+/// The scheduler loop: sleeps until the soonest rule is due (at most a minute at a time),
+/// then runs every due rule. Returns when no rule has a schedule.
+pub async fn run(state: AppState, tz: Tz) {
+    let rules: Vec<(String, cron::Schedule)> = state
+        .policies
+        .retention
+        .rules
+        .iter()
+        .filter(|(_, r)| r.has_period())
+        .filter_map(|(name, r)| r.parsed_schedule.clone().map(|s| (name.clone(), s)))
+        .collect();
+    let policies = Arc::clone(&state.policies);
+    let mut next: Vec<Option<i64>> = rules
+        .iter()
+        .map(|(_, s)| next_fire(s, tz, state.clock.now_ms()))
+        .collect();
+    loop {
+        let Some(soonest) = next.iter().flatten().min().copied() else {
+            tracing::info!("scheduler: no scheduled jobs");
+            return;
+        };
+        let wait = u64::try_from(soonest - state.clock.now_ms()).unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(wait.min(60_000))).await;
+        let now = state.clock.now_ms();
+        for (i, (rule, schedule)) in rules.iter().enumerate() {
+            if next[i].is_some_and(|at| at <= now) {
+                if policies
+                    .retention
+                    .rules
+                    .get(rule)
+                    .is_some_and(|r| r.store.is_some())
+                {
+                    scheduled_backup(&state, now).await;
+                    next[i] = next_fire(schedule, tz, now);
+                    continue;
+                }
+                let options = SweepOptions::default();
+                match sweep::sweep_rule(
+                    &state.db,
+                    &policies,
+                    state.clock.as_ref(),
+                    rule,
+                    now,
+                    &options,
+                    retention::HOLDS,
+                )
+                .await
+                {
+                    Ok(run) => tracing::info!(
+                        rule,
+                        outcome = run.outcome.as_str(),
+                        rows = run.rows_affected(),
+                        "scheduled sweep"
+                    ),
+                    Err(err) => tracing::warn!(rule, "scheduled sweep failed: {err}"),
+                }
+                next[i] = next_fire(schedule, tz, now);
+            }
+        }
+    }
+}
+
+/// The `backups` rule's job: take today's backup, then rotate out those past 30 days.
+async fn scheduled_backup(state: &AppState, now: i64) {
+    let Some(url) = &state.settings.database_url else {
+        return;
+    };
+    let dir = &state.settings.backup_dir;
+    match heepr_compliance::backup::create(&state.db, url, dir, now).await {
+        Ok(entry) => {
+            tracing::info!(backup = %entry.id, bytes = entry.size_bytes, "scheduled backup")
+        }
+        Err(err) => tracing::warn!("scheduled backup failed: {err}"),
+    }
+    match rotate_backups(&state.policies, dir, now) {
+        Ok(removed) => tracing::info!(removed = removed.len(), "backup rotation"),
+        Err(err) => tracing::warn!("backup rotation failed: {err:#}"),
+    }
+}
