@@ -255,3 +255,102 @@ fn restore_is_refused_while_a_server_runs() {
     assert_ne!(code, 0);
     assert!(err.contains("server is running"), "{err}");
 }
+
+/// The nightly cron line on a fresh install (issue 10): `heepr migrate && heepr sweep
+/// --json` exits 0 and deletes what is past its period, with `--backup-dir` elsewhere (not
+/// there yet); a rule that fails (its backup dir is a file) is reported and recorded, and
+/// every other rule still runs.
+#[test]
+fn sweep_on_a_fresh_install_runs_every_rule_and_survives_one_failing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let backups = dir.path().join("elsewhere").join("backups");
+    let (code, _, err) = run(heepr().arg("--data-dir").arg(dir.path()).arg("migrate"));
+    assert_eq!(code, 0, "{err}");
+    let url = format!("sqlite:{}", dir.path().join("heepr.db").display());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let db = rt
+        .block_on(heepr_core::platform::db::open_and_migrate(&url))
+        .expect("db");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    let day = 86_400_000_i64;
+    let insert_mail = |id: &str, age_days: i64| {
+        rt.block_on(
+            sqlx::query(
+                "INSERT INTO email_log (id, recipient, template, subject, status, transport, queued_at, finished_at) \
+                 VALUES ($1, 'r@example.com', 'welcome', 'Hi', 'sent', 'file', $2, $2)",
+            )
+            .bind(id)
+            .bind(now - age_days * day)
+            .execute(db.pool()),
+        )
+        .expect("insert");
+    };
+    insert_mail("old-1", 400);
+    insert_mail("new-1", 10);
+    let count = |sql: &str| -> i64 {
+        rt.block_on(
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(db.pool()),
+        )
+        .expect("count")
+    };
+    let sweep = || {
+        run(heepr()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--backup-dir")
+            .arg(&backups)
+            .args(["sweep", "--json"]))
+    };
+    let (code, out, err) = sweep();
+    assert_eq!(code, 0, "{out}\n{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let of = |rule: &str| {
+        lines
+            .iter()
+            .find(|l| l["rule"] == rule)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(of("backups")["outcome"], "succeeded", "{out}");
+    assert_eq!(of("email_log")["outcome"], "succeeded", "{out}");
+    assert_eq!(of("email_log")["rows_affected"], 1, "{out}");
+    assert_eq!(count("SELECT COUNT(*) FROM email_log"), 1);
+
+    // The backup dir is a file: that rule fails, the email log is still swept.
+    std::fs::create_dir_all(backups.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&backups, b"not a directory").expect("write");
+    insert_mail("old-2", 400);
+    let (code, out, err) = sweep();
+    assert_eq!(code, 1, "{out}\n{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let of = |rule: &str| {
+        lines
+            .iter()
+            .find(|l| l["rule"] == rule)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(of("backups")["outcome"], "failed", "{out}");
+    assert!(
+        of("backups")["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{out}"
+    );
+    assert_eq!(of("email_log")["rows_affected"], 1, "{out}");
+    assert!(err.contains("backups"), "{err}");
+    assert_eq!(count("SELECT COUNT(*) FROM email_log"), 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM retention_runs WHERE rule = 'backups' AND outcome = 'failed'"),
+        1
+    );
+}

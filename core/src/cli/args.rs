@@ -53,9 +53,20 @@ pub struct GlobalArgs {
         global = true
     )]
     pub policies: PathBuf,
+    /// Where backups and their catalog live (`backup`, `sweep` and `serve`'s scheduler).
+    /// Default: DATA_DIR/backups.
+    #[arg(long, env = "HEEPR_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl GlobalArgs {
+    /// The backup directory: `--backup-dir`, or `DATA_DIR/backups`.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     /// The database URL to use: the flag, or the SQLite file under the data dir (created if
     /// missing).
     pub fn resolved_database_url(&self) -> String {
@@ -112,9 +123,6 @@ pub enum Command {
 /// `heepr backup ...`
 #[derive(Debug, Clone, Args)]
 pub struct BackupArgs {
-    /// Where backups and their catalog live. Default: DATA_DIR/backups.
-    #[arg(long, env = "HEEPR_BACKUP_DIR", global = true)]
-    pub backup_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: BackupCommand,
 }

@@ -15,10 +15,7 @@ use crate::privacy::retention;
 /// Errors: the backup's (a failed dump, checksum or test restore), a server still running on
 /// the database at restore, an erasure that cannot be re-applied.
 pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
-    let dir = args
-        .backup_dir
-        .clone()
-        .unwrap_or_else(|| global.data_dir.join("backups"));
+    let dir = global.backup_dir();
     let url = global.resolved_database_url();
     let now = SystemClock.now_ms();
     match &args.command {

@@ -93,7 +93,7 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         mail_transport,
         login_limits: LoginLimits::default(),
         scheduler: (!args.no_scheduler).then_some(args.schedule_time_zone),
-        backup_dir: global.data_dir.join("backups"),
+        backup_dir: global.backup_dir(),
         database_url: Some(global.resolved_database_url()),
         oauth: args.sign_in.settings(),
         upload_limit_bytes: args.upload_limit_bytes,

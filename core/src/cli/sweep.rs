@@ -1,9 +1,9 @@
 //! `heepr sweep`: deletes what is past its retention period (for OS cron). How a table sweep
 //! batches is `heepr-compliance`'s sweep; file stores are `privacy::retention`.
 
-use anyhow::Context;
-use heepr_compliance::sweep::{self, Outcome, SweepOptions};
+use heepr_compliance::sweep::{self, Outcome, RuleRun, SweepOptions};
 use heepr_compliance::{Clock, Db, Policies, SystemClock};
+use serde_json::json;
 
 use super::args::{GlobalArgs, SweepArgs};
 use super::open;
@@ -12,41 +12,86 @@ use crate::privacy::retention;
 /// Exit code when a rule was skipped because another sweeper holds it (EX_TEMPFAIL).
 pub const EXIT_SKIPPED: u8 = 75;
 
-/// Runs `heepr sweep`: every file-store rule, then every table rule (or only `--rule`);
-/// returns 0 when all succeeded, 1 when a rule failed, [`EXIT_SKIPPED`] when one was
-/// skipped.
+/// Runs `heepr sweep`: every file-store rule, then every table rule (or only `--rule`).
+/// Each rule runs on its own: one that fails is reported (a JSON object with
+/// `"outcome": "failed"` and the cause under `--json`), recorded in `retention_runs` and the
+/// audit trail, and the others still run. Returns, after all ran, 1 when a rule failed,
+/// [`EXIT_SKIPPED`] when one was skipped (another sweeper holds it), else 0.
 ///
-/// Errors: those of [`open`]; an unknown rule.
+/// Errors: those of [`open`]; an unknown `--rule`.
 pub async fn run(global: &GlobalArgs, args: &SweepArgs) -> anyhow::Result<u8> {
     let (db, policies) = open(global).await?;
-    sweep(global, &db, &policies, args).await
+    if let Some(rule) = &args.rule
+        && !policies.retention.rules.contains_key(rule)
+    {
+        anyhow::bail!("--rule {rule}: no retention rule named {rule:?}");
+    }
+    let mut code = Exit::default();
+    sweep_stores(global, &db, &policies, args, &mut code).await;
+    sweep_tables(&db, &policies, args, &mut code).await;
+    Ok(code.0)
 }
 
-async fn sweep(
+/// The exit code so far: a failure outranks a skip.
+#[derive(Default)]
+struct Exit(u8);
+
+impl Exit {
+    fn note(&mut self, outcome: Outcome, rule: &str, error: Option<&str>) {
+        match outcome {
+            Outcome::Failed => {
+                eprintln!(
+                    "heepr: sweep of rule {rule} failed: {}",
+                    error.unwrap_or_default()
+                );
+                self.0 = 1;
+            }
+            Outcome::Skipped => {
+                eprintln!("heepr: rule {rule} skipped: {}", error.unwrap_or_default());
+                if self.0 == 0 {
+                    self.0 = EXIT_SKIPPED;
+                }
+            }
+            Outcome::Succeeded => {}
+        }
+    }
+}
+
+async fn sweep_stores(
     global: &GlobalArgs,
     db: &Db,
     policies: &Policies,
     args: &SweepArgs,
-) -> anyhow::Result<u8> {
-    let store_rules: Vec<String> = policies
-        .retention
-        .rules
-        .iter()
-        .filter(|(name, r)| {
-            r.store.is_some() && args.rule.as_ref().is_none_or(|only| only == *name)
-        })
-        .map(|(n, _)| n.clone())
-        .collect();
-    for rule in &store_rules {
-        let report = retention::sweep_store(
+    code: &mut Exit,
+) {
+    let store_rules = policies.retention.rules.iter().filter(|(name, r)| {
+        r.store.is_some() && args.rule.as_ref().is_none_or(|only| only == *name)
+    });
+    let backup_dir = global.backup_dir();
+    for (rule, _) in store_rules {
+        let started = SystemClock.now_ms();
+        let (outcome, report) = match retention::sweep_store(
             policies,
             rule,
             &global.data_dir,
-            &global.data_dir.join("backups"),
-            SystemClock.now_ms(),
+            &backup_dir,
+            started,
             args.dry_run,
-        )
-        .with_context(|| format!("sweeping files of rule {rule}"))?;
+        ) {
+            Ok(report) => (Outcome::Succeeded, report),
+            Err(err) => (
+                Outcome::Failed,
+                json!({"rule": rule, "dry_run": args.dry_run, "outcome": Outcome::Failed.as_str(),
+                    "error": format!("{err:#}"), "rows_affected": 0, "rows_examined": 0}),
+            ),
+        };
+        let now = SystemClock.now_ms();
+        let recorded =
+            retention::record_store_run(db, rule, args.dry_run, started, outcome, &report, now)
+                .await;
+        if let Err(err) = recorded {
+            tracing::warn!(rule = %rule, "recording the sweep of a file store failed: {err}");
+        }
         if args.json {
             println!("{report}");
         } else {
@@ -58,9 +103,21 @@ async fn sweep(
                 report["cutoff"].as_str().unwrap_or("")
             );
         }
+        code.note(outcome, rule, report["error"].as_str());
     }
+}
+
+async fn sweep_tables(db: &Db, policies: &Policies, args: &SweepArgs, code: &mut Exit) {
     let rules = match &args.rule {
-        Some(rule) if store_rules.contains(rule) => Vec::new(),
+        Some(rule)
+            if policies
+                .retention
+                .rules
+                .get(rule)
+                .is_some_and(|r| r.store.is_some()) =>
+        {
+            Vec::new()
+        }
         Some(rule) => vec![rule.clone()],
         None => sweep::sweepable_rules(policies),
     };
@@ -71,11 +128,22 @@ async fn sweep(
     };
     let clock = SystemClock;
     let now = clock.now_ms();
-    let mut code = 0;
     for rule in rules {
-        let run = sweep::sweep_rule(db, policies, &clock, &rule, now, &options, retention::HOLDS)
-            .await
-            .with_context(|| format!("--rule {rule}"))?;
+        let run =
+            match sweep::sweep_rule(db, policies, &clock, &rule, now, &options, retention::HOLDS)
+                .await
+            {
+                Ok(run) => run,
+                Err(err) => RuleRun {
+                    rule: rule.clone(),
+                    run_id: None,
+                    dry_run: args.dry_run,
+                    cutoff_ms: now,
+                    tables: Vec::new(),
+                    outcome: Outcome::Failed,
+                    error: Some(err.to_string()),
+                },
+            };
         if args.json {
             println!("{}", retention::run_json(&run));
         } else {
@@ -93,25 +161,6 @@ async fn sweep(
                 crate::platform::time::rfc3339(run.cutoff_ms)
             );
         }
-        match run.outcome {
-            Outcome::Failed => {
-                eprintln!(
-                    "heepr: sweep of rule {rule} failed: {}",
-                    run.error.unwrap_or_default()
-                );
-                code = 1;
-            }
-            Outcome::Skipped => {
-                eprintln!(
-                    "heepr: rule {rule} skipped: {}",
-                    run.error.unwrap_or_default()
-                );
-                if code == 0 {
-                    code = EXIT_SKIPPED;
-                }
-            }
-            Outcome::Succeeded => {}
-        }
+        code.note(run.outcome, &rule, run.error.as_deref());
     }
-    Ok(code)
 }
