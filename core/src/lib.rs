@@ -17,16 +17,12 @@
 //! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
 //! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
 //!   policies; [`publications`]: snapshots of published versions; [`oauth`]: sign-in with Google, GitHub, Facebook.
-//! - [`demo_data`]: `heepr demo-data`; [`demo_marketplace`] adds the marketplace to it.
 //! - [`market`]: agents, orders with points escrow, chats and offers, files, reviews.
-//! - [`bench`]: `heepr bench-export`, the export and erasure benchmark.
 //! - [`cli`]: the `heepr` subcommands.
 
-pub mod bench;
-pub mod bench_sweep;
 pub mod cli;
-pub mod demo_data;
-pub mod demo_marketplace;
+#[cfg(feature = "devtools")]
+pub mod devtools;
 pub mod http;
 pub mod identity;
 pub mod ledger;

@@ -11,9 +11,10 @@ use clap::{Args, Parser, Subcommand};
 use lettre::message::Mailbox;
 
 use super::sign_in_args::SignInArgs;
-use crate::bench::BenchExportArgs;
-use crate::bench_sweep::BenchSweepArgs;
-use crate::demo_data::DemoDataArgs;
+#[cfg(feature = "devtools")]
+use crate::devtools::{
+    bench_export::BenchExportArgs, bench_sweep::BenchSweepArgs, demo::DemoDataArgs,
+};
 use crate::platform::settings::DEFAULT_UPLOAD_LIMIT_BYTES;
 
 /// `heepr`: the marketplace service and its operator commands.
@@ -78,6 +79,7 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Fill an empty database with realistic, deterministic demo data.
+    #[cfg(feature = "devtools")]
     DemoData(DemoDataArgs),
     /// Delete what is past its retention period (for OS cron). Exit 0: done; 1: a rule
     /// failed; 75: a rule was skipped because another sweeper is running it.
@@ -103,9 +105,11 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Benchmark export and erasure of one large account (prints timings and peak RSS).
+    #[cfg(feature = "devtools")]
     BenchExport(BenchExportArgs),
     /// Benchmark the email-log retention sweep against one plain DELETE, with a concurrent
     /// writer (prints rows per second, longest write transaction, writer p99).
+    #[cfg(feature = "devtools")]
     BenchSweep(BenchSweepArgs),
 }
 
