@@ -11,7 +11,7 @@ use crate::platform::db::{SqlValue, arguments};
 /// was 20 times slower than 1,000).
 const MAX_PARAMS: usize = 1_000;
 
-/// Rows for one table, each in [`Rows::columns`] order.
+/// Rows for one table, each in the order of its columns.
 #[derive(Debug)]
 pub struct Rows {
     /// The table (a constant of the generator, never input).

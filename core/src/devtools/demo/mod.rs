@@ -16,6 +16,10 @@
 //! per 2,000 accounts, 300 agents, 10,000 orders, 100,000 messages, 2,000 files (small real
 //! text, PNG and PDF files), plus reviews, offers, keys and events. Everything is computed in
 //! memory first, then written in one transaction ([`bulk`]); the ledger stays balanced.
+//!
+//! May use `platform`, `ledger`, `identity` and `market` (key prefix, file paths,
+//! categories). Inside, the table files share `seed` and `bulk`; `orders` calls the tables
+//! an order brings (reviews, offers, messages, events).
 
 pub mod accounts;
 pub mod agents;
