@@ -6,27 +6,42 @@
 //! `heepr-compliance`, driven by the files in `policies/`.
 //!
 //! # Layout
-//! - [`platform`]: database, resolved settings, the error type, times, secrets, password
-//!   hashing, login throttling, client info, email, and [`AppState`].
-//! - [`identity`]: accounts, sessions, staff, API keys, sign-in providers.
-//! - [`ledger`]: the double-entry points ledger.
-//! - [`http`]: routes (API and pages), extractors, fallbacks, CSRF.
-//! - [`privacy`]: data-subject requests, export and erasure, consents, published policies,
-//!   retention, restore.
-//! - [`jobs`]: background work of `heepr serve` (email delivery, housekeeping).
-//! - [`scheduler`], [`retention`]: retention sweeps on their cron schedules; `heepr sweep`.
-//! - [`consents`]: consents given and withdrawn; [`notices`]: change notices of published
-//!   policies; [`publications`]: snapshots of published versions; [`oauth`]: sign-in with Google, GitHub, Facebook.
-//! - [`demo_data`]: `heepr demo-data`; [`demo_marketplace`] adds the marketplace to it.
-//! - [`market`]: agents, orders with points escrow, chats and offers, files, reviews.
-//! - [`bench`]: `heepr bench-export`, the export and erasure benchmark.
-//! - [`cli`]: the `heepr` subcommands.
+//! Grouped by context. A module may use only those above it in this list (`http` and `cli`
+//! are peers that never use each other; `devtools` may use everything above `http`); each
+//! folder's `mod.rs` says what lives there and what it may use.
+//!
+//! - [`platform`]: what everything stands on: the database and [`platform::db::SqlValue`],
+//!   the resolved [`platform::settings::Settings`], the one error type, times and cron
+//!   schedules, ids and secrets, Argon2id passwords, login throttling, client info,
+//!   transactional email (outbox, templates, transport), and [`AppState`].
+//! - [`ledger`]: the double-entry points ledger (identity books the sign-up bonus, market
+//!   the escrow).
+//! - [`identity`]: `accounts/` (sign-up, login, password change), `sessions`, `staff` of the
+//!   privacy desk, agents' `api_keys`, `oauth/` (Google, GitHub, Facebook).
+//! - [`market`]: `agents/`, `orders/` (state machine in `status.rs`, moves in
+//!   `transitions.rs`, the points escrow in `escrow.rs`, deadline refunds), `chats/`
+//!   (pre-sale threads, offers, order threads), `files/`, `reviews`.
+//! - [`privacy`]: data-subject `requests/`, what an export does (`export_archive.rs`) and
+//!   what an erasure does (`erase_account.rs`), the request `jobs` that run them, `consents`,
+//!   published policies (`publications`, `notices`), `retention` (holds, rules, file stores,
+//!   backup rotation), `restore`.
+//! - [`runtime`]: background work of `heepr serve`: `jobs.rs` owns every task (restarts a
+//!   panicked one, stops all at shutdown); the retention `scheduler`, `email_delivery`,
+//!   `privacy_worker`.
+//! - [`http`]: `api/` (JSON API, the agents' bearer API), `pages/` (server-rendered pages),
+//!   `admin/` (the privacy desk's API), with the request log, extractors and client info;
+//!   each feature file has its own `router()`, merged in `http/mod.rs`.
+//! - [`cli`]: the `heepr` command: `args.rs` (clap), one file per subcommand.
+//! - `devtools` (cargo feature `devtools`, on by default; `cargo build -p heepr-core
+//!   --no-default-features` leaves it out): `heepr demo-data` (`demo/`, one file per
+//!   table), `heepr bench-export`, `heepr bench-sweep`.
+//!
+//! How a table sweep batches is `heepr-compliance`'s `sweep.rs`; how rows are exported and
+//! erased per table is its `export.rs` and `erasure.rs`, driven by `policies/data_map.toml`.
 
-pub mod bench;
-pub mod bench_sweep;
 pub mod cli;
-pub mod demo_data;
-pub mod demo_marketplace;
+#[cfg(feature = "devtools")]
+pub mod devtools;
 pub mod http;
 pub mod identity;
 pub mod ledger;

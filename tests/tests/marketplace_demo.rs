@@ -3,7 +3,8 @@
 //! seed.
 
 use anyhow::{Result, ensure};
-use heepr_core::demo_marketplace::{demo_file, generate_marketplace, write_files};
+use heepr_core::devtools::demo::files::{demo_file, write_files};
+use heepr_core::devtools::demo::generate_marketplace;
 use heepr_core::market::files::sniff;
 use heepr_tests::{Backend, TestDb, backend_test};
 
@@ -205,7 +206,7 @@ async fn content_hash(db: &TestDb) -> Result<String> {
 /// generators must not change one byte of it (nor may the backend).
 async fn demo_data_content_is_pinned_for_a_seed(backend: Backend) -> Result<()> {
     let db = TestDb::new(&backend).await?;
-    let report = heepr_core::demo_data::generate(&db.db, 200, 7).await?;
+    let report = heepr_core::devtools::demo::generate(&db.db, 200, 7).await?;
     generate_marketplace(&db.db, 7, &report.account_ids).await?;
     write_files(db.data_dir.path(), 7, report.account_ids.len())?;
     let hash = content_hash(&db).await?;

@@ -11,9 +11,10 @@ use clap::{Args, Parser, Subcommand};
 use lettre::message::Mailbox;
 
 use super::sign_in_args::SignInArgs;
-use crate::bench::BenchExportArgs;
-use crate::bench_sweep::BenchSweepArgs;
-use crate::demo_data::DemoDataArgs;
+#[cfg(feature = "devtools")]
+use crate::devtools::{
+    bench_export::BenchExportArgs, bench_sweep::BenchSweepArgs, demo::DemoDataArgs,
+};
 use crate::platform::settings::DEFAULT_UPLOAD_LIMIT_BYTES;
 
 /// `heepr`: the marketplace service and its operator commands.
@@ -89,6 +90,7 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
     /// Fill an empty database with realistic, deterministic demo data.
+    #[cfg(feature = "devtools")]
     DemoData(DemoDataArgs),
     /// Delete what is past its retention period (for OS cron). Exit 0: done; 1: a rule
     /// failed; 75: a rule was skipped because another sweeper is running it.
@@ -114,9 +116,11 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Benchmark export and erasure of one large account (prints timings and peak RSS).
+    #[cfg(feature = "devtools")]
     BenchExport(BenchExportArgs),
     /// Benchmark the email-log retention sweep against one plain DELETE, with a concurrent
     /// writer (prints rows per second, longest write transaction, writer p99).
+    #[cfg(feature = "devtools")]
     BenchSweep(BenchSweepArgs),
 }
 
@@ -381,34 +385,22 @@ mod tests {
             "y",
             "--github-token-url",
             "http://127.0.0.1:9/token",
-        ]);
-        assert!(whole.is_ok());
-        let bad = Cli::try_parse_from(["heepr", "serve", "--google-auth-url", "not a url"]);
-        assert!(bad.is_err());
-    }
-
-    #[test]
-    fn providers_resolve_from_their_flags_and_defaults() {
-        let parsed = Cli::try_parse_from([
-            "heepr",
-            "serve",
-            "--github-client-id",
-            "x",
-            "--github-client-secret",
-            "y",
-            "--github-token-url",
-            "http://127.0.0.1:9/token",
             "--google-client-id",
             "g",
             "--google-client-secret",
             "h",
         ]);
+        assert!(whole.is_ok());
+        let bad = Cli::try_parse_from(["heepr", "serve", "--google-auth-url", "not a url"]);
+        assert!(bad.is_err());
+
+        // Each provider's flags land in its own settings, unset endpoints at their defaults.
         let Ok(Cli {
             command: Command::Serve(args),
             ..
-        }) = parsed
+        }) = whole
         else {
-            panic!("not parsed: {parsed:?}");
+            panic!("not parsed: {whole:?}");
         };
         let settings = args.sign_in.settings();
         let github = settings.github.expect("github enabled");

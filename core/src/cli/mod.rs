@@ -7,6 +7,7 @@
 pub mod args;
 pub mod audit;
 pub mod backup;
+#[cfg(feature = "devtools")]
 pub mod demo_data;
 pub mod dsr;
 pub mod migrate;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Serve(args) => serve::run(global, args).await,
         Command::Migrate => migrate::run(global).await,
+        #[cfg(feature = "devtools")]
         Command::DemoData(args) => demo_data::run(global, args).await,
         Command::Sweep(args) => sweep::run(global, args).await,
         Command::Backup(args) => backup::run(global, args).await,
@@ -52,10 +54,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Dsr(command) => dsr::run(global, command).await,
         Command::Staff(command) => staff::run(global, command).await,
         Command::Audit(command) => audit::run(global, command).await,
-        Command::BenchSweep(args) => crate::bench_sweep::run(&global.policies, args)
-            .await
-            .map(|()| 0),
-        Command::BenchExport(args) => crate::bench::run(&global.policies, args).await.map(|()| 0),
+        #[cfg(feature = "devtools")]
+        Command::BenchExport(args) => {
+            crate::devtools::bench_export::run(&global.policies, args).await?;
+            Ok(0)
+        }
+        #[cfg(feature = "devtools")]
+        Command::BenchSweep(args) => {
+            crate::devtools::bench_sweep::run(&global.policies, args).await?;
+            Ok(0)
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The flags of the sign-in providers (Google, GitHub, Facebook), written once: each
 //! provider has the same five flags (`--{provider}-client-id`, `-client-secret`,
 //! `-auth-url`, `-token-url`, `-userinfo-url`, read from `HEEPR_{PROVIDER}_...` too), so
-//! they are built by looping over [`PROVIDERS`] in a hand-written [`clap::Args`]. A
+//! they are built by looping over `PROVIDERS` in a hand-written [`clap::Args`]. A
 //! provider is enabled when its client id and secret are both set; one without the other is
 //! refused.
 
@@ -63,7 +63,7 @@ pub struct ProviderArgs {
     pub userinfo_url: String,
 }
 
-/// The sign-in providers' flags of `heepr serve`, in [`PROVIDERS`] order.
+/// The sign-in providers' flags of `heepr serve`, in `PROVIDERS` order.
 #[derive(Clone, Default)]
 pub struct SignInArgs {
     /// Google, GitHub, Facebook.

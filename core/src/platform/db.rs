@@ -1,9 +1,12 @@
 //! Opening heepr's database and applying the embedded migrations (`migrations/` at the
-//! workspace root), the same set on SQLite and PostgreSQL.
+//! workspace root), the same set on SQLite and PostgreSQL; and [`SqlValue`], the values of
+//! queries whose placeholders are counted at run time (search filters, multi-row inserts).
 
 use anyhow::Context;
 use heepr_compliance::Db;
 use heepr_compliance::db::redact_url;
+use sqlx::Arguments;
+use sqlx::any::AnyArguments;
 
 /// The embedded migrations, applied by `heepr migrate` and at start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -21,4 +24,68 @@ pub async fn open_and_migrate(url: &str) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("applying migrations to {}", redact_url(url)))?;
     Ok(db)
+}
+
+/// A value bound to a query built at run time, for the portable schema's column types (TEXT
+/// and BIGINT). A NULL says its column's type, since PostgreSQL types every parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlValue {
+    /// A TEXT value.
+    Text(String),
+    /// A BIGINT value.
+    Int(i64),
+    /// NULL in a TEXT column.
+    NullText,
+    /// NULL in a BIGINT column.
+    NullInt,
+}
+
+impl From<&str> for SqlValue {
+    fn from(s: &str) -> Self {
+        SqlValue::Text(s.to_owned())
+    }
+}
+
+impl From<String> for SqlValue {
+    fn from(s: String) -> Self {
+        SqlValue::Text(s)
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(i: i64) -> Self {
+        SqlValue::Int(i)
+    }
+}
+
+impl From<Option<String>> for SqlValue {
+    fn from(o: Option<String>) -> Self {
+        o.map_or(SqlValue::NullText, SqlValue::Text)
+    }
+}
+
+impl From<Option<i64>> for SqlValue {
+    fn from(o: Option<i64>) -> Self {
+        o.map_or(SqlValue::NullInt, SqlValue::Int)
+    }
+}
+
+/// `values` as query arguments, `$1` first, for `sqlx::query_with` and friends.
+///
+/// Errors: [`sqlx::Error::Encode`] if a value cannot be encoded (not expected for these
+/// types).
+pub fn arguments<'v>(
+    values: impl IntoIterator<Item = &'v SqlValue>,
+) -> Result<AnyArguments, sqlx::Error> {
+    let mut args = AnyArguments::default();
+    for value in values {
+        match value {
+            SqlValue::Text(s) => args.add(s.clone()),
+            SqlValue::Int(i) => args.add(*i),
+            SqlValue::NullText => args.add(None::<String>),
+            SqlValue::NullInt => args.add(None::<i64>),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(args)
 }

@@ -3,6 +3,9 @@
 //! [`retention`] (rules, dry runs, backups), and [`staff`] (who calls, and the audit of every
 //! call). Every call needs `Authorization: Bearer <staff token>` (401 otherwise), and every
 //! call, allowed or not, is recorded in the audit trail with its outcome.
+//!
+//! May use `http::extract` and the domain modules (`identity`, `privacy`); inside, requests
+//! and retention build on staff.
 
 pub mod requests;
 pub mod retention;

@@ -1,5 +1,8 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
 //! and what an account looks like to its owner.
+//!
+//! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
+//! one).
 
 pub mod login;
 pub mod password_change;

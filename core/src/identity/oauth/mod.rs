@@ -7,6 +7,8 @@
 //!   against the browser's cookie and used once, code exchanged once, then sign-in, linking,
 //!   or a sign-up that still asks for the 16+ confirmation.
 //! - [`identities`]: the `sign_in_identities` of an account.
+//!
+//! May use `platform` and `identity::accounts` (a provider sign-up is an account sign-up).
 
 pub mod flow;
 pub mod identities;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AGENT_COLUMNS, Agent, CATEGORIES, ONLINE_WINDOW_MS, PublicAgent};
+use crate::platform::db::{SqlValue, arguments};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -53,12 +54,12 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
     let now = state.clock.now_ms();
     let mut wheres = vec!["a.status = 'published'".to_owned()];
     // Values are always bound; placeholders are numbered in the order they are added.
-    let mut binds: Vec<Bind> = Vec::new();
+    let mut binds: Vec<SqlValue> = Vec::new();
     if let Some(category) = query.category.as_deref().filter(|c| !c.is_empty()) {
         if !CATEGORIES.iter().any(|(k, _)| *k == category) {
             return Err(AppError::invalid("category", "unknown category"));
         }
-        binds.push(Bind::Text(category.to_owned()));
+        binds.push(SqlValue::Text(category.to_owned()));
         wheres.push(format!("a.category = ${}", binds.len()));
     }
     if let Some(min) = query.min_rating {
@@ -67,7 +68,7 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
         }
         if min > 0.0 {
             // rating_total / review_count >= min, in tenths to stay in integers.
-            binds.push(Bind::Int((min * 10.0).round() as i64));
+            binds.push(SqlValue::Int((min * 10.0).round() as i64));
             wheres.push(format!(
                 "a.review_count > 0 AND a.rating_total * 10 >= ${} * a.review_count",
                 binds.len()
@@ -75,7 +76,7 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
         }
     }
     if query.online == Some(true) {
-        binds.push(Bind::Int(now - ONLINE_WINDOW_MS));
+        binds.push(SqlValue::Int(now - ONLINE_WINDOW_MS));
         wheres.push(format!("a.last_heartbeat_at > ${}", binds.len()));
     }
     if query.min_price.is_some_and(|p| p < 0) || query.max_price.is_some_and(|p| p < 0) {
@@ -93,11 +94,11 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
         ));
     }
     if let Some(min) = query.min_price {
-        binds.push(Bind::Int(min));
+        binds.push(SqlValue::Int(min));
         wheres.push(format!("a.price_points >= ${}", binds.len()));
     }
     if let Some(max) = query.max_price {
-        binds.push(Bind::Int(max));
+        binds.push(SqlValue::Int(max));
         wheres.push(format!("a.price_points <= ${}", binds.len()));
     }
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -110,7 +111,7 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
-            binds.push(Bind::Text(format!("%{escaped}%")));
+            binds.push(SqlValue::Text(format!("%{escaped}%")));
             let n = binds.len();
             wheres.push(format!(
                 "(LOWER(a.name) LIKE ${n} ESCAPE '\\' OR LOWER(a.description) LIKE ${n} ESCAPE '\\' OR LOWER(a.tags) LIKE ${n} ESCAPE '\\')"
@@ -137,27 +138,17 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
     }
     let filter = wheres.join(" AND ");
     let count_sql = format!("SELECT COUNT(*) FROM agents a WHERE {filter}");
-    let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
-    for b in &binds {
-        count = match b {
-            Bind::Text(t) => count.bind(t.clone()),
-            Bind::Int(i) => count.bind(*i),
-        };
-    }
-    let total = count.fetch_one(state.db.pool()).await?;
+    let total: i64 = sqlx::query_scalar_with(sqlx::AssertSqlSafe(count_sql), arguments(&binds)?)
+        .fetch_one(state.db.pool())
+        .await?;
     let list_sql = format!(
         "SELECT {AGENT_COLUMNS} FROM agents a JOIN accounts o ON o.id = a.owner_id WHERE {filter} \
          ORDER BY {order}, a.id ASC LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );
-    let mut list = sqlx::query(sqlx::AssertSqlSafe(list_sql));
-    for b in &binds {
-        list = match b {
-            Bind::Text(t) => list.bind(t.clone()),
-            Bind::Int(i) => list.bind(*i),
-        };
-    }
-    let rows = list.fetch_all(state.db.pool()).await?;
+    let rows = sqlx::query_with(sqlx::AssertSqlSafe(list_sql), arguments(&binds)?)
+        .fetch_all(state.db.pool())
+        .await?;
     let agents = rows
         .iter()
         .map(|r| Agent::from_row(r).map(|a| a.public_view(now)))
@@ -168,11 +159,6 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
         per_page: PAGE_SIZE,
         total,
     })
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 /// The leaderboard: the 20 published agents with the most completed orders, then the best

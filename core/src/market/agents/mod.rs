@@ -4,6 +4,8 @@
 //!
 //! Privacy: an agent's `private_notes` (tools, models, keys) are shown to its owner only
 //! (policy: "Your tools, models, and API keys stay private").
+//!
+//! May use `platform` only; orders, chats and the pages build on it.
 
 pub mod badges;
 pub mod browse;

@@ -8,6 +8,8 @@
 //! - Served only to the parties of the order or thread (the uploader alone for unattached
 //!   uploads), always as an attachment with a safe `Content-Disposition` ([`disposition`]).
 //! - Limit per file: `Settings::upload_limit_bytes` (default 25 MiB); empty files are refused.
+//!
+//! May use `platform` only; orders and chats attach files through it.
 
 use std::path::PathBuf;
 

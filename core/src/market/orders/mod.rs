@@ -10,6 +10,9 @@
 //!
 //! Privacy boundary: owners and agents see of a customer only the display name and what the
 //! customer submitted for the order ([`OrderView`] carries no customer id, email or IP).
+//!
+//! May use `platform`, `ledger`, and in `market` agents, files and reviews; chats build on
+//! it, never the reverse.
 
 pub mod closing_for_erasure;
 pub mod deadlines;

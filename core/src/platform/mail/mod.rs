@@ -6,6 +6,8 @@
 //! (`runtime::email_delivery`) sends them through a [`transport`] (SMTP or, by default,
 //! `.eml` files under the data dir), then records the outcome in the `email_log` and drops
 //! the outbox row.
+//!
+//! May use the rest of `platform` (error, ids, settings), nothing above it.
 
 pub mod templates;
 pub mod transport;

@@ -7,6 +7,9 @@
 //! - [`transitions`]: moving a request through the state machine, extending its deadline.
 //! - [`emails`]: receipt, verification, extension and completion emails (via the outbox).
 //! - [`summary`]: a subject's row counts per data-map category.
+//!
+//! May use `platform` and `identity` (an email's account, masking for support); exports
+//! and erasures build on it.
 
 pub mod emails;
 pub mod intake;
