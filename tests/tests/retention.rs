@@ -459,3 +459,130 @@ async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
     assert_eq!(backups["backups"][0]["file_present"], true);
     Ok(())
 }
+
+/// `retention_runs`' outcome and counts for run `id`.
+async fn run_record(db: &TestDb, id: &str) -> Result<(String, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT outcome, rows_examined, rows_affected FROM retention_runs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.db.pool())
+    .await?)
+}
+
+/// A default sweep of the email log at the clock's time.
+async fn sweep_at(db: &TestDb, policies: &Policies, clock: &ManualClock) -> Result<sweep::RuleRun> {
+    let now = heepr_compliance::Clock::now_ms(clock);
+    let options = SweepOptions::default();
+    Ok(sweep::sweep_rule(&db.db, policies, clock, "email_log", now, &options, None).await?)
+}
+
+backend_test!(a_dead_sweepers_lease_is_taken_over_within_a_minute);
+/// A sweeper took the rule's lease and died (never renewed): for the lease's 60 s the rule is
+/// skipped, and just after it lapses the next sweep takes over and deletes everything, on the
+/// injectable clock, without sleeping.
+async fn a_dead_sweepers_lease_is_taken_over_within_a_minute(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..12 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    let dead = lease::LeaseGuard::take(
+        &db.db,
+        "retention:email_log",
+        "killed-sweeper",
+        now,
+        lease::JOB_LEASE_MS,
+        lease::JOB_HEARTBEAT_MS,
+    )
+    .await?
+    .context("the lease was free")?;
+    dead.abandon(); // kill -9: no more heartbeats, no release
+    assert_eq!(lease::JOB_LEASE_MS, 60_000, "a minute, not five");
+    let clock = ManualClock::new(now + 59_000);
+    let run = sweep_at(&db, &policies, &clock).await?;
+    assert_eq!(run.outcome, Outcome::Skipped, "the lease is still live");
+    assert_eq!(email_log_ids(&db).await?.len(), 12);
+    clock.set_ms(now + lease::JOB_LEASE_MS + 1);
+    let run = sweep_at(&db, &policies, &clock).await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    assert_eq!(run.rows_affected(), 12);
+    assert!(email_log_ids(&db).await?.is_empty());
+    // The survivor gave its lease back: the next run starts at once.
+    assert_eq!(
+        sweep_at(&db, &policies, &clock).await?.outcome,
+        Outcome::Succeeded
+    );
+    Ok(())
+}
+
+backend_test!(a_cut_short_sweep_records_the_rows_of_its_committed_batches);
+/// A sweep killed after two committed batches of 5: its `retention_runs` record already
+/// says 10 rows deleted (and 30 examined). The next run, after the lease lapsed, marks it
+/// interrupted with those counts kept, and deletes the other 20.
+async fn a_cut_short_sweep_records_the_rows_of_its_committed_batches(
+    backend: Backend,
+) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..30 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    let clock = ManualClock::new(now);
+    let killed = SweepOptions {
+        batch_size: 5,
+        stop_after_batches: Some(2),
+        holder: "killed".into(),
+        ..SweepOptions::default()
+    };
+    let cut = sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &killed, None).await?;
+    let cut_id = cut.run_id.context("the run was recorded")?;
+    assert_eq!(email_log_ids(&db).await?.len(), 20);
+    assert_eq!(
+        run_record(&db, &cut_id).await?,
+        ("running".to_string(), 30, 10),
+        "the record counts the committed batches"
+    );
+
+    // Within the lease the rule is skipped; after it lapses the next run finishes the job.
+    clock.set_ms(now + 30_000);
+    let skipped = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        now + 30_000,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(skipped.outcome, Outcome::Skipped);
+    let later = now + lease::JOB_LEASE_MS + 1;
+    clock.set_ms(later);
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        later,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    assert_eq!(run.rows_affected(), 20);
+    assert_eq!(
+        run_record(&db, &cut_id).await?,
+        ("interrupted".to_string(), 30, 10),
+        "an interrupted run keeps its counts"
+    );
+    let finished = run.run_id.context("recorded")?;
+    assert_eq!(
+        run_record(&db, &finished).await?,
+        ("succeeded".to_string(), 20, 20)
+    );
+    assert!(email_log_ids(&db).await?.is_empty());
+    Ok(())
+}
