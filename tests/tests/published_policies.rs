@@ -553,3 +553,26 @@ async fn material_change_reaches_each_active_account_once(backend: Backend) -> R
     Ok(())
 }
 backend_test!(material_change_reaches_each_active_account_once);
+
+/// Start-up refuses a policy that states a period no rule enforces: the privacy-request rule
+/// says "3 years" and, without its period, nothing would delete the records; the loader
+/// names the file, the key and the figure.
+#[test]
+fn a_stated_period_without_a_rule_enforcing_it_stops_start_up() -> Result<()> {
+    let dir = policies_copy()?;
+    Policies::load(dir.path()).context("the shipped policies load")?;
+    edit(
+        dir.path(),
+        "retention.toml",
+        "period_months = 36\nschedule = \"0 55 3 * * *\"\n",
+        "",
+    )?;
+    let err = Policies::load(dir.path()).err().context("accepted")?;
+    ensure!(err.key == "rules.privacy_requests.description", "{err}");
+    ensure!(
+        err.reason.contains("3 years") && err.reason.contains("not set"),
+        "{err}"
+    );
+    ensure!(err.to_string().contains("retention.toml"), "{err}");
+    Ok(())
+}

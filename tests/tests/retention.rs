@@ -586,3 +586,85 @@ async fn a_cut_short_sweep_records_the_rows_of_its_committed_batches(
     assert!(email_log_ids(&db).await?.is_empty());
     Ok(())
 }
+
+backend_test!(closed_privacy_requests_go_three_years_after_closing);
+/// Policy: "Data-subject requests are kept for 3 years after they are closed". A request
+/// closed more than 3 years ago is swept; one closed less than 3 years ago, an open one
+/// received long ago, one whose duplicate still exists, and one of a subject under legal hold
+/// stay.
+async fn closed_privacy_requests_go_three_years_after_closing(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2030-06-15T03:00:00Z");
+    for account in ["subject", "held"] {
+        db.insert_account(account).await?;
+    }
+    let dsr = |id: &'static str,
+               account: &'static str,
+               status: &'static str,
+               completed: Option<i64>,
+               dup: Option<&'static str>| {
+        let pool = db.db.pool().clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO dsr_requests (id, account_id, kind, status, channel, received_at, due_at, extended_months, \
+                 created_by, duplicate_of, completed_at, updated_at) \
+                 VALUES ($1, $2, 'objection', $3, 'cli', $4, $4, 0, 'cli', $5, $6, $4)",
+            )
+            .bind(id)
+            .bind(account)
+            .bind(status)
+            .bind(ms("2026-01-01T00:00:00Z"))
+            .bind(dup)
+            .bind(completed)
+            .execute(&pool)
+            .await
+        }
+    };
+    let over = Some(ms("2027-06-15T02:59:59Z"));
+    let under = Some(ms("2027-06-15T03:00:01Z"));
+    dsr("closed-long-ago", "subject", "completed", over, None).await?;
+    dsr("rejected-long-ago", "subject", "rejected", over, None).await?;
+    dsr("closed-recently", "subject", "completed", under, None).await?;
+    dsr("still-open", "subject", "in_progress", None, None).await?;
+    dsr("original", "subject", "completed", over, None).await?;
+    dsr(
+        "its-duplicate",
+        "subject",
+        "completed",
+        under,
+        Some("original"),
+    )
+    .await?;
+    dsr("held-subject", "held", "completed", over, None).await?;
+    sqlx::query("INSERT INTO legal_holds (id, account_id, reason, placed_by, placed_at) VALUES ('h1', 'held', 'claim', 'staff:1', 0)")
+        .execute(db.db.pool())
+        .await?;
+
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &ManualClock::new(now),
+        "privacy_requests",
+        now,
+        &SweepOptions::default(),
+        heepr_core::retention::HOLDS,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    let left: Vec<String> = sqlx::query_scalar("SELECT id FROM dsr_requests ORDER BY id")
+        .fetch_all(db.db.pool())
+        .await?;
+    assert_eq!(
+        left,
+        vec![
+            "closed-recently",
+            "held-subject",
+            "its-duplicate",
+            "original",
+            "still-open"
+        ]
+    );
+    assert_eq!(run.rows_affected(), 2);
+    Ok(())
+}

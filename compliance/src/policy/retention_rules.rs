@@ -292,24 +292,31 @@ pub fn period_words(rule: &RetentionRule) -> Option<String> {
     }
 }
 
-/// Checks that every figure a retention rule's published description states ("7 days",
-/// "12 months") is the rule's own period, so the words can never disagree with the sweep.
+/// Checks that every period a retention rule's published description states ("7 days",
+/// "12 months", "3 years" = 36 months) is the rule's own period, so the words can never
+/// disagree with the sweep, and a stated period always has a sweep enforcing it (a rule
+/// without a period that says "3 years" is refused). A minimum ("at least 6 years") is not
+/// a deletion promise and is not checked.
 ///
 /// Errors: keyed `rules.NAME.description`, naming the figure and the period.
 pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<(), PolicyError> {
     for (name, rule) in &rules.rules {
         let words: Vec<&str> = rule
             .description
-            .split(|c: char| c.is_whitespace() || c == '-')
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '(')
             .collect();
-        for pair in words.windows(2) {
+        for (i, pair) in words.windows(2).enumerate() {
             let Ok(n) = pair[0].parse::<u32>() else {
                 continue;
             };
+            let minimum =
+                i >= 2 && words[i - 2].eq_ignore_ascii_case("at") && words[i - 1] == "least";
             let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
             let stated = match unit {
+                _ if minimum => continue,
                 "day" | "days" => (Some(n), None),
                 "month" | "months" => (None, Some(n)),
+                "year" | "years" => (None, Some(n.saturating_mul(12))),
                 _ => continue,
             };
             if stated != (rule.period_days, rule.period_months) {
@@ -422,5 +429,34 @@ mod tests {
             .ok()
             .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err());
         assert_eq!(err.map(|e| e.key), Some("rules.x.description".to_string()));
+    }
+
+    #[test]
+    fn a_stated_period_without_a_rule_period_is_refused() {
+        let check = |body: &str| {
+            let text = format!("version = 1\n[rules.x]\njustification = \"j\"\n{body}\n");
+            RetentionRules::parse(Path::new("r.toml"), &text)
+                .ok()
+                .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err())
+        };
+        let err = check("description = \"Requests are kept for 3 years after closing.\"");
+        assert_eq!(
+            err.as_ref().map(|e| e.key.as_str()),
+            Some("rules.x.description")
+        );
+        assert!(err.is_some_and(|e| e.reason.contains("3 years") && e.reason.contains("not set")));
+        assert!(
+            check(
+                "description = \"Kept 3 years.\"\nperiod_months = 36\nschedule = \"0 0 3 * * *\""
+            )
+            .is_none()
+        );
+        assert!(
+            check(
+                "description = \"Kept 3 years.\"\nperiod_months = 24\nschedule = \"0 0 3 * * *\""
+            )
+            .is_some()
+        );
+        assert!(check("description = \"Kept for life (at least 6 years).\"").is_none());
     }
 }

@@ -251,10 +251,9 @@ fn candidate_filter(
             ));
         }
     }
-    for fk in foreign_keys
-        .iter()
-        .filter(|fk| fk.ref_table == table_name && fk.table != table_name)
-    {
+    // Self-references too (a duplicate request pointing at its original): the original
+    // waits until its duplicates are gone.
+    for fk in foreign_keys.iter().filter(|fk| fk.ref_table == table_name) {
         if !(is_ident(&fk.table) && is_ident(&fk.column) && is_ident(&fk.ref_column)) {
             return None;
         }
