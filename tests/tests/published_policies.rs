@@ -174,6 +174,23 @@ async fn retention_figures_follow_the_policy_file(backend: Backend) -> Result<()
         "Email logs are retained for up to 12 months.\"",
         "Email logs are retained for up to 13 months.\"",
     )?;
+    // Every other text stating the old period must follow: nothing enforces 12 months now.
+    let err = Policies::load(dir.path()).err().context("accepted")?;
+    ensure!(err.key == "tables.email_log.purpose", "{err}");
+    ensure!(err.to_string().contains("data_map.toml"), "{err}");
+    ensure!(err.reason.contains("12 months"), "{err}");
+    edit(
+        dir.path(),
+        "data_map.toml",
+        "kept up to 12 months.",
+        "kept up to 13 months.",
+    )?;
+    edit(
+        dir.path(),
+        "retention.toml",
+        "retained for up to 12 months.'",
+        "retained for up to 13 months.'",
+    )?;
     // A new material version makes the first one an old, still readable, version.
     let mut privacy = std::fs::read_to_string(dir.path().join("privacy_policy.toml"))?;
     privacy.push_str(
