@@ -1,8 +1,8 @@
 //! Dates on screen: the API's RFC 3339 strings and Unix milliseconds shown as UTC dates,
 //! how urgent a due date is, and the due date an extension would give (the server's rule:
-//! one calendar month after receipt plus the extension, clamped to the month's last day).
+//! 30 days after receipt plus 30 days per extension month).
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::api::Request;
 
@@ -64,16 +64,19 @@ pub fn age(ms: i64) -> String {
     }
 }
 
+/// Days to the original due date, and days one extension month adds (the server's rule:
+/// exactly 30 each, whatever the calendar month's length).
+pub const PERIOD_DAYS: i64 = 30;
+
 /// The due date (`2026-09-01`) request `r` would get if extended by `months` more, or
 /// `None` if its receipt date does not parse.
 pub fn extended_due(r: &Request, months: u32) -> Option<String> {
     let received = DateTime::parse_from_rfc3339(&r.received_at)
         .ok()?
         .with_timezone(&Utc);
-    let already = u32::try_from(r.extended_months).unwrap_or(0);
-    received
-        .checked_add_months(Months::new(1 + already + months))
-        .map(|d| d.format("%Y-%m-%d").to_string())
+    let periods = 1 + r.extended_months.max(0) + i64::from(months);
+    let due = received.timestamp_millis() + periods * PERIOD_DAYS * DAY_MS;
+    DateTime::<Utc>::from_timestamp_millis(due).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 #[cfg(test)]
@@ -82,18 +85,18 @@ mod tests {
     use crate::api::Status;
 
     #[test]
-    fn extension_follows_calendar_months_from_receipt() {
+    fn extension_adds_thirty_days_per_month_from_receipt() {
         let r = Request {
             received_at: "2026-01-31T10:00:00.000Z".into(),
             ..Request::default()
         };
-        assert_eq!(extended_due(&r, 0).as_deref(), Some("2026-02-28"));
-        assert_eq!(extended_due(&r, 1).as_deref(), Some("2026-03-31"));
+        assert_eq!(extended_due(&r, 0).as_deref(), Some("2026-03-02"));
+        assert_eq!(extended_due(&r, 1).as_deref(), Some("2026-04-01"));
         let r = Request {
             extended_months: 1,
             ..r
         };
-        assert_eq!(extended_due(&r, 1).as_deref(), Some("2026-04-30"));
+        assert_eq!(extended_due(&r, 1).as_deref(), Some("2026-05-01"));
     }
 
     #[test]

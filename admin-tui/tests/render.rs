@@ -245,10 +245,10 @@ fn extension_dialog_shows_the_new_due_date_before_confirming() {
     for (w, h) in SIZES {
         let buf = render(&app, w, h);
         let screen = text(&buf);
-        // Received 2026-04-30 (30 days before the due date): + 1 + 2 months = 2026-07-30.
+        // Received 2026-04-30 (30 days before the due date): + 30 + 2 × 30 days = 2026-07-29.
         assert_has(
             &screen,
-            &["months: 2", "new due date 2026-07-30", "reason: _"],
+            &["months: 2", "new due date 2026-07-29", "reason: _"],
         );
         assert_eq!(fg_of(&buf, "new due date"), Some(Color::Yellow));
     }

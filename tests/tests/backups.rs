@@ -218,3 +218,216 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     );
     Ok(())
 }
+
+/// Runs `heepr backup <args> --backup-dir <dir>` in-process (the real clap definition).
+async fn heepr_backup(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> Result<u8> {
+    use clap::Parser;
+    let data_dir = db.data_dir.path().display().to_string();
+    let policies = heepr_tests::policies_dir().display().to_string();
+    let backup_dir = dir.display().to_string();
+    let mut argv = vec![
+        "heepr",
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        &db.url,
+        "--policies",
+        &policies,
+        "backup",
+    ];
+    argv.extend_from_slice(args);
+    argv.extend_from_slice(&["--backup-dir", &backup_dir]);
+    heepr_core::cli::run(heepr_core::cli::args::Cli::try_parse_from(argv)?).await
+}
+
+fn catalog_ids(dir: &std::path::Path) -> Result<Vec<String>> {
+    Ok(backup::read_catalog(dir)?
+        .backups
+        .into_iter()
+        .map(|b| b.id)
+        .collect())
+}
+
+backend_test!(rotation_with_only_old_backups_keeps_the_newest);
+/// The scheduler was down for weeks: every backup is past 30 days. Rotation keeps the newest
+/// (none verified), then the newest *verified* one once there is one, whatever its age; it
+/// never rotates to zero.
+async fn rotation_with_only_old_backups_keeps_the_newest(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let dir = db.data_dir.path().join("backups");
+    let policies = heepr_compliance::Policies::load(&heepr_tests::policies_dir())?;
+    let now = 1_800_000_000_000;
+    let mut old = Vec::new();
+    for age_days in [50, 45, 40, 35] {
+        old.push(backup::create(&db.db, &db.url, &dir, now - age_days * DAY_MS).await?);
+    }
+    // Verified: the 45-day-old one. Newest overall: the 35-day-old one.
+    backup::verify(&dir, &old[1].id, &db.url, now - 44 * DAY_MS).await?;
+
+    let removed = heepr_core::privacy::retention::rotate_backups(&policies, &dir, now)?;
+    let removed: Vec<&str> = removed.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(
+        removed,
+        vec![old[0].id.as_str(), old[2].id.as_str(), old[3].id.as_str()]
+    );
+    assert_eq!(
+        catalog_ids(&dir)?,
+        vec![old[1].id.clone()],
+        "the newest verified is kept"
+    );
+    assert!(dir.join(&old[1].file).exists());
+    // Rotating again, months later, still keeps it.
+    assert!(
+        heepr_core::privacy::retention::rotate_backups(&policies, &dir, now + 90 * DAY_MS)?
+            .is_empty()
+    );
+    assert_eq!(catalog_ids(&dir)?, vec![old[1].id.clone()]);
+
+    // None verified, all old: the newest is kept.
+    let dir2 = db.data_dir.path().join("backups-unverified");
+    let mut unverified = Vec::new();
+    for age_days in [40, 33, 31] {
+        unverified.push(backup::create(&db.db, &db.url, &dir2, now - age_days * DAY_MS).await?);
+    }
+    let removed = backup::rotate(&dir2, now - 30 * DAY_MS)?;
+    assert_eq!(removed.len(), 2);
+    assert_eq!(catalog_ids(&dir2)?, vec![unverified[2].id.clone()]);
+
+    // `backup list` warns: the newest verified backup is far older than 2 days.
+    let listing = backup::listing(&dir, now)?;
+    assert_eq!(listing.newest_verified.as_deref(), Some(old[1].id.as_str()));
+    assert!(
+        listing
+            .warnings
+            .iter()
+            .any(|w| w.contains("newest verified backup") && w.contains("45 days ago")),
+        "{:?}",
+        listing.warnings
+    );
+    let json = serde_json::to_value(&listing)?;
+    assert!(
+        json["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("2 days")),
+        "{json}"
+    );
+    assert!(
+        backup::listing(&dir2, now)?
+            .warnings
+            .iter()
+            .any(|w| w.contains("no backup has passed verification")),
+        "an unverified newest backup is a warning too"
+    );
+    // A fresh verified backup silences it.
+    let fresh = backup::create(&db.db, &db.url, &dir, now - DAY_MS).await?;
+    backup::verify(&dir, &fresh.id, &db.url, now - DAY_MS).await?;
+    assert!(backup::listing(&dir, now)?.warnings.is_empty());
+    assert_eq!(heepr_backup(&db, &dir, &["list", "--json"]).await?, 0);
+    Ok(())
+}
+
+backend_test!(rotation_is_refused_after_a_failed_backup);
+/// A day whose backup failed must not also lose an old one: the failure is recorded in the
+/// catalog, `heepr backup rotate` exits non-zero with the reason and deletes nothing, and
+/// `backup list` says so; the next successful backup lifts the refusal.
+async fn rotation_is_refused_after_a_failed_backup(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let dir = db.data_dir.path().join("backups");
+    let now = heepr_compliance::Clock::now_ms(&heepr_compliance::SystemClock);
+    let first = backup::create(&db.db, &db.url, &dir, now - 40 * DAY_MS).await?;
+    backup::create(&db.db, &db.url, &dir, now - 35 * DAY_MS).await?;
+
+    // Today's backup fails (its database connection is gone).
+    let gone = heepr_compliance::Db::connect(&db.url, 1).await?;
+    gone.close().await;
+    assert!(
+        backup::create(&gone, &db.url, &dir, now - 1_000)
+            .await
+            .is_err()
+    );
+    let catalog = backup::read_catalog(&dir)?;
+    let attempt = catalog
+        .last_attempt
+        .context("the failed attempt is recorded")?;
+    assert_eq!(attempt.outcome, backup::AttemptOutcome::Failed);
+    assert!(attempt.reason.is_some_and(|r| !r.is_empty()));
+    assert_eq!(
+        catalog.backups.len(),
+        2,
+        "the failure keeps the catalog's backups"
+    );
+
+    let err = heepr_backup(&db, &dir, &["rotate"])
+        .await
+        .err()
+        .context("rotate must fail")?;
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("not rotating") && msg.contains("failed"),
+        "{msg}"
+    );
+    assert_eq!(catalog_ids(&dir)?.len(), 2, "nothing deleted");
+    assert!(matches!(
+        backup::rotate(&dir, now - 30 * DAY_MS),
+        Err(BackupError::LastBackupFailed { .. })
+    ));
+    assert!(
+        backup::listing(&dir, now)?
+            .warnings
+            .iter()
+            .any(|w| w.contains("most recent backup attempt")),
+        "backup list warns about the failure"
+    );
+
+    // The next backup succeeds: rotation runs again and removes the old one it may.
+    let today = backup::create(&db.db, &db.url, &dir, now).await?;
+    assert_eq!(heepr_backup(&db, &dir, &["rotate"]).await?, 0);
+    let ids = catalog_ids(&dir)?;
+    assert!(!ids.contains(&first.id), "{ids:?}");
+    assert!(ids.contains(&today.id));
+    Ok(())
+}
+
+backend_test!(interrupted_backups_leave_no_partial_files);
+/// A killed backup leaves `*.partial` files (the copy, SQLite's `-journal` of it, a half
+/// catalog); the next create and the next rotate remove every one of them, and a missing
+/// directory is nothing to rotate.
+async fn interrupted_backups_leave_no_partial_files(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let dir = db.data_dir.path().join("backups");
+    assert!(
+        backup::rotate(&dir, 0)?.is_empty(),
+        "no directory yet: nothing to do"
+    );
+    std::fs::create_dir_all(&dir)?;
+    let leftovers = [
+        "heepr-0190aaaa.sqlite.partial",
+        "heepr-0190aaaa.sqlite.partial-journal",
+        "heepr-0190bbbb.pgdump.partial",
+        "catalog.json.partial",
+    ];
+    let plant = || -> Result<()> {
+        for name in leftovers {
+            std::fs::write(dir.join(name), b"half")?;
+        }
+        Ok(())
+    };
+    let partials = || -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for f in std::fs::read_dir(&dir)? {
+            let name = f?.file_name().to_string_lossy().into_owned();
+            if name.contains(".partial") {
+                found.push(name);
+            }
+        }
+        Ok(found)
+    };
+    plant()?;
+    let entry = backup::create(&db.db, &db.url, &dir, 1_800_000_000_000).await?;
+    assert_eq!(partials()?, Vec::<String>::new(), "create cleans up");
+    plant()?;
+    backup::rotate(&dir, 0)?;
+    assert_eq!(partials()?, Vec::<String>::new(), "rotate cleans up");
+    assert_eq!(catalog_ids(&dir)?, vec![entry.id], "the real backup stays");
+    Ok(())
+}

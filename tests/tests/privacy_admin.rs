@@ -242,10 +242,7 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     let rid = dsr["id"].as_str().context("id")?.to_string();
     assert_eq!(dsr["status"], "awaiting_verification");
     assert_eq!(dsr["received_at"], "2026-06-01T00:00:00.000Z");
-    assert_eq!(
-        dsr["due_at"], "2026-07-01T00:00:00.000Z",
-        "one calendar month"
-    );
+    assert_eq!(dsr["due_at"], "2026-07-01T00:00:00.000Z", "30 days");
     let tr = |to: &str, reason: Option<&str>| {
         let mut b = json!({"to": to});
         if let Some(r) = reason {
@@ -345,7 +342,10 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     )
     .await?;
     assert_eq!(s, 200, "{body}");
-    assert_eq!(body["due_at"], "2026-09-01T00:00:00.000Z");
+    assert_eq!(
+        body["due_at"], "2026-08-30T00:00:00.000Z",
+        "30 + 60 days after receipt"
+    );
     assert_eq!(
         call(
             &app,
@@ -447,6 +447,18 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     .await?;
     assert_eq!(ids(&l), vec![dup_id.clone()]);
 
+    // The duplicate is past its 30-day due date: too late to extend it (Art. 12(3)).
+    let (s, body) = call(
+        &app,
+        Method::POST,
+        &format!("/admin/api/v1/requests/{dup_id}/extend"),
+        t,
+        Some(json!({"months": 1, "reason": "complex"})),
+    )
+    .await?;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(error_code(&body), "extension_too_late");
+
     // The duplicate's confirmation link has expired meanwhile (14 days): 410.
     let dup_link = confirmation_link(&app, &dup_id).await?;
     assert_eq!(browser.post(&dup_link).send().await?.status(), 410);
@@ -492,6 +504,112 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     Ok(())
 }
 backend_test!(dsr_state_machine_over_the_api);
+
+/// 2027-01-31T12:00:00Z: a receipt on a 31-day month's last day, before a short February.
+const JAN_31_2027_NOON_MS: i64 = 1_801_396_800_000;
+
+/// Due 30 days after receipt across month ends (not "one calendar month", which would be
+/// 28 February); an extension adds 30 days and is accepted up to the last millisecond of the
+/// original period, refused (409) from the due date on, and needs a reason.
+async fn due_dates_are_thirty_days_and_late_extensions_are_refused(backend: Backend) -> Result<()> {
+    let app = spawn_keeping_mail(&backend).await?;
+    app.clock.set_ms(JAN_31_2027_NOON_MS);
+    let officer = staff_token(&app, "dpo@heepr.example", StaffRole::PrivacyOfficer).await?;
+    let t = Some(officer.as_str());
+    app.member("Cleo Clock", "cleo.clock@example.com").await?;
+    let create = |kind: &str| json!({"email": "cleo.clock@example.com", "kind": kind});
+    let (s, first) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        t,
+        Some(create("objection")),
+    )
+    .await?;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["received_at"], "2027-01-31T12:00:00.000Z");
+    assert_eq!(
+        first["due_at"], "2027-03-02T12:00:00.000Z",
+        "30 days, not 28 February"
+    );
+    let (s, second) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        t,
+        Some(create("restriction")),
+    )
+    .await?;
+    assert_eq!(s, 201, "{second}");
+    let extend = |id: &Value| {
+        format!(
+            "/admin/api/v1/requests/{}/extend",
+            id["id"].as_str().unwrap_or_default()
+        )
+    };
+
+    // The last millisecond of the first period: accepted, 30 more days.
+    app.clock.set_ms(JAN_31_2027_NOON_MS + 30 * DAY_MS - 1);
+    let (s, body) = call(
+        &app,
+        Method::POST,
+        &extend(&first),
+        t,
+        Some(json!({"months": 1, "reason": ""})),
+    )
+    .await?;
+    assert_eq!(s, 422, "a reason is required: {body}");
+    let (s, body) = call(
+        &app,
+        Method::POST,
+        &extend(&first),
+        t,
+        Some(json!({"months": 1, "reason": "complex"})),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["due_at"], "2027-04-01T12:00:00.000Z");
+
+    // From the original due date on: refused, for a fresh request and for a second
+    // extension of one already extended (both must be told within the first period).
+    app.clock.set_ms(JAN_31_2027_NOON_MS + 30 * DAY_MS);
+    for (r, what) in [(&second, "never extended"), (&first, "extended once")] {
+        let (s, body) = call(
+            &app,
+            Method::POST,
+            &extend(r),
+            t,
+            Some(json!({"months": 1, "reason": "complex"})),
+        )
+        .await?;
+        assert_eq!(s, 409, "{what}: {body}");
+        assert_eq!(error_code(&body), "extension_too_late", "{what}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("original due date"),
+            "{body}"
+        );
+    }
+    let (_, again) = call(
+        &app,
+        Method::GET,
+        &format!(
+            "/admin/api/v1/requests/{}",
+            second["id"].as_str().unwrap_or_default()
+        ),
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(
+        again["request"]["due_at"], "2027-03-02T12:00:00.000Z",
+        "a refused extension changes nothing"
+    );
+    Ok(())
+}
+backend_test!(due_dates_are_thirty_days_and_late_extensions_are_refused);
 
 async fn audit_chain_verifies_and_detects_an_edited_row(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;

@@ -175,6 +175,23 @@ async fn retention_figures_follow_the_policy_file(backend: Backend) -> Result<()
         "Email logs are retained for up to 12 months.\"",
         "Email logs are retained for up to 13 months.\"",
     )?;
+    // Every other text stating the old period must follow: nothing enforces 12 months now.
+    let err = Policies::load(dir.path()).err().context("accepted")?;
+    ensure!(err.key == "tables.email_log.purpose", "{err}");
+    ensure!(err.to_string().contains("data_map.toml"), "{err}");
+    ensure!(err.reason.contains("12 months"), "{err}");
+    edit(
+        dir.path(),
+        "data_map.toml",
+        "kept up to 12 months.",
+        "kept up to 13 months.",
+    )?;
+    edit(
+        dir.path(),
+        "retention.toml",
+        "retained for up to 12 months.'",
+        "retained for up to 13 months.'",
+    )?;
     // A new material version makes the first one an old, still readable, version.
     let mut privacy = std::fs::read_to_string(dir.path().join("privacy_policy.toml"))?;
     privacy.push_str(
@@ -554,3 +571,26 @@ async fn material_change_reaches_each_active_account_once(backend: Backend) -> R
     Ok(())
 }
 backend_test!(material_change_reaches_each_active_account_once);
+
+/// Start-up refuses a policy that states a period no rule enforces: the privacy-request rule
+/// says "3 years" and, without its period, nothing would delete the records; the loader
+/// names the file, the key and the figure.
+#[test]
+fn a_stated_period_without_a_rule_enforcing_it_stops_start_up() -> Result<()> {
+    let dir = policies_copy()?;
+    Policies::load(dir.path()).context("the shipped policies load")?;
+    edit(
+        dir.path(),
+        "retention.toml",
+        "period_months = 36\nschedule = \"0 55 3 * * *\"\n",
+        "",
+    )?;
+    let err = Policies::load(dir.path()).err().context("accepted")?;
+    ensure!(err.key == "rules.privacy_requests.description", "{err}");
+    ensure!(
+        err.reason.contains("3 years") && err.reason.contains("not set"),
+        "{err}"
+    );
+    ensure!(err.to_string().contains("retention.toml"), "{err}");
+    Ok(())
+}

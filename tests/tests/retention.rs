@@ -459,3 +459,212 @@ async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
     assert_eq!(backups["backups"][0]["file_present"], true);
     Ok(())
 }
+
+/// `retention_runs`' outcome and counts for run `id`.
+async fn run_record(db: &TestDb, id: &str) -> Result<(String, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT outcome, rows_examined, rows_affected FROM retention_runs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.db.pool())
+    .await?)
+}
+
+/// A default sweep of the email log at the clock's time.
+async fn sweep_at(db: &TestDb, policies: &Policies, clock: &ManualClock) -> Result<sweep::RuleRun> {
+    let now = heepr_compliance::Clock::now_ms(clock);
+    let options = SweepOptions::default();
+    Ok(sweep::sweep_rule(&db.db, policies, clock, "email_log", now, &options, None).await?)
+}
+
+backend_test!(a_dead_sweepers_lease_is_taken_over_within_a_minute);
+/// A sweeper took the rule's lease and died (never renewed): for the lease's 60 s the rule is
+/// skipped, and just after it lapses the next sweep takes over and deletes everything, on the
+/// injectable clock, without sleeping.
+async fn a_dead_sweepers_lease_is_taken_over_within_a_minute(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..12 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    let dead = lease::LeaseGuard::take(
+        &db.db,
+        "retention:email_log",
+        "killed-sweeper",
+        now,
+        lease::JOB_LEASE_MS,
+        lease::JOB_HEARTBEAT_MS,
+    )
+    .await?
+    .context("the lease was free")?;
+    dead.abandon(); // kill -9: no more heartbeats, no release
+    assert_eq!(lease::JOB_LEASE_MS, 60_000, "a minute, not five");
+    let clock = ManualClock::new(now + 59_000);
+    let run = sweep_at(&db, &policies, &clock).await?;
+    assert_eq!(run.outcome, Outcome::Skipped, "the lease is still live");
+    assert_eq!(email_log_ids(&db).await?.len(), 12);
+    clock.set_ms(now + lease::JOB_LEASE_MS + 1);
+    let run = sweep_at(&db, &policies, &clock).await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    assert_eq!(run.rows_affected(), 12);
+    assert!(email_log_ids(&db).await?.is_empty());
+    // The survivor gave its lease back: the next run starts at once.
+    assert_eq!(
+        sweep_at(&db, &policies, &clock).await?.outcome,
+        Outcome::Succeeded
+    );
+    Ok(())
+}
+
+backend_test!(a_cut_short_sweep_records_the_rows_of_its_committed_batches);
+/// A sweep killed after two committed batches of 5: its `retention_runs` record already
+/// says 10 rows deleted (and 30 examined). The next run, after the lease lapsed, marks it
+/// interrupted with those counts kept, and deletes the other 20.
+async fn a_cut_short_sweep_records_the_rows_of_its_committed_batches(
+    backend: Backend,
+) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2027-06-15T03:00:00Z");
+    for i in 0..30 {
+        email_log_row(&db, &format!("old-{i:02}"), ms("2025-01-01T00:00:00Z") + i).await?;
+    }
+    let clock = ManualClock::new(now);
+    let killed = SweepOptions {
+        batch_size: 5,
+        stop_after_batches: Some(2),
+        holder: "killed".into(),
+        ..SweepOptions::default()
+    };
+    let cut = sweep::sweep_rule(&db.db, &policies, &clock, "email_log", now, &killed, None).await?;
+    let cut_id = cut.run_id.context("the run was recorded")?;
+    assert_eq!(email_log_ids(&db).await?.len(), 20);
+    assert_eq!(
+        run_record(&db, &cut_id).await?,
+        ("running".to_string(), 30, 10),
+        "the record counts the committed batches"
+    );
+
+    // Within the lease the rule is skipped; after it lapses the next run finishes the job.
+    clock.set_ms(now + 30_000);
+    let skipped = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        now + 30_000,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(skipped.outcome, Outcome::Skipped);
+    let later = now + lease::JOB_LEASE_MS + 1;
+    clock.set_ms(later);
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &clock,
+        "email_log",
+        later,
+        &SweepOptions::default(),
+        None,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    assert_eq!(run.rows_affected(), 20);
+    assert_eq!(
+        run_record(&db, &cut_id).await?,
+        ("interrupted".to_string(), 30, 10),
+        "an interrupted run keeps its counts"
+    );
+    let finished = run.run_id.context("recorded")?;
+    assert_eq!(
+        run_record(&db, &finished).await?,
+        ("succeeded".to_string(), 20, 20)
+    );
+    assert!(email_log_ids(&db).await?.is_empty());
+    Ok(())
+}
+
+backend_test!(closed_privacy_requests_go_three_years_after_closing);
+/// Policy: "Data-subject requests are kept for 3 years after they are closed". A request
+/// closed more than 3 years ago is swept; one closed less than 3 years ago, an open one
+/// received long ago, one whose duplicate still exists, and one of a subject under legal hold
+/// stay.
+async fn closed_privacy_requests_go_three_years_after_closing(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let policies = Policies::load(&policies_dir())?;
+    let now = ms("2030-06-15T03:00:00Z");
+    for account in ["subject", "held"] {
+        db.insert_account(account).await?;
+    }
+    let dsr = |id: &'static str,
+               account: &'static str,
+               status: &'static str,
+               completed: Option<i64>,
+               dup: Option<&'static str>| {
+        let pool = db.db.pool().clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO dsr_requests (id, account_id, kind, status, channel, received_at, due_at, extended_months, \
+                 created_by, duplicate_of, completed_at, updated_at) \
+                 VALUES ($1, $2, 'objection', $3, 'cli', $4, $4, 0, 'cli', $5, $6, $4)",
+            )
+            .bind(id)
+            .bind(account)
+            .bind(status)
+            .bind(ms("2026-01-01T00:00:00Z"))
+            .bind(dup)
+            .bind(completed)
+            .execute(&pool)
+            .await
+        }
+    };
+    let over = Some(ms("2027-06-15T02:59:59Z"));
+    let under = Some(ms("2027-06-15T03:00:01Z"));
+    dsr("closed-long-ago", "subject", "completed", over, None).await?;
+    dsr("rejected-long-ago", "subject", "rejected", over, None).await?;
+    dsr("closed-recently", "subject", "completed", under, None).await?;
+    dsr("still-open", "subject", "in_progress", None, None).await?;
+    dsr("original", "subject", "completed", over, None).await?;
+    dsr(
+        "its-duplicate",
+        "subject",
+        "completed",
+        under,
+        Some("original"),
+    )
+    .await?;
+    dsr("held-subject", "held", "completed", over, None).await?;
+    sqlx::query("INSERT INTO legal_holds (id, account_id, reason, placed_by, placed_at) VALUES ('h1', 'held', 'claim', 'staff:1', 0)")
+        .execute(db.db.pool())
+        .await?;
+
+    let run = sweep::sweep_rule(
+        &db.db,
+        &policies,
+        &ManualClock::new(now),
+        "privacy_requests",
+        now,
+        &SweepOptions::default(),
+        heepr_core::privacy::retention::HOLDS,
+    )
+    .await?;
+    assert_eq!(run.outcome, Outcome::Succeeded, "{:?}", run.error);
+    let left: Vec<String> = sqlx::query_scalar("SELECT id FROM dsr_requests ORDER BY id")
+        .fetch_all(db.db.pool())
+        .await?;
+    assert_eq!(
+        left,
+        vec![
+            "closed-recently",
+            "held-subject",
+            "its-duplicate",
+            "original",
+            "still-open"
+        ]
+    );
+    assert_eq!(run.rows_affected(), 2);
+    Ok(())
+}

@@ -37,6 +37,54 @@ pub struct BackupEntry {
 pub struct Catalog {
     /// Backups, oldest first.
     pub backups: Vec<BackupEntry>,
+    /// The most recent backup attempt, successful or not: rotation refuses to run after a
+    /// failed one, so a day whose backup failed never also loses an old backup. `None` in
+    /// catalogs written before attempts were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt: Option<Attempt>,
+}
+
+/// One backup attempt, as recorded in the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Attempt {
+    /// When it started (Unix ms, UTC).
+    pub at_ms: i64,
+    /// Whether it produced a catalogued backup.
+    pub outcome: AttemptOutcome,
+    /// Why it failed (no password: backup errors never carry one); `None` on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// How a backup attempt ended.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// A backup was written and catalogued.
+    Succeeded,
+    /// No backup was written; see the reason.
+    Failed,
+}
+
+impl Catalog {
+    /// The newest backup that passed verification and whose file is still in `dir`, or,
+    /// when none has, the newest backup whose file is present: the one rotation never
+    /// deletes, whatever its age (an unverified backup is still better than none).
+    pub fn protected(&self, dir: &Path) -> Option<&BackupEntry> {
+        let newest = |verified_only: bool| {
+            self.backups
+                .iter()
+                .filter(|b| !verified_only || b.verified_at_ms.is_some())
+                .filter(|b| dir.join(&b.file).exists())
+                .max_by_key(|b| (b.created_at_ms, b.id.as_str()))
+        };
+        newest(true).or_else(|| newest(false))
+    }
+
+    /// The newest verified backup (whose file is present), if any.
+    pub fn newest_verified(&self, dir: &Path) -> Option<&BackupEntry> {
+        self.protected(dir).filter(|b| b.verified_at_ms.is_some())
+    }
 }
 
 const CATALOG: &str = "catalog.json";
@@ -57,6 +105,7 @@ pub fn read_catalog(dir: &Path) -> Result<Catalog, BackupError> {
 }
 
 /// Replaces the catalog of `dir` atomically (written under a `.partial` name, renamed).
+/// The `.partial` suffix is what [`remove_partials`] cleans up after a kill.
 pub(super) fn write_catalog(dir: &Path, catalog: &Catalog) -> Result<(), BackupError> {
     let tmp = dir.join(format!("{CATALOG}.partial"));
     let text = serde_json::to_string_pretty(catalog).map_err(|e| BackupError::Catalog {
@@ -66,6 +115,44 @@ pub(super) fn write_catalog(dir: &Path, catalog: &Catalog) -> Result<(), BackupE
     std::fs::write(&tmp, text).map_err(io(&tmp))?;
     let path = dir.join(CATALOG);
     std::fs::rename(&tmp, &path).map_err(io(&path))
+}
+
+/// Whether `name` is a temporary file of an unfinished write: every temporary file in the
+/// backup directory carries `.partial` (`x.sqlite.partial`, `catalog.json.partial`) and
+/// SQLite's side files of one keep it (`x.sqlite.partial-journal`, `-wal`).
+pub(super) fn is_partial(name: &str) -> bool {
+    name.contains(".partial")
+}
+
+/// Removes what an interrupted backup, verification or catalog write left in `dir` (every
+/// `*.partial*` file); returns how many went. A missing directory holds none.
+///
+/// Errors: the directory cannot be listed or a file cannot be removed.
+pub fn remove_partials(dir: &Path) -> Result<usize, BackupError> {
+    let items = match std::fs::read_dir(dir) {
+        Ok(items) => items,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => {
+            return Err(BackupError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            });
+        }
+    };
+    let mut removed = 0;
+    for item in items {
+        let item = item.map_err(io(dir))?;
+        if !is_partial(&item.file_name().to_string_lossy()) {
+            continue;
+        }
+        let path = item.path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(BackupError::Io { path, source: e }),
+        }
+    }
+    Ok(removed)
 }
 
 pub(super) fn find(catalog: &Catalog, id: &str) -> Result<BackupEntry, BackupError> {

@@ -75,6 +75,18 @@ pub enum BackupError {
         /// Its stderr (no passwords: the URL is passed without one).
         stderr: String,
     },
+    /// The most recent backup attempt failed, so rotation deletes nothing until a backup
+    /// succeeds (a day without a new backup must not also lose an old one).
+    #[error(
+        "not rotating: the most recent backup attempt ({}) failed: {reason}; take a backup that succeeds first (`heepr backup create`)",
+        crate::base::clock::rfc3339(*at_ms)
+    )]
+    LastBackupFailed {
+        /// When the failed attempt started (Unix ms).
+        at_ms: i64,
+        /// Why it failed.
+        reason: String,
+    },
     /// A database error.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),

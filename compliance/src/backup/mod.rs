@@ -8,8 +8,12 @@
 //! removes the leftovers). A backup whose checksum does not match is never restored, nor one
 //! from a newer schema than this binary knows.
 //!
-//! Files: `catalog.rs` (the catalog and the integrity check), `create.rs`, `verify.rs`
-//! (checksum and test restore), `restore.rs`, `rotate.rs` (the 30-day rotation),
+//! Rotation never leaves zero backups, and refuses to run after a failed backup attempt
+//! (recorded in the catalog); see `rotate.rs`.
+//!
+//! Files: `catalog.rs` (the catalog, its recorded last attempt, the integrity check and the
+//! `*.partial*` clean-up), `create.rs`, `verify.rs` (checksum and test restore), `restore.rs`,
+//! `rotate.rs` (the 30-day rotation), `listing.rs` (`backup list` with its warnings),
 //! `pg_tools.rs` (`pg_dump`/`pg_restore` without the password on argv), `error.rs`.
 //!
 //! Depends on [`crate::base`] only.
@@ -17,16 +21,19 @@
 mod catalog;
 mod create;
 mod error;
+mod listing;
 mod pg_tools;
 mod restore;
 mod rotate;
 mod verify;
 
 pub use catalog::{
-    BackupEntry, Catalog, check_integrity, file_digest, read_catalog, schema_version,
+    Attempt, AttemptOutcome, BackupEntry, Catalog, check_integrity, file_digest, read_catalog,
+    remove_partials, schema_version,
 };
 pub use create::create;
 pub use error::BackupError;
+pub use listing::{Listing, STALE_VERIFIED_MS, listing};
 pub use restore::{restore, sqlite_path};
 pub use rotate::rotate;
 pub use verify::verify;

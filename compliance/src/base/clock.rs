@@ -53,3 +53,11 @@ impl Clock for ManualClock {
 
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Unix ms as RFC 3339 UTC with milliseconds (`2026-06-01T00:00:00.000Z`); empty when out of
+/// chrono's range.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}

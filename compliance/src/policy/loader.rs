@@ -52,7 +52,8 @@ impl Policies {
     /// Errors: the first problem found, as a [`PolicyError`] naming file, key and reason
     /// (missing file, bad TOML, unknown key, unknown enum value, a table naming a retention
     /// rule that does not exist, a rule no table uses, a retention description whose figure
-    /// disagrees with its period, an unknown placeholder in the privacy policy's text).
+    /// disagrees with its period, a period stated in any policy text that no rule with that
+    /// period enforces, an unknown placeholder in the privacy policy's text).
     pub fn load(dir: &Path) -> Result<Policies, PolicyError> {
         let data_map_path = dir.join(DATA_MAP_FILE);
         let retention_path = dir.join(RETENTION_FILE);
@@ -78,6 +79,17 @@ impl Policies {
         };
         policies.cross_check()?;
         retention_rules::check_retention_figures(&retention_path, &policies.retention)?;
+        for file in [
+            DATA_MAP_FILE,
+            RETENTION_FILE,
+            PRIVACY_POLICY_FILE,
+            COOKIES_FILE,
+            SUBPROCESSORS_FILE,
+            CONSENTS_FILE,
+        ] {
+            let path = dir.join(file);
+            retention_rules::check_stated_periods(&path, &read(&path)?, &policies.retention)?;
+        }
         policies
             .privacy_policy
             .check_placeholders(&privacy_path, &policies.facts())?;

@@ -292,32 +292,50 @@ pub fn period_words(rule: &RetentionRule) -> Option<String> {
     }
 }
 
-/// Checks that every figure a retention rule's published description states ("7 days",
-/// "12 months") is the rule's own period, so the words can never disagree with the sweep.
+/// A period as a rule states it: `(period_days, period_months)`.
+type PeriodValue = (Option<u32>, Option<u32>);
+
+/// The periods `text` states, as written ("3 years") with their value (3 years = 36
+/// months). A minimum ("at least 6 years") is not a deletion promise and is left out.
+fn stated_periods(text: &str) -> Vec<(String, PeriodValue)> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '(')
+        .collect();
+    let mut found = Vec::new();
+    for (i, pair) in words.windows(2).enumerate() {
+        let Ok(n) = pair[0].parse::<u32>() else {
+            continue;
+        };
+        let minimum = i >= 2 && words[i - 2].eq_ignore_ascii_case("at") && words[i - 1] == "least";
+        let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+        let value = match unit {
+            _ if minimum => continue,
+            "day" | "days" => (Some(n), None),
+            "month" | "months" => (None, Some(n)),
+            "year" | "years" => (None, Some(n.saturating_mul(12))),
+            _ => continue,
+        };
+        found.push((format!("{n} {unit}"), value));
+    }
+    found
+}
+
+/// Checks that every period a retention rule's published description states ("7 days",
+/// "12 months", "3 years" = 36 months) is the rule's own period, so the words can never
+/// disagree with the sweep, and a stated period always has a sweep enforcing it (a rule
+/// without a period that says "3 years" is refused). Minimums ("at least 6 years") are not
+/// checked.
 ///
 /// Errors: keyed `rules.NAME.description`, naming the figure and the period.
 pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<(), PolicyError> {
     for (name, rule) in &rules.rules {
-        let words: Vec<&str> = rule
-            .description
-            .split(|c: char| c.is_whitespace() || c == '-')
-            .collect();
-        for pair in words.windows(2) {
-            let Ok(n) = pair[0].parse::<u32>() else {
-                continue;
-            };
-            let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-            let stated = match unit {
-                "day" | "days" => (Some(n), None),
-                "month" | "months" => (None, Some(n)),
-                _ => continue,
-            };
+        for (figure, stated) in stated_periods(&rule.description) {
             if stated != (rule.period_days, rule.period_months) {
                 return Err(PolicyError::new(
                     path,
                     format!("rules.{name}.description"),
                     format!(
-                        "says \"{n} {unit}\" but the rule's period is {}: make the words and the period agree",
+                        "says \"{figure}\" but the rule's period is {}: make the words and the period agree",
                         period_words(rule).unwrap_or_else(|| "not set".into())
                     ),
                 ));
@@ -325,6 +343,65 @@ pub fn check_retention_figures(path: &Path, rules: &RetentionRules) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Checks that every period stated anywhere in the policy file `path` (any string value:
+/// page text, a purpose, a cookie's lifetime) is the period of some retention rule, so a
+/// published period always has a sweep behind it. The check is by figure: "7 days" is
+/// enforced when some rule's period is 7 days.
+///
+/// Errors: keyed by the string's TOML path (`versions[2].text`), naming the figure.
+pub fn check_stated_periods(
+    path: &Path,
+    text: &str,
+    rules: &RetentionRules,
+) -> Result<(), PolicyError> {
+    let value: toml::Value = toml::from_str(text)
+        .map_err(|e| PolicyError::new(path, "", format!("not valid TOML: {e}")))?;
+    let enforced: Vec<PeriodValue> = rules
+        .rules
+        .values()
+        .filter(|r| r.has_period())
+        .map(|r| (r.period_days, r.period_months))
+        .collect();
+    let mut strings = Vec::new();
+    collect_strings(&value, String::new(), &mut strings);
+    for (key, s) in strings {
+        for (figure, stated) in stated_periods(&s) {
+            if !enforced.contains(&stated) {
+                return Err(PolicyError::new(
+                    path,
+                    key,
+                    format!(
+                        "states a period of \"{figure}\" that no retention rule enforces: give the rule that keeps this data that period (retention.toml), or change the words"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_strings(value: &toml::Value, key: String, out: &mut Vec<(String, String)>) {
+    match value {
+        toml::Value::String(s) => out.push((key, s.clone())),
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_strings(item, format!("{key}[{i}]"), out);
+            }
+        }
+        toml::Value::Table(table) => {
+            for (k, v) in table {
+                let key = if key.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{key}.{k}")
+                };
+                collect_strings(v, key, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -422,5 +499,56 @@ mod tests {
             .ok()
             .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err());
         assert_eq!(err.map(|e| e.key), Some("rules.x.description".to_string()));
+    }
+
+    #[test]
+    fn a_stated_period_without_a_rule_period_is_refused() {
+        let check = |body: &str| {
+            let text = format!("version = 1\n[rules.x]\njustification = \"j\"\n{body}\n");
+            RetentionRules::parse(Path::new("r.toml"), &text)
+                .ok()
+                .and_then(|r| check_retention_figures(Path::new("r.toml"), &r).err())
+        };
+        let err = check("description = \"Requests are kept for 3 years after closing.\"");
+        assert_eq!(
+            err.as_ref().map(|e| e.key.as_str()),
+            Some("rules.x.description")
+        );
+        assert!(err.is_some_and(|e| e.reason.contains("3 years") && e.reason.contains("not set")));
+        assert!(
+            check(
+                "description = \"Kept 3 years.\"\nperiod_months = 36\nschedule = \"0 0 3 * * *\""
+            )
+            .is_none()
+        );
+        assert!(
+            check(
+                "description = \"Kept 3 years.\"\nperiod_months = 24\nschedule = \"0 0 3 * * *\""
+            )
+            .is_some()
+        );
+        assert!(check("description = \"Kept for life (at least 6 years).\"").is_none());
+    }
+
+    #[test]
+    fn a_period_stated_in_any_policy_text_needs_a_rule_with_it() {
+        let rules = RetentionRules::parse(
+            Path::new("r.toml"),
+            "version = 1\n[rules.x]\ndescription = \"d\"\njustification = \"j\"\nperiod_days = 7\nschedule = \"0 0 3 * * *\"\n",
+        );
+        let Ok(rules) = rules else {
+            panic!("rules parse");
+        };
+        let check = |text: &str| check_stated_periods(Path::new("p.toml"), text, &rules).err();
+        assert!(check("[a]\ntext = \"Kept for 7 days.\"").is_none());
+        let err = check(
+            "[[versions]]\ntext = \"Kept 7 days.\"\n[[versions]]\ntext = \"Records are kept 3 years.\"",
+        );
+        assert_eq!(
+            err.as_ref().map(|e| e.key.as_str()),
+            Some("versions[1].text")
+        );
+        assert!(err.is_some_and(|e| e.reason.contains("3 years")));
+        assert!(check("a = \"for life (at least 6 years)\"").is_none());
     }
 }

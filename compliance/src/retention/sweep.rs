@@ -1,27 +1,37 @@
 //! Retention sweeps: delete what is past its retention period, rule by rule, as the data
 //! map and `retention.toml` say.
 //!
-//! Safe to run at 3 a.m. with nobody watching:
-//! - one "now" per run: every table of a rule is cut at the same instant;
-//! - a database lease per rule, so two sweepers (two servers, a server and cron) never run
-//!   the same rule at once, and a crashed sweeper's lease simply expires;
-//! - bounded batches, each its own short transaction: a kill leaves whole batches done and
-//!   the next run finishes the job;
-//! - rows under legal hold are skipped, and so is any row another row still points to
-//!   (foreign keys, read from the schema), so no kept row loses what it refers to;
-//! - every run is recorded in `retention_runs` (rule, times, cut-off, rows examined and
-//!   affected, outcome, error); a dry run records what would go and deletes nothing.
+//! Guarantees (safe to run at 3 a.m. with nobody watching):
+//! - **One "now" per run**: every table of a rule is cut at the same instant.
+//! - **One sweeper per rule, reclaimed within a minute**: a database lease per rule
+//!   ([`crate::base::lease::LeaseGuard`], 60 s, renewed every 20 s by a heartbeat and before
+//!   every batch), so two sweepers (two servers, a server and cron) never run the same rule
+//!   at once, and a killed sweeper's lease lapses within a minute of its last beat; the next
+//!   run then takes over (until then it is skipped, exit 75). A sweeper that finds its lease
+//!   taken stops before its next batch.
+//! - **Bounded batches**, each its own short transaction: a kill leaves whole batches done
+//!   and the next run finishes the job.
+//! - **Counts per committed batch**: each batch's transaction also raises the run's
+//!   `rows_affected` in `retention_runs` (and each table start its `rows_examined`), so the
+//!   record of a killed run says what it deleted; the next run marks it `interrupted` and
+//!   keeps its counts.
+//! - **Holds and references respected**: rows under legal hold are skipped, and so is any
+//!   row another row still points to (foreign keys, read from the schema), so no kept row
+//!   loses what it refers to.
+//! - **Every run recorded** in `retention_runs` (rule, times, cut-off, rows examined and
+//!   affected, outcome, error) and in the audit trail; a dry run records what would go and
+//!   deletes nothing.
 //!
 //! This file is one run of one rule: the lease, the run's record and its audit entry.
 //! Which rows may go and how they are deleted in batches: [`super::sweep_batches`].
 
 use crate::base::clock::Clock;
 use crate::base::db::Db;
-use crate::base::lease;
+use crate::base::lease::LeaseGuard;
 use crate::policy::loader::Policies;
 use crate::records::audit::{self, AuditEntry};
 
-use super::sweep_batches::sweep_tables;
+use super::sweep_batches::{BatchContext, SweepStop, sweep_tables};
 pub use super::sweep_batches::{HoldSource, SweepOptions, TableSweep};
 
 /// How a rule's run ended.
@@ -135,20 +145,22 @@ pub async fn sweep_rule(
     };
     let lease_name = format!("retention:{rule_name}");
     let wall = clock.now_ms();
-    if !lease::acquire(
+    let Some(lease) = LeaseGuard::take(
         db,
         &lease_name,
         &options.holder,
         wall,
-        wall + options.lease_ms,
+        options.lease_ms,
+        options.heartbeat_ms,
     )
     .await?
-    {
+    else {
         run.outcome = Outcome::Skipped;
         run.error = Some(format!("another sweeper is running rule {rule_name}"));
         return Ok(run);
-    }
-    // We hold the lease, so any run still marked running was cut short (crash, kill -9).
+    };
+    // We hold the lease, so any run still marked running was cut short (crash, kill -9); its
+    // counts (raised batch by batch) stay as they are.
     sqlx::query("UPDATE retention_runs SET outcome = 'interrupted', finished_at = $1 WHERE rule = $2 AND outcome = 'running'")
         .bind(wall)
         .bind(rule_name)
@@ -156,7 +168,7 @@ pub async fn sweep_rule(
         .await?;
     let run_id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, outcome) VALUES ($1, $2, $3, $4, $5, 'running')",
+        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, rows_examined, rows_affected, outcome) VALUES ($1, $2, $3, $4, $5, 0, 0, 'running')",
     )
     .bind(&run_id)
     .bind(rule_name)
@@ -167,22 +179,30 @@ pub async fn sweep_rule(
     .await?;
     run.run_id = Some(run_id.clone());
 
-    let result = sweep_tables(
+    let batches = std::sync::atomic::AtomicU64::new(0);
+    let ctx = BatchContext {
         db,
-        policies,
         clock,
-        rule_name,
         cutoff_ms,
         options,
-        holds,
-        &lease_name,
-        &mut run.tables,
-    )
-    .await;
-    if let Err(err) = result {
-        run.outcome = Outcome::Failed;
-        run.error = Some(err.to_string());
-        tracing::warn!(rule = rule_name, "retention sweep failed: {err}");
+        lease: &lease,
+        run_id: &run_id,
+        batches: &batches,
+    };
+    match sweep_tables(&ctx, policies, rule_name, holds, &mut run.tables).await {
+        Ok(()) => {}
+        Err(SweepStop::Stopped(n)) => {
+            // As a kill leaves it: record running, lease left to lapse.
+            run.outcome = Outcome::Failed;
+            run.error = Some(format!("stopped after {n} batches (test hook)"));
+            lease.abandon();
+            return Ok(run);
+        }
+        Err(SweepStop::Db(err)) => {
+            run.outcome = Outcome::Failed;
+            run.error = Some(err.to_string());
+            tracing::warn!(rule = rule_name, "retention sweep failed: {err}");
+        }
     }
     sqlx::query(
         "UPDATE retention_runs SET finished_at = $1, rows_examined = $2, rows_affected = $3, outcome = $4, error = $5 WHERE id = $6",
@@ -196,7 +216,7 @@ pub async fn sweep_rule(
     .execute(db.pool())
     .await?;
     record_in_audit_trail(db, &run, clock.now_ms()).await?;
-    lease::release(db, &lease_name, &options.holder).await?;
+    lease.release().await?;
     Ok(run)
 }
 

@@ -2,15 +2,17 @@
 //! cut-off by the table's retention clock, no subject under legal hold, no other row still
 //! pointing at it through a foreign key), counted first, then deleted in bounded batches
 //! (`DELETE ... WHERE id IN (SELECT ... LIMIT n)`), each its own short write transaction,
-//! with the rule's lease renewed before every batch. A kill leaves whole batches done; the
-//! next run finishes the job.
+//! with the rule's lease renewed before every batch. Each batch's transaction also adds its
+//! rows to the run's `retention_runs` record, so the record counts exactly the committed
+//! batches, even when the process is killed. A kill leaves whole batches done; the next run
+//! finishes the job.
 //!
 //! Identifiers spliced into the SQL come from the validated data map and the schema, and
 //! are checked again by [`is_ident`]; the cut-off and batch size are bound.
 
 use crate::base::clock::Clock;
 use crate::base::db::Db;
-use crate::base::lease;
+use crate::base::lease::{JOB_HEARTBEAT_MS, JOB_LEASE_MS, LeaseGuard};
 use crate::policy::data_map::{SubjectLink, TableSpec};
 use crate::policy::loader::Policies;
 use crate::policy::schema_check::{self, ForeignKey};
@@ -24,8 +26,14 @@ pub struct SweepOptions {
     pub batch_size: i64,
     /// Who holds the lease (unique per process).
     pub holder: String,
-    /// How long a lease lasts before another sweeper may take over (ms); renewed per batch.
+    /// How long a lease lasts before another sweeper may take over (ms); renewed by a
+    /// heartbeat every `heartbeat_ms` and before every batch.
     pub lease_ms: i64,
+    /// How often the heartbeat renews the lease while the run is going (ms).
+    pub heartbeat_ms: i64,
+    /// Test hook: behave as if killed after this many committed batches (stop without
+    /// finishing the run record or giving the lease back). `None` in production.
+    pub stop_after_batches: Option<u64>,
 }
 
 impl Default for SweepOptions {
@@ -38,7 +46,9 @@ impl Default for SweepOptions {
                 std::process::id(),
                 uuid::Uuid::new_v4().simple()
             ),
-            lease_ms: 5 * 60_000,
+            lease_ms: JOB_LEASE_MS,
+            heartbeat_ms: JOB_HEARTBEAT_MS,
+            stop_after_batches: None,
         }
     }
 }
@@ -69,22 +79,26 @@ pub struct TableSweep {
 
 /// Sweeps every table of rule `rule_name` whose rows are older than `cutoff_ms`: counts
 /// what may go, then (unless a dry run) deletes it in batches of `options.batch_size`, each
-/// its own write transaction, renewing the lease `lease_name` before each batch. Pushes one
-/// [`TableSweep`] per table finished onto `tables`, so a failure keeps what was done.
+/// its own write transaction, renewing `lease` before each batch and adding the batch's
+/// rows to run `run_id`'s record in the same transaction. Pushes one [`TableSweep`] per
+/// table finished onto `tables`, so a failure keeps what was done.
 ///
-/// Errors: the database's; losing the lease to another sweeper stops the run.
-#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
+/// Errors: the database's; losing the lease to another sweeper stops the run;
+/// [`SweepStop::Stopped`] from the test hook [`SweepOptions::stop_after_batches`].
 pub(super) async fn sweep_tables(
-    db: &Db,
+    ctx: &BatchContext<'_>,
     policies: &Policies,
-    clock: &dyn Clock,
     rule_name: &str,
-    cutoff_ms: i64,
-    options: &SweepOptions,
     holds: Option<&HoldSource>,
-    lease_name: &str,
     tables: &mut Vec<TableSweep>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), SweepStop> {
+    let BatchContext {
+        db,
+        cutoff_ms,
+        options,
+        run_id,
+        ..
+    } = *ctx;
     let foreign_keys = schema_check::read_foreign_keys(db).await?;
     for (table_name, table) in policies
         .data_map
@@ -107,68 +121,106 @@ pub(super) async fn sweep_tables(
             rows_affected: 0,
             longest_batch_ms: 0,
         };
+        let before: (i64, i64) = tables.iter().fold((0, 0), |(e, a), t| {
+            (e + t.rows_examined, a + t.rows_affected)
+        });
+        sqlx::query("UPDATE retention_runs SET rows_examined = $1 WHERE id = $2")
+            .bind(before.0 + examined)
+            .bind(run_id)
+            .execute(db.pool())
+            .await?;
         if !options.dry_run {
             let delete_sql = format!(
                 "DELETE FROM {table_name} WHERE id IN (SELECT r.id FROM {table_name} r WHERE {filter} LIMIT $2)"
             );
-            delete_in_batches(
-                db,
-                clock,
-                &delete_sql,
-                cutoff_ms,
-                options,
-                lease_name,
-                &mut sweep,
-            )
-            .await?;
+            let result = delete_in_batches(ctx, &delete_sql, before.1, &mut sweep).await;
+            if let Err(stop) = result {
+                tables.push(sweep);
+                return Err(stop);
+            }
         }
         tables.push(sweep);
     }
     Ok(())
 }
 
+/// What every batch of one run shares.
+#[derive(Clone, Copy)]
+pub(super) struct BatchContext<'a> {
+    /// The database.
+    pub db: &'a Db,
+    /// The job's clock (lease renewals).
+    pub clock: &'a dyn Clock,
+    /// Rows older than this go (Unix ms).
+    pub cutoff_ms: i64,
+    /// Batch size, dry run, test hook.
+    pub options: &'a SweepOptions,
+    /// The rule's lease, renewed before each batch.
+    pub lease: &'a LeaseGuard,
+    /// The run's `retention_runs` id, whose counts each batch raises.
+    pub run_id: &'a str,
+    /// Batches committed so far in this run (for the test hook).
+    pub batches: &'a std::sync::atomic::AtomicU64,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum SweepStop {
+    /// A database failure, or the lease was lost.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// The test hook's "kill": the record and the lease are left as a crash leaves them.
+    #[error("stopped after {0} batches (test hook)")]
+    Stopped(u64),
+}
+
 /// Deletes with `delete_sql` (`$1` = cut-off, `$2` = batch size) until a batch comes back
-/// short, one write transaction per batch, renewing the lease before each; adds to
+/// short, one write transaction per batch, renewing the lease before each; the run's record
+/// gets `affected_before` plus this table's rows so far in the same transaction. Adds to
 /// `sweep`'s count and longest batch as it goes.
 ///
 /// Errors: the database's; [`sqlx::Error::Protocol`] when another sweeper took the lease.
 async fn delete_in_batches(
-    db: &Db,
-    clock: &dyn Clock,
+    ctx: &BatchContext<'_>,
     delete_sql: &str,
-    cutoff_ms: i64,
-    options: &SweepOptions,
-    lease_name: &str,
+    affected_before: i64,
     sweep: &mut TableSweep,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), SweepStop> {
+    let options = ctx.options;
     loop {
-        let wall = clock.now_ms();
-        if !lease::acquire(
-            db,
-            lease_name,
-            &options.holder,
-            wall,
-            wall + options.lease_ms,
-        )
-        .await?
-        {
+        if !ctx.lease.renew(ctx.clock.now_ms()).await? {
             return Err(sqlx::Error::Protocol(format!(
-                "lost the lease on {lease_name}: another sweeper took over"
-            )));
+                "lost the lease on {}: another sweeper took over",
+                ctx.lease.name()
+            ))
+            .into());
         }
         let started = std::time::Instant::now();
-        let mut tx = db.begin_write().await?;
+        let mut tx = ctx.db.begin_write().await?;
         let deleted = sqlx::query(sqlx::AssertSqlSafe(delete_sql.to_string()))
-            .bind(cutoff_ms)
+            .bind(ctx.cutoff_ms)
             .bind(options.batch_size)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
+        sqlx::query("UPDATE retention_runs SET rows_affected = $1 WHERE id = $2")
+            .bind(affected_before + sweep.rows_affected + deleted)
+            .bind(ctx.run_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         sweep.longest_batch_ms = sweep.longest_batch_ms.max(took);
-        sweep.rows_affected += i64::try_from(deleted).unwrap_or(i64::MAX);
-        if i64::try_from(deleted).unwrap_or(i64::MAX) < options.batch_size {
+        sweep.rows_affected += deleted;
+        let done = ctx
+            .batches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if options.stop_after_batches.is_some_and(|n| done >= n) {
+            return Err(SweepStop::Stopped(done));
+        }
+        if deleted < options.batch_size {
             break;
         }
     }
@@ -199,10 +251,9 @@ fn candidate_filter(
             ));
         }
     }
-    for fk in foreign_keys
-        .iter()
-        .filter(|fk| fk.ref_table == table_name && fk.table != table_name)
-    {
+    // Self-references too (a duplicate request pointing at its original): the original
+    // waits until its duplicates are gone.
+    for fk in foreign_keys.iter().filter(|fk| fk.ref_table == table_name) {
         if !(is_ident(&fk.table) && is_ident(&fk.column) && is_ident(&fk.ref_column)) {
             return None;
         }

@@ -1,16 +1,23 @@
 //! Data-subject requests (DSRs): their kinds, their states, the transitions allowed between
 //! states, and their due dates.
 //!
-//! Rules (GDPR Art. 12(3)): a request is answered within one calendar month of receipt; the
-//! controller may extend that by up to two further months, giving the subject the reason.
+//! Rules: a request is answered within exactly 30 days of receipt (policy: "we'll respond
+//! within 30 days"; GDPR Art. 12(3) says "one month", which is 31 days in seven months of the
+//! year, so the policy's 30 days is the stricter there; a request received in February gets
+//! 30 days too, one or two more than a calendar month). The controller may extend that by up to two further months
+//! (Art. 12(3)); heepr counts an extension "month" as exactly 30 days, so an extension adds 30
+//! or 60 days and the latest possible due date is 90 days after receipt. An extension is
+//! accepted only before the original 30-day due date has passed (the subject must be told
+//! within the first period) and only with a reason, which is sent to the subject.
 //! The state machine is explicit: [`RequestStatus::allowed`] lists where a request may go
 //! next, and [`check_transition`] refuses anything else with the allowed list.
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Months, Utc};
 use serde::Serialize;
+
+use crate::base::clock::DAY_MS;
 
 /// The standard kinds of data-subject request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -246,19 +253,22 @@ pub fn check_transition(
     Ok(())
 }
 
-/// The most a deadline may be extended (months), GDPR Art. 12(3).
+/// The most a deadline may be extended, in extension months of [`EXTENSION_MONTH_DAYS`] days
+/// (GDPR Art. 12(3): "by two further months").
 pub const MAX_EXTENSION_MONTHS: u32 = 2;
 
+/// Days from receipt to the original due date (policy: "within 30 days").
+pub const DUE_DAYS: i64 = 30;
+
+/// Days one extension month adds: exactly 30, so an extension adds 30 or 60 days.
+pub const EXTENSION_MONTH_DAYS: i64 = 30;
+
 /// The due date (Unix ms) of a request received at `received_at_ms` and extended by
-/// `extended_months`: one calendar month after receipt plus the extension, clamped to the
-/// month's last day (received 31 January → due 28 or 29 February).
+/// `extended_months` extension months: exactly 30 days after receipt, plus 30 days per
+/// extension month (at most [`MAX_EXTENSION_MONTHS`]), whatever the calendar month's length.
 pub fn due_at(received_at_ms: i64, extended_months: u32) -> i64 {
-    let Some(received) = DateTime::<Utc>::from_timestamp_millis(received_at_ms) else {
-        return received_at_ms;
-    };
-    received
-        .checked_add_months(Months::new(1 + extended_months.min(MAX_EXTENSION_MONTHS)))
-        .map_or(received_at_ms, |d| d.timestamp_millis())
+    let extension = i64::from(extended_months.min(MAX_EXTENSION_MONTHS)) * EXTENSION_MONTH_DAYS;
+    received_at_ms.saturating_add((DUE_DAYS + extension) * DAY_MS)
 }
 
 /// A deadline extension that is not allowed.
@@ -266,7 +276,7 @@ pub fn due_at(received_at_ms: i64, extended_months: u32) -> i64 {
 pub enum ExtensionError {
     /// The extension is empty or would exceed two months in total.
     #[error(
-        "an extension adds 1 or 2 months, at most {MAX_EXTENSION_MONTHS} in total; {already} already used"
+        "an extension adds 1 or 2 months (30 or 60 days), at most {MAX_EXTENSION_MONTHS} in total; {already} already used"
     )]
     TooLong {
         /// Months already added.
@@ -278,27 +288,52 @@ pub enum ExtensionError {
     /// The request is closed.
     #[error("a {0} request cannot be extended")]
     Closed(RequestStatus),
+    /// The original 30-day due date has passed: GDPR Art. 12(3) requires the subject to be
+    /// told of an extension within the first period, so it is too late to extend.
+    #[error(
+        "the original due date (30 days after receipt) has passed; an extension must be decided and sent to the subject before it"
+    )]
+    TooLate {
+        /// The original due date (Unix ms).
+        original_due_at_ms: i64,
+    },
 }
 
-/// Checks an extension by `months` of a request in `status` already extended by `already`
-/// months; returns the new total.
+/// A requested extension: the request as stored, and what staff asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Extension<'a> {
+    /// The request's current state.
+    pub status: RequestStatus,
+    /// When the request was received (Unix ms); the original due date is 30 days later.
+    pub received_at_ms: i64,
+    /// Extension months already granted.
+    pub already: u32,
+    /// Extension months asked for now (1 or 2).
+    pub months: u32,
+    /// Why; sent to the subject.
+    pub reason: &'a str,
+}
+
+/// Checks an extension at `now_ms`; returns the new total of extension months.
 ///
-/// Errors: see [`ExtensionError`].
-pub fn check_extension(
-    status: RequestStatus,
-    already: u32,
-    months: u32,
-    reason: &str,
-) -> Result<u32, ExtensionError> {
-    if !status.is_open() {
-        return Err(ExtensionError::Closed(status));
+/// Errors: see [`ExtensionError`]; [`ExtensionError::TooLate`] once `now_ms` has reached the
+/// original due date, whatever was granted before.
+pub fn check_extension(ext: Extension<'_>, now_ms: i64) -> Result<u32, ExtensionError> {
+    if !ext.status.is_open() {
+        return Err(ExtensionError::Closed(ext.status));
     }
-    if reason.trim().is_empty() {
+    if ext.reason.trim().is_empty() {
         return Err(ExtensionError::ReasonRequired);
     }
-    let total = already.saturating_add(months);
-    if months == 0 || total > MAX_EXTENSION_MONTHS {
-        return Err(ExtensionError::TooLong { already });
+    let total = ext.already.saturating_add(ext.months);
+    if ext.months == 0 || total > MAX_EXTENSION_MONTHS {
+        return Err(ExtensionError::TooLong {
+            already: ext.already,
+        });
+    }
+    let original_due_at_ms = due_at(ext.received_at_ms, 0);
+    if now_ms >= original_due_at_ms {
+        return Err(ExtensionError::TooLate { original_due_at_ms });
     }
     Ok(total)
 }
@@ -306,7 +341,7 @@ pub fn check_extension(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     fn ms(y: i32, m: u32, d: u32) -> i64 {
         Utc.with_ymd_and_hms(y, m, d, 12, 0, 0)
@@ -314,13 +349,36 @@ mod tests {
             .map_or(0, |t| t.timestamp_millis())
     }
 
+    fn at(y: i32, m: u32, d: u32, h: u32) -> i64 {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .map_or(0, |t| t.timestamp_millis())
+    }
+
     #[test]
-    fn due_one_calendar_month_later_clamped() {
-        assert_eq!(due_at(ms(2027, 1, 31), 0), ms(2027, 2, 28));
-        assert_eq!(due_at(ms(2028, 1, 31), 0), ms(2028, 2, 29));
-        assert_eq!(due_at(ms(2026, 3, 15), 0), ms(2026, 4, 15));
-        assert_eq!(due_at(ms(2026, 3, 15), 2), ms(2026, 6, 15));
-        assert_eq!(due_at(ms(2026, 12, 31), 1), ms(2027, 2, 28));
+    fn due_exactly_thirty_days_later_across_month_ends() {
+        // Month ends: 31-day months, February in common and leap years, the year's end.
+        assert_eq!(due_at(ms(2027, 1, 31), 0), ms(2027, 3, 2));
+        assert_eq!(due_at(ms(2028, 1, 31), 0), ms(2028, 3, 1));
+        assert_eq!(due_at(ms(2027, 2, 28), 0), ms(2027, 3, 30));
+        assert_eq!(due_at(ms(2028, 2, 28), 0), ms(2028, 3, 29));
+        assert_eq!(due_at(ms(2028, 2, 29), 0), ms(2028, 3, 30));
+        assert_eq!(due_at(ms(2026, 12, 31), 0), ms(2027, 1, 30));
+        assert_eq!(due_at(ms(2026, 3, 15), 0), ms(2026, 4, 14));
+        // The time of day is kept: 30 × 24 h, not "end of day".
+        assert_eq!(due_at(at(2026, 7, 31, 23), 0), at(2026, 8, 30, 23));
+        for start in [ms(2027, 1, 31), ms(2028, 2, 29), ms(2026, 12, 31)] {
+            assert_eq!(due_at(start, 0) - start, 30 * DAY_MS);
+        }
+    }
+
+    #[test]
+    fn extensions_add_thirty_or_sixty_days() {
+        assert_eq!(due_at(ms(2026, 12, 31), 1), ms(2027, 3, 1));
+        assert_eq!(due_at(ms(2026, 12, 31), 2), ms(2027, 3, 31));
+        assert_eq!(due_at(ms(2027, 1, 31), 2), ms(2027, 5, 1));
+        // Never more than two extension months, whatever is stored.
+        assert_eq!(due_at(ms(2027, 1, 31), 9), due_at(ms(2027, 1, 31), 2));
     }
 
     #[test]
@@ -342,13 +400,50 @@ mod tests {
         );
     }
 
+    fn ext(status: RequestStatus, already: u32, months: u32, reason: &str) -> Extension<'_> {
+        Extension {
+            status,
+            received_at_ms: ms(2027, 1, 31),
+            already,
+            months,
+            reason,
+        }
+    }
+
     #[test]
     fn extension_limits() {
         use RequestStatus::*;
-        assert_eq!(check_extension(InProgress, 0, 2, "complex"), Ok(2));
-        assert!(check_extension(InProgress, 1, 2, "complex").is_err());
-        assert!(check_extension(InProgress, 0, 1, " ").is_err());
-        assert!(check_extension(Completed, 0, 1, "x").is_err());
+        let now = ms(2027, 2, 10);
+        assert_eq!(
+            check_extension(ext(InProgress, 0, 2, "complex"), now),
+            Ok(2)
+        );
+        assert!(check_extension(ext(InProgress, 1, 2, "complex"), now).is_err());
+        assert!(check_extension(ext(InProgress, 0, 0, "complex"), now).is_err());
+        assert_eq!(
+            check_extension(ext(InProgress, 0, 1, " "), now),
+            Err(ExtensionError::ReasonRequired)
+        );
+        assert!(check_extension(ext(Completed, 0, 1, "x"), now).is_err());
+    }
+
+    #[test]
+    fn extension_refused_once_the_original_due_date_has_passed() {
+        use RequestStatus::*;
+        let due = ms(2027, 3, 2);
+        assert_eq!(
+            check_extension(ext(InProgress, 0, 1, "complex"), due - 1),
+            Ok(1)
+        );
+        let late = Err(ExtensionError::TooLate {
+            original_due_at_ms: due,
+        });
+        assert_eq!(check_extension(ext(InProgress, 0, 1, "complex"), due), late);
+        // A first extension granted in time does not move the deadline for a second one.
+        assert_eq!(
+            check_extension(ext(InProgress, 1, 1, "complex"), due + DAY_MS),
+            late
+        );
     }
 
     #[test]

@@ -31,12 +31,18 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
             );
         }
         BackupCommand::List { json } => {
-            let catalog = backup::read_catalog(&dir)?;
+            let catalog = backup::listing(&dir, now)?;
+            for warning in &catalog.warnings {
+                tracing::warn!("backups: {warning}");
+            }
             if *json {
                 println!("{}", serde_json::to_string_pretty(&catalog)?);
             } else if catalog.backups.is_empty() {
                 println!("no backups in {}", dir.display());
             } else {
+                for warning in &catalog.warnings {
+                    println!("WARNING: {warning}");
+                }
                 for b in &catalog.backups {
                     let age_days = (now - b.created_at_ms) / heepr_compliance::clock::DAY_MS;
                     let verified = if !dir.join(&b.file).exists() {

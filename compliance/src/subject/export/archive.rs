@@ -16,6 +16,7 @@ use sqlx::AnyPool;
 use super::job::{ExportError, ExportJob, ExportOutcome, io_err};
 use super::readme::readme;
 use super::sections::{FileRef, NameCache, sections, write_section};
+use crate::base::clock::rfc3339;
 use crate::base::hashing_io::{HashingReader, HashingWriter};
 
 /// Version of the archive layout, in `manifest.json`.
@@ -225,10 +226,4 @@ fn append_stored_file(
         size,
         sha256,
     }))
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
 }

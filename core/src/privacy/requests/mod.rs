@@ -47,7 +47,7 @@ pub struct Dsr {
     pub status_reason: Option<String>,
     /// Received (RFC 3339).
     pub received_at: String,
-    /// Due (RFC 3339): one calendar month after receipt, plus any extension.
+    /// Due (RFC 3339): 30 days after receipt, plus 30 days per extension month.
     pub due_at: String,
     /// Due (Unix ms), for sorting and filtering.
     pub due_at_ms: i64,

@@ -138,10 +138,11 @@ fn err_message(from: RequestStatus, to: RequestStatus, allowed: &[RequestStatus]
     .to_string()
 }
 
-/// Extends the deadline of request `id` by `months` (1–2 in total) with `reason`, which is
-/// emailed to the subject (GDPR Art. 12(3)).
+/// Extends the deadline of request `id` by `months` (1–2 in total, 30 days each) with
+/// `reason`, which is emailed to the subject (GDPR Art. 12(3)).
 ///
-/// Errors: 404; 422 (`months` or `reason`) when the extension is not allowed.
+/// Errors: 404; 422 (`months` or `reason`) when the extension is not allowed; 409
+/// `extension_too_late` once the original 30-day due date has passed.
 pub async fn extend(
     state: &AppState,
     id: &str,
@@ -166,8 +167,19 @@ pub async fn extend(
     let received_at: i64 = row.try_get("received_at")?;
     let already: i64 = row.try_get("extended_months")?;
     let already = u32::try_from(already).unwrap_or(u32::MAX);
-    let total = dsr::check_extension(status, already, months, reason).map_err(|e| match e {
+    let asked = dsr::Extension {
+        status,
+        received_at_ms: received_at,
+        already,
+        months,
+        reason,
+    };
+    let total = dsr::check_extension(asked, now).map_err(|e| match e {
         dsr::ExtensionError::ReasonRequired => AppError::invalid("reason", e.to_string()),
+        dsr::ExtensionError::TooLate { .. } => AppError::Conflict {
+            code: "extension_too_late",
+            message: e.to_string(),
+        },
         other => AppError::invalid("months", other.to_string()),
     })?;
     let due = dsr::due_at(received_at, total);
