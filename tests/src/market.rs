@@ -343,6 +343,10 @@ pub struct Footprint {
 ///
 /// `private_text` is the content of the subject's unattached upload and thread attachment
 /// (stories put the subject's name in it to check erasure deletes those files).
+#[allow(
+    clippy::too_many_lines,
+    reason = "one linear story of every marketplace table, read top to bottom"
+)]
 pub async fn marketplace_footprint(
     app: &TestApp,
     subject: &reqwest::Client,

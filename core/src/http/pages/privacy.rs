@@ -82,7 +82,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "export_requested" => {
             Some("We are building your export; we will email you when it is ready.")
         }
-        "request_sent" => Some("Your request was recorded; we will answer within one month."),
+        "request_sent" => Some("Your request was recorded; we will answer within 30 days."),
         _ => None,
     }
 }
