@@ -138,6 +138,14 @@ fn serve_logs_carry_no_secrets() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start heepr serve");
+    // Drained while the server runs: a full stderr pipe (debug logs pass 64 KiB) would
+    // block the server's writes and hang every request.
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    let drain = std::thread::spawn(move || {
+        let mut logs = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut logs);
+        logs
+    });
     let line = first_line(&mut child);
     let addr = line
         .split("http://")
@@ -163,8 +171,9 @@ fn serve_logs_carry_no_secrets() {
         token
     });
     let _ = child.kill();
-    let output = child.wait_with_output().expect("wait");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    let _ = child.wait();
+    let logs = drain.join().unwrap_or_default();
+    let logs = String::from_utf8_lossy(&logs);
     assert!(logs.contains("request"), "no request logs at all: {logs}");
     let token_value = token
         .split(';')

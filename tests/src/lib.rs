@@ -7,6 +7,7 @@
 //! Without `HEEPR_TEST_DATABASE_URL` the PostgreSQL half says it was skipped; in CI
 //! (`CI=true`) a missing URL is a failure, so the PostgreSQL half can never pass silently.
 
+pub mod dovecot;
 pub mod market;
 
 use std::path::{Path, PathBuf};

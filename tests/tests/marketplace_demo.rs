@@ -180,6 +180,10 @@ async fn content_hash(db: &TestDb) -> Result<String> {
                     .join("\u{1f}")
             })
             .collect();
+        // An empty table is no demo content: a migration adding a table must not move the pin.
+        if lines.is_empty() {
+            continue;
+        }
         lines.sort();
         hasher.update(format!("{table}\n{}\n", lines.join("\n")));
     }
@@ -216,4 +220,4 @@ async fn demo_data_content_is_pinned_for_a_seed(backend: Backend) -> Result<()> 
 backend_test!(demo_data_content_is_pinned_for_a_seed);
 
 /// The content hash of [`demo_data_content_is_pinned_for_a_seed`]'s data.
-const PINNED_DEMO_HASH: &str = "94a4fdfdafde8672081ce88e09c88133f1196cd3de7af075b41d7a3e04b6dbd5";
+const PINNED_DEMO_HASH: &str = "26071dd5fb6422946de4b4b1418f005c708200b69987605c0cbf01cdb1e746d7";

@@ -72,6 +72,17 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
         1,
     )
     .await?;
+    // ... an emailed request (its original message is part of what we hold) ...
+    let emailed = heepr_core::privacy::mail_intake::Fetched {
+        mailbox: "privacy@127.0.0.1:143/INBOX",
+        uid_validity: 1,
+        uid: 1,
+        arrived_at_ms: now,
+        raw: b"From: alice.exporter@example.com\r\nSubject: Restriction please\r\n\r\nPlease restrict my data.\r\n",
+    };
+    heepr_core::privacy::mail_intake::record_message(&app.state, &emailed)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
     let r = alice
         .post(app.url("/account/privacy/requests"))
         .form(&[("kind", "objection"), ("details", "No profiling, please")])

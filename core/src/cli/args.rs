@@ -15,6 +15,7 @@ use super::sign_in_args::SignInArgs;
 use crate::devtools::{
     bench_export::BenchExportArgs, bench_sweep::BenchSweepArgs, demo::DemoDataArgs,
 };
+use crate::platform::intake_mailbox::IntakeMailbox;
 use crate::platform::settings::DEFAULT_UPLOAD_LIMIT_BYTES;
 
 /// `heepr`: the marketplace service and its operator commands.
@@ -247,6 +248,19 @@ pub enum DsrCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Read privacy requests that arrived by email (the intake mailbox over IMAP) and record
+    /// each: one pass with `--once` (for cron), else a pass every minute until stopped.
+    Intake {
+        /// The intake mailbox.
+        #[command(flatten)]
+        imap: IntakeArgs,
+        /// One pass, then exit (0 when every message was recorded).
+        #[arg(long)]
+        once: bool,
+        /// Print each pass's counts as one JSON line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Erase a subject's account: `--preview` prints per-table counts, `--yes` erases.
     Erase {
         /// The subject's account email.
@@ -259,6 +273,32 @@ pub enum DsrCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+/// The mailbox privacy requests arrive in (policy: "email privacy@heepr.ai").
+#[derive(Debug, Clone, Args)]
+pub struct IntakeArgs {
+    /// `imaps://USER@HOST[:PORT]/MAILBOX` (or `imap://` to a loopback address only). With
+    /// `heepr serve`, the mailbox is read every minute.
+    #[arg(long, env = "HEEPR_INTAKE_IMAP_URL", value_parser = parse_intake_url)]
+    pub intake_imap_url: Option<IntakeMailbox>,
+    /// File whose first line is the mailbox's password.
+    #[arg(long, env = "HEEPR_INTAKE_IMAP_PASSWORD_FILE")]
+    pub intake_imap_password_file: Option<PathBuf>,
+}
+
+impl IntakeArgs {
+    /// The configured mailbox with its password file, if a URL is given.
+    pub fn mailbox(&self) -> Option<IntakeMailbox> {
+        self.intake_imap_url.clone().map(|mut m| {
+            m.password_file.clone_from(&self.intake_imap_password_file);
+            m
+        })
+    }
+}
+
+fn parse_intake_url(s: &str) -> Result<IntakeMailbox, String> {
+    IntakeMailbox::parse(s)
 }
 
 /// `heepr staff ...`
@@ -327,6 +367,9 @@ pub struct ServeArgs {
     #[arg(long, env = "HEEPR_UPLOAD_LIMIT_BYTES", default_value_t = DEFAULT_UPLOAD_LIMIT_BYTES,
           value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
     pub upload_limit_bytes: u64,
+    /// Requests by email.
+    #[command(flatten)]
+    pub intake: IntakeArgs,
     /// Sign-in with Google, GitHub and Facebook.
     #[command(flatten)]
     pub sign_in: SignInArgs,

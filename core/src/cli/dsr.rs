@@ -1,25 +1,11 @@
 //! `heepr dsr ...`: data-subject requests from the command line (list, show, export, erase),
 //! recorded as verified requests of the CLI channel and run at once.
 
-use std::sync::Arc;
-
 use anyhow::{Context, bail};
-use heepr_compliance::SystemClock;
 
 use super::args::{DsrCommand, GlobalArgs};
-use super::open;
-use crate::platform::settings::Settings;
+use super::operator_state;
 use crate::platform::state::AppState;
-
-/// The service state for an operator command (system clock, default settings on the
-/// global data dir; emails wait in the outbox for `heepr serve`).
-async fn operator_state(global: &GlobalArgs) -> anyhow::Result<AppState> {
-    let (db, policies) = open(global).await?;
-    let public_url =
-        std::env::var("HEEPR_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".to_string());
-    let settings = Settings::with_defaults(global.data_dir.clone(), public_url);
-    AppState::new(db, settings, policies, Arc::new(SystemClock))
-}
 
 fn app_err(context: &str) -> impl FnOnce(crate::platform::error::AppError) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("{context}: {}", e.public_message())
@@ -90,6 +76,9 @@ async fn run_cli_request(
 ///
 /// Errors: an unknown subject or request; a request that did not complete.
 pub async fn run(global: &GlobalArgs, cmd: &DsrCommand) -> anyhow::Result<u8> {
+    if let DsrCommand::Intake { imap, once, json } = cmd {
+        return super::dsr_intake::run(global, imap, *once, *json).await;
+    }
     dsr(global, cmd).await.map(|()| 0)
 }
 
@@ -169,6 +158,8 @@ async fn dsr(global: &GlobalArgs, cmd: &DsrCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        // Dispatched by `run` before the operator state is built.
+        DsrCommand::Intake { .. } => Ok(()),
         DsrCommand::Erase {
             email,
             preview,

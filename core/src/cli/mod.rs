@@ -10,6 +10,7 @@ pub mod backup;
 #[cfg(feature = "devtools")]
 pub mod demo_data;
 pub mod dsr;
+pub mod dsr_intake;
 pub mod migrate;
 pub mod policy;
 pub mod retention;
@@ -26,7 +27,11 @@ use heepr_compliance::schema;
 use heepr_compliance::{Db, Policies};
 
 use crate::platform::db;
+use crate::platform::settings::Settings;
+use crate::platform::state::AppState;
 use args::{Cli, Command, GlobalArgs};
+use heepr_compliance::SystemClock;
+use std::sync::Arc;
 
 /// Logs to stderr; `RUST_LOG` overrides the default `info`.
 pub fn init_tracing() {
@@ -36,6 +41,16 @@ pub fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The service state for an operator command (system clock, default settings on the
+/// global data dir; emails wait in the outbox for `heepr serve`).
+pub(crate) async fn operator_state(global: &GlobalArgs) -> anyhow::Result<AppState> {
+    let (db, policies) = open(global).await?;
+    let public_url =
+        std::env::var("HEEPR_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".to_string());
+    let settings = Settings::with_defaults(global.data_dir.clone(), public_url);
+    AppState::new(db, settings, policies, Arc::new(SystemClock))
 }
 
 /// Runs the parsed command; returns the process exit code.

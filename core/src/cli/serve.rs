@@ -97,6 +97,7 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         database_url: Some(global.resolved_database_url()),
         oauth: args.sign_in.settings(),
         upload_limit_bytes: args.upload_limit_bytes,
+        mail_intake: args.intake.mailbox(),
     }
 }
 

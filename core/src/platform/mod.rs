@@ -2,13 +2,15 @@
 //! configuration ([`settings`]), the one error type ([`error`]), times ([`time`]), random
 //! secrets and ids ([`tokens`]), password hashing ([`passwords`]), login throttling
 //! ([`throttle`]), who is on the other end of a request ([`client`]), transactional email
-//! ([`mail`]), and the state every handler and job shares ([`state`]).
+//! ([`mail`]), the mailbox privacy requests arrive in ([`intake_mailbox`]), and the state
+//! every handler and job shares ([`state`]).
 //!
 //! Depends on nothing else in the crate: every other module may use it.
 
 pub mod client;
 pub mod db;
 pub mod error;
+pub mod intake_mailbox;
 pub mod mail;
 pub mod passwords;
 pub mod settings;

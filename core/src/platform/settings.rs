@@ -114,6 +114,8 @@ pub struct Settings {
     pub oauth: OAuthSettings,
     /// Largest accepted upload per file (bytes).
     pub upload_limit_bytes: u64,
+    /// The mailbox privacy requests arrive in, read every minute; `None`: no mail intake.
+    pub mail_intake: Option<super::intake_mailbox::IntakeMailbox>,
 }
 
 impl Settings {
@@ -135,6 +137,7 @@ impl Settings {
             database_url: None,
             oauth: OAuthSettings::default(),
             upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
+            mail_intake: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod consents;
 pub mod erase_account;
 pub mod export_archive;
 pub mod jobs;
+pub mod mail_intake;
 pub mod notices;
 pub mod publications;
 pub mod requests;

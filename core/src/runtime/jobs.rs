@@ -7,7 +7,8 @@
 //! - each job's loop survives its own errors (logged, retried on the next tick), so one bad
 //!   row never stops it.
 //!
-//! The jobs: [`email_delivery`], the [`privacy_worker`], the retention [`scheduler`] and the
+//! The jobs: [`email_delivery`], the [`privacy_worker`], [`mail_intake`] (when a mailbox is
+//! set), the retention [`scheduler`] and the
 //! deadline refunds (unless `--no-scheduler`), the presence lease and forgetting idle
 //! login-throttle keys.
 
@@ -19,7 +20,7 @@ use std::time::Duration;
 
 use tokio::task::{Id, JoinError, JoinSet};
 
-use super::{email_delivery, privacy_worker, scheduler};
+use super::{email_delivery, mail_intake, privacy_worker, scheduler};
 use crate::platform::state::AppState;
 
 /// How long a panicked job waits before it runs again (a job that panics at once each time
@@ -147,6 +148,12 @@ pub fn spawn(state: AppState) -> Jobs {
         let s = state.clone();
         jobs.spawn("deadline refunds", move || {
             scheduler::deadline_refunds(s.clone())
+        });
+    }
+    if let Some(mailbox) = state.settings.mail_intake.clone() {
+        let s = state.clone();
+        jobs.spawn("mail intake", move || {
+            mail_intake::run(s.clone(), mailbox.clone())
         });
     }
     let s = state.clone();

@@ -8,5 +8,6 @@
 
 pub mod email_delivery;
 pub mod jobs;
+pub mod mail_intake;
 pub mod privacy_worker;
 pub mod scheduler;

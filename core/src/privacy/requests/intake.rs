@@ -9,7 +9,7 @@
 
 use heepr_compliance::dsr::{self, RequestKind, RequestStatus};
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use super::emails::{self, DsrEmail};
 use super::{Dsr, audit, get};
@@ -69,11 +69,49 @@ pub struct NewRequest<'a> {
 /// Errors: 404 when the account does not exist or is closed; the database's.
 pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppError> {
     let now = state.clock.now_ms();
-    let id = new_id();
     let mut tx = state.db.begin_write().await?;
+    let recorded = record(&mut tx, state, new, now).await?;
+    tx.commit().await?;
+    recorded.wake(state);
+    get(state.db.pool(), &recorded.id, now).await
+}
+
+/// A request written by [`record`], not yet committed.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The new request's id.
+    pub id: String,
+    /// Whether its job should start at once.
+    pub run_job: bool,
+}
+
+impl Recorded {
+    /// Wakes the mail sender and, when the job should run, the privacy worker (call after
+    /// the commit).
+    pub fn wake(&self, state: &AppState) {
+        state.mail_wakeup.notify_one();
+        if self.run_job {
+            state.privacy_wakeup.notify_one();
+        }
+    }
+}
+
+/// Records `new` inside `tx` as received at `received_at` (Unix ms; the 30-day clock
+/// starts then: policy "we'll respond within 30 days"), with its audit entry and receipt
+/// email. The caller commits, then calls [`Recorded::wake`].
+///
+/// Errors: 404 when the account does not exist or is closed; the database's.
+pub async fn record(
+    tx: &mut Transaction<'static, Any>,
+    state: &AppState,
+    new: &NewRequest<'_>,
+    received_at: i64,
+) -> Result<Recorded, AppError> {
+    let now = state.clock.now_ms();
+    let id = new_id();
     let active: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
         .bind(new.account_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     if active.as_deref() != Some("active") {
         return Err(AppError::NotFound("account"));
@@ -85,7 +123,7 @@ pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppEr
     )
     .bind(new.account_id)
     .bind(new.kind.as_str())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let token = (!new.verified).then(new_secret);
     let status = if new.verified {
@@ -93,12 +131,12 @@ pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppEr
     } else {
         RequestStatus::AwaitingVerification
     };
-    let due = dsr::due_at(now, 0);
+    let due = dsr::due_at(received_at, 0);
     let run_job = new.verified && (new.kind == RequestKind::Access || new.run_job_now);
     sqlx::query(
         "INSERT INTO dsr_requests (id, account_id, kind, status, channel, details, received_at, due_at, \
          extended_months, verified_at, verification_token_hash, duplicate_of, created_by, job_requested_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(new.account_id)
@@ -106,17 +144,18 @@ pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppEr
     .bind(status.as_str())
     .bind(new.channel.as_str())
     .bind(new.details.map(str::trim).filter(|d| !d.is_empty()))
-    .bind(now)
+    .bind(received_at)
     .bind(due)
     .bind(new.verified.then_some(now))
     .bind(token.as_deref().map(hash_secret))
     .bind(duplicate_of.as_deref())
     .bind(new.actor)
     .bind(run_job.then_some(now))
-    .execute(&mut *tx)
+    .bind(now)
+    .execute(&mut **tx)
     .await?;
     audit(
-        &mut tx,
+        tx,
         new.actor,
         "dsr.receive",
         Some(new.account_id),
@@ -130,7 +169,7 @@ pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppEr
         .as_deref()
         .map(|t| format!("{}/privacy/verify/{t}", state.settings.public_url));
     emails::queue(
-        &mut tx,
+        tx,
         &state.settings.public_url,
         new.account_id,
         &id,
@@ -142,12 +181,7 @@ pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppEr
         now,
     )
     .await?;
-    tx.commit().await?;
-    state.mail_wakeup.notify_one();
-    if run_job {
-        state.privacy_wakeup.notify_one();
-    }
-    get(state.db.pool(), &id, now).await
+    Ok(Recorded { id, run_job })
 }
 
 /// The active account with `email` (any case), if any.

@@ -1,0 +1,304 @@
+//! Requests by email: a message delivered into a real Dovecot mailbox becomes a request
+//! received at the message's arrival time; the confirmation link goes to the account's
+//! address, never a Reply-To; an unknown sender is answered and nothing else is done; a text
+//! naming no single right is left to staff; a crash after the commit (message still unseen)
+//! or before it (nothing committed) neither doubles nor loses a message.
+
+#![allow(
+    clippy::too_many_lines,
+    reason = "end-to-end stories read top to bottom; the 150-line rule is for production code"
+)]
+
+mod privacy_support;
+
+use anyhow::{Context, Result};
+use heepr_core::platform::intake_mailbox::IntakeMailbox;
+use heepr_core::platform::settings::MailTransportConfig;
+use heepr_core::privacy::mail_intake::{IntakeReport, run_once};
+use heepr_tests::dovecot::Dovecot;
+use heepr_tests::{Backend, TestApp, backend_test};
+use privacy_support::{db_mentions, wait_status};
+
+const DAY_MS: i64 = 24 * 3_600_000;
+/// 2026-05-29T08:00:00Z: three days before the test clock's start, so a request dated at
+/// processing time instead of arrival would show.
+const ARRIVED_MS: i64 = 1_780_041_600_000;
+const ARRIVED_IMAP: &str = "29-May-2026 08:00:00 +0000";
+
+fn message(from: &str, reply_to: Option<&str>, subject: &str, body: &str) -> String {
+    let reply_to = reply_to
+        .map(|r| format!("Reply-To: {r}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "From: {from}\r\nTo: privacy@heepr.ai\r\n{reply_to}Subject: {subject}\r\n\
+         Date: Fri, 29 May 2026 08:00:00 +0000\r\nMessage-ID: <{}@example.com>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        uuid::Uuid::new_v4()
+    )
+}
+
+async fn outbox_to(app: &TestApp, recipient: &str) -> Result<Vec<(String, String)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT template, body_text FROM email_outbox WHERE recipient = $1 ORDER BY created_at, id",
+    )
+    .bind(recipient)
+    .fetch_all(app.pool())
+    .await?;
+    Ok(rows)
+}
+
+async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result<()> {
+    let dovecot = Dovecot::start().await?;
+    // Emails stay in the outbox (SMTP to a closed port is deferred), so the test reads them.
+    let app = TestApp::spawn_with(&backend, |s| {
+        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await?;
+    let (alice_client, account) = app
+        .member("Alice Mailer", "alice.mailer@example.com")
+        .await?;
+    let alice = account["id"].as_str().context("id")?.to_string();
+    let mut mailbox = IntakeMailbox::parse(&dovecot.url()).map_err(anyhow::Error::msg)?;
+    mailbox.password_file = Some(dovecot.password_file()?);
+
+    // Written in another case, with a Reply-To an attacker controls.
+    dovecot
+        .deliver(
+            &message(
+                "Alice <Alice.Mailer@Example.com>",
+                Some("attacker@evil.example"),
+                "Please delete my account",
+                "I no longer use heepr. Thanks!",
+            ),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    dovecot
+        .deliver(
+            &message(
+                "stranger@example.net",
+                None,
+                "Subject access request",
+                "Send me a copy of my data.",
+            ),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    dovecot
+        .deliver(
+            &message(
+                "alice.mailer@example.com",
+                None,
+                "Hello",
+                "I have a question about privacy.",
+            ),
+            ARRIVED_IMAP,
+        )
+        .await?;
+
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(
+        report,
+        IntakeReport {
+            requests_created: 1,
+            rejected_unknown_sender: 1,
+            needs_classification: 1,
+            unreadable: 0,
+            already_recorded: 0
+        }
+    );
+    assert!(
+        dovecot.unseen().await?.is_empty(),
+        "recorded messages are marked seen"
+    );
+
+    let (id, kind, status, received_at, due_at): (String, String, String, i64, i64) =
+        sqlx::query_as(
+            "SELECT id, kind, status, received_at, due_at FROM dsr_requests WHERE account_id = $1",
+        )
+        .bind(&alice)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(
+        (kind.as_str(), status.as_str()),
+        ("erasure", "awaiting_verification")
+    );
+    assert_eq!(
+        received_at, ARRIVED_MS,
+        "the 30-day clock starts when the mail arrived"
+    );
+    assert_eq!(due_at, ARRIVED_MS + 30 * DAY_MS);
+
+    let to_alice = outbox_to(&app, "alice.mailer@example.com").await?;
+    let receipt = to_alice
+        .iter()
+        .find(|(t, _)| t == "dsr_received")
+        .context("no receipt to the account's address")?;
+    assert!(
+        receipt.1.contains("/privacy/verify/"),
+        "the link goes to the account address"
+    );
+    assert!(receipt.1.contains(&id));
+    assert!(
+        outbox_to(&app, "attacker@evil.example").await?.is_empty(),
+        "never to a Reply-To"
+    );
+
+    let to_stranger = outbox_to(&app, "stranger@example.net").await?;
+    assert_eq!(to_stranger.len(), 1, "the unknown sender is answered once");
+    assert!(
+        to_stranger[0]
+            .1
+            .contains("no heepr account uses the address")
+    );
+    assert!(!to_stranger[0].1.contains("/privacy/verify/"));
+
+    let outcomes: Vec<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT outcome, request_id, arrived_at FROM mail_intake ORDER BY uid")
+            .fetch_all(app.pool())
+            .await?;
+    let names: Vec<&str> = outcomes.iter().map(|(o, _, _)| o.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "request_created",
+            "rejected_unknown_sender",
+            "needs_classification"
+        ]
+    );
+    assert_eq!(outcomes[0].1.as_deref(), Some(id.as_str()));
+    assert!(outcomes.iter().all(|(_, _, at)| *at == ARRIVED_MS));
+    let evidence: String =
+        sqlx::query_scalar("SELECT raw_message FROM mail_intake WHERE request_id = $1")
+            .bind(&id)
+            .fetch_one(app.pool())
+            .await?;
+    assert!(
+        evidence.contains("I no longer use heepr."),
+        "the original message is the evidence"
+    );
+
+    // A crash after the commit, before the messages were marked seen: nothing doubles.
+    dovecot.mark_all_unseen().await?;
+    let again = run_once(&app.state, &mailbox).await?;
+    assert_eq!(again.already_recorded, 3);
+    assert_eq!(again.requests_created + again.rejected_unknown_sender, 0);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1",
+            &alice
+        )
+        .await?,
+        1
+    );
+    assert_eq!(
+        outbox_to(&app, "stranger@example.net").await?.len(),
+        1,
+        "no second reply"
+    );
+    assert!(dovecot.unseen().await?.is_empty());
+
+    // Recording fails (nothing commits): the message stays unseen and is recorded next pass.
+    dovecot
+        .deliver(
+            &message(
+                "alice.mailer@example.com",
+                None,
+                "Data export",
+                "Please export my data.",
+            ),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    sqlx::query("ALTER TABLE mail_intake RENAME TO mail_intake_away")
+        .execute(app.pool())
+        .await?;
+    let failed = run_once(&app.state, &mailbox).await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert_eq!(
+        dovecot.unseen().await?.len(),
+        1,
+        "a message not recorded stays unseen"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1",
+            &alice
+        )
+        .await?,
+        1
+    );
+    sqlx::query("ALTER TABLE mail_intake_away RENAME TO mail_intake")
+        .execute(app.pool())
+        .await?;
+    let recovered = run_once(&app.state, &mailbox).await?;
+    assert_eq!(recovered.requests_created, 1);
+    assert!(dovecot.unseen().await?.is_empty());
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM dsr_requests WHERE account_id = $1 ORDER BY kind")
+            .bind(&alice)
+            .fetch_all(app.pool())
+            .await?;
+    assert_eq!(kinds, ["access", "erasure"]);
+
+    // Erased, she is gone from the intake records too (the stranger's row is not hers).
+    let r = alice_client
+        .post(app.url("/account/delete"))
+        .form(&[("password", heepr_tests::DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let erasure: String = sqlx::query_scalar(
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND channel = 'dashboard'",
+    )
+    .bind(&alice)
+    .fetch_one(app.pool())
+    .await?;
+    wait_status(&app, &erasure, "completed").await?;
+    let hits = db_mentions(&app, &["alice.mailer@example.com", "Alice Mailer"]).await?;
+    assert!(hits.is_empty(), "left in the database: {hits:#?}");
+    // The evidence rows (her whole messages) are deleted, not only scrubbed.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM mail_intake WHERE account_id = $1",
+            &alice
+        )
+        .await?,
+        0
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM mail_intake WHERE from_address = $1",
+            "stranger@example.net"
+        )
+        .await?,
+        1
+    );
+    Ok(())
+}
+backend_test!(emailed_requests_start_the_clock_at_arrival);
+
+/// `heepr serve` with an intake mailbox reads it on its own (at start, then every minute).
+async fn the_server_polls_the_intake_mailbox(backend: Backend) -> Result<()> {
+    let dovecot = Dovecot::start().await?;
+    dovecot
+        .deliver(
+            &message("nobody@example.net", None, "Delete my account", "Please."),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    let mut mailbox = IntakeMailbox::parse(&dovecot.url()).map_err(anyhow::Error::msg)?;
+    mailbox.password_file = Some(dovecot.password_file()?);
+    let app = TestApp::spawn_with(&backend, |s| s.mail_intake = Some(mailbox)).await?;
+    let n = app
+        .wait_for_count(
+            "SELECT COUNT(*) FROM mail_intake WHERE outcome = $1",
+            "rejected_unknown_sender",
+            1,
+        )
+        .await?;
+    assert_eq!(n, 1);
+    assert!(dovecot.unseen().await?.is_empty());
+    Ok(())
+}
+backend_test!(the_server_polls_the_intake_mailbox);
