@@ -363,3 +363,44 @@ fn sweep_on_a_fresh_install_runs_every_rule_and_survives_one_failing() {
         1
     );
 }
+
+#[test]
+fn staff_are_listed_rotated_and_offboarded_from_the_cli() {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let data = dir.path().to_str().unwrap_or_default().to_string();
+    let staff = |args: &[&str]| run(heepr().args(["--data-dir", &data, "staff"]).args(args));
+    let (code, out, err) = staff(&[
+        "create",
+        "--email",
+        "dpo@heepr.example",
+        "--role",
+        "privacy-officer",
+        "--expires-in",
+        "30d",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("shown once") && out.contains("expires "),
+        "{out}"
+    );
+    let (code, out, _) = staff(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(list[0]["email"], "dpo@heepr.example");
+    assert_eq!(list[0]["active_tokens"], 1);
+    let (code, out, err) = staff(&["rotate", "--email", "dpo@heepr.example"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("old tokens revoked"), "{out}");
+    let (code, out, err) = staff(&["revoke", "--email", "dpo@heepr.example"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("deactivated; 1 token(s) revoked"), "{out}");
+    let (code, _, err) = staff(&["rotate", "--email", "dpo@heepr.example"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("deactivated"), "{err}");
+    let (code, _, err) = staff(&["revoke", "--email", "nobody@heepr.example"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("staff account"), "{err}");
+    let (code, out, _) = staff(&["list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("deactivated"), "{out}");
+}

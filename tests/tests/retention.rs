@@ -384,7 +384,8 @@ async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
         &app.state.db,
         "dpo@example.com",
         heepr_core::identity::staff::StaffRole::PrivacyOfficer,
-        0,
+        // Tokens expire (90 days): issue them at the server's time.
+        app.clock_now(),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.public_message()))?;
@@ -392,7 +393,7 @@ async fn staff_see_rules_last_runs_and_backups_and_officers_dry_run(
         &app.state.db,
         "help@example.com",
         heepr_core::identity::staff::StaffRole::Support,
-        0,
+        app.clock_now(),
     )
     .await
     .map_err(|e| anyhow::anyhow!(e.public_message()))?;

@@ -312,6 +312,30 @@ pub enum StaffCommand {
         /// privacy-officer (everything) or support (read-only, emails masked).
         #[arg(long)]
         role: crate::identity::staff::StaffRole,
+        /// How long the token works (e.g. 30d, 12h).
+        #[arg(long, default_value = "90d", value_parser = parse_duration)]
+        expires_in: Duration,
+    },
+    /// Every staff member: role, active tokens, when the newest expires, last use.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offboard a member: revoke every token and deactivate the account (401 at once).
+    Revoke {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Replace a member's tokens with a fresh one (printed once); the old ones stop at once.
+    Rotate {
+        /// The staff member's email.
+        #[arg(long)]
+        email: String,
+        /// How long the new token works (e.g. 30d, 12h).
+        #[arg(long, default_value = "90d", value_parser = parse_duration)]
+        expires_in: Duration,
     },
 }
 

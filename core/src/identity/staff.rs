@@ -74,7 +74,14 @@ impl StaffMember {
     }
 }
 
-/// Creates a staff account with a fresh token; returns it and the token (show it once).
+/// How long an admin API token works unless told otherwise (days): offboarding cannot depend
+/// on someone remembering to revoke.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// [`DEFAULT_TOKEN_DAYS`] in ms.
+pub const DEFAULT_TOKEN_TTL_MS: i64 = DEFAULT_TOKEN_DAYS * 24 * 3_600_000;
+
+/// Creates a staff account with a fresh token valid for [`DEFAULT_TOKEN_DAYS`]; returns it
+/// and the token (show it once).
 ///
 /// Errors: 422 for a bad email; 409 `staff_exists` when the email already has an account.
 pub async fn create(
@@ -83,6 +90,25 @@ pub async fn create(
     role: StaffRole,
     now_ms: i64,
 ) -> Result<(StaffMember, String), AppError> {
+    create_with_ttl(db, email, role, DEFAULT_TOKEN_TTL_MS, now_ms).await
+}
+
+/// [`create`] with a token valid for `ttl_ms`.
+///
+/// Errors: as [`create`]; 422 when `ttl_ms` is not positive.
+pub async fn create_with_ttl(
+    db: &Db,
+    email: &str,
+    role: StaffRole,
+    ttl_ms: i64,
+    now_ms: i64,
+) -> Result<(StaffMember, String), AppError> {
+    if ttl_ms <= 0 {
+        return Err(AppError::Invalid {
+            field: "expires_in",
+            message: "a token must be valid for some time".into(),
+        });
+    }
     let email = validate::email(email)?;
     let id = new_id();
     let token = new_secret();
@@ -105,29 +131,22 @@ pub async fn create(
         }
         other => other?,
     };
-    sqlx::query(
-        "INSERT INTO staff_tokens (id, staff_id, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+    insert_token(&mut tx, &id, &token, now_ms, ttl_ms).await?;
+    audit_staff(
+        &mut tx,
+        "cli",
+        "staff.create",
+        serde_json::json!({"staff_id": id, "role": role.as_str(), "expires_at": now_ms.saturating_add(ttl_ms)}),
+        now_ms,
     )
-    .bind(new_id())
-    .bind(&id)
-    .bind(hash_secret(&token))
-    .bind(now_ms)
-    .execute(&mut *tx)
     .await?;
-    let entry = heepr_compliance::audit::AuditEntry {
-        actor: "cli",
-        action: "staff.create",
-        subject_account_id: None,
-        request_id: None,
-        outcome: "ok",
-        details: serde_json::json!({"staff_id": id, "role": role.as_str()}),
-    };
-    heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;
     tx.commit().await?;
     Ok((StaffMember { id, email, role }, token))
 }
 
-/// The staff member a bearer token belongs to, if the token is valid and not revoked.
+/// The staff member a bearer token belongs to, if the token is valid: not revoked, not
+/// expired, and its member not deactivated (checked on every call, so a revocation takes
+/// effect at the next request).
 ///
 /// Errors: the database's.
 pub async fn authenticate(
@@ -137,9 +156,11 @@ pub async fn authenticate(
 ) -> Result<Option<StaffMember>, AppError> {
     let row = sqlx::query(
         "SELECT s.id, s.email, s.role, t.id AS token_id FROM staff_tokens t \
-         JOIN staff_accounts s ON s.id = t.staff_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+         JOIN staff_accounts s ON s.id = t.staff_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+         AND t.expires_at > $2 AND s.deactivated_at IS NULL",
     )
     .bind(hash_secret(token))
+    .bind(now_ms)
     .fetch_optional(db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
@@ -158,6 +179,212 @@ pub async fn authenticate(
         email: row.try_get("email")?,
         role,
     }))
+}
+
+/// A staff member as `heepr staff list` shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffSummary {
+    /// Staff id.
+    pub id: String,
+    /// Their email.
+    pub email: String,
+    /// Their role.
+    pub role: StaffRole,
+    /// Created (Unix ms).
+    pub created_at: i64,
+    /// Deactivated (Unix ms): they left, and no token of theirs works.
+    pub deactivated_at: Option<i64>,
+    /// Tokens neither revoked nor expired.
+    pub active_tokens: i64,
+    /// When the latest active token expires (Unix ms).
+    pub expires_at: Option<i64>,
+    /// When any token of theirs was last used (Unix ms).
+    pub last_used_at: Option<i64>,
+}
+
+/// Every staff member, by email.
+///
+/// Errors: the database's.
+pub async fn list(db: &Db, now_ms: i64) -> Result<Vec<StaffSummary>, AppError> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.email, s.role, s.created_at, s.deactivated_at, \
+         (SELECT COUNT(*) FROM staff_tokens t WHERE t.staff_id = s.id AND t.revoked_at IS NULL AND t.expires_at > $1) AS active_tokens, \
+         (SELECT MAX(t.expires_at) FROM staff_tokens t WHERE t.staff_id = s.id AND t.revoked_at IS NULL AND t.expires_at > $1) AS expires_at, \
+         (SELECT MAX(t.last_used_at) FROM staff_tokens t WHERE t.staff_id = s.id) AS last_used_at \
+         FROM staff_accounts s ORDER BY s.email",
+    )
+    .bind(now_ms)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let role: String = row.try_get("role")?;
+            Ok(StaffSummary {
+                id: row.try_get("id")?,
+                email: row.try_get("email")?,
+                role: role
+                    .parse()
+                    .map_err(|e: String| AppError::Internal(anyhow::anyhow!(e)))?,
+                created_at: row.try_get("created_at")?,
+                deactivated_at: row.try_get("deactivated_at")?,
+                active_tokens: row.try_get("active_tokens")?,
+                expires_at: row.try_get("expires_at")?,
+                last_used_at: row.try_get("last_used_at")?,
+            })
+        })
+        .collect()
+}
+
+async fn member_by_email(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    email: &str,
+) -> Result<(StaffMember, Option<i64>), AppError> {
+    let email = validate::email(email)?;
+    let row =
+        sqlx::query("SELECT id, email, role, deactivated_at FROM staff_accounts WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(AppError::NotFound("staff account"))?;
+    let role: String = row.try_get("role")?;
+    let member = StaffMember {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        role: role
+            .parse()
+            .map_err(|e: String| AppError::Internal(anyhow::anyhow!(e)))?,
+    };
+    Ok((member, row.try_get("deactivated_at")?))
+}
+
+async fn revoke_tokens(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    staff_id: &str,
+    now_ms: i64,
+) -> Result<u64, AppError> {
+    let done = sqlx::query(
+        "UPDATE staff_tokens SET revoked_at = $1 WHERE staff_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms)
+    .bind(staff_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+async fn audit_staff(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    let entry = heepr_compliance::audit::AuditEntry {
+        actor,
+        action,
+        subject_account_id: None,
+        request_id: None,
+        outcome: "ok",
+        details,
+    };
+    heepr_compliance::audit::append(tx, &entry, now_ms).await?;
+    Ok(())
+}
+
+/// Offboards the member with `email`: every token revoked and the account deactivated, in
+/// one transaction, audited as `actor`. Their next call gets 401.
+///
+/// Errors: 404 when no staff account has this email; 422 for a malformed email.
+pub async fn revoke(
+    db: &Db,
+    email: &str,
+    actor: &str,
+    now_ms: i64,
+) -> Result<(StaffMember, u64), AppError> {
+    let mut tx = db.begin_write().await?;
+    let (member, _) = member_by_email(&mut tx, email).await?;
+    let revoked = revoke_tokens(&mut tx, &member.id, now_ms).await?;
+    sqlx::query(
+        "UPDATE staff_accounts SET deactivated_at = COALESCE(deactivated_at, $1) WHERE id = $2",
+    )
+    .bind(now_ms)
+    .bind(&member.id)
+    .execute(&mut *tx)
+    .await?;
+    audit_staff(
+        &mut tx,
+        actor,
+        "staff.revoke",
+        serde_json::json!({"staff_id": member.id, "tokens_revoked": revoked}),
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((member, revoked))
+}
+
+/// Replaces the tokens of the member with `email` with one fresh token valid for `ttl_ms`,
+/// audited as `actor`; returns the token (show it once). The old tokens stop at once.
+///
+/// Errors: 404 unknown member; 409 `staff_deactivated` for a member who left; 422 for a
+/// malformed email or a non-positive `ttl_ms`.
+pub async fn rotate(
+    db: &Db,
+    email: &str,
+    ttl_ms: i64,
+    actor: &str,
+    now_ms: i64,
+) -> Result<(StaffMember, String), AppError> {
+    if ttl_ms <= 0 {
+        return Err(AppError::Invalid {
+            field: "expires_in",
+            message: "a token must be valid for some time".into(),
+        });
+    }
+    let mut tx = db.begin_write().await?;
+    let (member, deactivated) = member_by_email(&mut tx, email).await?;
+    if deactivated.is_some() {
+        return Err(AppError::Conflict {
+            code: "staff_deactivated",
+            message: format!(
+                "{} was deactivated: create a new staff account instead",
+                member.email
+            ),
+        });
+    }
+    let revoked = revoke_tokens(&mut tx, &member.id, now_ms).await?;
+    let token = new_secret();
+    insert_token(&mut tx, &member.id, &token, now_ms, ttl_ms).await?;
+    audit_staff(
+        &mut tx,
+        actor,
+        "staff.rotate",
+        serde_json::json!({"staff_id": member.id, "tokens_revoked": revoked, "expires_at": now_ms.saturating_add(ttl_ms)}),
+        now_ms,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((member, token))
+}
+
+pub(crate) async fn insert_token(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    staff_id: &str,
+    token: &str,
+    now_ms: i64,
+    ttl_ms: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO staff_tokens (id, staff_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(new_id())
+    .bind(staff_id)
+    .bind(hash_secret(token))
+    .bind(now_ms)
+    .bind(now_ms.saturating_add(ttl_ms))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// `alice@example.com` → `a***@example.com` (what support staff see).

@@ -1,0 +1,116 @@
+//! Staff offboarding: an admin API token expires (90 days by default), a rotated token
+//! stops at once, a revoked member gets 401 on the next call, and a member who left cannot
+//! be given a new token; every step is audited.
+
+use anyhow::Result;
+use heepr_core::identity::staff::{self, DEFAULT_TOKEN_TTL_MS, StaffRole};
+use heepr_tests::{Backend, TestApp, backend_test};
+
+async fn status(app: &TestApp, token: &str) -> Result<u16> {
+    let r = app
+        .client()?
+        .get(app.url("/admin/api/v1/requests"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await?;
+    Ok(r.status().as_u16())
+}
+
+async fn staff_tokens_expire_rotate_and_revoke(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let now = app.clock_now();
+    let (_, token) = staff::create(
+        &app.state.db,
+        "dpo@heepr.example",
+        StaffRole::PrivacyOfficer,
+        now,
+    )
+    .await?;
+    assert_eq!(status(&app, &token).await?, 200);
+
+    // Expiry: the default token works up to its 90th day, not after.
+    app.clock.advance_ms(DEFAULT_TOKEN_TTL_MS - 1);
+    assert_eq!(status(&app, &token).await?, 200);
+    app.clock.advance_ms(1);
+    assert_eq!(
+        status(&app, &token).await?,
+        401,
+        "an expired token is refused"
+    );
+
+    // Rotation: a fresh token; any old one stops at once.
+    let now = app.clock_now();
+    let (_, fresh) = staff::rotate(
+        &app.state.db,
+        "dpo@heepr.example",
+        24 * 3_600_000,
+        "cli",
+        now,
+    )
+    .await?;
+    assert_eq!(status(&app, &fresh).await?, 200);
+    let (_, second) = staff::rotate(
+        &app.state.db,
+        "dpo@heepr.example",
+        24 * 3_600_000,
+        "cli",
+        now,
+    )
+    .await?;
+    assert_eq!(
+        status(&app, &fresh).await?,
+        401,
+        "a rotated-out token is refused at once"
+    );
+    assert_eq!(status(&app, &second).await?, 200);
+
+    let listed = staff::list(&app.state.db, app.clock_now()).await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].active_tokens, 1);
+    assert!(listed[0].last_used_at.is_some());
+    assert!(listed[0].deactivated_at.is_none());
+
+    // Offboarding: every token revoked, the account deactivated, no new token for it.
+    let (_, revoked) =
+        staff::revoke(&app.state.db, "dpo@heepr.example", "cli", app.clock_now()).await?;
+    assert_eq!(revoked, 1);
+    assert_eq!(
+        status(&app, &second).await?,
+        401,
+        "a revoked member is refused at once"
+    );
+    let refused = staff::rotate(
+        &app.state.db,
+        "dpo@heepr.example",
+        24 * 3_600_000,
+        "cli",
+        app.clock_now(),
+    )
+    .await;
+    assert!(matches!(
+        refused,
+        Err(heepr_core::platform::error::AppError::Conflict {
+            code: "staff_deactivated",
+            ..
+        })
+    ));
+    let listed = staff::list(&app.state.db, app.clock_now()).await?;
+    assert_eq!(listed[0].active_tokens, 0);
+    assert!(listed[0].deactivated_at.is_some());
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'staff.%' ORDER BY seq")
+            .fetch_all(app.pool())
+            .await?;
+    assert_eq!(
+        actions,
+        [
+            "staff.create",
+            "staff.rotate",
+            "staff.rotate",
+            "staff.revoke"
+        ]
+    );
+    Ok(())
+}
+backend_test!(staff_tokens_expire_rotate_and_revoke);
