@@ -48,10 +48,34 @@ pub enum Outcome {
 impl Outcome {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
+        RunOutcome::from(self).as_str()
+    }
+}
+
+crate::stored_state! {
+    /// A run's `retention_runs.outcome`: an [`Outcome`] once it ended, or still running, or
+    /// cut short (found running by the next holder of the rule's lease).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RunOutcome: "retention run outcome" {
+        /// Started, not finished.
+        Running = "running",
+        /// See [`Outcome::Succeeded`].
+        Succeeded = "succeeded",
+        /// See [`Outcome::Failed`].
+        Failed = "failed",
+        /// See [`Outcome::Skipped`].
+        Skipped = "skipped",
+        /// Found still running by the next sweep of the rule (crash, kill -9).
+        Interrupted = "interrupted",
+    }
+}
+
+impl From<Outcome> for RunOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Succeeded => RunOutcome::Succeeded,
+            Outcome::Failed => RunOutcome::Failed,
+            Outcome::Skipped => RunOutcome::Skipped,
         }
     }
 }
@@ -161,20 +185,25 @@ pub async fn sweep_rule(
     };
     // We hold the lease, so any run still marked running was cut short (crash, kill -9); its
     // counts (raised batch by batch) stay as they are.
-    sqlx::query("UPDATE retention_runs SET outcome = 'interrupted', finished_at = $1 WHERE rule = $2 AND outcome = 'running'")
-        .bind(wall)
-        .bind(rule_name)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE retention_runs SET outcome = $3, finished_at = $1 WHERE rule = $2 AND outcome = $4",
+    )
+    .bind(wall)
+    .bind(rule_name)
+    .bind(RunOutcome::Interrupted.as_str())
+    .bind(RunOutcome::Running.as_str())
+    .execute(db.pool())
+    .await?;
     let run_id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, rows_examined, rows_affected, outcome) VALUES ($1, $2, $3, $4, $5, 0, 0, 'running')",
+        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, rows_examined, rows_affected, outcome) VALUES ($1, $2, $3, $4, $5, 0, 0, $6)",
     )
     .bind(&run_id)
     .bind(rule_name)
     .bind(i64::from(options.dry_run))
     .bind(wall)
     .bind(cutoff_ms)
+    .bind(RunOutcome::Running.as_str())
     .execute(db.pool())
     .await?;
     run.run_id = Some(run_id.clone());

@@ -35,6 +35,16 @@ impl StaffRole {
     }
 }
 
+/// By hand rather than through `stored_state!`: `FromStr` also takes the command line's
+/// `privacy-officer` spelling (`heepr staff create --role`).
+impl heepr_compliance::base::stored_state::StoredState for StaffRole {
+    const WHAT: &'static str = "staff role";
+    const ALL: &'static [StaffRole] = &[StaffRole::PrivacyOfficer, StaffRole::Support];
+    fn as_str(self) -> &'static str {
+        StaffRole::as_str(self)
+    }
+}
+
 impl FromStr for StaffRole {
     type Err = String;
 

@@ -14,6 +14,7 @@ use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
 
 use super::requests::SYSTEM;
 use super::requests::transitions::transition;
+use crate::identity::accounts::AccountStatus;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -58,8 +59,10 @@ async fn drain_mail(state: &AppState, account_id: &str) -> Result<(), AppError> 
         account_id,
     )
     .await?;
-    sqlx::query("UPDATE accounts SET status = 'closed' WHERE id = $1 AND status = 'active'")
+    sqlx::query("UPDATE accounts SET status = $2 WHERE id = $1 AND status = $3")
         .bind(account_id)
+        .bind(AccountStatus::Closed.as_str())
+        .bind(AccountStatus::Active.as_str())
         .execute(state.db.pool())
         .await?;
     wait_until_zero(

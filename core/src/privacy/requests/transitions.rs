@@ -68,7 +68,7 @@ pub async fn transition(
          verified_at = CASE WHEN $4 = 1 THEN COALESCE(verified_at, $3) ELSE verified_at END, \
          verification_token_hash = CASE WHEN $4 = 1 THEN NULL ELSE verification_token_hash END, \
          completed_at = CASE WHEN $5 = 1 THEN $3 ELSE completed_at END, \
-         job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = 'in_progress' THEN job_requested_at ELSE NULL END, \
+         job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = $9 THEN job_requested_at ELSE NULL END, \
          locked_until = NULL \
          WHERE id = $7 AND status = $8",
     )
@@ -80,6 +80,7 @@ pub async fn transition(
     .bind(i64::from(entering_progress && kind == RequestKind::Access))
     .bind(id)
     .bind(from.as_str())
+    .bind(RequestStatus::InProgress.as_str())
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
