@@ -29,7 +29,7 @@ use crate::base::clock::Clock;
 use crate::base::db::Db;
 use crate::base::lease::LeaseGuard;
 use crate::policy::loader::Policies;
-use crate::records::audit::{self, AuditEntry};
+use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 
 use super::sweep_batches::{BatchContext, SweepStop, sweep_tables};
 pub use super::sweep_batches::{HoldSource, SweepOptions, TableSweep};
@@ -49,6 +49,15 @@ impl Outcome {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         RunOutcome::from(self).as_str()
+    }
+
+    /// The audit trail's outcome of a run that ended so.
+    pub fn audit_outcome(self) -> AuditOutcome {
+        match self {
+            Outcome::Succeeded => AuditOutcome::Ok,
+            Outcome::Failed => AuditOutcome::Failed,
+            Outcome::Skipped => AuditOutcome::Skipped,
+        }
     }
 }
 
@@ -262,19 +271,15 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
         "error": run.error,
     });
     let entry = AuditEntry {
-        actor: "system:retention",
+        actor: &AuditActor::RETENTION,
         action: if run.dry_run {
-            "retention.dry_run"
+            AuditAction::RetentionDryRun
         } else {
-            "retention.sweep"
+            AuditAction::RetentionSweep
         },
         subject_account_id: None,
         request_id: None,
-        outcome: match run.outcome {
-            Outcome::Succeeded => "ok",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
-        },
+        outcome: run.outcome.audit_outcome(),
         details,
     };
     let mut tx = db.begin_write().await?;

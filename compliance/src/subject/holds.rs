@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
-use crate::records::audit::{self, AuditEntry};
+use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 
 /// A legal hold on an account.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +66,7 @@ pub async fn place(
     id: &str,
     account_id: &str,
     reason: &str,
-    actor: &str,
+    actor: &AuditActor,
     now_ms: i64,
 ) -> Result<Hold, HoldError> {
     let reason = reason.trim();
@@ -79,16 +79,16 @@ pub async fn place(
     .bind(id)
     .bind(account_id)
     .bind(reason)
-    .bind(actor)
+    .bind(actor.as_str())
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
     let entry = AuditEntry {
         actor,
-        action: "hold.place",
+        action: AuditAction::HoldPlace,
         subject_account_id: Some(account_id),
         request_id: None,
-        outcome: "ok",
+        outcome: AuditOutcome::Ok,
         details: json!({"hold_id": id}),
     };
     audit::append(tx, &entry, now_ms).await?;
@@ -111,7 +111,7 @@ pub async fn lift(
     tx: &mut Transaction<'static, Any>,
     hold_id: &str,
     reason: &str,
-    actor: &str,
+    actor: &AuditActor,
     now_ms: i64,
 ) -> Result<String, HoldError> {
     let reason = reason.trim();
@@ -122,7 +122,7 @@ pub async fn lift(
         "UPDATE legal_holds SET lifted_by = $1, lifted_at = $2, lift_reason = $3 \
          WHERE id = $4 AND lifted_at IS NULL RETURNING account_id",
     )
-    .bind(actor)
+    .bind(actor.as_str())
     .bind(now_ms)
     .bind(reason)
     .bind(hold_id)
@@ -131,10 +131,10 @@ pub async fn lift(
     let account_id = account_id.ok_or(HoldError::NotFound)?;
     let entry = AuditEntry {
         actor,
-        action: "hold.lift",
+        action: AuditAction::HoldLift,
         subject_account_id: Some(&account_id),
         request_id: None,
-        outcome: "ok",
+        outcome: AuditOutcome::Ok,
         details: json!({"hold_id": hold_id}),
     };
     audit::append(tx, &entry, now_ms).await?;

@@ -8,6 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use heepr_compliance::Db;
+use heepr_compliance::audit::AuditActor;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -79,8 +80,8 @@ pub struct StaffMember {
 
 impl StaffMember {
     /// The audit log's actor for this person: `staff:<id>`.
-    pub fn actor(&self) -> String {
-        format!("staff:{}", self.id)
+    pub fn actor(&self) -> AuditActor {
+        AuditActor::staff(&self.id)
     }
 }
 
@@ -125,11 +126,11 @@ pub async fn create(
     .execute(&mut *tx)
     .await?;
     let entry = heepr_compliance::audit::AuditEntry {
-        actor: "cli",
-        action: "staff.create",
+        actor: &AuditActor::CLI,
+        action: heepr_compliance::audit::AuditAction::StaffCreate,
         subject_account_id: None,
         request_id: None,
-        outcome: "ok",
+        outcome: heepr_compliance::audit::AuditOutcome::Ok,
         details: serde_json::json!({"staff_id": id, "role": role.as_str()}),
     };
     heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;

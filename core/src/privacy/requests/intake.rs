@@ -7,6 +7,7 @@
 //! kind is recorded with `duplicate_of` and goes through its own channel's verification:
 //! it never inherits the open request's verified state.
 
+use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::{self, RequestKind, RequestStatus};
 use serde_json::json;
 use sqlx::Row;
@@ -46,7 +47,7 @@ pub struct NewRequest<'a> {
     /// The subject's words, if any.
     pub details: Option<&'a str>,
     /// Who records it (audit actor).
-    pub actor: &'a str,
+    pub actor: &'a AuditActor,
     /// Identity already proven (dashboard session and password, staff child flag, CLI):
     /// the request starts `in_progress`; otherwise `awaiting_verification` with an emailed
     /// confirmation link.
@@ -108,17 +109,17 @@ pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppEr
     .bind(new.verified.then_some(now))
     .bind(token.as_deref().map(hash_secret))
     .bind(duplicate_of.as_deref())
-    .bind(new.actor)
+    .bind(new.actor.as_str())
     .bind(run_job.then_some(now))
     .execute(&mut *tx)
     .await?;
     audit(
         &mut tx,
         new.actor,
-        "dsr.receive",
+        AuditAction::DsrReceive,
         Some(new.account_id),
         Some(&id),
-        "ok",
+        AuditOutcome::Ok,
         json!({"kind": new.kind, "channel": new.channel.as_str(), "status": status, "duplicate_of": duplicate_of}),
         now,
     )
@@ -187,7 +188,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
         &id,
         RequestStatus::InProgress,
         None,
-        &format!("subject:{account_id}"),
+        &AuditActor::subject(&account_id),
     )
     .await
 }

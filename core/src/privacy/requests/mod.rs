@@ -16,7 +16,7 @@ pub mod intake;
 pub mod summary;
 pub mod transitions;
 
-use heepr_compliance::audit::{self, AuditEntry};
+use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,7 +26,7 @@ use crate::platform::error::AppError;
 use crate::platform::time::rfc3339;
 
 /// The audit actor of the background jobs that run exports and erasures.
-pub const SYSTEM: &str = "system";
+pub const SYSTEM: AuditActor = AuditActor::SYSTEM;
 
 /// A stored data-subject request.
 #[derive(Debug, Clone, Serialize)]
@@ -184,11 +184,11 @@ pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec
 #[allow(clippy::too_many_arguments)]
 pub async fn audit(
     tx: &mut Transaction<'static, Any>,
-    actor: &str,
-    action: &str,
+    actor: &AuditActor,
+    action: AuditAction,
     subject: Option<&str>,
     request: Option<&str>,
-    outcome: &str,
+    outcome: AuditOutcome,
     details: Value,
     now_ms: i64,
 ) -> Result<(), AppError> {
