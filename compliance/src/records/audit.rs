@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, FromRow, Row, Transaction};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -170,8 +170,8 @@ pub struct AuditEntry<'a> {
     pub details: Value,
 }
 
-/// A stored entry.
-#[derive(Debug, Clone, Serialize)]
+/// A stored entry (an `audit_log` row, read by column name).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditRecord {
     /// Position in the chain, from 1.
     pub seq: i64,
@@ -197,21 +197,6 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(AuditRecord {
-            seq: row.try_get("seq")?,
-            occurred_at: row.try_get("occurred_at")?,
-            actor: row.try_get("actor")?,
-            action: row.try_get("action")?,
-            subject_account_id: row.try_get("subject_account_id")?,
-            request_id: row.try_get("request_id")?,
-            outcome: row.try_get("outcome")?,
-            details: row.try_get("details")?,
-            prev_hash: row.try_get("prev_hash")?,
-            hash: row.try_get("hash")?,
-        })
-    }
-
     fn computed_hash(&self) -> String {
         chain_hash(
             &self.prev_hash,

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, FromRow, Transaction};
 
 use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 
-/// A legal hold on an account.
-#[derive(Debug, Clone, Serialize)]
+/// A legal hold on an account (a `legal_holds` row, read by column name).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Hold {
     /// Hold id.
     pub id: String,
@@ -40,19 +40,6 @@ pub enum HoldError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
-}
-
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Hold, sqlx::Error> {
-    Ok(Hold {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        reason: row.try_get("reason")?,
-        placed_by: row.try_get("placed_by")?,
-        placed_at: row.try_get("placed_at")?,
-        lifted_by: row.try_get("lifted_by")?,
-        lifted_at: row.try_get("lifted_at")?,
-        lift_reason: row.try_get("lift_reason")?,
-    })
 }
 
 const COLUMNS: &str =
@@ -152,7 +139,7 @@ pub async fn for_account(pool: &AnyPool, account_id: &str) -> Result<Vec<Hold>, 
     .bind(account_id)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter().map(Hold::from_row).collect()
 }
 
 /// The active holds on `account_id` (empty when erasure may proceed).
@@ -168,5 +155,5 @@ where
     .bind(account_id)
     .fetch_all(executor)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter().map(Hold::from_row).collect()
 }
