@@ -17,32 +17,35 @@ use crate::platform::tokens::new_id;
 /// The ledger account that mints bonuses.
 pub const ISSUER: &str = "issuer";
 
-/// Why points move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferKind {
-    /// Credited once per account at sign-up (reference: the account id).
-    SignupBonus,
-    /// An order's price moves from the customer to the order's escrow (reference: order id).
-    OrderEscrow,
-    /// The escrow is paid out to the agent's owner on completion (reference: order id).
-    EscrowRelease,
-    /// The escrow goes back to the customer on cancellation or a missed deadline
-    /// (reference: order id).
-    EscrowRefund,
-    /// Points minted by `heepr demo-data` for demo customers (reference: `demo:<n>`).
-    DemoGrant,
+heepr_compliance::stored_state! {
+    /// Why points move (`ledger_transfers.kind`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TransferKind: "transfer kind" {
+        /// Credited once per account at sign-up (reference: the account id).
+        SignupBonus = "signup_bonus",
+        /// An order's price moves from the customer to the order's escrow (reference: order
+        /// id).
+        OrderEscrow = "order_escrow",
+        /// The escrow is paid out to the agent's owner on completion (reference: order id).
+        EscrowRelease = "escrow_release",
+        /// The escrow goes back to the customer on cancellation or a missed deadline
+        /// (reference: order id).
+        EscrowRefund = "escrow_refund",
+        /// Points minted by `heepr demo-data` for demo customers (reference: `demo:<n>`).
+        DemoGrant = "demo_grant",
+    }
 }
 
-impl TransferKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferKind::SignupBonus => "signup_bonus",
-            TransferKind::OrderEscrow => "order_escrow",
-            TransferKind::EscrowRelease => "escrow_release",
-            TransferKind::EscrowRefund => "escrow_refund",
-            TransferKind::DemoGrant => "demo_grant",
-        }
+heepr_compliance::stored_state! {
+    /// Whose points a ledger account holds (`ledger_accounts.kind`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum LedgerAccountKind: "ledger account kind" {
+        /// A member's balance (`member:<account id>`); never negative.
+        Member = "member",
+        /// An order's escrow (`escrow:<order id>`); never negative.
+        Escrow = "escrow",
+        /// The one account that mints points ([`ISSUER`]); may go negative.
+        Issuer = "issuer",
     }
 }
 
@@ -68,10 +71,11 @@ pub async fn open_escrow_account(
 ) -> Result<String, AppError> {
     let id = escrow_ledger_account(order_id);
     sqlx::query(
-        "INSERT INTO ledger_accounts (id, kind, account_id, balance, created_at) VALUES ($1, 'escrow', NULL, 0, $2)",
+        "INSERT INTO ledger_accounts (id, kind, account_id, balance, created_at) VALUES ($1, $3, NULL, 0, $2)",
     )
     .bind(&id)
     .bind(now)
+    .bind(LedgerAccountKind::Escrow.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -84,11 +88,12 @@ pub async fn open_member_account(
     now: i64,
 ) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO ledger_accounts (id, kind, account_id, balance, created_at) VALUES ($1, 'member', $2, 0, $3)",
+        "INSERT INTO ledger_accounts (id, kind, account_id, balance, created_at) VALUES ($1, $4, $2, 0, $3)",
     )
     .bind(member_ledger_account(account_id))
     .bind(account_id)
     .bind(now)
+    .bind(LedgerAccountKind::Member.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -149,10 +154,11 @@ pub async fn transfer(
         other => other?,
     };
     let debited = sqlx::query(
-        "UPDATE ledger_accounts SET balance = balance - $1 WHERE id = $2 AND (kind = 'issuer' OR balance >= $1)",
+        "UPDATE ledger_accounts SET balance = balance - $1 WHERE id = $2 AND (kind = $3 OR balance >= $1)",
     )
     .bind(transfer.amount)
     .bind(transfer.from)
+    .bind(LedgerAccountKind::Issuer.as_str())
     .execute(&mut **tx)
     .await?;
     if debited.rows_affected() != 1 {

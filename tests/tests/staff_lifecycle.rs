@@ -44,7 +44,7 @@ async fn staff_tokens_expire_rotate_and_revoke(backend: Backend) -> Result<()> {
         &app.state.db,
         "dpo@heepr.example",
         24 * 3_600_000,
-        "cli",
+        &heepr_compliance::audit::AuditActor::CLI,
         now,
     )
     .await?;
@@ -53,7 +53,7 @@ async fn staff_tokens_expire_rotate_and_revoke(backend: Backend) -> Result<()> {
         &app.state.db,
         "dpo@heepr.example",
         24 * 3_600_000,
-        "cli",
+        &heepr_compliance::audit::AuditActor::CLI,
         now,
     )
     .await?;
@@ -71,8 +71,13 @@ async fn staff_tokens_expire_rotate_and_revoke(backend: Backend) -> Result<()> {
     assert!(listed[0].deactivated_at.is_none());
 
     // Offboarding: every token revoked, the account deactivated, no new token for it.
-    let (_, revoked) =
-        staff::revoke(&app.state.db, "dpo@heepr.example", "cli", app.clock_now()).await?;
+    let (_, revoked) = staff::revoke(
+        &app.state.db,
+        "dpo@heepr.example",
+        &heepr_compliance::audit::AuditActor::CLI,
+        app.clock_now(),
+    )
+    .await?;
     assert_eq!(revoked, 1);
     assert_eq!(
         status(&app, &second).await?,
@@ -83,7 +88,7 @@ async fn staff_tokens_expire_rotate_and_revoke(backend: Backend) -> Result<()> {
         &app.state.db,
         "dpo@heepr.example",
         24 * 3_600_000,
-        "cli",
+        &heepr_compliance::audit::AuditActor::CLI,
         app.clock_now(),
     )
     .await;

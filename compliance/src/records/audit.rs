@@ -8,33 +8,181 @@
 //!
 //! Entries hold ids, never emails or names, so erasure has nothing to rewrite here.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, FromRow, Row, Transaction};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Who acted, as the trail records it: built only through the constructors below, so every
+/// recorded actor has one of their shapes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AuditActor(Cow<'static, str>);
+
+impl AuditActor {
+    /// A background job of heepr itself (`system`).
+    pub const SYSTEM: AuditActor = AuditActor(Cow::Borrowed("system"));
+    /// An operator on the command line (`cli`).
+    pub const CLI: AuditActor = AuditActor(Cow::Borrowed("cli"));
+    /// A caller of the admin API who did not authenticate (`anonymous`).
+    pub const ANONYMOUS: AuditActor = AuditActor(Cow::Borrowed("anonymous"));
+    /// Retention sweeps (`system:retention`).
+    pub const RETENTION: AuditActor = AuditActor(Cow::Borrowed("system:retention"));
+    /// Erasures re-applied after a backup restore (`system:restore`).
+    pub const RESTORE: AuditActor = AuditActor(Cow::Borrowed("system:restore"));
+    /// Mail intake, recording requests that arrived by email.
+    pub const MAIL_INTAKE: AuditActor = AuditActor(Cow::Borrowed("system:mail-intake"));
+
+    /// A staff member of the privacy desk (`staff:<staff id>`).
+    pub fn staff(staff_id: &str) -> Self {
+        AuditActor(Cow::Owned(format!("staff:{staff_id}")))
+    }
+
+    /// The data subject themself (`subject:<account id>`).
+    pub fn subject(account_id: &str) -> Self {
+        AuditActor(Cow::Owned(format!("subject:{account_id}")))
+    }
+
+    /// The caller named by an [`ErasureJob`](crate::erasure::ErasureJob), whose actor is
+    /// given as text (benchmarks and tests name themselves).
+    pub fn job_caller(name: &str) -> Self {
+        AuditActor(Cow::Owned(name.to_owned()))
+    }
+
+    /// The recorded text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for AuditActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditAction {
+    /// A data-subject request was recorded (`dsr.receive`).
+    DsrReceive,
+    /// A request moved, or a move was refused (`dsr.transition`).
+    DsrTransition,
+    /// A request's due date was extended (`dsr.extend`).
+    DsrExtend,
+    /// An export job was asked for (`export.request`).
+    ExportRequest,
+    /// An export archive was built (`export.build`).
+    ExportBuild,
+    /// An export archive's download expired and was deleted (`export.expire`).
+    ExportExpire,
+    /// An erasure job was asked for (`erasure.request`).
+    ErasureRequest,
+    /// An erasure finished (`erasure.complete`).
+    ErasureComplete,
+    /// A legal hold was placed (`hold.place`).
+    HoldPlace,
+    /// A legal hold was lifted (`hold.lift`).
+    HoldLift,
+    /// A retention rule was swept (`retention.sweep`).
+    RetentionSweep,
+    /// A retention rule was swept without deleting (`retention.dry_run`).
+    RetentionDryRun,
+    /// A staff member was created on the command line (`staff.create`).
+    StaffCreate,
+    /// A staff member's tokens were replaced by a fresh one (`staff.rotate`).
+    StaffRotate,
+    /// A staff member was offboarded: tokens revoked, account deactivated (`staff.revoke`).
+    StaffRevoke,
+    /// A message of the intake mailbox was recorded (`dsr.intake`).
+    DsrIntake,
+    /// An admin API call (`GET /admin/api/v1/requests/{id}`: method and matched route).
+    AdminCall {
+        /// HTTP method.
+        method: String,
+        /// The matched route (with `{id}` placeholders, never the ids themselves).
+        route: String,
+    },
+}
+
+impl AuditAction {
+    /// The recorded text.
+    pub fn text(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            AuditAction::DsrReceive => "dsr.receive",
+            AuditAction::DsrTransition => "dsr.transition",
+            AuditAction::DsrExtend => "dsr.extend",
+            AuditAction::ExportRequest => "export.request",
+            AuditAction::ExportBuild => "export.build",
+            AuditAction::ExportExpire => "export.expire",
+            AuditAction::ErasureRequest => "erasure.request",
+            AuditAction::ErasureComplete => "erasure.complete",
+            AuditAction::HoldPlace => "hold.place",
+            AuditAction::HoldLift => "hold.lift",
+            AuditAction::RetentionSweep => "retention.sweep",
+            AuditAction::RetentionDryRun => "retention.dry_run",
+            AuditAction::StaffCreate => "staff.create",
+            AuditAction::StaffRotate => "staff.rotate",
+            AuditAction::StaffRevoke => "staff.revoke",
+            AuditAction::DsrIntake => "dsr.intake",
+            AuditAction::AdminCall { method, route } => {
+                return Cow::Owned(format!("{method} {route}"));
+            }
+        })
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// Done (`ok`).
+    Ok,
+    /// Refused by a rule (`refused`).
+    Refused,
+    /// Failed (`failed`).
+    Failed,
+    /// Not run: someone else held the work (`skipped`).
+    Skipped,
+    /// An admin call's HTTP status (`http 403`).
+    Http(u16),
+}
+
+impl AuditOutcome {
+    /// The recorded text.
+    pub fn text(self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Refused => "refused",
+            AuditOutcome::Failed => "failed",
+            AuditOutcome::Skipped => "skipped",
+            AuditOutcome::Http(status) => return Cow::Owned(format!("http {status}")),
+        })
+    }
+}
+
 /// One action to record.
 #[derive(Debug, Clone)]
 pub struct AuditEntry<'a> {
-    /// Who acted: `staff:<id>`, `subject:<account id>`, `system`, `cli`, `anonymous`.
-    pub actor: &'a str,
-    /// What was done, e.g. `dsr.transition`, `erasure.run`, `GET /admin/api/v1/requests`.
-    pub action: &'a str,
+    /// Who acted.
+    pub actor: &'a AuditActor,
+    /// What was done.
+    pub action: AuditAction,
     /// The data subject concerned, if any (account id).
     pub subject_account_id: Option<&'a str>,
     /// The request concerned, if any.
     pub request_id: Option<&'a str>,
-    /// `ok`, `refused`, `failed`, or an HTTP status like `http 403`.
-    pub outcome: &'a str,
+    /// How it ended.
+    pub outcome: AuditOutcome,
     /// Further facts as a JSON object (ids, counts, states; never emails or names).
     pub details: Value,
 }
 
-/// A stored entry.
-#[derive(Debug, Clone, Serialize)]
+/// A stored entry (an `audit_log` row, read by column name).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditRecord {
     /// Position in the chain, from 1.
     pub seq: i64,
@@ -60,21 +208,6 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(AuditRecord {
-            seq: row.try_get("seq")?,
-            occurred_at: row.try_get("occurred_at")?,
-            actor: row.try_get("actor")?,
-            action: row.try_get("action")?,
-            subject_account_id: row.try_get("subject_account_id")?,
-            request_id: row.try_get("request_id")?,
-            outcome: row.try_get("outcome")?,
-            details: row.try_get("details")?,
-            prev_hash: row.try_get("prev_hash")?,
-            hash: row.try_get("hash")?,
-        })
-    }
-
     fn computed_hash(&self) -> String {
         chain_hash(
             &self.prev_hash,
@@ -147,16 +280,17 @@ pub async fn append(
     let seq: i64 = head.try_get("seq")?;
     let prev_hash: String = head.try_get("hash")?;
     let details = entry.details.to_string();
+    let (action, outcome) = (entry.action.text(), entry.outcome.text());
     let hash = chain_hash(
         &prev_hash,
         &canonical(
             seq,
             now_ms,
-            entry.actor,
-            entry.action,
+            entry.actor.as_str(),
+            &action,
             entry.subject_account_id,
             entry.request_id,
-            entry.outcome,
+            &outcome,
             &details,
         ),
     );
@@ -165,11 +299,11 @@ pub async fn append(
     )))
     .bind(seq)
     .bind(now_ms)
-    .bind(entry.actor)
-    .bind(entry.action)
+    .bind(entry.actor.as_str())
+    .bind(action.as_ref())
     .bind(entry.subject_account_id)
     .bind(entry.request_id)
-    .bind(entry.outcome)
+    .bind(outcome.as_ref())
     .bind(&details)
     .bind(&prev_hash)
     .bind(&hash)
@@ -302,4 +436,30 @@ pub async fn list(pool: &AnyPool, filter: &AuditFilter) -> Result<Vec<AuditRecor
     .fetch_all(pool)
     .await?;
     rows.iter().map(AuditRecord::from_row).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actors_actions_and_outcomes_keep_their_recorded_texts() {
+        assert_eq!(AuditActor::staff("s1").as_str(), "staff:s1");
+        assert_eq!(AuditActor::subject("a1").to_string(), "subject:a1");
+        assert_eq!(AuditActor::SYSTEM.as_str(), "system");
+        assert_eq!(AuditActor::CLI.as_str(), "cli");
+        assert_eq!(AuditActor::ANONYMOUS.as_str(), "anonymous");
+        assert_eq!(AuditActor::RETENTION.as_str(), "system:retention");
+        assert_eq!(AuditActor::RESTORE.as_str(), "system:restore");
+        assert_eq!(AuditAction::DsrTransition.text(), "dsr.transition");
+        assert_eq!(AuditAction::RetentionDryRun.text(), "retention.dry_run");
+        let call = AuditAction::AdminCall {
+            method: "GET".into(),
+            route: "/admin/api/v1/requests/{id}".into(),
+        };
+        assert_eq!(call.text(), "GET /admin/api/v1/requests/{id}");
+        assert_eq!(AuditOutcome::Ok.text(), "ok");
+        assert_eq!(AuditOutcome::Refused.text(), "refused");
+        assert_eq!(AuditOutcome::Http(403).text(), "http 403");
+    }
 }

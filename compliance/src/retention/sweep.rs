@@ -29,7 +29,7 @@ use crate::base::clock::Clock;
 use crate::base::db::Db;
 use crate::base::lease::LeaseGuard;
 use crate::policy::loader::Policies;
-use crate::records::audit::{self, AuditEntry};
+use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 
 use super::sweep_batches::{BatchContext, SweepStop, sweep_tables};
 pub use super::sweep_batches::{HoldSource, SweepOptions, TableSweep};
@@ -48,10 +48,43 @@ pub enum Outcome {
 impl Outcome {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
+        RunOutcome::from(self).as_str()
+    }
+
+    /// The audit trail's outcome of a run that ended so.
+    pub fn audit_outcome(self) -> AuditOutcome {
         match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
+            Outcome::Succeeded => AuditOutcome::Ok,
+            Outcome::Failed => AuditOutcome::Failed,
+            Outcome::Skipped => AuditOutcome::Skipped,
+        }
+    }
+}
+
+crate::stored_state! {
+    /// A run's `retention_runs.outcome`: an [`Outcome`] once it ended, or still running, or
+    /// cut short (found running by the next holder of the rule's lease).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RunOutcome: "retention run outcome" {
+        /// Started, not finished.
+        Running = "running",
+        /// See [`Outcome::Succeeded`].
+        Succeeded = "succeeded",
+        /// See [`Outcome::Failed`].
+        Failed = "failed",
+        /// See [`Outcome::Skipped`].
+        Skipped = "skipped",
+        /// Found still running by the next sweep of the rule (crash, kill -9).
+        Interrupted = "interrupted",
+    }
+}
+
+impl From<Outcome> for RunOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Succeeded => RunOutcome::Succeeded,
+            Outcome::Failed => RunOutcome::Failed,
+            Outcome::Skipped => RunOutcome::Skipped,
         }
     }
 }
@@ -161,20 +194,25 @@ pub async fn sweep_rule(
     };
     // We hold the lease, so any run still marked running was cut short (crash, kill -9); its
     // counts (raised batch by batch) stay as they are.
-    sqlx::query("UPDATE retention_runs SET outcome = 'interrupted', finished_at = $1 WHERE rule = $2 AND outcome = 'running'")
-        .bind(wall)
-        .bind(rule_name)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE retention_runs SET outcome = $3, finished_at = $1 WHERE rule = $2 AND outcome = $4",
+    )
+    .bind(wall)
+    .bind(rule_name)
+    .bind(RunOutcome::Interrupted.as_str())
+    .bind(RunOutcome::Running.as_str())
+    .execute(db.pool())
+    .await?;
     let run_id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, rows_examined, rows_affected, outcome) VALUES ($1, $2, $3, $4, $5, 0, 0, 'running')",
+        "INSERT INTO retention_runs (id, rule, dry_run, started_at, cutoff_at, rows_examined, rows_affected, outcome) VALUES ($1, $2, $3, $4, $5, 0, 0, $6)",
     )
     .bind(&run_id)
     .bind(rule_name)
     .bind(i64::from(options.dry_run))
     .bind(wall)
     .bind(cutoff_ms)
+    .bind(RunOutcome::Running.as_str())
     .execute(db.pool())
     .await?;
     run.run_id = Some(run_id.clone());
@@ -233,19 +271,15 @@ async fn record_in_audit_trail(db: &Db, run: &RuleRun, now_ms: i64) -> Result<()
         "error": run.error,
     });
     let entry = AuditEntry {
-        actor: "system:retention",
+        actor: &AuditActor::RETENTION,
         action: if run.dry_run {
-            "retention.dry_run"
+            AuditAction::RetentionDryRun
         } else {
-            "retention.sweep"
+            AuditAction::RetentionSweep
         },
         subject_account_id: None,
         request_id: None,
-        outcome: match run.outcome {
-            Outcome::Succeeded => "ok",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
-        },
+        outcome: run.outcome.audit_outcome(),
         details,
     };
     let mut tx = db.begin_write().await?;

@@ -12,54 +12,31 @@
 //! The state machine is explicit: [`RequestStatus::allowed`] lists where a request may go
 //! next, and [`check_transition`] refuses anything else with the allowed list.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 
 use crate::base::clock::DAY_MS;
 
-/// The standard kinds of data-subject request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestKind {
-    /// Right of access and data portability: an export archive.
-    Access,
-    /// Correction of inaccurate data (handled by staff).
-    Rectification,
-    /// Erasure ("right to be forgotten"): pseudonymisation and deletion.
-    Erasure,
-    /// Restriction of processing (handled by staff).
-    Restriction,
-    /// Objection to processing (handled by staff).
-    Objection,
-    /// Withdrawal of consent (handled by staff).
-    ConsentWithdrawal,
+crate::stored_state! {
+    /// The standard kinds of data-subject request (`dsr_requests.kind`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RequestKind: "kind" {
+        /// Right of access and data portability: an export archive.
+        Access = "access",
+        /// Correction of inaccurate data (handled by staff).
+        Rectification = "rectification",
+        /// Erasure ("right to be forgotten"): pseudonymisation and deletion.
+        Erasure = "erasure",
+        /// Restriction of processing (handled by staff).
+        Restriction = "restriction",
+        /// Objection to processing (handled by staff).
+        Objection = "objection",
+        /// Withdrawal of consent (handled by staff).
+        ConsentWithdrawal = "consent_withdrawal",
+    }
 }
 
 impl RequestKind {
-    /// Every kind, in display order.
-    pub const ALL: [RequestKind; 6] = [
-        RequestKind::Access,
-        RequestKind::Rectification,
-        RequestKind::Erasure,
-        RequestKind::Restriction,
-        RequestKind::Objection,
-        RequestKind::ConsentWithdrawal,
-    ];
-
-    /// The stored name (`access`, `erasure`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Access => "access",
-            RequestKind::Rectification => "rectification",
-            RequestKind::Erasure => "erasure",
-            RequestKind::Restriction => "restriction",
-            RequestKind::Objection => "objection",
-            RequestKind::ConsentWithdrawal => "consent_withdrawal",
-        }
-    }
-
     /// Words for emails and pages ("an export of your data").
     pub fn describe(self) -> &'static str {
         match self {
@@ -73,84 +50,32 @@ impl RequestKind {
     }
 }
 
-/// A name that is not a known kind or status.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} {value:?}; expected one of: {expected}")]
-pub struct UnknownName {
-    /// `kind` or `status`.
-    pub what: &'static str,
-    /// The rejected value.
-    pub value: String,
-    /// The accepted values, comma-separated.
-    pub expected: String,
-}
+/// A name that is not a known kind or status (the error of every stored state's `FromStr`).
+pub type UnknownName = crate::base::stored_state::UnknownState;
 
-impl FromStr for RequestKind {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RequestKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                what: "kind",
-                value: s.to_string(),
-                expected: RequestKind::ALL.map(RequestKind::as_str).join(", "),
-            })
+crate::stored_state! {
+    /// Where a request stands (`dsr_requests.status`), in lifecycle order.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RequestStatus: "status" {
+        /// Recorded; nothing done yet.
+        Received = "received",
+        /// Waiting for the subject to click the confirmation link sent to the account's email.
+        AwaitingVerification = "awaiting_verification",
+        /// Verified and being worked on (an export or erasure job may be running).
+        InProgress = "in_progress",
+        /// Paused, e.g. by a legal hold; `status_reason` says why.
+        OnHold = "on_hold",
+        /// Answered. Terminal.
+        Completed = "completed",
+        /// Refused; `status_reason` says why. Terminal.
+        Rejected = "rejected",
+        /// The job failed; `status_reason` gives the cause. May be retried.
+        Failed = "failed",
     }
-}
-
-impl fmt::Display for RequestKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    /// Recorded; nothing done yet.
-    Received,
-    /// Waiting for the subject to click the confirmation link sent to the account's email.
-    AwaitingVerification,
-    /// Verified and being worked on (an export or erasure job may be running).
-    InProgress,
-    /// Paused, e.g. by a legal hold; `status_reason` says why.
-    OnHold,
-    /// Answered. Terminal.
-    Completed,
-    /// Refused; `status_reason` says why. Terminal.
-    Rejected,
-    /// The job failed; `status_reason` gives the cause. May be retried.
-    Failed,
 }
 
 impl RequestStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [RequestStatus; 7] = [
-        RequestStatus::Received,
-        RequestStatus::AwaitingVerification,
-        RequestStatus::InProgress,
-        RequestStatus::OnHold,
-        RequestStatus::Completed,
-        RequestStatus::Rejected,
-        RequestStatus::Failed,
-    ];
-
-    /// The stored name (`in_progress`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Received => "received",
-            RequestStatus::AwaitingVerification => "awaiting_verification",
-            RequestStatus::InProgress => "in_progress",
-            RequestStatus::OnHold => "on_hold",
-            RequestStatus::Completed => "completed",
-            RequestStatus::Rejected => "rejected",
-            RequestStatus::Failed => "failed",
-        }
-    }
-
     /// The states a request in this state may move to.
     pub fn allowed(self) -> &'static [RequestStatus] {
         use RequestStatus::*;
@@ -178,27 +103,6 @@ impl RequestStatus {
             self,
             RequestStatus::OnHold | RequestStatus::Rejected | RequestStatus::Failed
         )
-    }
-}
-
-impl FromStr for RequestStatus {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RequestStatus::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownName {
-                what: "status",
-                value: s.to_string(),
-                expected: RequestStatus::ALL.map(RequestStatus::as_str).join(", "),
-            })
-    }
-}
-
-impl fmt::Display for RequestStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

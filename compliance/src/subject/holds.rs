@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, FromRow, Transaction};
 
-use crate::records::audit::{self, AuditEntry};
+use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 
-/// A legal hold on an account.
-#[derive(Debug, Clone, Serialize)]
+/// A legal hold on an account (a `legal_holds` row, read by column name).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Hold {
     /// Hold id.
     pub id: String,
@@ -42,19 +42,6 @@ pub enum HoldError {
     Db(#[from] sqlx::Error),
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Hold, sqlx::Error> {
-    Ok(Hold {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        reason: row.try_get("reason")?,
-        placed_by: row.try_get("placed_by")?,
-        placed_at: row.try_get("placed_at")?,
-        lifted_by: row.try_get("lifted_by")?,
-        lifted_at: row.try_get("lifted_at")?,
-        lift_reason: row.try_get("lift_reason")?,
-    })
-}
-
 const COLUMNS: &str =
     "id, account_id, reason, placed_by, placed_at, lifted_by, lifted_at, lift_reason";
 
@@ -66,7 +53,7 @@ pub async fn place(
     id: &str,
     account_id: &str,
     reason: &str,
-    actor: &str,
+    actor: &AuditActor,
     now_ms: i64,
 ) -> Result<Hold, HoldError> {
     let reason = reason.trim();
@@ -79,16 +66,16 @@ pub async fn place(
     .bind(id)
     .bind(account_id)
     .bind(reason)
-    .bind(actor)
+    .bind(actor.as_str())
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
     let entry = AuditEntry {
         actor,
-        action: "hold.place",
+        action: AuditAction::HoldPlace,
         subject_account_id: Some(account_id),
         request_id: None,
-        outcome: "ok",
+        outcome: AuditOutcome::Ok,
         details: json!({"hold_id": id}),
     };
     audit::append(tx, &entry, now_ms).await?;
@@ -111,7 +98,7 @@ pub async fn lift(
     tx: &mut Transaction<'static, Any>,
     hold_id: &str,
     reason: &str,
-    actor: &str,
+    actor: &AuditActor,
     now_ms: i64,
 ) -> Result<String, HoldError> {
     let reason = reason.trim();
@@ -122,7 +109,7 @@ pub async fn lift(
         "UPDATE legal_holds SET lifted_by = $1, lifted_at = $2, lift_reason = $3 \
          WHERE id = $4 AND lifted_at IS NULL RETURNING account_id",
     )
-    .bind(actor)
+    .bind(actor.as_str())
     .bind(now_ms)
     .bind(reason)
     .bind(hold_id)
@@ -131,10 +118,10 @@ pub async fn lift(
     let account_id = account_id.ok_or(HoldError::NotFound)?;
     let entry = AuditEntry {
         actor,
-        action: "hold.lift",
+        action: AuditAction::HoldLift,
         subject_account_id: Some(&account_id),
         request_id: None,
-        outcome: "ok",
+        outcome: AuditOutcome::Ok,
         details: json!({"hold_id": hold_id}),
     };
     audit::append(tx, &entry, now_ms).await?;
@@ -152,7 +139,7 @@ pub async fn for_account(pool: &AnyPool, account_id: &str) -> Result<Vec<Hold>, 
     .bind(account_id)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter().map(Hold::from_row).collect()
 }
 
 /// The active holds on `account_id` (empty when erasure may proceed).
@@ -168,5 +155,5 @@ where
     .bind(account_id)
     .fetch_all(executor)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter().map(Hold::from_row).collect()
 }

@@ -36,7 +36,7 @@ async fn run_cli_request(
         kind,
         channel: Channel::Cli,
         details: None,
-        actor: "cli",
+        actor: &heepr_compliance::audit::AuditActor::CLI,
         verified: true,
         run_job_now: true,
     };

@@ -43,15 +43,22 @@ pub async fn run(global: &GlobalArgs, command: &StaffCommand) -> anyhow::Result<
             }
         }
         StaffCommand::Revoke { email } => {
-            let (member, revoked) = staff::revoke(&db, email, "cli", now)
-                .await
-                .map_err(fail("revoke"))?;
+            let (member, revoked) =
+                staff::revoke(&db, email, &heepr_compliance::audit::AuditActor::CLI, now)
+                    .await
+                    .map_err(fail("revoke"))?;
             println!("{} deactivated; {revoked} token(s) revoked", member.email);
         }
         StaffCommand::Rotate { email, expires_in } => {
-            let (member, token) = staff::rotate(&db, email, ms(*expires_in), "cli", now)
-                .await
-                .map_err(fail("rotate"))?;
+            let (member, token) = staff::rotate(
+                &db,
+                email,
+                ms(*expires_in),
+                &heepr_compliance::audit::AuditActor::CLI,
+                now,
+            )
+            .await
+            .map_err(fail("rotate"))?;
             println!("{}: old tokens revoked", member.email);
             print_token(&token, now, *expires_in);
         }

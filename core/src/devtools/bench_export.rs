@@ -227,11 +227,12 @@ async fn generate(
     ] {
         sqlx::query(
             "INSERT INTO accounts (id, email, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, NULL, 'active', 1, 1, 1)",
+             VALUES ($1, $2, $3, NULL, $4, 1, 1, 1)",
         )
         .bind(id)
         .bind(email)
         .bind(name)
+        .bind(crate::identity::accounts::AccountStatus::Active.as_str())
         .execute(db.pool())
         .await?;
     }

@@ -125,10 +125,12 @@ async fn fill(db: &Db, rows: u64, expired: u64, now: i64) -> anyhow::Result<()> 
         let mut sql = String::from(
             "INSERT INTO email_log (id, account_id, recipient, template, subject, status, transport, queued_at, finished_at) VALUES ",
         );
+        // The status is one parameter after the rows' own.
+        let status = n * 3 + 1;
         for i in 0..n {
             let p = i * 3;
             sql.push_str(&format!(
-                "{}(${}, NULL, 'bench@example.com', 'welcome', 'Welcome', 'sent', 'file', ${}, ${})",
+                "{}(${}, NULL, 'bench@example.com', 'welcome', 'Welcome', ${status}, 'file', ${}, ${})",
                 if i == 0 { "" } else { ", " },
                 p + 1,
                 p + 2,
@@ -147,6 +149,7 @@ async fn fill(db: &Db, rows: u64, expired: u64, now: i64) -> anyhow::Result<()> 
                 .bind(at)
                 .bind(at);
         }
+        query = query.bind(crate::runtime::email_delivery::EmailStatus::Sent.as_str());
         let mut tx = db.begin_write().await?;
         query.execute(&mut *tx).await?;
         tx.commit().await?;

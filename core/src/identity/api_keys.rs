@@ -165,9 +165,10 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyHolder, AppE
     let row = sqlx::query(
         "SELECT k.id, k.agent_id, a.owner_id FROM api_keys k \
          JOIN agents a ON a.id = k.agent_id JOIN accounts o ON o.id = a.owner_id \
-         WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND o.status = 'active'",
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND o.status = $2",
     )
     .bind(hash_secret(key))
+    .bind(crate::identity::account_status::AccountStatus::Active.as_str())
     .fetch_optional(state.db.pool())
     .await?
     .ok_or(AppError::Unauthenticated)?;

@@ -114,9 +114,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Sessio
     let row = sqlx::query(
         "SELECT s.id, s.account_id, s.last_seen_at, s.expires_at, a.email, a.display_name \
          FROM sessions s JOIN accounts a ON a.id = s.account_id \
-         WHERE s.token_hash = $1 AND a.status = 'active'",
+         WHERE s.token_hash = $1 AND a.status = $2",
     )
     .bind(hash_secret(token))
+    .bind(crate::identity::account_status::AccountStatus::Active.as_str())
     .fetch_optional(state.db.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };

@@ -8,6 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use heepr_compliance::Db;
+use heepr_compliance::audit::{AuditAction, AuditActor};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -32,6 +33,16 @@ impl StaffRole {
             StaffRole::PrivacyOfficer => "privacy_officer",
             StaffRole::Support => "support",
         }
+    }
+}
+
+/// By hand rather than through `stored_state!`: `FromStr` also takes the command line's
+/// `privacy-officer` spelling (`heepr staff create --role`).
+impl heepr_compliance::base::stored_state::StoredState for StaffRole {
+    const WHAT: &'static str = "staff role";
+    const ALL: &'static [StaffRole] = &[StaffRole::PrivacyOfficer, StaffRole::Support];
+    fn as_str(self) -> &'static str {
+        StaffRole::as_str(self)
     }
 }
 
@@ -69,8 +80,8 @@ pub struct StaffMember {
 
 impl StaffMember {
     /// The audit log's actor for this person: `staff:<id>`.
-    pub fn actor(&self) -> String {
-        format!("staff:{}", self.id)
+    pub fn actor(&self) -> AuditActor {
+        AuditActor::staff(&self.id)
     }
 }
 
@@ -134,8 +145,8 @@ pub async fn create_with_ttl(
     insert_token(&mut tx, &id, &token, now_ms, ttl_ms).await?;
     audit_staff(
         &mut tx,
-        "cli",
-        "staff.create",
+        &AuditActor::CLI,
+        AuditAction::StaffCreate,
         serde_json::json!({"staff_id": id, "role": role.as_str(), "expires_at": now_ms.saturating_add(ttl_ms)}),
         now_ms,
     )
@@ -274,8 +285,8 @@ async fn revoke_tokens(
 
 async fn audit_staff(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    actor: &str,
-    action: &str,
+    actor: &AuditActor,
+    action: AuditAction,
     details: serde_json::Value,
     now_ms: i64,
 ) -> Result<(), AppError> {
@@ -284,7 +295,7 @@ async fn audit_staff(
         action,
         subject_account_id: None,
         request_id: None,
-        outcome: "ok",
+        outcome: heepr_compliance::audit::AuditOutcome::Ok,
         details,
     };
     heepr_compliance::audit::append(tx, &entry, now_ms).await?;
@@ -298,7 +309,7 @@ async fn audit_staff(
 pub async fn revoke(
     db: &Db,
     email: &str,
-    actor: &str,
+    actor: &AuditActor,
     now_ms: i64,
 ) -> Result<(StaffMember, u64), AppError> {
     let mut tx = db.begin_write().await?;
@@ -314,7 +325,7 @@ pub async fn revoke(
     audit_staff(
         &mut tx,
         actor,
-        "staff.revoke",
+        AuditAction::StaffRevoke,
         serde_json::json!({"staff_id": member.id, "tokens_revoked": revoked}),
         now_ms,
     )
@@ -332,7 +343,7 @@ pub async fn rotate(
     db: &Db,
     email: &str,
     ttl_ms: i64,
-    actor: &str,
+    actor: &AuditActor,
     now_ms: i64,
 ) -> Result<(StaffMember, String), AppError> {
     if ttl_ms <= 0 {
@@ -358,7 +369,7 @@ pub async fn rotate(
     audit_staff(
         &mut tx,
         actor,
-        "staff.rotate",
+        AuditAction::StaffRotate,
         serde_json::json!({"staff_id": member.id, "tokens_revoked": revoked, "expires_at": now_ms.saturating_add(ttl_ms)}),
         now_ms,
     )

@@ -139,6 +139,13 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// A stored state the enum does not know: the database and the code disagree (500).
+impl From<heepr_compliance::base::stored_state::UnknownState> for AppError {
+    fn from(err: heepr_compliance::base::stored_state::UnknownState) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
 impl From<anyhow::Error> for AppError {
     fn from(err: anyhow::Error) -> Self {
         AppError::Internal(err)

@@ -12,14 +12,16 @@ use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
 use crate::platform::tokens::new_id;
 
-/// Given or withdrawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentAction {
-    /// The member agreed.
-    Given,
-    /// The member took the agreement back.
-    Withdrawn,
+heepr_compliance::stored_state! {
+    /// Given or withdrawn (`consents.action`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ConsentAction: "consent action" {
+        /// The member agreed.
+        Given = "given",
+        /// The member took the agreement back.
+        Withdrawn = "withdrawn",
+    }
 }
 
 /// A consent change asked for, by the API (`POST /api/v1/me/consents`) or the consents page.
@@ -30,26 +32,6 @@ pub struct ConsentChange {
     pub purpose: String,
     /// Give or withdraw.
     pub action: ConsentAction,
-}
-
-impl ConsentAction {
-    /// The value stored in `consents.action`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentAction::Given => "given",
-            ConsentAction::Withdrawn => "withdrawn",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self, AppError> {
-        match s {
-            "given" => Ok(ConsentAction::Given),
-            "withdrawn" => Ok(ConsentAction::Withdrawn),
-            other => Err(AppError::Internal(anyhow::anyhow!(
-                "consents.action holds {other:?}"
-            ))),
-        }
-    }
 }
 
 /// One recorded consent event.
@@ -96,7 +78,7 @@ pub async fn history(state: &AppState, account_id: &str) -> Result<Vec<ConsentEv
             Ok(ConsentEvent {
                 purpose: r.try_get("purpose")?,
                 version: r.try_get("version")?,
-                action: ConsentAction::parse(&r.try_get::<String, _>("action")?)?,
+                action: r.try_get("action")?,
                 recorded_at: rfc3339(r.try_get("recorded_at")?),
             })
         })

@@ -14,6 +14,7 @@ use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
 
 use super::requests::SYSTEM;
 use super::requests::transitions::transition;
+use crate::identity::accounts::AccountStatus;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -58,8 +59,10 @@ async fn drain_mail(state: &AppState, account_id: &str) -> Result<(), AppError> 
         account_id,
     )
     .await?;
-    sqlx::query("UPDATE accounts SET status = 'closed' WHERE id = $1 AND status = 'active'")
+    sqlx::query("UPDATE accounts SET status = $2 WHERE id = $1 AND status = $3")
         .bind(account_id)
+        .bind(AccountStatus::Closed.as_str())
+        .bind(AccountStatus::Active.as_str())
         .execute(state.db.pool())
         .await?;
     wait_until_zero(
@@ -90,23 +93,23 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
         map: &state.policies.data_map,
         account_id,
         request_id: Some(id),
-        actor: SYSTEM,
+        actor: SYSTEM.as_str(),
         data_dir: &state.settings.data_dir,
         batch_rows: erasure::DEFAULT_BATCH_ROWS,
         stop_after_batches: None,
     };
     match erasure::run(&state.db, &job, now).await {
         Ok(_) => {
-            transition(state, id, RequestStatus::Completed, None, SYSTEM).await?;
+            transition(state, id, RequestStatus::Completed, None, &SYSTEM).await?;
         }
         Err(ErasureError::Held { reason }) => {
             let why = format!("legal hold: {reason}");
-            transition(state, id, RequestStatus::OnHold, Some(&why), SYSTEM).await?;
+            transition(state, id, RequestStatus::OnHold, Some(&why), &SYSTEM).await?;
         }
         Err(err) => {
             let cause = format!("erasure failed: {err}");
             tracing::warn!(request_id = %id, "{cause}");
-            transition(state, id, RequestStatus::Failed, Some(&cause), SYSTEM).await?;
+            transition(state, id, RequestStatus::Failed, Some(&cause), &SYSTEM).await?;
         }
     }
     Ok(())

@@ -14,6 +14,8 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::requests::transitions::transition;
+use heepr_compliance::audit::{AuditAction, AuditOutcome};
+
 use super::requests::{SYSTEM, audit};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -45,7 +47,7 @@ pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<
         Err(err) => {
             let cause = format!("export failed: {err}");
             tracing::warn!(request_id = %id, "{cause}");
-            transition(state, id, RequestStatus::Failed, Some(&cause), SYSTEM).await?;
+            transition(state, id, RequestStatus::Failed, Some(&cause), &SYSTEM).await?;
             return Ok(());
         }
     };
@@ -70,18 +72,18 @@ pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<
     .await?;
     audit(
         &mut tx,
-        SYSTEM,
-        "export.build",
+        &SYSTEM,
+        AuditAction::ExportBuild,
         Some(account_id),
         Some(id),
-        "ok",
+        AuditOutcome::Ok,
         json!({"size_bytes": outcome.size_bytes, "sha256": outcome.sha256, "sections": outcome.sections,
                "files": outcome.files, "missing_files": outcome.missing_files}),
         now,
     )
     .await?;
     tx.commit().await?;
-    transition(state, id, RequestStatus::Completed, None, SYSTEM).await?;
+    transition(state, id, RequestStatus::Completed, None, &SYSTEM).await?;
     Ok(())
 }
 
@@ -141,11 +143,11 @@ pub async fn expire_archive(
         .await?;
     audit(
         &mut tx,
-        SYSTEM,
-        "export.expire",
+        &SYSTEM,
+        AuditAction::ExportExpire,
         Some(account_id),
         Some(request_id),
-        "ok",
+        AuditOutcome::Ok,
         json!({}),
         now,
     )

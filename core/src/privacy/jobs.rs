@@ -4,7 +4,7 @@
 //! that expires, and the job is run again (exports are rebuilt from scratch, erasures
 //! resume: both are idempotent). The polling loop is `runtime::privacy_worker`.
 
-use heepr_compliance::dsr::RequestKind;
+use heepr_compliance::dsr::{RequestKind, RequestStatus};
 
 use super::erase_account::run_erasure;
 use super::export_archive::run_export;
@@ -21,10 +21,11 @@ const LEASE_MS: i64 = 30 * 60_000;
 pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
     let now = state.clock.now_ms();
     let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM dsr_requests WHERE status = 'in_progress' AND job_requested_at IS NOT NULL \
+        "SELECT id FROM dsr_requests WHERE status = $2 AND job_requested_at IS NOT NULL \
          AND (locked_until IS NULL OR locked_until < $1) ORDER BY job_requested_at, id LIMIT 20",
     )
     .bind(now)
+    .bind(RequestStatus::InProgress.as_str())
     .fetch_all(state.db.pool())
     .await?;
     let mut ran = 0;
@@ -44,12 +45,13 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
 pub async fn run_request(state: &AppState, id: &str) -> Result<bool, AppError> {
     let now = state.clock.now_ms();
     let claimed = sqlx::query(
-        "UPDATE dsr_requests SET locked_until = $1 WHERE id = $2 AND status = 'in_progress' \
+        "UPDATE dsr_requests SET locked_until = $1 WHERE id = $2 AND status = $4 \
          AND job_requested_at IS NOT NULL AND (locked_until IS NULL OR locked_until < $3)",
     )
     .bind(now.saturating_add(LEASE_MS))
     .bind(id)
     .bind(now)
+    .bind(RequestStatus::InProgress.as_str())
     .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() != 1 {

@@ -13,6 +13,7 @@ use heepr_compliance::published::{self, PolicyVersion};
 use heepr_compliance::{Clock, Db, Policies};
 use sqlx::Row;
 
+use crate::identity::accounts::AccountStatus;
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
 use crate::platform::tokens::new_id;
@@ -169,13 +170,14 @@ async fn notify_batch(
 ) -> Result<u64, AppError> {
     let mut tx = db.begin_write().await?;
     let rows = sqlx::query(
-        "SELECT a.id, a.email, a.display_name FROM accounts a WHERE a.status = 'active' \
+        "SELECT a.id, a.email, a.display_name FROM accounts a WHERE a.status = $4 \
          AND NOT EXISTS (SELECT 1 FROM policy_notices n WHERE n.account_id = a.id AND n.policy = $1 AND n.version = $2) \
          ORDER BY a.id LIMIT $3",
     )
     .bind(PRIVACY_POLICY)
     .bind(&published.version)
     .bind(batch_size)
+    .bind(AccountStatus::Active.as_str())
     .fetch_all(&mut *tx)
     .await?;
     let mut queued = 0;

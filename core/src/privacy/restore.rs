@@ -35,7 +35,7 @@ pub async fn after_restore(
             map: &policies.data_map,
             account_id: &entry.account_id,
             request_id: entry.request_id.as_deref(),
-            actor: "system:restore",
+            actor: heepr_compliance::audit::AuditActor::RESTORE.as_str(),
             data_dir,
             batch_rows: erasure::DEFAULT_BATCH_ROWS,
             stop_after_batches: None,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono_tz::Tz;
-use heepr_compliance::audit::{self, AuditEntry};
+use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry};
 use heepr_compliance::retention::{Store, prune_mail_files};
 use heepr_compliance::sweep::{HoldSource, Outcome, RuleRun};
 use heepr_compliance::{Db, Policies, backup};
@@ -157,19 +157,15 @@ pub async fn record_store_run(
     .execute(&mut *tx)
     .await?;
     let entry = AuditEntry {
-        actor: SWEEP_ACTOR,
+        actor: &SWEEP_ACTOR,
         action: if dry_run {
-            "retention.dry_run"
+            AuditAction::RetentionDryRun
         } else {
-            "retention.sweep"
+            AuditAction::RetentionSweep
         },
         subject_account_id: None,
         request_id: None,
-        outcome: match outcome {
-            Outcome::Succeeded => "ok",
-            Outcome::Failed => "failed",
-            Outcome::Skipped => "skipped",
-        },
+        outcome: outcome.audit_outcome(),
         details: json!({"rule": rule, "run_id": run_id, "store": report["store"], "error": error,
             "rows_examined": count("rows_examined"), "rows_affected": count("rows_affected")}),
     };
@@ -178,7 +174,7 @@ pub async fn record_store_run(
 }
 
 /// The audit actor of retention sweeps (the same as compliance's table sweeps).
-pub const SWEEP_ACTOR: &str = "system:retention";
+pub const SWEEP_ACTOR: AuditActor = AuditActor::RETENTION;
 
 /// Deletes backups past the `backups` rule's period.
 ///

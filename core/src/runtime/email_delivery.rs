@@ -85,11 +85,12 @@ async fn deliver_one(
     let now = state.clock.now_ms();
     let claimed = sqlx::query(
         "UPDATE email_outbox SET locked_until = $1 WHERE id = $2 AND (locked_until IS NULL OR locked_until < $3) \
-         AND (account_id IS NULL OR account_id IN (SELECT id FROM accounts WHERE status = 'active'))",
+         AND (account_id IS NULL OR account_id IN (SELECT id FROM accounts WHERE status = $4))",
     )
     .bind(now + LEASE_MS)
     .bind(id)
     .bind(now)
+    .bind(crate::identity::account_status::AccountStatus::Active.as_str())
     .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() != 1 {
@@ -112,12 +113,19 @@ async fn deliver_one(
         .await;
     match outcome {
         Ok(()) => {
-            finish(state, id, &row, "sent", None).await?;
+            finish(state, id, &row, EmailStatus::Sent, None).await?;
             report.sent += 1;
         }
         Err(err) if attempts >= MAX_ATTEMPTS => {
             tracing::warn!(email_id = id, attempts, "email given up: {err:#}");
-            finish(state, id, &row, "failed", Some(format!("{err:#}"))).await?;
+            finish(
+                state,
+                id,
+                &row,
+                EmailStatus::Failed,
+                Some(format!("{err:#}")),
+            )
+            .await?;
             report.failed += 1;
         }
         Err(err) => {
@@ -138,11 +146,22 @@ async fn deliver_one(
     Ok(())
 }
 
+heepr_compliance::stored_state! {
+    /// How a delivery ended (`email_log.status`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum EmailStatus: "email status" {
+        /// Handed to the transport.
+        Sent = "sent",
+        /// Given up after the last attempt.
+        Failed = "failed",
+    }
+}
+
 async fn finish(
     state: &AppState,
     id: &str,
     row: &sqlx::any::AnyRow,
-    status: &str,
+    status: EmailStatus,
     error: Option<String>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
@@ -165,7 +184,7 @@ async fn finish(
     .bind(row.try_get::<String, _>("recipient")?)
     .bind(row.try_get::<String, _>("template")?)
     .bind(row.try_get::<String, _>("subject")?)
-    .bind(status)
+    .bind(status.as_str())
     .bind(state.mail.name())
     .bind(error)
     .bind(row.try_get::<i64, _>("created_at")?)

@@ -18,7 +18,7 @@ use super::job::{ErasureError, ErasureJob, ErasureOutcome};
 use super::{files, pseudonym};
 use crate::base::db::Db;
 use crate::policy::data_map::TableErasure;
-use crate::records::audit::{self, AuditEntry};
+use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 use crate::records::erasure_ledger::{self, LedgerEntry};
 use crate::subject::holds;
 use crate::subject::identifiers::SubjectIdentifiers;
@@ -140,12 +140,13 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
         "files_deleted": run.outcome.files_deleted,
         "batches": run.outcome.batches,
     });
+    let actor = AuditActor::job_caller(run.job.actor);
     let audit_entry = AuditEntry {
-        actor: run.job.actor,
-        action: "erasure.complete",
+        actor: &actor,
+        action: AuditAction::ErasureComplete,
         subject_account_id: Some(run.job.account_id),
         request_id: run.job.request_id,
-        outcome: "ok",
+        outcome: AuditOutcome::Ok,
         details,
     };
     audit::append(&mut tx, &audit_entry, now_ms).await?;

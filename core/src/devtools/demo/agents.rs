@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 
 use super::bulk::Rows;
 use super::seed::{BASE_MS, HOUR_MS, demo_id};
-use crate::market::agents::CATEGORIES;
+use crate::market::agents::{AgentStatus, CATEGORIES};
 
 const FIRST: &[&str] = &[
     "Nova", "Quill", "Atlas", "Echo", "Sage", "Pixel", "Orbit", "Cinder", "Maple", "Delta", "Juno",
@@ -195,7 +195,7 @@ pub fn rows(agents: &[DemoAgent]) -> Rows {
             2.into(),
             form.into(),
             5.into(),
-            "published".into(),
+            AgentStatus::Published.as_str().into(),
             a.rating_total.into(),
             a.reviews.into(),
             a.completed.into(),

@@ -136,7 +136,8 @@ impl MarketLedger {
             balances.insert(id, balance.unwrap_or(0));
         }
         let known =
-            sqlx::query_scalar::<_, String>("SELECT id FROM ledger_accounts WHERE kind = 'member'")
+            sqlx::query_scalar::<_, String>("SELECT id FROM ledger_accounts WHERE kind = $1")
+                .bind(crate::ledger::LedgerAccountKind::Member.as_str())
                 .fetch_all(db.pool())
                 .await?
                 .into_iter()

@@ -121,8 +121,9 @@ pub async fn generate(db: &Db, accounts: u32, seed: u64) -> anyhow::Result<DemoR
             &mut report,
         )
         .await?;
-        sqlx::query("UPDATE ledger_accounts SET balance = balance - $1 WHERE id = 'issuer'")
+        sqlx::query("UPDATE ledger_accounts SET balance = balance - $1 WHERE id = $2")
             .bind(DEMO_BONUS * n as i64)
+            .bind(crate::ledger::ISSUER)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

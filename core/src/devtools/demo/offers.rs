@@ -8,6 +8,7 @@ use super::agents::DemoAgent;
 use super::bulk::Rows;
 use super::chats::ThreadPair;
 use super::seed::{BASE_MS, HOUR_MS, demo_id};
+use crate::market::chats::offers::OfferStatus;
 
 /// The `offers` rows to fill.
 pub fn table() -> Rows {
@@ -51,7 +52,7 @@ pub fn accepted(
         agent.price.into(),
         agent.hours.into(),
         (created + 48 * HOUR_MS).into(),
-        "accepted".into(),
+        OfferStatus::Accepted.as_str().into(),
         Some(order_id.to_owned()).into(),
         (created - HOUR_MS).into(),
         Some(created).into(),
@@ -70,7 +71,11 @@ pub fn open_and_declined(
 ) {
     for (t, (tid, a, c)) in pairs.iter().enumerate().skip(first) {
         if t % 2 == 0 {
-            let status = if t % 4 == 0 { "open" } else { "declined" };
+            let status = if t % 4 == 0 {
+                OfferStatus::Open
+            } else {
+                OfferStatus::Declined
+            };
             offers.push(vec![
                 demo_id(rng).into(),
                 tid.clone().into(),
@@ -80,10 +85,12 @@ pub fn open_and_declined(
                 (agents[*a].price / 2).max(1).into(),
                 agents[*a].hours.into(),
                 (BASE_MS + 400 * 24 * HOUR_MS).into(),
-                status.into(),
+                status.as_str().into(),
                 Option::<String>::None.into(),
                 BASE_MS.into(),
-                (status == "declined").then_some(BASE_MS + HOUR_MS).into(),
+                (status == OfferStatus::Declined)
+                    .then_some(BASE_MS + HOUR_MS)
+                    .into(),
             ]);
         }
     }

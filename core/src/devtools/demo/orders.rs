@@ -11,21 +11,22 @@ use super::chats::{self, ThreadPair};
 use super::ledger::MarketLedger;
 use super::seed::{BASE_MS, HOUR_MS, demo_id};
 use super::{offers, reviews};
+use crate::market::orders::OrderStatus as S;
 
 /// The states orders are spread over, in turn (so every state is present).
-const STATUSES: [&str; 12] = [
-    "completed",
-    "completed",
-    "completed",
-    "completed",
-    "completed",
-    "in_progress",
-    "placed",
-    "delivered",
-    "revision_requested",
-    "cancelled",
-    "refunded",
-    "refunded",
+const STATUSES: [S; 12] = [
+    S::Completed,
+    S::Completed,
+    S::Completed,
+    S::Completed,
+    S::Completed,
+    S::InProgress,
+    S::Placed,
+    S::Delivered,
+    S::RevisionRequested,
+    S::Cancelled,
+    S::Refunded,
+    S::Refunded,
 ];
 
 /// An order placed, for the files attached to it.
@@ -136,14 +137,14 @@ fn order(
     let created = BASE_MS + rng.random_range(0..150 * 24) * HOUR_MS;
     let price = agents[a].price;
     ledger.hold(&customer, &id, price, created);
-    let terminal = matches!(status, "completed" | "cancelled" | "refunded");
-    let accepted = (!matches!(status, "placed" | "cancelled")).then_some(created + HOUR_MS);
-    let delivered = matches!(status, "completed" | "delivered" | "revision_requested")
+    let terminal = status.is_terminal();
+    let accepted = (!matches!(status, S::Placed | S::Cancelled)).then_some(created + HOUR_MS);
+    let delivered = matches!(status, S::Completed | S::Delivered | S::RevisionRequested)
         .then_some(created + 6 * HOUR_MS);
     let closed = terminal.then_some(created + 8 * HOUR_MS);
     let settled_at = closed.unwrap_or(created);
     match status {
-        "completed" => {
+        S::Completed => {
             ledger.release(&id, &agents[a].owner, price, settled_at);
             agents[a].completed += 1;
             if !i.is_multiple_of(3) {
@@ -159,9 +160,9 @@ fn order(
                 );
             }
         }
-        "cancelled" | "refunded" => {
+        S::Cancelled | S::Refunded => {
             ledger.refund(&id, &customer, price, settled_at);
-            if status == "refunded" {
+            if status == S::Refunded {
                 agents[a].refunded += 1;
             }
         }
@@ -178,12 +179,12 @@ fn order(
         BASE_MS + 400 * 24 * HOUR_MS
     };
     let revision =
-        (status == "revision_requested").then(|| "Please shorten the introduction.".to_owned());
+        (status == S::RevisionRequested).then(|| "Please shorten the introduction.".to_owned());
     rows.orders.push(vec![
         id.clone().into(),
         agent.id.clone().into(),
         customer.clone().into(),
-        status.into(),
+        status.as_str().into(),
         price.into(),
         format!("{{\"topic\":\"Demo topic {}\"}}", i % 500).into(),
         offer_id.into(),

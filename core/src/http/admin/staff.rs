@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use serde_json::json;
 
 use crate::identity::staff::{self, StaffMember, StaffRole};
@@ -25,7 +26,7 @@ pub fn router() -> Router<AppState> {
 
 /// Filled by [`Staff`] so the audit layer knows who called.
 #[derive(Debug, Clone, Default)]
-struct ActorSlot(Arc<OnceLock<String>>);
+struct ActorSlot(Arc<OnceLock<AuditActor>>);
 
 /// Records every admin call (who, route, path, outcome) after it ran.
 pub(super) async fn audit_call(
@@ -39,11 +40,14 @@ pub(super) async fn audit_call(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(String::new, |p| p.as_str().to_owned());
-    let action = format!("{} {route}", request.method());
+    let action = AuditAction::AdminCall {
+        method: request.method().to_string(),
+        route,
+    };
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    let actor = slot.0.get().cloned().unwrap_or_else(|| "anonymous".into());
-    let outcome = format!("http {}", response.status().as_u16());
+    let actor = slot.0.get().cloned().unwrap_or(AuditActor::ANONYMOUS);
+    let outcome = AuditOutcome::Http(response.status().as_u16());
     let now = state.clock.now_ms();
     // Calls about one request or one account join that request's or subject's timeline.
     let segment = |prefix: &str| {
@@ -59,10 +63,10 @@ pub(super) async fn audit_call(
         audit(
             &mut tx,
             &actor,
-            &action,
+            action,
             subject.as_deref(),
             request_id.as_deref(),
-            &outcome,
+            outcome,
             json!({"path": path}),
             now,
         )

@@ -15,10 +15,11 @@ use crate::http::api::files::read_files;
 use crate::http::extract::MaybeUser;
 use crate::identity::sessions::SessionUser;
 use crate::market::chats::messages::MessageView;
-use crate::market::chats::offers::{self, NewOffer, OfferView};
+use crate::market::chats::offers::{self, NewOffer, OfferCard};
 use crate::market::chats::order_thread;
 use crate::market::chats::presale::{self, ThreadScope, ThreadView};
 use crate::market::files::{self, FileView, Purpose, Target};
+use crate::market::orders::choices::OrderChoices;
 use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
 use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
@@ -129,6 +130,7 @@ struct OrderPage {
     user_name: Option<String>,
     o: OrderView,
     status_label: String,
+    choices: OrderChoices,
     answers: Vec<(String, String)>,
     is_customer: bool,
     is_owner: bool,
@@ -162,6 +164,7 @@ async fn order_page(
         .unwrap_or_default();
     let page = OrderPage {
         status_label: order.status.as_str().replace('_', " "),
+        choices: OrderChoices::of(actor, order.status, view.review.is_some()),
         answers,
         is_customer: matches!(actor, Actor::Customer(_)),
         is_owner: matches!(actor, Actor::Owner(_)),
@@ -352,7 +355,7 @@ struct ThreadPage {
     user_name: Option<String>,
     t: ThreadView,
     is_customer: bool,
-    offers: Vec<OfferView>,
+    offers: Vec<OfferCard>,
     base: String,
     messages: Vec<MessageView>,
     read_only: bool,
@@ -368,7 +371,7 @@ async fn thread_page(
     let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
     let page = ThreadPage {
         is_customer: matches!(actor, Actor::Customer(_)),
-        offers: offers::for_thread(&state, &thread).await?,
+        offers: offers::cards(offers::for_thread(&state, &thread).await?, actor),
         base: format!("/threads/{id}"),
         messages: presale::messages(&state, &thread).await?,
         read_only: false,

@@ -160,7 +160,7 @@ async fn dashboard_request(
             kind,
             channel: Channel::Dashboard,
             details,
-            actor: &format!("subject:{account_id}"),
+            actor: &heepr_compliance::audit::AuditActor::subject(account_id),
             verified: true,
             run_job_now: matches!(kind, RequestKind::Access | RequestKind::Erasure),
         },

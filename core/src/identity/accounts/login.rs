@@ -32,10 +32,13 @@ pub async fn log_in(
     let email = validate::email(&request.email)?;
     validate::password_length("password", &request.password)?;
     state.throttle.check(&email, client.ip)?;
-    let row = sqlx::query("SELECT id, display_name, password_hash FROM accounts WHERE email = $1 AND status = 'active'")
-        .bind(&email)
-        .fetch_optional(state.db.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, display_name, password_hash FROM accounts WHERE email = $1 AND status = $2",
+    )
+    .bind(&email)
+    .bind(super::AccountStatus::Active.as_str())
+    .fetch_optional(state.db.pool())
+    .await?;
     let hash: Option<String> = match &row {
         Some(r) => r.try_get("password_hash")?,
         None => None,

@@ -12,6 +12,7 @@ pub mod validate;
 use serde::Serialize;
 use sqlx::Row;
 
+pub use crate::identity::account_status::AccountStatus;
 use crate::ledger;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -36,11 +37,14 @@ pub struct Profile {
 ///
 /// Errors: [`AppError::NotFound`] when there is no such active account.
 pub async fn profile(state: &AppState, account_id: &str) -> Result<Profile, AppError> {
-    let row = sqlx::query("SELECT id, display_name, email, created_at FROM accounts WHERE id = $1 AND status = 'active'")
-        .bind(account_id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .ok_or(AppError::NotFound("account"))?;
+    let row = sqlx::query(
+        "SELECT id, display_name, email, created_at FROM accounts WHERE id = $1 AND status = $2",
+    )
+    .bind(account_id)
+    .bind(AccountStatus::Active.as_str())
+    .fetch_optional(state.db.pool())
+    .await?
+    .ok_or(AppError::NotFound("account"))?;
     Ok(Profile {
         id: row.try_get("id")?,
         display_name: row.try_get("display_name")?,

@@ -84,13 +84,14 @@ pub async fn create_account(
     let id = new_id();
     let inserted = sqlx::query(
         "INSERT INTO accounts (id, email, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'active', $5, $5, $5)",
+         VALUES ($1, $2, $3, $4, $6, $5, $5, $5)",
     )
     .bind(&id)
     .bind(account.email)
     .bind(account.display_name)
     .bind(account.password_hash)
     .bind(now)
+    .bind(super::AccountStatus::Active.as_str())
     .execute(&mut **tx)
     .await;
     match inserted {

@@ -34,6 +34,31 @@ pub const SIGNUP_TTL_MS: i64 = 30 * 60_000;
 /// retention rule `sign_in_flows`: 1 day.
 pub const FLOW_RETENTION_MS: i64 = 24 * 3_600_000;
 
+heepr_compliance::stored_state! {
+    /// Where a round trip stands (`sign_in_flows.status`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SignInFlowStatus: "sign-in flow status" {
+        /// Sent to the provider; the callback has not come back yet.
+        Started = "started",
+        /// The provider answered for a new identity; waiting for the sign-up confirmation.
+        AwaitingSignup = "awaiting_signup",
+        /// The callback was used (a round trip is claimed once).
+        Done = "done",
+    }
+}
+
+heepr_compliance::stored_state! {
+    /// What a round trip is for, as stored (`sign_in_flows.purpose`); [`Purpose`] carries
+    /// the account a link is for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum FlowPurpose: "sign-in flow purpose" {
+        /// Sign in, or sign up when the identity is new.
+        SignIn = "sign_in",
+        /// Link the provider to the signed-in account.
+        Link = "link",
+    }
+}
+
 /// What a round trip is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
@@ -141,8 +166,8 @@ pub async fn start(
         .url();
     let now = state.clock.now_ms();
     let (purpose_name, account_id) = match &purpose {
-        Purpose::SignIn => ("sign_in", None),
-        Purpose::Link { account_id } => ("link", Some(account_id.clone())),
+        Purpose::SignIn => (FlowPurpose::SignIn, None),
+        Purpose::Link { account_id } => (FlowPurpose::Link, Some(account_id.clone())),
     };
     let mut tx = state.db.begin_write().await?;
     sqlx::query(
@@ -153,16 +178,17 @@ pub async fn start(
     .await?;
     sqlx::query(
         "INSERT INTO sign_in_flows (id, state_hash, provider, purpose, account_id, pkce_verifier, status, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'started', $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $8)",
     )
     .bind(new_id())
     .bind(hash_secret(csrf.secret()))
     .bind(provider.as_str())
-    .bind(purpose_name)
+    .bind(purpose_name.as_str())
     .bind(account_id)
     .bind(verifier.secret())
     .bind(now)
     .bind(now + FLOW_TTL_MS)
+    .bind(SignInFlowStatus::Started.as_str())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -248,11 +274,13 @@ pub async fn callback(
     let now = state.clock.now_ms();
     let state_hash = hash_secret(returned_state);
     let claimed = sqlx::query(
-        "UPDATE sign_in_flows SET status = 'done' WHERE state_hash = $1 AND provider = $2 AND status = 'started' AND expires_at > $3",
+        "UPDATE sign_in_flows SET status = $4 WHERE state_hash = $1 AND provider = $2 AND status = $5 AND expires_at > $3",
     )
     .bind(&state_hash)
     .bind(provider.as_str())
     .bind(now)
+    .bind(SignInFlowStatus::Done.as_str())
+    .bind(SignInFlowStatus::Started.as_str())
     .execute(state.db.pool())
     .await?;
     if claimed.rows_affected() != 1 {
@@ -267,13 +295,13 @@ pub async fn callback(
     .fetch_one(state.db.pool())
     .await?;
     let flow_id: String = row.try_get("id")?;
-    let purpose: String = row.try_get("purpose")?;
+    let purpose: FlowPurpose = row.try_get("purpose")?;
     let link_account: Option<String> = row.try_get("account_id")?;
     let verifier: String = row.try_get("pkce_verifier")?;
 
     let profile = exchange_and_fetch(state, provider, config, code, verifier).await?;
 
-    if purpose == "link" {
+    if purpose == FlowPurpose::Link {
         let account_id = link_account
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("link flow without account")))?;
         if signed_in_account != Some(account_id.as_str()) {
@@ -291,7 +319,7 @@ pub async fn callback(
         return Ok(Outcome::SignedIn { account_id });
     }
     sqlx::query(
-        "UPDATE sign_in_flows SET status = 'awaiting_signup', subject = $1, email = $2, display_name = $3, profile_json = $4, expires_at = $5 WHERE id = $6",
+        "UPDATE sign_in_flows SET status = $7, subject = $1, email = $2, display_name = $3, profile_json = $4, expires_at = $5 WHERE id = $6",
     )
     .bind(&profile.subject)
     .bind(&profile.email)
@@ -299,6 +327,7 @@ pub async fn callback(
     .bind(&profile.raw)
     .bind(now + SIGNUP_TTL_MS)
     .bind(&flow_id)
+    .bind(SignInFlowStatus::AwaitingSignup.as_str())
     .execute(state.db.pool())
     .await?;
     Ok(Outcome::NeedsSignup)
@@ -376,10 +405,11 @@ async fn pending_row(
     let cookie_state = cookie_state.ok_or_else(expired)?;
     sqlx::query(
         "SELECT id, provider, subject, email, display_name, profile_json FROM sign_in_flows \
-         WHERE state_hash = $1 AND status = 'awaiting_signup' AND expires_at > $2",
+         WHERE state_hash = $1 AND status = $3 AND expires_at > $2",
     )
     .bind(hash_secret(cookie_state))
     .bind(state.clock.now_ms())
+    .bind(SignInFlowStatus::AwaitingSignup.as_str())
     .fetch_optional(state.db.pool())
     .await?
     .ok_or_else(expired)
@@ -445,11 +475,11 @@ pub async fn complete_signup(
     };
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
-    let claimed =
-        sqlx::query("DELETE FROM sign_in_flows WHERE id = $1 AND status = 'awaiting_signup'")
-            .bind(&flow_id)
-            .execute(&mut *tx)
-            .await?;
+    let claimed = sqlx::query("DELETE FROM sign_in_flows WHERE id = $1 AND status = $2")
+        .bind(&flow_id)
+        .bind(SignInFlowStatus::AwaitingSignup.as_str())
+        .execute(&mut *tx)
+        .await?;
     if claimed.rows_affected() != 1 {
         return Err(AppError::BadRequest(
             "this sign-up was already finished: log in".into(),

@@ -82,10 +82,11 @@ pub async fn touch(
     let mut tx = state.db.begin_write().await?;
     let account_id: Option<String> = sqlx::query(
         "SELECT i.account_id FROM sign_in_identities i JOIN accounts a ON a.id = i.account_id \
-         WHERE i.provider = $1 AND i.subject = $2 AND a.status = 'active'",
+         WHERE i.provider = $1 AND i.subject = $2 AND a.status = $3",
     )
     .bind(provider.as_str())
     .bind(&profile.subject)
+    .bind(crate::identity::account_status::AccountStatus::Active.as_str())
     .fetch_optional(&mut *tx)
     .await?
     .map(|r| r.try_get("account_id"))

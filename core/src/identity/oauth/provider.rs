@@ -5,15 +5,17 @@ use serde_json::Value;
 use crate::platform::error::AppError;
 use crate::platform::settings::{OAuthProviderConfig, Settings};
 
-/// A sign-in provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    /// Google (OpenID Connect).
-    Google,
-    /// GitHub (OAuth 2.0).
-    Github,
-    /// Facebook (OAuth 2.0).
-    Facebook,
+heepr_compliance::stored_state! {
+    /// A sign-in provider (`sign_in_identities.provider`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Provider: "sign-in provider" {
+        /// Google (OpenID Connect).
+        Google = "google",
+        /// GitHub (OAuth 2.0).
+        Github = "github",
+        /// Facebook (OAuth 2.0).
+        Facebook = "facebook",
+    }
 }
 
 /// The basic profile a provider returned, normalised.
@@ -33,18 +35,6 @@ pub struct ProviderProfile {
 pub const MAX_PROFILE_BYTES: usize = 64 * 1024;
 
 impl Provider {
-    /// Every provider, in the order shown.
-    pub const ALL: [Provider; 3] = [Provider::Google, Provider::Github, Provider::Facebook];
-
-    /// The name in URLs and in the database (`google`, `github`, `facebook`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Google => "google",
-            Provider::Github => "github",
-            Provider::Facebook => "facebook",
-        }
-    }
-
     /// The name people know (`Google`, `GitHub`, `Facebook`).
     pub fn label(self) -> &'static str {
         match self {

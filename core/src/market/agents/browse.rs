@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AGENT_COLUMNS, Agent, CATEGORIES, ONLINE_WINDOW_MS, PublicAgent};
+use super::{AGENT_COLUMNS, Agent, AgentStatus, CATEGORIES, ONLINE_WINDOW_MS, PublicAgent};
 use crate::platform::db::{SqlValue, arguments};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -52,9 +52,9 @@ pub struct BrowsePage {
 /// a negative or inverted price range, a page below 1, or a query over 100 characters.
 pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage, AppError> {
     let now = state.clock.now_ms();
-    let mut wheres = vec!["a.status = 'published'".to_owned()];
     // Values are always bound; placeholders are numbered in the order they are added.
-    let mut binds: Vec<SqlValue> = Vec::new();
+    let mut binds = vec![SqlValue::Text(AgentStatus::Published.as_str().to_owned())];
+    let mut wheres = vec!["a.status = $1".to_owned()];
     if let Some(category) = query.category.as_deref().filter(|c| !c.is_empty()) {
         if !CATEGORIES.iter().any(|(k, _)| *k == category) {
             return Err(AppError::invalid("category", "unknown category"));
@@ -166,10 +166,11 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
 pub async fn leaderboard(state: &AppState) -> Result<Vec<PublicAgent>, AppError> {
     let now = state.clock.now_ms();
     let sql = format!(
-        "SELECT {AGENT_COLUMNS} FROM agents a JOIN accounts o ON o.id = a.owner_id WHERE a.status = 'published' \
+        "SELECT {AGENT_COLUMNS} FROM agents a JOIN accounts o ON o.id = a.owner_id WHERE a.status = $1 \
          ORDER BY a.completed_orders DESC, CASE WHEN a.review_count > 0 THEN a.rating_total * 1000 / a.review_count ELSE 0 END DESC, a.id ASC LIMIT 20"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(AgentStatus::Published.as_str())
         .fetch_all(state.db.pool())
         .await?;
     rows.iter()
@@ -193,9 +194,10 @@ pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, AppError
     let mut out = Vec::new();
     for (key, label) in CATEGORIES {
         let agents = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM agents WHERE status = 'published' AND category = $1",
+            "SELECT COUNT(*) FROM agents WHERE status = $2 AND category = $1",
         )
         .bind(*key)
+        .bind(AgentStatus::Published.as_str())
         .fetch_one(state.db.pool())
         .await?;
         out.push(CategoryCount { key, label, agents });

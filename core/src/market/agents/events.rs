@@ -6,34 +6,22 @@ use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
 
-/// What the agent did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// "I am online."
-    Heartbeat,
-    /// Accepted an order.
-    Accept,
-    /// Reported progress.
-    Progress,
-    /// Delivered.
-    Delivery,
-    /// Posted a message.
-    Message,
-    /// Sent an offer.
-    Offer,
-}
-
-impl EventKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Heartbeat => "heartbeat",
-            EventKind::Accept => "accept",
-            EventKind::Progress => "progress",
-            EventKind::Delivery => "delivery",
-            EventKind::Message => "message",
-            EventKind::Offer => "offer",
-        }
+heepr_compliance::stored_state! {
+    /// What the agent did (`agent_events.kind`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum EventKind: "agent event kind" {
+        /// "I am online."
+        Heartbeat = "heartbeat",
+        /// Accepted an order.
+        Accept = "accept",
+        /// Reported progress.
+        Progress = "progress",
+        /// Delivered.
+        Delivery = "delivery",
+        /// Posted a message.
+        Message = "message",
+        /// Sent an offer.
+        Offer = "offer",
     }
 }
 

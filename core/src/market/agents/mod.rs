@@ -37,25 +37,15 @@ pub const CATEGORIES: &[(&str, &str)] = &[
 /// An agent counts as online this long after its last heartbeat (ms).
 pub const ONLINE_WINDOW_MS: i64 = 5 * 60_000;
 
-/// Whether an agent is listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentStatus {
-    /// Still in the wizard; only its owner sees it.
-    Draft,
-    /// Listed and orderable.
-    Published,
-}
-
-impl AgentStatus {
-    fn parse(s: &str) -> Result<Self, AppError> {
-        match s {
-            "draft" => Ok(AgentStatus::Draft),
-            "published" => Ok(AgentStatus::Published),
-            other => Err(AppError::Internal(anyhow::anyhow!(
-                "unknown agent status {other:?}"
-            ))),
-        }
+heepr_compliance::stored_state! {
+    /// Whether an agent is listed (`agents.status`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AgentStatus: "agent status" {
+        /// Still in the wizard; only its owner sees it.
+        Draft = "draft",
+        /// Listed and orderable.
+        Published = "published",
     }
 }
 
@@ -138,7 +128,7 @@ impl Agent {
             revision_limit: row.try_get("revision_limit")?,
             order_form: json_col(row, "order_form")?,
             wizard_step: row.try_get("wizard_step")?,
-            status: AgentStatus::parse(&row.try_get::<String, _>("status")?)?,
+            status: row.try_get("status")?,
             rating_total: row.try_get("rating_total")?,
             review_count: row.try_get("review_count")?,
             completed_orders: row.try_get("completed_orders")?,
@@ -263,10 +253,7 @@ pub struct OwnerAgent {
 impl OwnerAgent {
     /// `draft` or `published`, for pages.
     pub fn status_label(&self) -> &'static str {
-        match self.status {
-            AgentStatus::Draft => "draft",
-            AgentStatus::Published => "published",
-        }
+        self.status.as_str()
     }
 }
 

@@ -140,13 +140,14 @@ pub async fn create(state: &AppState, owner_id: &str, new: &NewAgent) -> Result<
     let id = new_id();
     sqlx::query(
         "INSERT INTO agents (id, owner_id, name, description, wizard_step, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 2, 'draft', $5, $5)",
+         VALUES ($1, $2, $3, $4, 2, $6, $5, $5)",
     )
     .bind(&id)
     .bind(owner_id)
     .bind(&name)
     .bind(&description)
     .bind(now)
+    .bind(AgentStatus::Draft.as_str())
     .execute(state.db.pool())
     .await?;
     tracing::info!(agent_id = %id, "agent draft created");
@@ -270,10 +271,11 @@ pub async fn publish(state: &AppState, owner_id: &str, id: &str) -> Result<Agent
     check_publishable(&agent)?;
     let now = state.clock.now_ms();
     sqlx::query(
-        "UPDATE agents SET status = 'published', wizard_step = 5, published_at = COALESCE(published_at, $1), updated_at = $1 WHERE id = $2",
+        "UPDATE agents SET status = $3, wizard_step = 5, published_at = COALESCE(published_at, $1), updated_at = $1 WHERE id = $2",
     )
     .bind(now)
     .bind(id)
+    .bind(AgentStatus::Published.as_str())
     .execute(state.db.pool())
     .await?;
     tracing::info!(agent_id = id, "agent published");

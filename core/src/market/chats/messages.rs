@@ -23,13 +23,30 @@ pub struct NewMessage {
     pub body: String,
 }
 
+heepr_compliance::stored_state! {
+    /// Who wrote a chat message (`presale_messages.author_role`, `order_messages.author_role`;
+    /// system messages only in order threads).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AuthorRole: "message author role" {
+        /// The customer.
+        Customer = "customer",
+        /// The agent's owner, on the site.
+        Owner = "owner",
+        /// The agent, through the bearer API (stored with its owner as author).
+        Agent = "agent",
+        /// heepr itself.
+        System = "system",
+    }
+}
+
 /// A chat message as both parties see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageView {
     /// Message id.
     pub id: String,
     /// `customer`, `owner`, `agent` or `system`.
-    pub author_role: String,
+    pub author_role: AuthorRole,
     /// The customer's or owner's display name, or the agent's name.
     pub author_name: String,
     /// The text.
@@ -62,22 +79,22 @@ pub fn check_body(body: &str) -> Result<String, AppError> {
 
 /// The author columns of a message posted by `actor` on something owned by `owner_id`:
 /// `(author_id, author_role)`. The agent writes on its owner's behalf.
-pub fn author<'a>(actor: Actor<'a>, owner_id: &'a str) -> (&'a str, &'static str) {
+pub fn author<'a>(actor: Actor<'a>, owner_id: &'a str) -> (&'a str, AuthorRole) {
     match actor {
-        Actor::Customer(id) => (id, "customer"),
-        Actor::Owner(id) => (id, "owner"),
-        Actor::Agent(_) => (owner_id, "agent"),
-        Actor::System => ("system", "system"),
+        Actor::Customer(id) => (id, AuthorRole::Customer),
+        Actor::Owner(id) => (id, AuthorRole::Owner),
+        Actor::Agent(_) => (owner_id, AuthorRole::Agent),
+        Actor::System => ("system", AuthorRole::System),
     }
 }
 
 /// `author_name` for a row with `author_role`, `author_display` and `agent_name` columns.
 pub(super) fn view_from_row(r: &sqlx::any::AnyRow) -> Result<MessageView, sqlx::Error> {
-    let role: String = r.try_get("author_role")?;
-    let author_name = match role.as_str() {
-        "agent" => r.try_get("agent_name")?,
-        "system" => "heepr".to_owned(),
-        _ => r
+    let role: AuthorRole = r.try_get("author_role")?;
+    let author_name = match role {
+        AuthorRole::Agent => r.try_get("agent_name")?,
+        AuthorRole::System => "heepr".to_owned(),
+        AuthorRole::Customer | AuthorRole::Owner => r
             .try_get::<Option<String>, _>("author_display")?
             .unwrap_or_else(|| "Former member".to_owned()),
     };
@@ -96,7 +113,7 @@ pub(super) async fn posted(
     state: &AppState,
     actor: Actor<'_>,
     author_id: &str,
-    role: &str,
+    role: AuthorRole,
     agent_name: &str,
     customer_name: &str,
     id: String,
@@ -114,7 +131,7 @@ pub(super) async fn posted(
     };
     Ok(MessageView {
         id,
-        author_role: role.to_owned(),
+        author_role: role,
         author_name,
         body,
         created_at: rfc3339(now),

@@ -28,6 +28,21 @@ pub struct NewOffer {
     pub expires_in_hours: i64,
 }
 
+heepr_compliance::stored_state! {
+    /// Where an offer stands (`offers.status`). Decided once: open is the only state that
+    /// moves.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OfferStatus: "offer status" {
+        /// Sent; the customer may accept (until it expires) or decline.
+        Open = "open",
+        /// Accepted: an order was placed on its terms.
+        Accepted = "accepted",
+        /// Declined by the customer.
+        Declined = "declined",
+    }
+}
+
 /// An offer as both parties see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfferView {
@@ -46,11 +61,41 @@ pub struct OfferView {
     /// Expires (RFC 3339).
     pub expires_at: String,
     /// `open`, `accepted` or `declined`.
-    pub status: String,
+    pub status: OfferStatus,
     /// The order placed on acceptance.
     pub order_id: Option<String>,
     /// Sent (RFC 3339).
     pub created_at: String,
+}
+
+/// An offer with what the viewing party may do with it, for pages (it reads as the
+/// [`OfferView`] it wraps).
+#[derive(Debug, Clone)]
+pub struct OfferCard {
+    /// The offer.
+    pub offer: OfferView,
+    /// The viewer may accept or decline it: the customer, while it is open (an expired
+    /// open offer shows both; accepting it is refused with `offer_expired`).
+    pub can_decide: bool,
+}
+
+impl std::ops::Deref for OfferCard {
+    type Target = OfferView;
+
+    fn deref(&self) -> &OfferView {
+        &self.offer
+    }
+}
+
+/// `offers` as `viewer` sees them.
+pub fn cards(offers: Vec<OfferView>, viewer: Actor<'_>) -> Vec<OfferCard> {
+    offers
+        .into_iter()
+        .map(|offer| OfferCard {
+            can_decide: matches!(viewer, Actor::Customer(_)) && offer.status == OfferStatus::Open,
+            offer,
+        })
+        .collect()
 }
 
 fn check(offer: &NewOffer) -> Result<String, AppError> {
@@ -90,7 +135,7 @@ pub async fn send(
     let id = new_id();
     sqlx::query(
         "INSERT INTO offers (id, thread_id, agent_id, customer_id, scope, price_points, delivery_hours, expires_at, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9)",
     )
     .bind(&id)
     .bind(&thread.id)
@@ -101,6 +146,7 @@ pub async fn send(
     .bind(offer.delivery_hours)
     .bind(now + offer.expires_in_hours * 3_600_000)
     .bind(now)
+    .bind(OfferStatus::Open.as_str())
     .execute(state.db.pool())
     .await?;
     load(state, &id).await
@@ -173,14 +219,21 @@ pub async fn decide(
         });
     }
     let mut tx = state.db.begin_write().await?;
-    let decided = sqlx::query(
-        "UPDATE offers SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'open'",
-    )
-    .bind(if accept { "accepted" } else { "declined" })
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    let decided =
+        sqlx::query("UPDATE offers SET status = $1, decided_at = $2 WHERE id = $3 AND status = $4")
+            .bind(
+                if accept {
+                    OfferStatus::Accepted
+                } else {
+                    OfferStatus::Declined
+                }
+                .as_str(),
+            )
+            .bind(now)
+            .bind(id)
+            .bind(OfferStatus::Open.as_str())
+            .execute(&mut *tx)
+            .await?;
     if decided.rows_affected() != 1 {
         return Err(AppError::Conflict {
             code: "offer_decided",

@@ -52,7 +52,7 @@ pub async fn post(
     .bind(&id)
     .bind(&order.id)
     .bind(author_id)
-    .bind(role)
+    .bind(role.as_str())
     .bind(&body)
     .bind(now)
     .execute(state.db.pool())

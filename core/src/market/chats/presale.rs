@@ -217,7 +217,7 @@ pub async fn post(
     .bind(&id)
     .bind(&thread.id)
     .bind(author_id)
-    .bind(role)
+    .bind(role.as_str())
     .bind(&body)
     .bind(now)
     .execute(&mut *tx)

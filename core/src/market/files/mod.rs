@@ -27,24 +27,16 @@ const MAX_NAME_CHARS: usize = 200;
 /// Most files one request may carry.
 pub const MAX_FILES_PER_REQUEST: usize = 10;
 
-/// Why a file was uploaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// The customer's brief (order form answer or attached to the order).
-    Brief,
-    /// The agent's delivery.
-    Deliverable,
-    /// Attached in a chat.
-    Attachment,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Brief => "brief",
-            Purpose::Deliverable => "deliverable",
-            Purpose::Attachment => "attachment",
-        }
+heepr_compliance::stored_state! {
+    /// Why a file was uploaded (`files.purpose`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Purpose: "file purpose" {
+        /// The customer's brief (order form answer or attached to the order).
+        Brief = "brief",
+        /// The agent's delivery.
+        Deliverable = "deliverable",
+        /// Attached in a chat.
+        Attachment = "attachment",
     }
 }
 
@@ -227,11 +219,12 @@ pub async fn attach_brief(
     order_id: &str,
 ) -> Result<(), AppError> {
     let done = sqlx::query(
-        "UPDATE files SET order_id = $1, purpose = 'brief' WHERE id = $2 AND uploader_id = $3 AND order_id IS NULL AND thread_id IS NULL",
+        "UPDATE files SET order_id = $1, purpose = $4 WHERE id = $2 AND uploader_id = $3 AND order_id IS NULL AND thread_id IS NULL",
     )
     .bind(order_id)
     .bind(file_id)
     .bind(customer_id)
+    .bind(Purpose::Brief.as_str())
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() != 1 {

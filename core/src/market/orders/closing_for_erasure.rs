@@ -9,7 +9,7 @@
 //! a rerun of the erasure job closes the rest.
 
 use super::transitions;
-use super::{Actor, OrderAction};
+use super::{Actor, OrderAction, OrderStatus};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -20,10 +20,14 @@ use crate::platform::state::AppState;
 pub async fn close_open_orders(state: &AppState, account_id: &str) -> Result<u64, AppError> {
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT o.id FROM orders o JOIN agents g ON g.id = o.agent_id \
-         WHERE o.status IN ('placed', 'in_progress', 'delivered', 'revision_requested') \
+         WHERE o.status IN ($2, $3, $4, $5) \
          AND (o.customer_id = $1 OR g.owner_id = $1) ORDER BY o.id",
     )
     .bind(account_id)
+    .bind(OrderStatus::Placed.as_str())
+    .bind(OrderStatus::InProgress.as_str())
+    .bind(OrderStatus::Delivered.as_str())
+    .bind(OrderStatus::RevisionRequested.as_str())
     .fetch_all(state.db.pool())
     .await?;
     let mut closed = 0;

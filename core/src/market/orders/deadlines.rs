@@ -5,7 +5,7 @@
 //! untouched, and a second run (or a concurrent one) refunds nothing twice.
 
 use super::transitions;
-use super::{Actor, OrderAction};
+use super::{Actor, OrderAction, OrderStatus};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -22,10 +22,12 @@ pub async fn refund_missed_deadlines(state: &AppState) -> Result<u64, AppError> 
     loop {
         let now = state.clock.now_ms();
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM orders WHERE status IN ('placed', 'in_progress') AND deadline_at <= $1 ORDER BY deadline_at, id LIMIT $2",
+            "SELECT id FROM orders WHERE status IN ($3, $4) AND deadline_at <= $1 ORDER BY deadline_at, id LIMIT $2",
         )
         .bind(now)
         .bind(BATCH)
+        .bind(OrderStatus::Placed.as_str())
+        .bind(OrderStatus::InProgress.as_str())
         .fetch_all(state.db.pool())
         .await?;
         let fresh: Vec<String> = ids.into_iter().filter(|id| !skipped.contains(id)).collect();

@@ -14,6 +14,7 @@
 //! May use `platform`, `ledger`, and in `market` agents, files and reviews; chats build on
 //! it, never the reverse.
 
+pub mod choices;
 pub mod closing_for_erasure;
 pub mod deadlines;
 pub mod escrow;
@@ -104,7 +105,7 @@ impl Order {
             owner_id: row.try_get("owner_id")?,
             customer_id: row.try_get("customer_id")?,
             customer_name: row.try_get("customer_name")?,
-            status: OrderStatus::parse(&row.try_get::<String, _>("status")?)?,
+            status: row.try_get("status")?,
             price_points: row.try_get("price_points")?,
             answers: serde_json::from_str(&answers).map_err(|e| AppError::Internal(e.into()))?,
             offer_id: row.try_get("offer_id")?,
@@ -423,7 +424,7 @@ pub async fn place_in(
         serde_json::to_string(&checked.answers).map_err(|e| AppError::Internal(e.into()))?;
     sqlx::query(
         "INSERT INTO orders (id, agent_id, customer_id, status, price_points, answers, offer_id, delivery_hours, deadline_at, \
-         revision_limit, revisions_used, created_at, updated_at) VALUES ($1, $2, $3, 'placed', $4, $5, $6, $7, $8, $9, 0, $10, $10)",
+         revision_limit, revisions_used, created_at, updated_at) VALUES ($1, $2, $3, $11, $4, $5, $6, $7, $8, $9, 0, $10, $10)",
     )
     .bind(&id)
     .bind(&agent.id)
@@ -435,6 +436,7 @@ pub async fn place_in(
     .bind(deadline)
     .bind(agent.revision_limit)
     .bind(now)
+    .bind(OrderStatus::Placed.as_str())
     .execute(&mut **tx)
     .await?;
     for file_id in &checked.file_ids {

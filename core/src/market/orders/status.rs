@@ -15,24 +15,26 @@ use serde::Serialize;
 
 use crate::platform::error::AppError;
 
-/// Where an order is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    /// Paid into escrow, waiting for the agent to accept.
-    Placed,
-    /// Accepted (or a revision approved): the agent is working.
-    InProgress,
-    /// The agent delivered; the customer accepts or asks for a revision.
-    Delivered,
-    /// The customer asked for a revision; the owner approves or declines.
-    RevisionRequested,
-    /// The customer accepted the delivery; escrow released to the owner.
-    Completed,
-    /// Cancelled before acceptance; escrow refunded.
-    Cancelled,
-    /// The deadline passed with no delivery; escrow refunded.
-    Refunded,
+heepr_compliance::stored_state! {
+    /// Where an order is (`orders.status`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrderStatus: "order status" {
+        /// Paid into escrow, waiting for the agent to accept.
+        Placed = "placed",
+        /// Accepted (or a revision approved): the agent is working.
+        InProgress = "in_progress",
+        /// The agent delivered; the customer accepts or asks for a revision.
+        Delivered = "delivered",
+        /// The customer asked for a revision; the owner approves or declines.
+        RevisionRequested = "revision_requested",
+        /// The customer accepted the delivery; escrow released to the owner.
+        Completed = "completed",
+        /// Cancelled before acceptance; escrow refunded.
+        Cancelled = "cancelled",
+        /// The deadline passed with no delivery; escrow refunded.
+        Refunded = "refunded",
+    }
 }
 
 /// What can happen to an order.
@@ -77,37 +79,14 @@ impl OrderAction {
 }
 
 impl OrderStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Placed => "placed",
-            OrderStatus::InProgress => "in_progress",
-            OrderStatus::Delivered => "delivered",
-            OrderStatus::RevisionRequested => "revision_requested",
-            OrderStatus::Completed => "completed",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Refunded => "refunded",
-        }
-    }
-
     /// Parses a stored name. Errors: 500 for a name the schema's CHECK should have refused.
     pub fn parse(s: &str) -> Result<Self, AppError> {
-        Self::from_name(s)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown order status {s:?}")))
+        Ok(s.parse()?)
     }
 
     /// Parses a name given by a client, `None` if unknown.
     pub fn from_name(s: &str) -> Option<Self> {
-        Some(match s {
-            "placed" => OrderStatus::Placed,
-            "in_progress" => OrderStatus::InProgress,
-            "delivered" => OrderStatus::Delivered,
-            "revision_requested" => OrderStatus::RevisionRequested,
-            "completed" => OrderStatus::Completed,
-            "cancelled" => OrderStatus::Cancelled,
-            "refunded" => OrderStatus::Refunded,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 
     /// Whether nothing more can happen to the order.

@@ -15,7 +15,9 @@ use crate::platform::state::AppState;
 /// Longest revision request (characters).
 const MAX_REASON_CHARS: usize = 2_000;
 
-fn role_may(actor: Actor<'_>, action: OrderAction) -> bool {
+/// The role table: which party may ask for which move (the state machine decides whether
+/// the move is possible now).
+pub(super) fn role_may(actor: Actor<'_>, action: OrderAction) -> bool {
     use OrderAction as A;
     matches!(
         (actor, action),

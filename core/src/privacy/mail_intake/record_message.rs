@@ -3,15 +3,14 @@
 //! the message unseen (read again next pass) and a crash after it finds the row (the
 //! message is only marked seen).
 
-use std::fmt;
-use std::str::FromStr;
-
+use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::RequestKind;
 use mail_parser::MessageParser;
 use serde_json::json;
 use sqlx::{Any, Transaction};
 
 use super::classify::classify;
+use crate::identity::accounts::AccountStatus;
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
 use crate::platform::state::AppState;
@@ -19,62 +18,27 @@ use crate::platform::tokens::new_id;
 use crate::privacy::requests::audit;
 use crate::privacy::requests::intake::{Channel, NewRequest, record};
 
-/// The audit actor of mail intake.
-pub const ACTOR: &str = "mail-intake";
 /// Largest part of a message kept as evidence (bytes): the text and headers of any real
 /// request fit; attachments past it are cut, and the cut is marked.
 pub const MAX_EVIDENCE_BYTES: usize = 512 * 1024;
 /// Longest part of the message's text copied into the request's details (chars).
 const MAX_DETAILS_CHARS: usize = 2_000;
 
-/// What intake did with a message (stored in `mail_intake.outcome`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IntakeOutcome {
-    /// A request was recorded; the account's address got the confirmation link.
-    RequestCreated,
-    /// The sender's address is no account's: they were told, and nothing else was done.
-    RejectedUnknownSender,
-    /// The text names no right or several: staff decide (the 30-day clock runs from arrival).
-    NeedsClassification,
-    /// No usable sender address: staff look at it.
-    Unreadable,
-    /// Recorded by an earlier pass (a crash came between the commit and marking it seen).
-    AlreadyRecorded,
-}
-
-impl IntakeOutcome {
-    /// The stored text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IntakeOutcome::RequestCreated => "request_created",
-            IntakeOutcome::RejectedUnknownSender => "rejected_unknown_sender",
-            IntakeOutcome::NeedsClassification => "needs_classification",
-            IntakeOutcome::Unreadable => "unreadable",
-            IntakeOutcome::AlreadyRecorded => "already_recorded",
-        }
-    }
-}
-
-impl fmt::Display for IntakeOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for IntakeOutcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            IntakeOutcome::RequestCreated,
-            IntakeOutcome::RejectedUnknownSender,
-            IntakeOutcome::NeedsClassification,
-            IntakeOutcome::Unreadable,
-            IntakeOutcome::AlreadyRecorded,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-        .ok_or_else(|| format!("unknown intake outcome {s:?}"))
+heepr_compliance::stored_state! {
+    /// What intake did with a message (`mail_intake.outcome`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    pub enum IntakeOutcome: "intake outcome" {
+        /// A request was recorded; the account's address got the confirmation link.
+        RequestCreated = "request_created",
+        /// The sender's address is no account's: they were told, and nothing else was done.
+        RejectedUnknownSender = "rejected_unknown_sender",
+        /// The text names no right or several: staff decide (the 30-day clock runs from
+        /// arrival).
+        NeedsClassification = "needs_classification",
+        /// No usable sender address: staff look at it.
+        Unreadable = "unreadable",
+        /// Recorded by an earlier pass (a crash came between the commit and marking it seen).
+        AlreadyRecorded = "already_recorded",
     }
 }
 
@@ -197,7 +161,7 @@ pub async fn record_message(
                 kind,
                 channel: Channel::Staff,
                 details: Some(&text),
-                actor: ACTOR,
+                actor: &AuditActor::MAIL_INTAKE,
                 verified: false,
                 run_job_now: false,
             };
@@ -217,14 +181,18 @@ pub async fn record_message(
     )
     .await?;
     // No address or name in the audit details: the row holds them, under its own rules.
+    let audited = match outcome {
+        IntakeOutcome::RejectedUnknownSender | IntakeOutcome::Unreadable => AuditOutcome::Refused,
+        _ => AuditOutcome::Ok,
+    };
     audit(
         &mut tx,
-        ACTOR,
-        "dsr.intake",
+        &AuditActor::MAIL_INTAKE,
+        AuditAction::DsrIntake,
         account_id.as_deref(),
         request_id.as_deref(),
-        outcome.as_str(),
-        json!({"kind": kind, "arrived_at_ms": msg.arrived_at_ms}),
+        audited,
+        json!({"intake": outcome.as_str(), "kind": kind, "arrived_at_ms": msg.arrived_at_ms}),
         now,
     )
     .await?;
@@ -239,7 +207,7 @@ async fn account_with_email(
 ) -> Result<Option<String>, AppError> {
     let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND status = $2")
         .bind(email)
-        .bind("active")
+        .bind(AccountStatus::Active.as_str())
         .fetch_optional(&mut **tx)
         .await?;
     Ok(id)

@@ -7,13 +7,14 @@
 //! kind is recorded with `duplicate_of` and goes through its own channel's verification:
 //! it never inherits the open request's verified state.
 
+use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::{self, RequestKind, RequestStatus};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
 use super::emails::{self, DsrEmail};
 use super::{Dsr, audit, get};
-use crate::identity::accounts::validate;
+use crate::identity::accounts::{AccountStatus, validate};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::{hash_secret, new_id, new_secret};
@@ -21,24 +22,16 @@ use crate::platform::tokens::{hash_secret, new_id, new_secret};
 /// How long an emailed confirmation link works (ms): 14 days.
 pub const VERIFY_LINK_MS: i64 = 14 * 24 * 3_600_000;
 
-/// Where a request came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    /// The signed-in subject, on the dashboard.
-    Dashboard,
-    /// Staff, for a person who wrote in.
-    Staff,
-    /// An operator on the command line.
-    Cli,
-}
-
-impl Channel {
-    fn as_str(self) -> &'static str {
-        match self {
-            Channel::Dashboard => "dashboard",
-            Channel::Staff => "staff",
-            Channel::Cli => "cli",
-        }
+heepr_compliance::stored_state! {
+    /// Where a request came from (`dsr_requests.channel`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Channel: "request channel" {
+        /// The signed-in subject, on the dashboard.
+        Dashboard = "dashboard",
+        /// Staff, for a person who wrote in.
+        Staff = "staff",
+        /// An operator on the command line.
+        Cli = "cli",
     }
 }
 
@@ -54,7 +47,7 @@ pub struct NewRequest<'a> {
     /// The subject's words, if any.
     pub details: Option<&'a str>,
     /// Who records it (audit actor).
-    pub actor: &'a str,
+    pub actor: &'a AuditActor,
     /// Identity already proven (dashboard session and password, staff child flag, CLI):
     /// the request starts `in_progress`; otherwise `awaiting_verification` with an emailed
     /// confirmation link.
@@ -109,20 +102,25 @@ pub async fn record(
 ) -> Result<Recorded, AppError> {
     let now = state.clock.now_ms();
     let id = new_id();
-    let active: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
         .bind(new.account_id)
         .fetch_optional(&mut **tx)
         .await?;
-    if active.as_deref() != Some("active") {
+    let status = status.map(|s| s.parse::<AccountStatus>()).transpose()?;
+    if status != Some(AccountStatus::Active) {
         return Err(AppError::NotFound("account"));
     }
     let duplicate_of: Option<String> = sqlx::query_scalar(
         "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = $2 \
-         AND status IN ('received', 'awaiting_verification', 'in_progress', 'on_hold') \
+         AND status IN ($3, $4, $5, $6) \
          ORDER BY received_at, id LIMIT 1",
     )
     .bind(new.account_id)
     .bind(new.kind.as_str())
+    .bind(RequestStatus::Received.as_str())
+    .bind(RequestStatus::AwaitingVerification.as_str())
+    .bind(RequestStatus::InProgress.as_str())
+    .bind(RequestStatus::OnHold.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     let token = (!new.verified).then(new_secret);
@@ -149,7 +147,7 @@ pub async fn record(
     .bind(new.verified.then_some(now))
     .bind(token.as_deref().map(hash_secret))
     .bind(duplicate_of.as_deref())
-    .bind(new.actor)
+    .bind(new.actor.as_str())
     .bind(run_job.then_some(now))
     .bind(now)
     .execute(&mut **tx)
@@ -157,10 +155,10 @@ pub async fn record(
     audit(
         tx,
         new.actor,
-        "dsr.receive",
+        AuditAction::DsrReceive,
         Some(new.account_id),
         Some(&id),
-        "ok",
+        AuditOutcome::Ok,
         json!({"kind": new.kind, "channel": new.channel.as_str(), "status": status, "duplicate_of": duplicate_of}),
         now,
     )
@@ -189,8 +187,9 @@ pub async fn record(
 /// Errors: 422 for a malformed email; the database's.
 pub async fn account_by_email(state: &AppState, email: &str) -> Result<Option<String>, AppError> {
     let email = validate::email(email)?;
-    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND status = 'active'")
+    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND status = $2")
         .bind(&email)
+        .bind(AccountStatus::Active.as_str())
         .fetch_optional(state.db.pool())
         .await?;
     Ok(id)
@@ -203,9 +202,10 @@ pub async fn account_by_email(state: &AppState, email: &str) -> Result<Option<St
 /// link is older than [`VERIFY_LINK_MS`] (staff can record the request again).
 pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
     let row = sqlx::query(
-        "SELECT id, account_id, received_at FROM dsr_requests WHERE verification_token_hash = $1 AND status = 'awaiting_verification'",
+        "SELECT id, account_id, received_at FROM dsr_requests WHERE verification_token_hash = $1 AND status = $2",
     )
     .bind(hash_secret(token))
+    .bind(RequestStatus::AwaitingVerification.as_str())
     .fetch_optional(state.db.pool())
     .await?
     .ok_or(AppError::NotFound("request awaiting confirmation"))?;
@@ -222,7 +222,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
         &id,
         RequestStatus::InProgress,
         None,
-        &format!("subject:{account_id}"),
+        &AuditActor::subject(&account_id),
     )
     .await
 }

@@ -16,7 +16,7 @@ pub mod intake;
 pub mod summary;
 pub mod transitions;
 
-use heepr_compliance::audit::{self, AuditEntry};
+use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
 use serde::Serialize;
 use serde_json::Value;
@@ -26,7 +26,7 @@ use crate::platform::error::AppError;
 use crate::platform::time::rfc3339;
 
 /// The audit actor of the background jobs that run exports and erasures.
-pub const SYSTEM: &str = "system";
+pub const SYSTEM: AuditActor = AuditActor::SYSTEM;
 
 /// A stored data-subject request.
 #[derive(Debug, Clone, Serialize)]
@@ -153,7 +153,6 @@ pub struct DsrFilter {
 ///
 /// Errors: the database's.
 pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec<Dsr>, AppError> {
-    let open = "status NOT IN ('completed', 'rejected', 'failed')";
     let due_before = match (filter.overdue, filter.due_within_days) {
         (true, _) => Some(now_ms),
         (false, Some(days)) => Some(now_ms.saturating_add(days.saturating_mul(86_400_000))),
@@ -163,7 +162,7 @@ pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec
         "SELECT {DSR_COLUMNS} FROM dsr_requests \
          WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
          AND (CAST($3 AS TEXT) IS NULL OR account_id = $3) \
-         AND ($4 = 0 OR ({open} AND due_at < $5)) \
+         AND ($4 = 0 OR (status NOT IN ($6, $7, $8) AND due_at < $5)) \
          ORDER BY due_at, id LIMIT 1000"
     )))
     .bind(filter.status.map(|s| s.as_str()))
@@ -171,6 +170,9 @@ pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec
     .bind(filter.account_id.as_deref())
     .bind(i64::from(due_before.is_some()))
     .bind(due_before.unwrap_or(0))
+    .bind(RequestStatus::Completed.as_str())
+    .bind(RequestStatus::Rejected.as_str())
+    .bind(RequestStatus::Failed.as_str())
     .fetch_all(pool)
     .await?;
     rows.iter().map(|r| Dsr::from_row(r, now_ms)).collect()
@@ -182,11 +184,11 @@ pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec
 #[allow(clippy::too_many_arguments)]
 pub async fn audit(
     tx: &mut Transaction<'static, Any>,
-    actor: &str,
-    action: &str,
+    actor: &AuditActor,
+    action: AuditAction,
     subject: Option<&str>,
     request: Option<&str>,
-    outcome: &str,
+    outcome: AuditOutcome,
     details: Value,
     now_ms: i64,
 ) -> Result<(), AppError> {

@@ -1,6 +1,7 @@
 //! Moving a request through the DSR state machine (`heepr_compliance::dsr`), and extending
 //! its deadline. Every change is one transaction with its audit entry and its email.
 
+use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::{self, RequestKind, RequestStatus, TransitionError};
 use serde_json::json;
 use sqlx::Row;
@@ -23,7 +24,7 @@ pub async fn transition(
     id: &str,
     to: RequestStatus,
     reason: Option<&str>,
-    actor: &str,
+    actor: &AuditActor,
 ) -> Result<Dsr, AppError> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
@@ -43,10 +44,10 @@ pub async fn transition(
         audit(
             &mut tx,
             actor,
-            "dsr.transition",
+            AuditAction::DsrTransition,
             Some(&account_id),
             Some(id),
-            "refused",
+            AuditOutcome::Refused,
             details,
             now,
         )
@@ -68,7 +69,7 @@ pub async fn transition(
          verified_at = CASE WHEN $4 = 1 THEN COALESCE(verified_at, $3) ELSE verified_at END, \
          verification_token_hash = CASE WHEN $4 = 1 THEN NULL ELSE verification_token_hash END, \
          completed_at = CASE WHEN $5 = 1 THEN $3 ELSE completed_at END, \
-         job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = 'in_progress' THEN job_requested_at ELSE NULL END, \
+         job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = $9 THEN job_requested_at ELSE NULL END, \
          locked_until = NULL \
          WHERE id = $7 AND status = $8",
     )
@@ -80,6 +81,7 @@ pub async fn transition(
     .bind(i64::from(entering_progress && kind == RequestKind::Access))
     .bind(id)
     .bind(from.as_str())
+    .bind(RequestStatus::InProgress.as_str())
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -91,10 +93,10 @@ pub async fn transition(
     audit(
         &mut tx,
         actor,
-        "dsr.transition",
+        AuditAction::DsrTransition,
         Some(&account_id),
         Some(id),
-        "ok",
+        AuditOutcome::Ok,
         json!({"from": from, "to": to}),
         now,
     )
@@ -148,7 +150,7 @@ pub async fn extend(
     id: &str,
     months: u32,
     reason: &str,
-    actor: &str,
+    actor: &AuditActor,
 ) -> Result<Dsr, AppError> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
@@ -196,10 +198,10 @@ pub async fn extend(
     audit(
         &mut tx,
         actor,
-        "dsr.extend",
+        AuditAction::DsrExtend,
         Some(&account_id),
         Some(id),
-        "ok",
+        AuditOutcome::Ok,
         json!({"months": months, "total_months": total, "due_at": due}),
         now,
     )
@@ -230,7 +232,7 @@ pub async fn request_job(
     state: &AppState,
     id: &str,
     expected: RequestKind,
-    actor: &str,
+    actor: &AuditActor,
 ) -> Result<Dsr, AppError> {
     let now = state.clock.now_ms();
     let dsr = get(state.db.pool(), id, now).await?;
@@ -252,9 +254,9 @@ pub async fn request_job(
     .execute(&mut *tx)
     .await?;
     let action = if expected == RequestKind::Erasure {
-        "erasure.request"
+        AuditAction::ErasureRequest
     } else {
-        "export.request"
+        AuditAction::ExportRequest
     };
     audit(
         &mut tx,
@@ -262,7 +264,7 @@ pub async fn request_job(
         action,
         Some(&dsr.account_id),
         Some(id),
-        "ok",
+        AuditOutcome::Ok,
         json!({}),
         now,
     )
