@@ -89,3 +89,11 @@ pub fn arguments<'v>(
     }
     Ok(args)
 }
+
+/// Whether the database answers (the health check's probe).
+///
+/// Errors: the database's.
+pub async fn ping(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}

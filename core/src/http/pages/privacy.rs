@@ -12,16 +12,16 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use heepr_compliance::dsr::RequestKind;
 use serde::Deserialize;
-use sqlx::Row;
 use tokio::io::AsyncReadExt;
 
 use super::{PageError, PageForm, render};
 use crate::http::extract::{CurrentUser, MaybeUser};
+use crate::identity::accounts::lookup;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
-use crate::privacy::export_archive::expire_archive;
+use crate::privacy::export_archive::{archive_of, expire_archive};
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::{self, DsrFilter};
 
@@ -122,13 +122,10 @@ async fn page_for(
         .into_iter()
         .rev()
     {
-        let archive: Option<i64> = sqlx::query_scalar(
-            "SELECT expires_at FROM export_archives WHERE request_id = $1 AND deleted_at IS NULL AND expires_at > $2",
-        )
-        .bind(&r.id)
-        .bind(now)
-        .fetch_optional(state.db.pool())
-        .await?;
+        let archive = archive_of(state.db.pool(), &r.id, None)
+            .await?
+            .filter(|a| a.downloadable(now))
+            .map(|a| a.expires_at_ms);
         requests.push(RequestRow {
             received: r.received_at.get(..10).unwrap_or_default().to_string(),
             kind: r.kind.describe().to_string(),
@@ -222,21 +219,13 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now_ms();
-    let row = sqlx::query(
-        "SELECT id, file_path, expires_at, deleted_at FROM export_archives WHERE request_id = $1 AND account_id = $2",
-    )
-    .bind(&id)
-    .bind(&user.account_id)
-    .fetch_optional(state.db.pool())
-    .await?
-    .ok_or(AppError::NotFound("export"))?;
-    let archive_id: String = row.try_get("id")?;
-    let file_path: String = row.try_get("file_path")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let deleted_at: Option<i64> = row.try_get("deleted_at")?;
-    if deleted_at.is_some() || expires_at <= now {
-        if deleted_at.is_none() {
-            expire_archive(&state, &archive_id, &id, &user.account_id, &file_path).await?;
+    let archive = archive_of(state.db.pool(), &id, Some(&user.account_id))
+        .await?
+        .ok_or(AppError::NotFound("export"))?;
+    let file_path = archive.file_path.clone();
+    if !archive.downloadable(now) {
+        if archive.deleted_at_ms.is_none() {
+            expire_archive(&state, &archive.id, &id, &user.account_id, &file_path).await?;
         }
         return Err(AppError::Gone(
             "this export has expired and was deleted: request a new one".into(),
@@ -298,13 +287,9 @@ async fn delete_account(
     let Some(user) = user else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
-            .bind(&user.account_id)
-            .fetch_optional(state.db.pool())
-            .await
-            .map_err(AppError::from)?
-            .flatten();
+    let hash = lookup::password_hash(state.db.pool(), &user.account_id)
+        .await
+        .map_err(AppError::from)?;
     let ok = state
         .passwords
         .verify(&fields.password, hash.as_deref())
