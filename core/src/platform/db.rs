@@ -97,3 +97,16 @@ pub async fn ping(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
 }
+
+/// Most values bound in one `IN (...)` list, well under both backends' limits on bound
+/// parameters (SQLite 32,766, PostgreSQL 65,535); longer lists are read in chunks.
+pub const IN_LIST_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` bound parameters: the inside of an `IN (...)` list (`$n`
+/// placeholders work on both backends).
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

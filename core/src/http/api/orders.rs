@@ -80,10 +80,8 @@ pub async fn orders_json(
     scope: OrderScope<'_>,
     status: Option<OrderStatus>,
 ) -> Result<Json<Value>, AppError> {
-    let mut views = Vec::new();
-    for order in orders::list(state, scope, status).await? {
-        views.push(orders::view(state, &order).await?);
-    }
+    let list = orders::list(state, scope, status).await?;
+    let views = orders::views(state, &list).await?;
     Ok(Json(json!({"orders": views})))
 }
 
