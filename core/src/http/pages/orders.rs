@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{PageError, PageForm, render, require};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::files::read_files;
-use crate::http::extract::MaybeUser;
+use crate::http::extract::SignedIn;
 use crate::identity::sessions::SessionUser;
 use crate::market::chats::messages::MessageView;
 use crate::market::chats::offers::{self, NewOffer, OfferView};
@@ -52,16 +52,6 @@ pub fn router() -> Router<AppState> {
         .route("/offers/{id}/decline", post(decline_offer))
 }
 
-/// Runs `f` for a signed-in person, or redirects to the login page.
-macro_rules! signed_in {
-    ($user:expr) => {
-        match require($user) {
-            Ok(u) => u,
-            Err(redirect) => return Ok(redirect.into_response()),
-        }
-    };
-}
-
 fn to_order(id: &str) -> Response {
     Redirect::to(&format!("/orders/{id}")).into_response()
 }
@@ -91,7 +81,7 @@ fn rows(list: Vec<orders::Order>) -> Vec<OrderRow> {
 #[derive(Template)]
 #[template(path = "market_orders.html")]
 struct OrdersPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     placed: Vec<OrderRow>,
     received: Vec<OrderRow>,
     threads: Vec<ThreadView>,
@@ -99,9 +89,8 @@ struct OrdersPage {
 
 async fn orders_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let mut threads: Vec<ThreadView> =
         presale::list(&state, ThreadScope::Customer(&user.account_id))
             .await?
@@ -118,7 +107,7 @@ async fn orders_page(
         placed: rows(orders::list(&state, OrderScope::Customer(&user.account_id), None).await?),
         received: rows(orders::list(&state, OrderScope::Owner(&user.account_id), None).await?),
         threads,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -126,7 +115,7 @@ async fn orders_page(
 #[derive(Template)]
 #[template(path = "market_order.html")]
 struct OrderPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     o: OrderView,
     status_label: String,
     answers: Vec<(String, String)>,
@@ -140,10 +129,9 @@ struct OrderPage {
 
 async fn order_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
     let view = orders::view(&state, &order).await?;
     let answers = view
@@ -170,7 +158,7 @@ async fn order_page(
         read_only: order.chat_read_only(state.clock.now_ms()),
         files: view.files.clone(),
         o: view,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -188,19 +176,17 @@ async fn customer_action(
 
 async fn cancel(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     customer_action(&state, &user, &id, OrderAction::Cancel, None).await
 }
 
 async fn accept_delivery(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     customer_action(&state, &user, &id, OrderAction::AcceptDelivery, None).await
 }
 
@@ -212,11 +198,10 @@ struct ReasonForm {
 
 async fn request_revision(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<ReasonForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     customer_action(
         &state,
         &user,
@@ -234,11 +219,10 @@ struct DecisionForm {
 
 async fn revision_decision(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let action = if form.approve == "true" {
         OrderAction::ApproveRevision
     } else {
@@ -257,11 +241,10 @@ struct ReviewForm {
 
 async fn review(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<ReviewForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let rating = form
         .rating
         .trim()
@@ -293,12 +276,11 @@ struct BodyForm {
 
 async fn reply(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     Query(back): Query<BackTo>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     reviews::reply(&state, &user.account_id, &id, &NewReply { body: form.body }).await?;
     Ok(match back.order {
         Some(order) => to_order(&order),
@@ -308,11 +290,10 @@ async fn reply(
 
 async fn order_message(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
     order_thread::post(&state, &order, actor, &form.body).await?;
     Ok(to_order(&id))
@@ -320,11 +301,10 @@ async fn order_message(
 
 async fn order_files(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (_, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
     let parts = read_files(&state, multipart).await?;
     let purpose = if matches!(actor, Actor::Customer(_)) {
@@ -349,7 +329,7 @@ async fn order_files(
 #[derive(Template)]
 #[template(path = "market_thread.html")]
 struct ThreadPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     t: ThreadView,
     is_customer: bool,
     offers: Vec<OfferView>,
@@ -361,10 +341,9 @@ struct ThreadPage {
 
 async fn thread_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
     let page = ThreadPage {
         is_customer: matches!(actor, Actor::Customer(_)),
@@ -374,7 +353,7 @@ async fn thread_page(
         read_only: false,
         files: presale::thread_files(&state, &thread).await?,
         t: thread.view(),
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -385,11 +364,10 @@ fn to_thread(id: &str) -> Response {
 
 async fn thread_message(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
     presale::post(&state, &thread, actor, &form.body).await?;
     Ok(to_thread(&id))
@@ -409,11 +387,10 @@ struct OfferForm {
 
 async fn send_offer(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<OfferForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let thread = presale::load_for(&state, &id, Actor::Owner(&user.account_id)).await?;
     let int = |field: &'static str, v: &str| {
         v.trim()
@@ -432,11 +409,10 @@ async fn send_offer(
 
 async fn thread_files(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     presale::load_for_person(&state, &id, &user.account_id).await?;
     let parts = read_files(&state, multipart).await?;
     let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
@@ -468,18 +444,16 @@ async fn decide(
 
 async fn accept_offer(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     decide(&state, &user, &id, true).await
 }
 
 async fn decline_offer(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     decide(&state, &user, &id, false).await
 }

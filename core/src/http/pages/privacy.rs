@@ -14,8 +14,8 @@ use heepr_compliance::dsr::RequestKind;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
-use super::{PageError, PageForm, render};
-use crate::http::extract::{CurrentUser, MaybeUser};
+use super::{Chrome, PageError, PageForm, render};
+use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::lookup;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
@@ -51,7 +51,7 @@ struct RequestRow {
 #[derive(Template)]
 #[template(path = "privacy.html")]
 struct PrivacyPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     notice: Option<&'static str>,
     error: Option<String>,
     requests: Vec<RequestRow>,
@@ -60,14 +60,14 @@ struct PrivacyPage {
 #[derive(Template)]
 #[template(path = "privacy_verify.html")]
 struct VerifyPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     token: String,
 }
 
 #[derive(Template)]
 #[template(path = "privacy_done.html")]
 struct DonePage {
-    user_name: Option<String>,
+    chrome: Chrome,
     heading: &'static str,
     message: String,
 }
@@ -89,12 +89,9 @@ fn notice_text(key: &str) -> Option<&'static str> {
 
 async fn privacy_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let Some(user) = user else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let page = page_for(
         &state,
         &user,
@@ -136,7 +133,7 @@ async fn page_for(
         });
     }
     Ok(PrivacyPage {
-        user_name: Some(user.display_name.clone()),
+        chrome: Chrome::signed_in(user),
         notice,
         error,
         requests,
@@ -168,11 +165,8 @@ async fn dashboard_request(
 
 async fn request_export(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let Some(user) = user else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     dashboard_request(&state, &user.account_id, RequestKind::Access, None).await?;
     Ok(Redirect::to("/account/privacy?notice=export_requested").into_response())
 }
@@ -186,12 +180,9 @@ struct OtherFields {
 
 async fn other_request(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     PageForm(fields): PageForm<OtherFields>,
 ) -> Result<Response, PageError> {
-    let Some(user) = user else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let kind: RequestKind = match fields.kind.parse() {
         Ok(
             k @ (RequestKind::Rectification
@@ -318,7 +309,7 @@ async fn delete_account(
     };
     let jar = jar.add(sessions::removal_cookie(&state.settings));
     let page = DonePage {
-        user_name: None,
+        chrome: Chrome::visitor(),
         heading: "Deleting your account",
         message,
     };
@@ -333,7 +324,7 @@ async fn verify_form(Path(token): Path<String>) -> Response {
     render(
         StatusCode::OK,
         &VerifyPage {
-            user_name: None,
+            chrome: Chrome::visitor(),
             token,
         },
     )
@@ -345,7 +336,7 @@ async fn verify_submit(
 ) -> Result<Response, PageError> {
     let dsr = intake::verify(&state, &token).await?;
     let page = DonePage {
-        user_name: None,
+        chrome: Chrome::visitor(),
         heading: "Request confirmed",
         message: format!(
             "Thank you. We are working on your request for {} and will answer by {}.",
