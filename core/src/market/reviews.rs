@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::platform::db::{IN_LIST_CHUNK, placeholders};
+use crate::platform::db::fetch_for_ids;
 use crate::platform::error::{AppError, is_unique_violation};
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -216,28 +216,22 @@ pub async fn for_order(state: &AppState, order_id: &str) -> Result<Option<Review
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// The review of each of `order_ids` that has one, in one query per [`IN_LIST_CHUNK`]
-/// orders however many there are.
+/// The review of each of `order_ids` that has one, in one query per
+/// [`IN_LIST_CHUNK`](crate::platform::db::IN_LIST_CHUNK) orders however many there are.
 ///
 /// Errors: the database's.
 pub async fn for_orders(
     pool: &sqlx::AnyPool,
     order_ids: &[&str],
 ) -> Result<HashMap<String, ReviewView>, AppError> {
+    let rows = fetch_for_ids(pool, order_ids, |list| {
+        format!("{REVIEW_SELECT} WHERE r.order_id IN ({list})")
+    })
+    .await?;
     let mut out = HashMap::new();
-    for chunk in order_ids.chunks(IN_LIST_CHUNK) {
-        let sql = format!(
-            "{REVIEW_SELECT} WHERE r.order_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(pool).await? {
-            let order_id: String = row.try_get("order_id")?;
-            out.insert(order_id, from_row(&row)?);
-        }
+    for row in &rows {
+        let order_id: String = row.try_get("order_id")?;
+        out.insert(order_id, from_row(row)?);
     }
     Ok(out)
 }

@@ -10,16 +10,17 @@ use heepr_admin_api as api;
 use heepr_compliance::audit::{self as chain, AuditFilter};
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
 use heepr_compliance::erasure;
-use heepr_compliance::holds::{self, HoldError};
+use heepr_compliance::holds;
 
 use super::staff::Staff;
 use super::wire;
 use crate::http::extract::ApiJson;
 use crate::identity::accounts::lookup;
+use crate::identity::staff::StaffMember;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::platform::tokens::new_id;
 use crate::privacy::export_archive::archive_of;
+use crate::privacy::legal_holds;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::summary::subject_summary;
 use crate::privacy::requests::transitions::{extend, request_job, transition};
@@ -96,20 +97,43 @@ async fn create_request(
     let account_id = intake::account_by_email(&state, &body.email)
         .await?
         .ok_or(AppError::NotFound("account with that email"))?;
-    let dsr = intake::create(
+    let dsr = staff_request(
         &state,
+        member,
+        &account_id,
+        kind,
+        body.details.as_deref(),
+        false,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(dsr)))
+}
+
+/// Records a request that staff member `member` enters for `account_id`. A `verified` one
+/// (a child's erasure) counts as verified and starts its job at once; any other waits for
+/// the subject to confirm through the emailed link.
+async fn staff_request(
+    state: &AppState,
+    member: &StaffMember,
+    account_id: &str,
+    kind: RequestKind,
+    details: Option<&str>,
+    verified: bool,
+) -> Result<api::Request, AppError> {
+    let dsr = intake::create(
+        state,
         &NewRequest {
-            account_id: &account_id,
+            account_id,
             kind,
             channel: Channel::Staff,
-            details: body.details.as_deref(),
+            details,
             actor: &member.actor(),
-            verified: false,
-            run_job_now: false,
+            verified,
+            run_job_now: verified,
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(wire::request(dsr))))
+    Ok(wire::request(dsr))
 }
 
 async fn show_request(
@@ -247,14 +271,6 @@ async fn list_holds(
     }))
 }
 
-fn hold_error(e: HoldError) -> AppError {
-    match e {
-        HoldError::ReasonRequired => AppError::invalid("reason", e.to_string()),
-        HoldError::NotFound => AppError::NotFound("active legal hold"),
-        HoldError::Db(e) => e.into(),
-    }
-}
-
 async fn account_exists(state: &AppState, id: &str) -> Result<(), AppError> {
     if !lookup::exists(state.db.pool(), id).await? {
         return Err(AppError::NotFound("account"));
@@ -269,19 +285,8 @@ async fn place_hold(
     ApiJson(body): ApiJson<api::Reason>,
 ) -> Result<(StatusCode, Json<api::Hold>), AppError> {
     let member = staff.officer()?;
-    account_exists(&state, &id).await?;
-    let mut tx = state.db.begin_write().await?;
-    let hold = holds::place(
-        &mut tx,
-        &new_id(),
-        &id,
-        &body.reason,
-        &member.actor(),
-        state.clock.now_ms(),
-    )
-    .await
-    .map_err(hold_error)?;
-    tx.commit().await?;
+    let now = state.clock.now_ms();
+    let hold = legal_holds::place(&state.db, &id, &body.reason, &member.actor(), now).await?;
     Ok((StatusCode::CREATED, Json(wire::hold(hold))))
 }
 
@@ -292,17 +297,8 @@ async fn lift_hold(
     ApiJson(body): ApiJson<api::Reason>,
 ) -> Result<Json<api::HoldLifted>, AppError> {
     let member = staff.officer()?;
-    let mut tx = state.db.begin_write().await?;
-    let account_id = holds::lift(
-        &mut tx,
-        &id,
-        &body.reason,
-        &member.actor(),
-        state.clock.now_ms(),
-    )
-    .await
-    .map_err(hold_error)?;
-    tx.commit().await?;
+    let now = state.clock.now_ms();
+    let account_id = legal_holds::lift(&state.db, &id, &body.reason, &member.actor(), now).await?;
     Ok(Json(api::HoldLifted {
         lifted: id,
         account_id,
@@ -322,20 +318,16 @@ async fn flag_child(
         "Flagged by staff as belonging to someone under 16; erasure starts at once.{}",
         body.note.map(|n| format!(" Note: {n}")).unwrap_or_default()
     );
-    let dsr = intake::create(
+    let dsr = staff_request(
         &state,
-        &NewRequest {
-            account_id: &id,
-            kind: RequestKind::Erasure,
-            channel: Channel::Staff,
-            details: Some(&details),
-            actor: &member.actor(),
-            verified: true,
-            run_job_now: true,
-        },
+        member,
+        &id,
+        RequestKind::Erasure,
+        Some(&details),
+        true,
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(wire::request(dsr))))
+    Ok((StatusCode::ACCEPTED, Json(dsr)))
 }
 
 async fn list_audit(

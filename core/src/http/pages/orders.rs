@@ -7,18 +7,18 @@ use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 
 use super::{Chrome, PageError, PageForm, render};
-use crate::http::api::files::read_files;
+use crate::http::api::files::{attach_to_order, attach_to_thread};
 use crate::http::extract::SignedIn;
 use crate::identity::sessions::SessionUser;
 use crate::market::chats::messages::MessageView;
 use crate::market::chats::offers::{self, NewOffer, OfferView};
 use crate::market::chats::order_thread;
 use crate::market::chats::presale::{self, ThreadScope, ThreadView};
-use crate::market::files::{self, FileView, Purpose, Target};
+use crate::market::files::FileView;
 use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
 use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
@@ -30,8 +30,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(orders_page))
         .route("/orders/{id}", get(order_page))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/accept-delivery", post(accept_delivery))
+        .route("/orders/{id}/cancel", customer_move(OrderAction::Cancel))
+        .route(
+            "/orders/{id}/accept-delivery",
+            customer_move(OrderAction::AcceptDelivery),
+        )
         .route("/orders/{id}/request-revision", post(request_revision))
         .route("/orders/{id}/revision-decision", post(revision_decision))
         .route("/orders/{id}/review", post(review))
@@ -174,20 +177,13 @@ async fn customer_action(
     Ok(to_order(id))
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    customer_action(&state, &user, &id, OrderAction::Cancel, None).await
-}
-
-async fn accept_delivery(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    customer_action(&state, &user, &id, OrderAction::AcceptDelivery, None).await
+/// The route of a customer's move that takes no form (cancel, accept delivery).
+fn customer_move(action: OrderAction) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>, SignedIn(user): SignedIn, Path(id): Path<String>| async move {
+            customer_action(&state, &user, &id, action, None).await
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -305,24 +301,7 @@ async fn order_files(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let (_, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    let parts = read_files(&state, multipart).await?;
-    let purpose = if matches!(actor, Actor::Customer(_)) {
-        Purpose::Brief
-    } else {
-        Purpose::Attachment
-    };
-    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
-    files::record(
-        &mut tx,
-        &state,
-        &user.account_id,
-        Target::Order(&id),
-        purpose,
-        &parts.files,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    attach_to_order(&state, &user.account_id, &id, multipart).await?;
     Ok(to_order(&id))
 }
 
@@ -413,19 +392,7 @@ async fn thread_files(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    presale::load_for_person(&state, &id, &user.account_id).await?;
-    let parts = read_files(&state, multipart).await?;
-    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
-    files::record(
-        &mut tx,
-        &state,
-        &user.account_id,
-        Target::Thread(&id),
-        Purpose::Attachment,
-        &parts.files,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    attach_to_thread(&state, &user.account_id, &id, multipart).await?;
     Ok(to_thread(&id))
 }
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
-use crate::platform::db::{IN_LIST_CHUNK, placeholders};
+use crate::platform::db::fetch_for_ids;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -259,27 +259,24 @@ fn view_from_row(r: &sqlx::any::AnyRow) -> Result<FileView, sqlx::Error> {
 const FILE_COLUMNS: &str = "id, original_name, size_bytes, mime_type, purpose, created_at";
 
 /// The files of each of `order_ids` (oldest first within an order; orders without files
-/// are absent), in one query per [`IN_LIST_CHUNK`] orders however many there are.
+/// are absent), in one query per
+/// [`IN_LIST_CHUNK`](crate::platform::db::IN_LIST_CHUNK) orders however many there are.
 ///
 /// Errors: the database's.
 pub async fn for_orders(
     pool: &sqlx::AnyPool,
     order_ids: &[&str],
 ) -> Result<HashMap<String, Vec<FileView>>, AppError> {
+    let rows = fetch_for_ids(pool, order_ids, |list| {
+        format!(
+            "SELECT order_id, {FILE_COLUMNS} FROM files WHERE order_id IN ({list}) ORDER BY created_at, id"
+        )
+    })
+    .await?;
     let mut out: HashMap<String, Vec<FileView>> = HashMap::new();
-    for chunk in order_ids.chunks(IN_LIST_CHUNK) {
-        let sql = format!(
-            "SELECT order_id, {FILE_COLUMNS} FROM files WHERE order_id IN ({}) ORDER BY created_at, id",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(pool).await? {
-            let order_id: String = row.try_get("order_id")?;
-            out.entry(order_id).or_default().push(view_from_row(&row)?);
-        }
+    for row in &rows {
+        let order_id: String = row.try_get("order_id")?;
+        out.entry(order_id).or_default().push(view_from_row(row)?);
     }
     Ok(out)
 }
