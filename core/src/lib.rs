@@ -12,8 +12,9 @@
 //!
 //! - [`platform`]: what everything stands on: the database and [`platform::db::SqlValue`],
 //!   the resolved [`platform::settings::Settings`], the one error type, times and cron
-//!   schedules, ids and secrets, Argon2id passwords, login throttling, client info,
-//!   transactional email (outbox, templates, transport), and [`AppState`].
+//!   schedules, ids and secrets, Argon2id passwords, login throttling, client info, the
+//!   request log's store, transactional email (outbox, templates, transport), and
+//!   [`AppState`].
 //! - [`ledger`]: the double-entry points ledger (identity books the sign-up bonus, market
 //!   the escrow).
 //! - [`identity`]: `accounts/` (sign-up, login, password change), `sessions`, `staff` of the
@@ -28,9 +29,12 @@
 //! - [`runtime`]: background work of `heepr serve`: `jobs.rs` owns every task (restarts a
 //!   panicked one, stops all at shutdown); the retention `scheduler`, `email_delivery`,
 //!   `privacy_worker`.
-//! - [`http`]: `api/` (JSON API, the agents' bearer API), `pages/` (server-rendered pages),
-//!   `admin/` (the privacy desk's API), with the request log, extractors and client info;
-//!   each feature file has its own `router()`, merged in `http/mod.rs`.
+//! - [`http`]: `api/` (JSON API, the agents' bearer API), `pages/` (server-rendered pages,
+//!   framed by one `Chrome`), `admin/` (the privacy desk's API, answering only with the
+//!   `heepr-admin-api` types through `admin/wire.rs`), with the request log, extractors
+//!   (`SignedIn` for pages) and client info; each feature file has its own `router()`,
+//!   merged in `http/mod.rs`. Handlers are adapters: they parse, call a domain function
+//!   and render; no SQL lives here (`core/tests/handlers_are_adapters.rs` fails on any).
 //! - [`cli`]: the `heepr` command: `args.rs` (clap), one file per subcommand.
 //! - `devtools` (cargo feature `devtools`, on by default; `cargo build -p heepr-core
 //!   --no-default-features` leaves it out): `heepr demo-data` (`demo/`, one file per

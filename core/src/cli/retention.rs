@@ -19,11 +19,11 @@ pub fn run(global: &GlobalArgs, command: &RetentionCommand) -> anyhow::Result<u8
         for r in &rules {
             println!(
                 "{:<18} {:<16} {:<16} next {:<26} {}",
-                r["rule"].as_str().unwrap_or(""),
-                r["period"].as_str().unwrap_or(""),
-                r["schedule"].as_str().unwrap_or("-"),
-                r["next_run"].as_str().unwrap_or("-"),
-                r["description"].as_str().unwrap_or("")
+                r.rule,
+                r.period,
+                r.schedule.as_deref().unwrap_or("-"),
+                r.next_run.as_deref().unwrap_or("-"),
+                r.description
             );
         }
     }

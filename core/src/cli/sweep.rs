@@ -78,7 +78,7 @@ async fn sweep_stores(
             started,
             args.dry_run,
         ) {
-            Ok(report) => (Outcome::Succeeded, report),
+            Ok(report) => (Outcome::Succeeded, report.json()),
             Err(err) => (
                 Outcome::Failed,
                 json!({"rule": rule, "dry_run": args.dry_run, "outcome": Outcome::Failed.as_str(),

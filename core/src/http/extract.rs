@@ -1,10 +1,13 @@
 //! Extractors shared by the API and the pages: JSON bodies and query strings with useful
-//! errors, the signed-in person, and telling the request log who signed in. The client's IP
-//! and user agent are [`super::client`].
+//! errors, the signed-in person ([`SignedIn`] on pages, redirecting visitors to the login
+//! page; [`CurrentUser`] on the API, 401 for visitors; [`MaybeUser`] where visitors are
+//! served too), and telling the request log who signed in. The client's IP and user agent
+//! are [`super::client`].
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 use crate::http::request_log::AccountSlot;
@@ -71,6 +74,27 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
         user.map(CurrentUser).ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// The signed-in person, for a page that serves nobody else: a visitor is redirected to
+/// `/login`, so no page handler checks the session by hand. (The JSON API's counterpart is
+/// [`CurrentUser`], which answers 401 `unauthenticated` instead.)
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub SessionUser);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        user.map(SignedIn)
+            .ok_or_else(|| Redirect::to("/login").into_response())
     }
 }
 

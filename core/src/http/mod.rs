@@ -18,13 +18,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Response, StatusCode};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, middleware};
 use serde_json::json;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 
-use crate::platform::error::AppError;
+use crate::platform::db;
+use crate::platform::error::{AppError, error_response};
 use crate::platform::state::AppState;
 
 /// The whole application: every route, fallbacks and layers.
@@ -67,29 +67,36 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
 }
 
 fn csrf_rejection(_error: ProtectionError) -> Response<Body> {
-    let body = json!({"error": {
-        "code": "cross_origin_request",
-        "message": "cross-site request refused: submit the form from the heepr site itself"
-    }});
-    (StatusCode::FORBIDDEN, Json(body)).into_response()
+    error_response(
+        StatusCode::FORBIDDEN,
+        "cross_origin_request",
+        "cross-site request refused: submit the form from the heepr site itself".into(),
+    )
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
-    sqlx::query("SELECT 1").execute(state.db.pool()).await?;
+    db::ping(state.db.pool()).await?;
     Ok(Json(json!({"status": "ok"})))
 }
 
 async fn not_found(request: Request) -> axum::response::Response {
     let path = request.uri().path();
     if path.starts_with("/api/") || path.starts_with("/admin/api/") {
-        let body = json!({"error": {"code": "not_found", "message": format!("no such endpoint: {} {}", request.method(), path)}});
-        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+        let message = format!("no such endpoint: {} {}", request.method(), path);
+        return error_response(StatusCode::NOT_FOUND, "not_found", message);
     }
     pages::not_found_page()
 }
 
 async fn method_not_allowed(request: Request) -> axum::response::Response {
-    let body = json!({"error": {"code": "method_not_allowed",
-        "message": format!("{} is not allowed on {}", request.method(), request.uri().path())}});
-    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+    let message = format!(
+        "{} is not allowed on {}",
+        request.method(),
+        request.uri().path()
+    );
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    )
 }

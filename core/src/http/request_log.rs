@@ -14,8 +14,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::http::client::client_info;
+use crate::platform::request_log::{self, RequestLogEntry};
 use crate::platform::state::AppState;
-use crate::platform::tokens::new_id;
 
 /// Filled by the authentication extractor with the signed-in account's id, so the request
 /// log can record who made the request.
@@ -54,20 +54,19 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
     let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let status = i64::from(response.status().as_u16());
     tracing::info!(%method, %route, status, latency_ms, "request");
-    let written = sqlx::query(
-        "INSERT INTO request_log (id, occurred_at, method, route, status, latency_ms, client_ip, user_agent, account_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    let written = request_log::append(
+        state.db.pool(),
+        RequestLogEntry {
+            occurred_at_ms: state.clock.now_ms(),
+            method: &method,
+            route: &route,
+            status,
+            latency_ms,
+            client_ip: client.ip.to_string(),
+            user_agent: client.user_agent,
+            account_id: slot.0.get().cloned(),
+        },
     )
-    .bind(new_id())
-    .bind(state.clock.now_ms())
-    .bind(&method)
-    .bind(&route)
-    .bind(status)
-    .bind(latency_ms)
-    .bind(client.ip.to_string())
-    .bind(client.user_agent)
-    .bind(slot.0.get().cloned())
-    .execute(state.db.pool())
     .await;
     if let Err(err) = written {
         tracing::warn!(%route, "request log write failed: {err}");

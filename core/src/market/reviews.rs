@@ -5,9 +5,12 @@
 //! Who may review which order is decided by the orders (`orders::review` loads the order for
 //! its customer); this module only knows reviews, so orders can show their review.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use crate::platform::db::fetch_for_ids;
 use crate::platform::error::{AppError, is_unique_violation};
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -186,7 +189,7 @@ pub async fn reply(
         .ok_or(AppError::NotFound("review"))
 }
 
-const REVIEW_SELECT: &str = "SELECT r.id, r.rating, r.body, COALESCE(c.display_name, p.pseudonym, 'Former member') AS reviewer_name, \
+const REVIEW_SELECT: &str = "SELECT r.id, r.order_id, r.rating, r.body, COALESCE(c.display_name, p.pseudonym, 'Former member') AS reviewer_name, \
      r.reply_body, r.replied_at, r.created_at FROM reviews r LEFT JOIN accounts c ON c.id = r.customer_id \
      LEFT JOIN pseudonyms p ON p.pseudonym = r.customer_id";
 
@@ -211,6 +214,26 @@ pub async fn for_order(state: &AppState, order_id: &str) -> Result<Option<Review
     .fetch_optional(state.db.pool())
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The review of each of `order_ids` that has one, in one query per
+/// [`IN_LIST_CHUNK`](crate::platform::db::IN_LIST_CHUNK) orders however many there are.
+///
+/// Errors: the database's.
+pub async fn for_orders(
+    pool: &sqlx::AnyPool,
+    order_ids: &[&str],
+) -> Result<HashMap<String, ReviewView>, AppError> {
+    let rows = fetch_for_ids(pool, order_ids, |list| {
+        format!("{REVIEW_SELECT} WHERE r.order_id IN ({list})")
+    })
+    .await?;
+    let mut out = HashMap::new();
+    for row in &rows {
+        let order_id: String = row.try_get("order_id")?;
+        out.insert(order_id, from_row(row)?);
+    }
+    Ok(out)
 }
 
 /// The newest `limit` reviews of agent `agent_id`.

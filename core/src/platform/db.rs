@@ -89,3 +89,45 @@ pub fn arguments<'v>(
     }
     Ok(args)
 }
+
+/// Whether the database answers (the health check's probe).
+///
+/// Errors: the database's.
+pub async fn ping(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+/// Most values bound in one `IN (...)` list, well under both backends' limits on bound
+/// parameters (SQLite 32,766, PostgreSQL 65,535); longer lists are read in chunks.
+pub const IN_LIST_CHUNK: usize = 500;
+
+/// The rows of `select(list)` for every id of `ids`, where `list` is the inside of an
+/// `IN (...)` of bound parameters: one statement per [`IN_LIST_CHUNK`] ids, however many.
+///
+/// Errors: the database's.
+pub async fn fetch_for_ids(
+    pool: &sqlx::AnyPool,
+    ids: &[&str],
+    select: impl Fn(&str) -> String,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_LIST_CHUNK) {
+        let sql = select(&placeholders(1, chunk.len()));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        rows.extend(query.fetch_all(pool).await?);
+    }
+    Ok(rows)
+}
+
+/// `$first, $first+1, …` for `n` bound parameters: the inside of an `IN (...)` list (`$n`
+/// placeholders work on both backends).
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,11 +1,12 @@
 //! The one error type of the service. Domain functions return [`AppError`]; the JSON API
 //! turns it into `{"error": {"code", "message"}}` with a fitting status, pages into a message
-//! on the page. A 4xx says what to fix; a 500 says nothing (the cause goes to the log).
+//! on the page. The body is the admin API's wire type (`heepr_admin_api::ErrorEnvelope`),
+//! so the console reads every refusal with the type the server writes it with. A 4xx says what to fix; a 500 says nothing (the cause goes to the log).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use heepr_admin_api::{ErrorBody, ErrorEnvelope};
 
 /// Everything that can go wrong serving a request.
 #[derive(Debug, thiserror::Error)]
@@ -155,14 +156,17 @@ impl From<anyhow::Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = json!({"error": {"code": self.code(), "message": self.public_message()}});
-        if let Some(field) = self.field() {
-            body["error"]["field"] = json!(field);
-        }
-        if let AppError::ConflictWith { details, .. } = &self {
-            body["error"]["details"] = details.clone();
-        }
-        let mut response = (status, Json(body)).into_response();
+        let details = match &self {
+            AppError::ConflictWith { details, .. } => Some(details.clone()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            code: self.code().to_owned(),
+            message: self.public_message(),
+            field: self.field().map(str::to_owned),
+            details,
+        };
+        let mut response = (status, Json(ErrorEnvelope { error: body })).into_response();
         if let AppError::TooManyRequests { retry_after_secs } = self {
             response
                 .headers_mut()
@@ -170,6 +174,18 @@ impl IntoResponse for AppError {
         }
         response
     }
+}
+
+/// An error answer built outside a handler (fallbacks, layers): `status` with the one error
+/// body, `{"error": {"code", "message"}}`.
+pub fn error_response(status: StatusCode, code: &str, message: String) -> Response {
+    let body = ErrorBody {
+        code: code.to_owned(),
+        message,
+        field: None,
+        details: None,
+    };
+    (status, Json(ErrorEnvelope { error: body })).into_response()
 }
 
 /// Whether `err` is a unique-constraint violation on the named index (same name on both

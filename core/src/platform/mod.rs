@@ -1,9 +1,9 @@
 //! What every part of the service stands on: the database ([`db`]), the resolved
 //! configuration ([`settings`]), the one error type ([`error`]), times ([`time`]), random
 //! secrets and ids ([`tokens`]), password hashing ([`passwords`]), login throttling
-//! ([`throttle`]), who is on the other end of a request ([`client`]), transactional email
-//! ([`mail`]), the mailbox privacy requests arrive in ([`intake_mailbox`]), and the state
-//! every handler and job shares ([`state`]).
+//! ([`throttle`]), the request log's store ([`request_log`]), who is on the other end of a
+//! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
+//! in ([`intake_mailbox`]), and the state every handler and job shares ([`state`]).
 //!
 //! Depends on nothing else in the crate: every other module may use it.
 
@@ -13,6 +13,7 @@ pub mod error;
 pub mod intake_mailbox;
 pub mod mail;
 pub mod passwords;
+pub mod request_log;
 pub mod settings;
 pub mod state;
 pub mod throttle;

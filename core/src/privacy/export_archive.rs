@@ -26,6 +26,60 @@ pub const EXPORT_LINK_MS: i64 = 7 * 24 * 3_600_000;
 /// The export archives' directory under the data dir.
 pub const EXPORTS_DIR: &str = "exports";
 
+/// An export archive's record (`export_archives`): where its file is and how long it may
+/// be downloaded.
+#[derive(Debug, Clone)]
+pub struct ArchiveRecord {
+    /// Archive id.
+    pub id: String,
+    /// The file, relative to the data dir.
+    pub file_path: String,
+    /// Size (bytes).
+    pub size_bytes: i64,
+    /// SHA-256 of the file (lower-case hex).
+    pub sha256: String,
+    /// When the download window closes (Unix ms).
+    pub expires_at_ms: i64,
+    /// When the file was deleted (Unix ms), if it was.
+    pub deleted_at_ms: Option<i64>,
+}
+
+impl ArchiveRecord {
+    /// Whether the subject may still download it at `now_ms`.
+    pub fn downloadable(&self, now_ms: i64) -> bool {
+        self.deleted_at_ms.is_none() && self.expires_at_ms > now_ms
+    }
+}
+
+/// The archive of request `request_id`; with `account_id`, only if it is that subject's.
+///
+/// Errors: the database's.
+pub async fn archive_of(
+    pool: &sqlx::AnyPool,
+    request_id: &str,
+    account_id: Option<&str>,
+) -> Result<Option<ArchiveRecord>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, file_path, size_bytes, sha256, expires_at, deleted_at FROM export_archives \
+         WHERE request_id = $1 AND (CAST($2 AS TEXT) IS NULL OR account_id = $2)",
+    )
+    .bind(request_id)
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(ArchiveRecord {
+            id: row.try_get("id")?,
+            file_path: row.try_get("file_path")?,
+            size_bytes: row.try_get("size_bytes")?,
+            sha256: row.try_get("sha256")?,
+            expires_at_ms: row.try_get("expires_at")?,
+            deleted_at_ms: row.try_get("deleted_at")?,
+        })
+    })
+    .transpose()
+}
+
 /// Builds the archive of request `id` (an access request of `account_id`), records it and
 /// completes the request; a failed build moves the request to `failed` with the cause.
 ///

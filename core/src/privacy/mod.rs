@@ -4,7 +4,9 @@
 //! - [`requests`]: data-subject requests: intake, transitions, emails, subject summary.
 //! - [`jobs`]: a request's job claimed and run: [`export_archive`] (right of access) or
 //!   [`erase_account`] (right to erasure).
-//! - [`consents`]: consents given and withdrawn.
+//! - [`consents`]: consents given and withdrawn; [`legal_holds`]: staff placing and
+//!   lifting legal holds.
+//! - [`mail_intake`]: requests that arrive by email (the intake mailbox over IMAP).
 //! - [`publications`]: snapshots of published policy versions; [`notices`]: change notices.
 //! - [`retention`]: legal holds for sweeps, rule descriptions, file-store sweeps, backup
 //!   rotation; [`restore`]: re-applying erasures after a backup is restored.
@@ -17,6 +19,7 @@ pub mod consents;
 pub mod erase_account;
 pub mod export_archive;
 pub mod jobs;
+pub mod legal_holds;
 pub mod mail_intake;
 pub mod notices;
 pub mod publications;

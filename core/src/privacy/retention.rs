@@ -11,7 +11,9 @@ use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry};
 use heepr_compliance::retention::{Store, prune_mail_files};
 use heepr_compliance::sweep::{HoldSource, Outcome, RuleRun};
 use heepr_compliance::{Db, Policies, backup};
+use serde::Serialize;
 use serde_json::json;
+use sqlx::{AnyPool, Row};
 
 use crate::platform::time::next_fire;
 
@@ -23,39 +25,109 @@ pub const HOLDS: Option<&HoldSource> = Some(&HoldSource {
     active_condition: "h.lifted_at IS NULL",
 });
 
-/// One line per rule: name, period, schedule, next run, description.
-pub fn describe_rules(policies: &Policies, tz: Tz, now_ms: i64) -> Vec<serde_json::Value> {
+/// A retention rule as operators and staff see it (`heepr retention rules`, the admin API).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleDescription {
+    /// Rule name (a key of `retention.toml`).
+    pub rule: String,
+    /// The period in words (`30 days`, `no fixed period`).
+    pub period: String,
+    /// The sweep's cron schedule; `None` when unswept.
+    pub schedule: Option<String>,
+    /// The next scheduled run (RFC 3339) in the scheduler's time zone.
+    pub next_run: Option<String>,
+    /// The tables the data map puts under this rule.
+    pub tables: Vec<String>,
+    /// The file store it governs instead of tables.
+    #[serde(serialize_with = "store_name_opt")]
+    pub store: Option<Store>,
+    /// What the rule keeps, in words.
+    pub description: String,
+}
+
+/// The stored and printed name of a file store (`mail_files`).
+pub fn store_name(store: Store) -> &'static str {
+    match store {
+        Store::Backups => "backups",
+        Store::MailFiles => "mail_files",
+    }
+}
+
+fn store_name_opt<S: serde::Serializer>(store: &Option<Store>, s: S) -> Result<S::Ok, S::Error> {
+    store.map(store_name).serialize(s)
+}
+
+/// Every rule with its period, schedule and next run (in `tz`, after `now_ms`), by name.
+pub fn describe_rules(policies: &Policies, tz: Tz, now_ms: i64) -> Vec<RuleDescription> {
     policies
         .retention
         .rules
         .iter()
         .map(|(name, rule)| {
-            let next = rule
+            let next_run = rule
                 .parsed_schedule
                 .as_ref()
                 .and_then(|s| next_fire(s, tz, now_ms))
                 .map(crate::platform::time::rfc3339);
-            let tables: Vec<&String> = policies
+            let tables = policies
                 .data_map
                 .tables
                 .iter()
                 .filter(|(_, t)| &t.retention == name)
-                .map(|(n, _)| n)
+                .map(|(n, _)| n.clone())
                 .collect();
-            json!({
-                "rule": name,
-                "period": rule.period_text(),
-                "schedule": rule.schedule,
-                "next_run": next,
-                "tables": tables,
-                "store": rule.store.map(|s| match s {
-                    Store::Backups => "backups",
-                    Store::MailFiles => "mail_files",
-                }),
-                "description": rule.description,
-            })
+            RuleDescription {
+                rule: name.clone(),
+                period: rule.period_text(),
+                schedule: rule.schedule.clone(),
+                next_run,
+                tables,
+                store: rule.store,
+                description: rule.description.clone(),
+            }
         })
         .collect()
+}
+
+/// The last recorded run of a rule (a sweep or a dry run), from `retention_runs`.
+#[derive(Debug, Clone)]
+pub struct LastRun {
+    /// When it started (Unix ms).
+    pub started_at_ms: i64,
+    /// When it finished (Unix ms); `None` while it runs or if it died.
+    pub finished_at_ms: Option<i64>,
+    /// `succeeded`, `failed` or `skipped`.
+    pub outcome: String,
+    /// Rows past the period when it ran.
+    pub rows_examined: i64,
+    /// Rows deleted (0 for a dry run).
+    pub rows_affected: i64,
+    /// Whether nothing was deleted on purpose.
+    pub dry_run: bool,
+}
+
+/// The latest run of rule `rule`, if it ever ran.
+///
+/// Errors: the database's.
+pub async fn last_run(pool: &AnyPool, rule: &str) -> Result<Option<LastRun>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT started_at, finished_at, outcome, rows_examined, rows_affected, dry_run FROM retention_runs \
+         WHERE rule = $1 ORDER BY started_at DESC, id DESC LIMIT 1",
+    )
+    .bind(rule)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(LastRun {
+            started_at_ms: row.try_get("started_at")?,
+            finished_at_ms: row.try_get("finished_at")?,
+            outcome: row.try_get("outcome")?,
+            rows_examined: row.try_get("rows_examined")?,
+            rows_affected: row.try_get("rows_affected")?,
+            dry_run: row.try_get::<i64, _>("dry_run")? == 1,
+        })
+    })
+    .transpose()
 }
 
 /// A run as JSON for `heepr sweep --json`.
@@ -73,8 +145,42 @@ pub fn run_json(run: &RuleRun) -> serde_json::Value {
     })
 }
 
+/// What a file-store rule's sweep did (or, in a dry run, would do).
+#[derive(Debug, Clone)]
+pub struct StoreSweepReport {
+    /// Rule name.
+    pub rule: String,
+    /// The store swept.
+    pub store: Store,
+    /// Whether nothing was deleted on purpose.
+    pub dry_run: bool,
+    /// Files older than this (Unix ms) were past the period.
+    pub cutoff_ms: i64,
+    /// How it ended (a report is only made for a sweep that succeeded).
+    pub outcome: Outcome,
+    /// Files deleted (0 in a dry run).
+    pub rows_affected: i64,
+    /// Files past the period (mail files are counted only when deleting).
+    pub rows_examined: i64,
+}
+
+impl StoreSweepReport {
+    /// The report as JSON for `heepr sweep --json` (the admin API's `StoreSweep` shape).
+    pub fn json(&self) -> serde_json::Value {
+        json!({
+            "rule": self.rule,
+            "store": store_name(self.store),
+            "dry_run": self.dry_run,
+            "cutoff": crate::platform::time::rfc3339(self.cutoff_ms),
+            "outcome": self.outcome.as_str(),
+            "rows_affected": self.rows_affected,
+            "rows_examined": self.rows_examined,
+        })
+    }
+}
+
 /// Applies a file-store rule (backups, mail files) at `now_ms`: deletes what is past the
-/// period, or with `dry_run` only counts it. Returns a JSON report like a table sweep's.
+/// period, or with `dry_run` only counts it.
 ///
 /// Errors: the rule has no period, or the files cannot be listed or removed.
 pub fn sweep_store(
@@ -84,7 +190,7 @@ pub fn sweep_store(
     backup_dir: &Path,
     now_ms: i64,
     dry_run: bool,
-) -> anyhow::Result<serde_json::Value> {
+) -> anyhow::Result<StoreSweepReport> {
     let rule = policies
         .retention
         .rules
@@ -113,15 +219,16 @@ pub fn sweep_store(
         (Store::MailFiles, false) => prune_mail_files(&data_dir.join("mail"), cutoff)?,
         (Store::MailFiles, true) => 0,
     };
-    Ok(json!({
-        "rule": rule_name,
-        "store": match store { Store::Backups => "backups", Store::MailFiles => "mail_files" },
-        "dry_run": dry_run,
-        "cutoff": crate::platform::time::rfc3339(cutoff),
-        "outcome": "succeeded",
-        "rows_affected": if dry_run { 0 } else { affected },
-        "rows_examined": affected,
-    }))
+    let affected = i64::try_from(affected).unwrap_or(i64::MAX);
+    Ok(StoreSweepReport {
+        rule: rule_name.to_owned(),
+        store,
+        dry_run,
+        cutoff_ms: cutoff,
+        outcome: Outcome::Succeeded,
+        rows_affected: if dry_run { 0 } else { affected },
+        rows_examined: affected,
+    })
 }
 
 /// Records a file-store rule's run in `retention_runs` and the audit trail, as a table

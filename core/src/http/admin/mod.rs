@@ -1,7 +1,8 @@
 //! The admin API, `/admin/api/v1/...`, for the privacy desk (documented in
 //! `docs/admin-api.md`): [`requests`] (data-subject requests, accounts, holds, audit),
 //! [`retention`] (rules, dry runs, backups), and [`staff`] (who calls, and the audit of every
-//! call). Every call needs `Authorization: Bearer <staff token>` (401 otherwise), and every
+//! call); [`wire`] turns domain values into the `heepr-admin-api` types every handler
+//! answers with. Every call needs `Authorization: Bearer <staff token>` (401 otherwise), and every
 //! call, allowed or not, is recorded in the audit trail with its outcome.
 //!
 //! May use `http::extract` and the domain modules (`identity`, `privacy`); inside, requests
@@ -10,6 +11,7 @@
 pub mod requests;
 pub mod retention;
 pub mod staff;
+pub mod wire;
 
 use axum::{Router, middleware};
 

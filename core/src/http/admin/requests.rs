@@ -6,18 +6,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use heepr_admin_api as api;
 use heepr_compliance::audit::{self as chain, AuditFilter};
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
 use heepr_compliance::erasure;
-use heepr_compliance::holds::{self, HoldError};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use heepr_compliance::holds;
 
 use super::staff::Staff;
+use super::wire;
 use crate::http::extract::ApiJson;
+use crate::identity::accounts::lookup;
+use crate::identity::staff::StaffMember;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::platform::tokens::new_id;
+use crate::privacy::export_archive::archive_of;
+use crate::privacy::legal_holds;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::summary::subject_summary;
 use crate::privacy::requests::transitions::{extend, request_job, transition};
@@ -53,15 +56,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/v1/audit/verify", get(verify_audit))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    kind: Option<String>,
-    overdue: Option<bool>,
-    due_within_days: Option<i64>,
-    account_id: Option<String>,
-}
-
 fn parse_status(s: &str) -> Result<RequestStatus, AppError> {
     s.parse()
         .map_err(|e: heepr_compliance::dsr::UnknownName| AppError::invalid("status", e.to_string()))
@@ -75,8 +69,8 @@ fn parse_kind(s: &str) -> Result<RequestKind, AppError> {
 async fn list_requests(
     State(state): State<AppState>,
     _staff: Staff,
-    Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, AppError> {
+    Query(q): Query<api::RequestsQuery>,
+) -> Result<Json<api::RequestList>, AppError> {
     if q.due_within_days.is_some_and(|d| !(0..=3650).contains(&d)) {
         return Err(AppError::invalid("due_within_days", "must be 0 to 3650"));
     }
@@ -88,48 +82,65 @@ async fn list_requests(
         account_id: q.account_id,
     };
     let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
-    Ok(Json(json!({"requests": requests})))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    email: String,
-    kind: String,
-    details: Option<String>,
+    Ok(Json(api::RequestList {
+        requests: wire::requests(requests),
+    }))
 }
 
 async fn create_request(
     State(state): State<AppState>,
     staff: Staff,
-    ApiJson(body): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+    ApiJson(body): ApiJson<api::CreateRequest>,
+) -> Result<(StatusCode, Json<api::Request>), AppError> {
     let member = staff.officer()?;
     let kind = parse_kind(&body.kind)?;
     let account_id = intake::account_by_email(&state, &body.email)
         .await?
         .ok_or(AppError::NotFound("account with that email"))?;
-    let dsr = intake::create(
+    let dsr = staff_request(
         &state,
+        member,
+        &account_id,
+        kind,
+        body.details.as_deref(),
+        false,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(dsr)))
+}
+
+/// Records a request that staff member `member` enters for `account_id`. A `verified` one
+/// (a child's erasure) counts as verified and starts its job at once; any other waits for
+/// the subject to confirm through the emailed link.
+async fn staff_request(
+    state: &AppState,
+    member: &StaffMember,
+    account_id: &str,
+    kind: RequestKind,
+    details: Option<&str>,
+    verified: bool,
+) -> Result<api::Request, AppError> {
+    let dsr = intake::create(
+        state,
         &NewRequest {
-            account_id: &account_id,
+            account_id,
             kind,
             channel: Channel::Staff,
-            details: body.details.as_deref(),
+            details,
             actor: &member.actor(),
-            verified: false,
-            run_job_now: false,
+            verified,
+            run_job_now: verified,
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!(dsr))))
+    Ok(wire::request(dsr))
 }
 
 async fn show_request(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::RequestDetail>, AppError> {
     let now = state.clock.now_ms();
     let dsr = requests::get(state.db.pool(), &id, now).await?;
     let subject = subject_summary(&state, &dsr.account_id, staff.masks()).await?;
@@ -142,95 +153,75 @@ async fn show_request(
         },
     )
     .await?;
-    let archive = sqlx::query_as::<_, (i64, String, i64, Option<i64>)>(
-        "SELECT size_bytes, sha256, expires_at, deleted_at FROM export_archives WHERE request_id = $1",
-    )
-    .bind(&id)
-    .fetch_optional(state.db.pool())
-    .await?
-    .map(|(size, sha, expires, deleted)| {
-        json!({"size_bytes": size, "sha256": sha, "expires_at": crate::platform::time::rfc3339(expires),
-               "deleted": deleted.is_some()})
-    });
-    Ok(Json(json!({
-        "request": dsr, "subject": subject, "timeline": timeline, "export_archive": archive,
-    })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TransitionBody {
-    to: String,
-    reason: Option<String>,
+    let archive = archive_of(state.db.pool(), &id, None).await?;
+    Ok(Json(api::RequestDetail {
+        request: wire::request(dsr),
+        subject: wire::subject(subject),
+        timeline: wire::audit_entries(timeline),
+        export_archive: archive.map(wire::export_archive),
+    }))
 }
 
 async fn transition_request(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<TransitionBody>,
-) -> Result<Json<Value>, AppError> {
+    ApiJson(body): ApiJson<api::Transition>,
+) -> Result<Json<api::Request>, AppError> {
     let member = staff.officer()?;
     let to = parse_status(&body.to)?;
     let dsr = transition(&state, &id, to, body.reason.as_deref(), &member.actor()).await?;
-    Ok(Json(json!(dsr)))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExtendBody {
-    months: u32,
-    reason: String,
+    Ok(Json(wire::request(dsr)))
 }
 
 async fn extend_request(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ExtendBody>,
-) -> Result<Json<Value>, AppError> {
+    ApiJson(body): ApiJson<api::Extension>,
+) -> Result<Json<api::Request>, AppError> {
     let member = staff.officer()?;
     let dsr = extend(&state, &id, body.months, &body.reason, &member.actor()).await?;
-    Ok(Json(json!(dsr)))
+    Ok(Json(wire::request(dsr)))
 }
 
 async fn run_export(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<api::Request>), AppError> {
     let member = staff.officer()?;
     let dsr = request_job(&state, &id, RequestKind::Access, &member.actor()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
+    Ok((StatusCode::ACCEPTED, Json(wire::request(dsr))))
 }
 
 async fn preview_erasure(
     State(state): State<AppState>,
     _staff: Staff,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::ErasurePreview>, AppError> {
     let dsr = requests::get(state.db.pool(), &id, state.clock.now_ms()).await?;
     let tables = erasure::preview(state.db.pool(), &state.policies.data_map, &dsr.account_id)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let active = holds::active(state.db.pool(), &dsr.account_id).await?;
-    Ok(Json(json!({
-        "account_id": dsr.account_id,
-        "blocked_by_holds": active.iter().map(|h| json!({"id": h.id, "reason": h.reason})).collect::<Vec<_>>(),
-        "tables": tables,
-    })))
+    Ok(Json(api::ErasurePreview {
+        account_id: dsr.account_id,
+        blocked_by_holds: wire::hold_refs(&active),
+        tables: wire::table_counts(tables),
+    }))
 }
 
 async fn run_erasure(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<api::Request>), AppError> {
     let member = staff.officer()?;
     let dsr = requests::get(state.db.pool(), &id, state.clock.now_ms()).await?;
     refuse_if_held(&state, &dsr.account_id).await?;
     let dsr = request_job(&state, &id, RequestKind::Erasure, &member.actor()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
+    Ok((StatusCode::ACCEPTED, Json(wire::request(dsr))))
 }
 
 /// 409 `legal_hold` naming the hold's reason when the account is held.
@@ -243,7 +234,10 @@ async fn refuse_if_held(state: &AppState, account_id: &str) -> Result<(), AppErr
     Err(AppError::ConflictWith {
         code: "legal_hold",
         message: format!("the account is under legal hold: {}", reasons.join("; ")),
-        details: json!({"holds": active.iter().map(|h| json!({"id": h.id, "reason": h.reason})).collect::<Vec<_>>()}),
+        details: serde_json::to_value(api::HoldRefusal {
+            holds: wire::hold_refs(&active),
+        })
+        .map_err(|e| AppError::Internal(e.into()))?,
     })
 }
 
@@ -251,7 +245,7 @@ async fn show_account(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::Account>, AppError> {
     let subject = subject_summary(&state, &id, staff.masks()).await?;
     let holds = holds::for_account(state.db.pool(), &id).await?;
     let filter = DsrFilter {
@@ -259,40 +253,26 @@ async fn show_account(
         ..DsrFilter::default()
     };
     let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
-    Ok(Json(
-        json!({"subject": subject, "holds": holds, "requests": requests}),
-    ))
+    Ok(Json(api::Account {
+        subject: wire::subject(subject),
+        holds: wire::holds(holds),
+        requests: wire::requests(requests),
+    }))
 }
 
 async fn list_holds(
     State(state): State<AppState>,
     _staff: Staff,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::HoldList>, AppError> {
     let holds = holds::for_account(state.db.pool(), &id).await?;
-    Ok(Json(json!({"holds": holds})))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    reason: String,
-}
-
-fn hold_error(e: HoldError) -> AppError {
-    match e {
-        HoldError::ReasonRequired => AppError::invalid("reason", e.to_string()),
-        HoldError::NotFound => AppError::NotFound("active legal hold"),
-        HoldError::Db(e) => e.into(),
-    }
+    Ok(Json(api::HoldList {
+        holds: wire::holds(holds),
+    }))
 }
 
 async fn account_exists(state: &AppState, id: &str) -> Result<(), AppError> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE id = $1")
-        .bind(id)
-        .fetch_one(state.db.pool())
-        .await?;
-    if n == 0 {
+    if !lookup::exists(state.db.pool(), id).await? {
         return Err(AppError::NotFound("account"));
     }
     Ok(())
@@ -302,58 +282,35 @@ async fn place_hold(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ReasonBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+    ApiJson(body): ApiJson<api::Reason>,
+) -> Result<(StatusCode, Json<api::Hold>), AppError> {
     let member = staff.officer()?;
-    account_exists(&state, &id).await?;
-    let mut tx = state.db.begin_write().await?;
-    let hold = holds::place(
-        &mut tx,
-        &new_id(),
-        &id,
-        &body.reason,
-        &member.actor(),
-        state.clock.now_ms(),
-    )
-    .await
-    .map_err(hold_error)?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!(hold))))
+    let now = state.clock.now_ms();
+    let hold = legal_holds::place(&state.db, &id, &body.reason, &member.actor(), now).await?;
+    Ok((StatusCode::CREATED, Json(wire::hold(hold))))
 }
 
 async fn lift_hold(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ReasonBody>,
-) -> Result<Json<Value>, AppError> {
+    ApiJson(body): ApiJson<api::Reason>,
+) -> Result<Json<api::HoldLifted>, AppError> {
     let member = staff.officer()?;
-    let mut tx = state.db.begin_write().await?;
-    let account_id = holds::lift(
-        &mut tx,
-        &id,
-        &body.reason,
-        &member.actor(),
-        state.clock.now_ms(),
-    )
-    .await
-    .map_err(hold_error)?;
-    tx.commit().await?;
-    Ok(Json(json!({"lifted": id, "account_id": account_id})))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChildBody {
-    note: Option<String>,
+    let now = state.clock.now_ms();
+    let account_id = legal_holds::lift(&state.db, &id, &body.reason, &member.actor(), now).await?;
+    Ok(Json(api::HoldLifted {
+        lifted: id,
+        account_id,
+    }))
 }
 
 async fn flag_child(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ChildBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+    ApiJson(body): ApiJson<api::ChildFlag>,
+) -> Result<(StatusCode, Json<api::Request>), AppError> {
     let member = staff.officer()?;
     account_exists(&state, &id).await?;
     refuse_if_held(&state, &id).await?;
@@ -361,35 +318,23 @@ async fn flag_child(
         "Flagged by staff as belonging to someone under 16; erasure starts at once.{}",
         body.note.map(|n| format!(" Note: {n}")).unwrap_or_default()
     );
-    let dsr = intake::create(
+    let dsr = staff_request(
         &state,
-        &NewRequest {
-            account_id: &id,
-            kind: RequestKind::Erasure,
-            channel: Channel::Staff,
-            details: Some(&details),
-            actor: &member.actor(),
-            verified: true,
-            run_job_now: true,
-        },
+        member,
+        &id,
+        RequestKind::Erasure,
+        Some(&details),
+        true,
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!(dsr))))
-}
-
-#[derive(Debug, Deserialize)]
-struct AuditQuery {
-    subject: Option<String>,
-    request: Option<String>,
-    before_seq: Option<i64>,
-    limit: Option<i64>,
+    Ok((StatusCode::ACCEPTED, Json(dsr)))
 }
 
 async fn list_audit(
     State(state): State<AppState>,
     _staff: Staff,
-    Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, AppError> {
+    Query(q): Query<api::AuditQuery>,
+) -> Result<Json<api::AuditList>, AppError> {
     let entries = chain::list(
         state.db.pool(),
         &AuditFilter {
@@ -400,13 +345,15 @@ async fn list_audit(
         },
     )
     .await?;
-    Ok(Json(json!({"entries": entries})))
+    Ok(Json(api::AuditList {
+        entries: wire::audit_entries(entries),
+    }))
 }
 
 async fn verify_audit(
     State(state): State<AppState>,
     _staff: Staff,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::ChainVerification>, AppError> {
     let v = chain::verify(state.db.pool()).await?;
-    Ok(Json(json!(v)))
+    Ok(Json(wire::verification(v)))
 }

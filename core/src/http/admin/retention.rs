@@ -12,15 +12,14 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use heepr_admin_api as api;
 use heepr_compliance::sweep::{self, SweepOptions};
-use serde_json::{Value, json};
-use sqlx::Row;
 
 use super::staff::Staff;
+use super::wire;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::platform::time::rfc3339;
-use crate::privacy::retention::{HOLDS, describe_rules, run_json, sweep_store};
+use crate::privacy::retention::{HOLDS, describe_rules, last_run, sweep_store};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -34,31 +33,17 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /admin/api/v1/retention/rules`
-async fn list_rules(State(state): State<AppState>, _staff: Staff) -> Result<Json<Value>, AppError> {
+async fn list_rules(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<api::RuleList>, AppError> {
     let tz = state.settings.scheduler.unwrap_or(chrono_tz::UTC);
-    let mut rules = describe_rules(&state.policies, tz, state.clock.now_ms());
-    for rule in &mut rules {
-        let name = rule["rule"].as_str().unwrap_or_default().to_owned();
-        let last = sqlx::query(
-            "SELECT started_at, finished_at, outcome, rows_examined, rows_affected, dry_run FROM retention_runs \
-             WHERE rule = $1 ORDER BY started_at DESC, id DESC LIMIT 1",
-        )
-        .bind(&name)
-        .fetch_optional(state.db.pool())
-        .await?;
-        rule["last_run"] = match last {
-            Some(row) => json!({
-                "started_at": rfc3339(row.try_get("started_at")?),
-                "finished_at": row.try_get::<Option<i64>, _>("finished_at")?.map(rfc3339),
-                "outcome": row.try_get::<String, _>("outcome")?,
-                "rows_examined": row.try_get::<i64, _>("rows_examined")?,
-                "rows_affected": row.try_get::<i64, _>("rows_affected")?,
-                "dry_run": row.try_get::<i64, _>("dry_run")? == 1,
-            }),
-            None => Value::Null,
-        };
+    let mut rules = Vec::new();
+    for rule in describe_rules(&state.policies, tz, state.clock.now_ms()) {
+        let last = last_run(state.db.pool(), &rule.rule).await?;
+        rules.push(wire::retention_rule(rule, last));
     }
-    Ok(Json(json!({ "rules": rules })))
+    Ok(Json(api::RuleList { rules }))
 }
 
 /// `POST /admin/api/v1/retention/rules/{rule}/dry-run` — privacy officers only.
@@ -66,7 +51,7 @@ async fn dry_run(
     State(state): State<AppState>,
     staff: Staff,
     Path(rule): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::DryRun>, AppError> {
     staff.officer()?;
     let Some(spec) = state.policies.retention.rules.get(&rule) else {
         return Err(AppError::NotFound("retention rule"));
@@ -81,7 +66,7 @@ async fn dry_run(
             now,
             true,
         )?;
-        return Ok(Json(report));
+        return Ok(Json(api::DryRun::Store(wire::store_sweep(report))));
     }
     if !spec.has_period() {
         return Err(AppError::Conflict {
@@ -104,25 +89,24 @@ async fn dry_run(
     )
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Json(run_json(&run)))
+    Ok(Json(api::DryRun::Tables(wire::sweep_report(run))))
 }
 
 /// `GET /admin/api/v1/backups`
 async fn list_backups(
     State(state): State<AppState>,
     _staff: Staff,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<api::BackupList>, AppError> {
     let dir = &state.settings.backup_dir;
     let catalog =
         heepr_compliance::backup::read_catalog(dir).map_err(|e| AppError::Internal(e.into()))?;
-    let backups: Vec<Value> = catalog
+    let backups = catalog
         .backups
-        .iter()
+        .into_iter()
         .map(|b| {
-            let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
-            v["file_present"] = json!(dir.join(&b.file).exists());
-            v
+            let present = dir.join(&b.file).exists();
+            wire::backup(b, present)
         })
         .collect();
-    Ok(Json(json!({ "backups": backups })))
+    Ok(Json(api::BackupList { backups }))
 }

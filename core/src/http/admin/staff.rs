@@ -125,6 +125,6 @@ impl Staff {
     }
 }
 
-async fn me(Staff(member): Staff) -> Json<StaffMember> {
-    Json(member)
+async fn me(Staff(member): Staff) -> Json<heepr_admin_api::Me> {
+    Json(super::wire::me(member))
 }

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::http::extract::CurrentUser;
 use crate::market::chats::presale;
-use crate::market::files::{self, Download, Purpose, Reader, Target, Upload};
+use crate::market::files::{self, Download, FileView, Purpose, Reader, Target, Upload};
 use crate::market::orders::{self, Actor};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -127,17 +127,57 @@ pub async fn read_files(state: &AppState, multipart: Multipart) -> Result<Parts,
     Ok(parts)
 }
 
-async fn store(
+/// Records `uploads` by `uploader` for `target` in one write transaction.
+async fn record(
     state: &AppState,
     uploader: &str,
     target: Target<'_>,
     purpose: Purpose,
     uploads: &[Upload],
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<Vec<FileView>, AppError> {
     let mut tx = state.db.begin_write().await?;
     let views = files::record(&mut tx, state, uploader, target, purpose, uploads).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({"files": views}))))
+    Ok(views)
+}
+
+fn created(views: Vec<FileView>) -> (StatusCode, Json<Value>) {
+    (StatusCode::CREATED, Json(json!({"files": views})))
+}
+
+/// Stores the files of `multipart` on order `id` for `account_id`, a party to it (the API
+/// and the order page alike): the customer's are briefs, the owner's attachments.
+///
+/// Errors: 404 unless a party; 422 without a file; those of [`read_files`] and storing.
+pub async fn attach_to_order(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+    multipart: Multipart,
+) -> Result<Vec<FileView>, AppError> {
+    let (_, actor) = orders::load_for_person(state.db.pool(), id, account_id).await?;
+    let parts = read_files(state, multipart).await?;
+    let purpose = if matches!(actor, Actor::Customer(_)) {
+        Purpose::Brief
+    } else {
+        Purpose::Attachment
+    };
+    record(state, account_id, Target::Order(id), purpose, &parts.files).await
+}
+
+/// Stores the files of `multipart` on pre-sale thread `id` for `account_id`, a party to it.
+///
+/// Errors: 404 unless a party; 422 without a file; those of [`read_files`] and storing.
+pub async fn attach_to_thread(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+    multipart: Multipart,
+) -> Result<Vec<FileView>, AppError> {
+    presale::load_for_person(state, id, account_id).await?;
+    let parts = read_files(state, multipart).await?;
+    let target = Target::Thread(id);
+    record(state, account_id, target, Purpose::Attachment, &parts.files).await
 }
 
 async fn upload_unattached(
@@ -146,14 +186,10 @@ async fn upload_unattached(
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let parts = read_files(&state, multipart).await?;
-    store(
-        &state,
-        &user.account_id,
-        Target::Unattached,
-        Purpose::Brief,
-        &parts.files,
-    )
-    .await
+    let (uploader, target) = (&user.account_id, Target::Unattached);
+    Ok(created(
+        record(&state, uploader, target, Purpose::Brief, &parts.files).await?,
+    ))
 }
 
 async fn upload_to_order(
@@ -162,21 +198,9 @@ async fn upload_to_order(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let (_, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    let parts = read_files(&state, multipart).await?;
-    let purpose = if matches!(actor, Actor::Customer(_)) {
-        Purpose::Brief
-    } else {
-        Purpose::Attachment
-    };
-    store(
-        &state,
-        &user.account_id,
-        Target::Order(&id),
-        purpose,
-        &parts.files,
-    )
-    .await
+    Ok(created(
+        attach_to_order(&state, &user.account_id, &id, multipart).await?,
+    ))
 }
 
 async fn upload_to_thread(
@@ -185,16 +209,9 @@ async fn upload_to_thread(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    presale::load_for_person(&state, &id, &user.account_id).await?;
-    let parts = read_files(&state, multipart).await?;
-    store(
-        &state,
-        &user.account_id,
-        Target::Thread(&id),
-        Purpose::Attachment,
-        &parts.files,
-    )
-    .await
+    Ok(created(
+        attach_to_thread(&state, &user.account_id, &id, multipart).await?,
+    ))
 }
 
 /// A download response: attachment, sniffed type, `nosniff`, and a sandboxing CSP.

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -34,15 +34,24 @@ use crate::platform::state::AppState;
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/orders", get(my_orders).post(place_order))
-        .route("/api/v1/my/orders", get(owner_orders))
+        .route(
+            "/api/v1/orders",
+            order_list(|id| OrderScope::Customer(id)).post(place_order),
+        )
+        .route("/api/v1/my/orders", order_list(|id| OrderScope::Owner(id)))
         .route("/api/v1/orders/{id}", get(get_order))
-        .route("/api/v1/orders/{id}/accept-delivery", post(accept_delivery))
+        .route(
+            "/api/v1/orders/{id}/accept-delivery",
+            customer_move(OrderAction::AcceptDelivery),
+        )
         .route(
             "/api/v1/orders/{id}/request-revision",
             post(request_revision),
         )
-        .route("/api/v1/orders/{id}/cancel", post(cancel))
+        .route(
+            "/api/v1/orders/{id}/cancel",
+            customer_move(OrderAction::Cancel),
+        )
         .route(
             "/api/v1/orders/{id}/revision-decision",
             post(revision_decision),
@@ -80,37 +89,21 @@ pub async fn orders_json(
     scope: OrderScope<'_>,
     status: Option<OrderStatus>,
 ) -> Result<Json<Value>, AppError> {
-    let mut views = Vec::new();
-    for order in orders::list(state, scope, status).await? {
-        views.push(orders::view(state, &order).await?);
-    }
+    let list = orders::list(state, scope, status).await?;
+    let views = orders::views(state, &list).await?;
     Ok(Json(json!({"orders": views})))
 }
 
-async fn my_orders(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    q: Result<Query<StatusQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    orders_json(
-        &state,
-        OrderScope::Customer(&user.account_id),
-        status_filter(q)?,
+/// The route listing the signed-in person's orders in `scope` (placed, or received as an
+/// owner), optionally of one `?status=`.
+fn order_list(scope: for<'a> fn(&'a str) -> OrderScope<'a>) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              CurrentUser(user): CurrentUser,
+              q: Result<Query<StatusQuery>, QueryRejection>| async move {
+            orders_json(&state, scope(&user.account_id), status_filter(q)?).await
+        },
     )
-    .await
-}
-
-async fn owner_orders(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    q: Result<Query<StatusQuery>, QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    orders_json(
-        &state,
-        OrderScope::Owner(&user.account_id),
-        status_filter(q)?,
-    )
-    .await
 }
 
 async fn place_order(
@@ -145,27 +138,15 @@ async fn customer_act(
     Ok(Json(orders::view(state, &order).await?))
 }
 
-async fn accept_delivery(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<orders::OrderView>, AppError> {
-    customer_act(
-        &state,
-        &user.account_id,
-        &id,
-        OrderAction::AcceptDelivery,
-        None,
+/// The route of a customer's move that takes no body (cancel, accept delivery).
+fn customer_move(action: OrderAction) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              CurrentUser(user): CurrentUser,
+              Path(id): Path<String>| async move {
+            customer_act(&state, &user.account_id, &id, action, None).await
+        },
     )
-    .await
-}
-
-async fn cancel(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<orders::OrderView>, AppError> {
-    customer_act(&state, &user.account_id, &id, OrderAction::Cancel, None).await
 }
 
 /// `{reason}` of a revision request.

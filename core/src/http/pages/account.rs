@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{PageError, PageForm, render, require};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::client::Client;
-use crate::http::extract::{MaybeUser, RequestAccount};
+use crate::http::extract::{MaybeUser, RequestAccount, SignedIn};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::signup::{SignupRequest, sign_up};
@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template, Default)]
 #[template(path = "signup.html")]
 struct SignupPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     error: Option<String>,
     display_name: String,
     email: String,
@@ -104,7 +104,7 @@ async fn signup_submit(
 #[derive(Template, Default)]
 #[template(path = "login.html")]
 struct LoginPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     error: Option<String>,
     email: String,
 }
@@ -185,7 +185,7 @@ struct SessionRow {
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     display_name: String,
     notice: Option<&'static str>,
     balance: i64,
@@ -210,13 +210,9 @@ fn notice_text(key: &str) -> Option<&'static str> {
 
 async fn dashboard(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let balance = ledger::balance(state.db.pool(), &user.account_id).await?;
     let entries = ledger::entries(state.db.pool(), &user.account_id, 50)
         .await?
@@ -255,7 +251,7 @@ async fn dashboard(
         })
         .collect();
     let page = DashboardPage {
-        user_name: Some(user.display_name.clone()),
+        chrome: Chrome::signed_in(&user),
         display_name: user.display_name,
         notice: query.notice.as_deref().and_then(notice_text),
         balance,
@@ -268,38 +264,31 @@ async fn dashboard(
 #[derive(Template)]
 #[template(path = "password.html")]
 struct PasswordPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     error: Option<String>,
 }
 
-async fn password_form(MaybeUser(user): MaybeUser) -> Response {
-    match require(user) {
-        Ok(user) => render(
-            StatusCode::OK,
-            &PasswordPage {
-                user_name: Some(user.display_name),
-                error: None,
-            },
-        ),
-        Err(redirect) => redirect.into_response(),
-    }
+async fn password_form(SignedIn(user): SignedIn) -> Response {
+    render(
+        StatusCode::OK,
+        &PasswordPage {
+            chrome: Chrome::signed_in(&user),
+            error: None,
+        },
+    )
 }
 
 async fn password_submit(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Client(client): Client,
     PageForm(request): PageForm<PasswordChangeRequest>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     match change_password(&state, &user, &request, client.ip).await {
         Ok(_) => Ok(Redirect::to("/dashboard?notice=password_changed").into_response()),
         Err(err) if err.status().is_client_error() => {
             let page = PasswordPage {
-                user_name: Some(user.display_name),
+                chrome: Chrome::signed_in(&user),
                 error: Some(err.public_message()),
             };
             Ok(render(err.status(), &page))
@@ -310,13 +299,9 @@ async fn password_submit(
 
 async fn end_session(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     sessions::end(&state, &user.account_id, &id).await?;
     Ok(Redirect::to("/dashboard?notice=session_ended").into_response())
 }
@@ -324,21 +309,17 @@ async fn end_session(
 #[derive(Template)]
 #[template(path = "consents.html")]
 struct ConsentsPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     consents: Vec<ConsentStatus>,
 }
 
 async fn consents_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let consents = consents::current(&state, &user.account_id).await?;
     let page = ConsentsPage {
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
         consents,
     };
     Ok(render(StatusCode::OK, &page))
@@ -346,13 +327,9 @@ async fn consents_page(
 
 async fn consents_change(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     PageForm(form): PageForm<ConsentChange>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     consents::record(&state, &user.account_id, &form.purpose, form.action).await?;
     Ok(Redirect::to("/account/consents").into_response())
 }

@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{PageError, render, require};
+use super::{Chrome, PageError, render};
 use crate::http::api::files::read_parts;
-use crate::http::extract::MaybeUser;
+use crate::http::extract::{MaybeUser, SignedIn};
 use crate::market::agents::browse::{self, BrowseQuery, CategoryCount};
 use crate::market::agents::order_form::FieldType;
 use crate::market::agents::{self, CATEGORIES, PublicAgent};
@@ -86,7 +86,7 @@ fn num<T: std::str::FromStr>(field: &'static str, s: &str) -> Result<Option<T>, 
 #[derive(Template)]
 #[template(path = "market_browse.html")]
 struct BrowsePage {
-    user_name: Option<String>,
+    chrome: Chrome,
     q: String,
     online: bool,
     min_rating: String,
@@ -128,7 +128,7 @@ async fn browse_page(
     );
     let page = result.page;
     let page_view = BrowsePage {
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         online: form.online == "true",
         sorts: ["rating", "price", "newest", "popularity"]
             .into_iter()
@@ -154,7 +154,7 @@ async fn browse_page(
 #[derive(Template)]
 #[template(path = "market_categories.html")]
 struct CategoriesPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     categories: Vec<CategoryCount>,
 }
 
@@ -163,7 +163,7 @@ async fn categories_page(
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, PageError> {
     let page = CategoriesPage {
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         categories: browse::categories(&state).await?,
     };
     Ok(render(StatusCode::OK, &page))
@@ -172,7 +172,7 @@ async fn categories_page(
 #[derive(Template)]
 #[template(path = "market_leaderboard.html")]
 struct LeaderboardPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     agents: Vec<PublicAgent>,
 }
 
@@ -181,7 +181,7 @@ async fn leaderboard_page(
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, PageError> {
     let page = LeaderboardPage {
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         agents: browse::leaderboard(&state).await?,
     };
     Ok(render(StatusCode::OK, &page))
@@ -190,7 +190,7 @@ async fn leaderboard_page(
 #[derive(Template)]
 #[template(path = "market_agent.html")]
 struct AgentPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     a: PublicAgent,
     is_owner: bool,
     reviews: Vec<ReviewView>,
@@ -206,7 +206,7 @@ async fn agent_page(
         is_owner: user
             .as_ref()
             .is_some_and(|u| u.account_id == agent.owner_id),
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         a: agent.public_view(state.clock.now_ms()),
         reviews: reviews::for_agent(&state, &id, 50).await?,
     };
@@ -215,14 +215,10 @@ async fn agent_page(
 
 async fn order_submit(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(u) => u,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let agent = agents::load_published(state.db.pool(), &id).await?;
     let parts = read_parts(&state, multipart).await?;
     let mut answers = Map::new();
@@ -279,13 +275,9 @@ async fn order_submit(
 
 async fn chat_open(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(u) => u,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let thread = presale::open(&state, &user.account_id, &id).await?;
     Ok(Redirect::to(&format!("/threads/{}", thread.id)).into_response())
 }

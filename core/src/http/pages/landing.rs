@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::render;
+use super::{Chrome, render};
 use crate::http::extract::MaybeUser;
 use crate::platform::state::AppState;
 
@@ -18,14 +18,14 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct LandingPage {
-    user_name: Option<String>,
+    chrome: Chrome,
 }
 
 async fn landing(MaybeUser(user): MaybeUser) -> Response {
     render(
         StatusCode::OK,
         &LandingPage {
-            user_name: user.map(|u| u.display_name),
+            chrome: Chrome::of(user.as_ref()),
         },
     )
 }

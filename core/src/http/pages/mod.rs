@@ -5,8 +5,9 @@
 //! HTML forms, no JavaScript needed: every form posts, and the answer is a redirect (303) or
 //! the same page with a message.
 //!
-//! This module holds what every page shares: reading a form, showing an error as a page,
-//! rendering, the 404 page, and sending visitors to the login page. Pages may use
+//! This module holds what every page shares: the page frame ([`Chrome`]), reading a form,
+//! showing an error as a page, rendering and the 404 page. A page for signed-in people takes
+//! `http::extract::SignedIn`, which sends visitors to the login page. Pages may use
 //! `http::api` (multipart uploads, downloads), never the reverse.
 
 pub mod account;
@@ -23,7 +24,7 @@ use axum::extract::Form;
 use axum::extract::FromRequest;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::identity::sessions::SessionUser;
 use crate::platform::error::AppError;
@@ -63,7 +64,7 @@ impl IntoResponse for PageError {
         render(
             status,
             &MessagePage {
-                user_name: None,
+                chrome: Chrome::visitor(),
                 heading,
                 message: self.0.public_message(),
             },
@@ -84,7 +85,7 @@ pub fn not_found_page() -> Response {
     render(
         StatusCode::NOT_FOUND,
         &MessagePage {
-            user_name: None,
+            chrome: Chrome::visitor(),
             heading: "Page not found",
             message: "There is no page at this address.".into(),
         },
@@ -94,12 +95,36 @@ pub fn not_found_page() -> Response {
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {
-    user_name: Option<String>,
+    chrome: Chrome,
     heading: &'static str,
     message: String,
 }
 
-/// The signed-in person, or a redirect to the login page.
-pub fn require(user: Option<SessionUser>) -> Result<SessionUser, Redirect> {
-    user.ok_or_else(|| Redirect::to("/login"))
+/// What every page's frame (`base.html`) shows around its content: the header's signed-in
+/// person, which decides the navigation (orders, dashboard and log out for a signed-in
+/// person; log in and sign up for a visitor). There is no CSRF token to carry: state-changing
+/// requests are checked by origin (`http::router`).
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    /// The signed-in person's display name; `None` for a visitor.
+    pub user_name: Option<String>,
+}
+
+impl Chrome {
+    /// The frame for a visitor (nobody signed in, or a page that must not say who is).
+    pub fn visitor() -> Chrome {
+        Chrome::default()
+    }
+
+    /// The frame for `user`.
+    pub fn signed_in(user: &SessionUser) -> Chrome {
+        Chrome {
+            user_name: Some(user.display_name.clone()),
+        }
+    }
+
+    /// The frame for whoever is signed in, if anyone.
+    pub fn of(user: Option<&SessionUser>) -> Chrome {
+        user.map_or_else(Chrome::visitor, Chrome::signed_in)
+    }
 }

@@ -20,9 +20,9 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::{PageError, PageForm, render, require};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::client::Client;
-use crate::http::extract::{CurrentUser, MaybeUser};
+use crate::http::extract::{CurrentUser, MaybeUser, SignedIn};
 use crate::identity::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
 use crate::identity::oauth::identities::{self, Identity};
 use crate::identity::oauth::provider::Provider;
@@ -89,13 +89,13 @@ fn enabled(state: &AppState) -> Vec<ProviderLink> {
 #[derive(Template)]
 #[template(path = "oauth/providers.html")]
 struct ProvidersPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     providers: Vec<ProviderLink>,
 }
 
 async fn providers(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
     let page = ProvidersPage {
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         providers: enabled(&state),
     };
     render(StatusCode::OK, &page)
@@ -161,7 +161,7 @@ async fn signed_in(
 #[derive(Template, Default)]
 #[template(path = "oauth/signup.html")]
 struct SignupPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     provider: &'static str,
     error: Option<String>,
     display_name: String,
@@ -210,7 +210,7 @@ async fn signup_submit(
 #[derive(Template)]
 #[template(path = "oauth/account.html")]
 struct AccountPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     notice: bool,
     error: Option<String>,
     linked: Vec<Identity>,
@@ -224,16 +224,12 @@ struct AccountQuery {
 
 async fn account_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Query(query): Query<AccountQuery>,
 ) -> Result<Response, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let page = AccountPage {
         linked: identities::list(&state, &user.account_id).await?,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
         notice: query.linked.is_some(),
         error: None,
         providers: enabled(&state),
@@ -247,18 +243,14 @@ struct LinkForm {
     password: String,
 }
 
-/// The signed-in account whose password `form` proves, or the page to show instead (a
-/// redirect to log in, or the sign-in page with the reason).
+/// The signed-in account if `form` proves its password, or the page to show instead (the
+/// sign-in page with the reason).
 async fn password_checked(
     state: &AppState,
-    user: Option<crate::identity::sessions::SessionUser>,
+    user: crate::identity::sessions::SessionUser,
     client: &crate::platform::client::ClientInfo,
     form: &LinkForm,
 ) -> Result<Result<crate::identity::sessions::SessionUser, Response>, PageError> {
-    let user = match require(user) {
-        Ok(user) => user,
-        Err(redirect) => return Ok(Err(redirect.into_response())),
-    };
     let checked = flow::check_password_for_link(
         state,
         &user.account_id,
@@ -272,7 +264,7 @@ async fn password_checked(
         Err(err) if err.status().is_client_error() => {
             let page = AccountPage {
                 linked: identities::list(state, &user.account_id).await?,
-                user_name: Some(user.display_name),
+                chrome: Chrome::signed_in(&user),
                 notice: false,
                 error: Some(err.public_message()),
                 providers: enabled(state),
@@ -285,7 +277,7 @@ async fn password_checked(
 
 async fn link(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Client(client): Client,
     Path(provider): Path<String>,
     jar: CookieJar,
@@ -310,7 +302,7 @@ async fn link(
 
 async fn unlink(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Client(client): Client,
     Path(provider): Path<String>,
     PageForm(form): PageForm<LinkForm>,

@@ -7,18 +7,18 @@ use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 
-use super::{PageError, PageForm, render, require};
-use crate::http::api::files::read_files;
-use crate::http::extract::MaybeUser;
+use super::{Chrome, PageError, PageForm, render};
+use crate::http::api::files::{attach_to_order, attach_to_thread};
+use crate::http::extract::SignedIn;
 use crate::identity::sessions::SessionUser;
 use crate::market::chats::messages::MessageView;
 use crate::market::chats::offers::{self, NewOffer, OfferCard};
 use crate::market::chats::order_thread;
 use crate::market::chats::presale::{self, ThreadScope, ThreadView};
-use crate::market::files::{self, FileView, Purpose, Target};
+use crate::market::files::FileView;
 use crate::market::orders::choices::OrderChoices;
 use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
 use crate::market::reviews::{self, NewReply, NewReview};
@@ -31,8 +31,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/orders", get(orders_page))
         .route("/orders/{id}", get(order_page))
-        .route("/orders/{id}/cancel", post(cancel))
-        .route("/orders/{id}/accept-delivery", post(accept_delivery))
+        .route("/orders/{id}/cancel", customer_move(OrderAction::Cancel))
+        .route(
+            "/orders/{id}/accept-delivery",
+            customer_move(OrderAction::AcceptDelivery),
+        )
         .route("/orders/{id}/request-revision", post(request_revision))
         .route("/orders/{id}/revision-decision", post(revision_decision))
         .route("/orders/{id}/review", post(review))
@@ -51,16 +54,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/offers/{id}/accept", post(accept_offer))
         .route("/offers/{id}/decline", post(decline_offer))
-}
-
-/// Runs `f` for a signed-in person, or redirects to the login page.
-macro_rules! signed_in {
-    ($user:expr) => {
-        match require($user) {
-            Ok(u) => u,
-            Err(redirect) => return Ok(redirect.into_response()),
-        }
-    };
 }
 
 fn to_order(id: &str) -> Response {
@@ -92,7 +85,7 @@ fn rows(list: Vec<orders::Order>) -> Vec<OrderRow> {
 #[derive(Template)]
 #[template(path = "market_orders.html")]
 struct OrdersPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     placed: Vec<OrderRow>,
     received: Vec<OrderRow>,
     threads: Vec<ThreadView>,
@@ -100,9 +93,8 @@ struct OrdersPage {
 
 async fn orders_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let mut threads: Vec<ThreadView> =
         presale::list(&state, ThreadScope::Customer(&user.account_id))
             .await?
@@ -119,7 +111,7 @@ async fn orders_page(
         placed: rows(orders::list(&state, OrderScope::Customer(&user.account_id), None).await?),
         received: rows(orders::list(&state, OrderScope::Owner(&user.account_id), None).await?),
         threads,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -127,7 +119,7 @@ async fn orders_page(
 #[derive(Template)]
 #[template(path = "market_order.html")]
 struct OrderPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     o: OrderView,
     status_label: String,
     choices: OrderChoices,
@@ -142,10 +134,9 @@ struct OrderPage {
 
 async fn order_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
     let view = orders::view(&state, &order).await?;
     let answers = view
@@ -173,7 +164,7 @@ async fn order_page(
         read_only: order.chat_read_only(state.clock.now_ms()),
         files: view.files.clone(),
         o: view,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -189,22 +180,13 @@ async fn customer_action(
     Ok(to_order(id))
 }
 
-async fn cancel(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let user = signed_in!(user);
-    customer_action(&state, &user, &id, OrderAction::Cancel, None).await
-}
-
-async fn accept_delivery(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let user = signed_in!(user);
-    customer_action(&state, &user, &id, OrderAction::AcceptDelivery, None).await
+/// The route of a customer's move that takes no form (cancel, accept delivery).
+fn customer_move(action: OrderAction) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>, SignedIn(user): SignedIn, Path(id): Path<String>| async move {
+            customer_action(&state, &user, &id, action, None).await
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,11 +197,10 @@ struct ReasonForm {
 
 async fn request_revision(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<ReasonForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     customer_action(
         &state,
         &user,
@@ -237,11 +218,10 @@ struct DecisionForm {
 
 async fn revision_decision(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<DecisionForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let action = if form.approve == "true" {
         OrderAction::ApproveRevision
     } else {
@@ -260,11 +240,10 @@ struct ReviewForm {
 
 async fn review(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<ReviewForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let rating = form
         .rating
         .trim()
@@ -296,12 +275,11 @@ struct BodyForm {
 
 async fn reply(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     Query(back): Query<BackTo>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     reviews::reply(&state, &user.account_id, &id, &NewReply { body: form.body }).await?;
     Ok(match back.order {
         Some(order) => to_order(&order),
@@ -311,11 +289,10 @@ async fn reply(
 
 async fn order_message(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
     order_thread::post(&state, &order, actor, &form.body).await?;
     Ok(to_order(&id))
@@ -323,36 +300,18 @@ async fn order_message(
 
 async fn order_files(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
-    let (_, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    let parts = read_files(&state, multipart).await?;
-    let purpose = if matches!(actor, Actor::Customer(_)) {
-        Purpose::Brief
-    } else {
-        Purpose::Attachment
-    };
-    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
-    files::record(
-        &mut tx,
-        &state,
-        &user.account_id,
-        Target::Order(&id),
-        purpose,
-        &parts.files,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    attach_to_order(&state, &user.account_id, &id, multipart).await?;
     Ok(to_order(&id))
 }
 
 #[derive(Template)]
 #[template(path = "market_thread.html")]
 struct ThreadPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     t: ThreadView,
     is_customer: bool,
     offers: Vec<OfferCard>,
@@ -364,10 +323,9 @@ struct ThreadPage {
 
 async fn thread_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
     let page = ThreadPage {
         is_customer: matches!(actor, Actor::Customer(_)),
@@ -377,7 +335,7 @@ async fn thread_page(
         read_only: false,
         files: presale::thread_files(&state, &thread).await?,
         t: thread.view(),
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -388,11 +346,10 @@ fn to_thread(id: &str) -> Response {
 
 async fn thread_message(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
     presale::post(&state, &thread, actor, &form.body).await?;
     Ok(to_thread(&id))
@@ -412,11 +369,10 @@ struct OfferForm {
 
 async fn send_offer(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     PageForm(form): PageForm<OfferForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let thread = presale::load_for(&state, &id, Actor::Owner(&user.account_id)).await?;
     let int = |field: &'static str, v: &str| {
         v.trim()
@@ -435,24 +391,11 @@ async fn send_offer(
 
 async fn thread_files(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
-    presale::load_for_person(&state, &id, &user.account_id).await?;
-    let parts = read_files(&state, multipart).await?;
-    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
-    files::record(
-        &mut tx,
-        &state,
-        &user.account_id,
-        Target::Thread(&id),
-        Purpose::Attachment,
-        &parts.files,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    attach_to_thread(&state, &user.account_id, &id, multipart).await?;
     Ok(to_thread(&id))
 }
 
@@ -471,18 +414,16 @@ async fn decide(
 
 async fn accept_offer(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     decide(&state, &user, &id, true).await
 }
 
 async fn decline_offer(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     decide(&state, &user, &id, false).await
 }

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{PageError, PageForm, render, require};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::agents::skill_setup_response;
-use crate::http::extract::MaybeUser;
+use crate::http::extract::SignedIn;
 use crate::identity::api_keys::{self, KeySummary};
 use crate::identity::sessions::SessionUser;
 use crate::market::agents::order_form::{parse_lines, to_lines};
@@ -35,27 +35,17 @@ pub fn router() -> Router<AppState> {
         .route("/owner/agents/{id}/skill-setup.tar.gz", get(skill_setup))
 }
 
-macro_rules! signed_in {
-    ($user:expr) => {
-        match require($user) {
-            Ok(u) => u,
-            Err(redirect) => return Ok(redirect.into_response()),
-        }
-    };
-}
-
 #[derive(Template)]
 #[template(path = "owner_agents.html")]
 struct AgentsPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     agents: Vec<OwnerAgent>,
 }
 
 async fn agents_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let now = state.clock.now_ms();
     let page = AgentsPage {
         agents: wizard::list_owned(&state, &user.account_id)
@@ -63,17 +53,16 @@ async fn agents_page(
             .iter()
             .map(|a| a.owner_view(now))
             .collect(),
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
 
 async fn create(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     PageForm(new): PageForm<NewAgent>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     let agent = wizard::create(&state, &user.account_id, &new).await?;
     Ok(Redirect::to(&format!("/owner/agents/{}/wizard/2", agent.id)).into_response())
 }
@@ -81,7 +70,7 @@ async fn create(
 #[derive(Template)]
 #[template(path = "owner_wizard.html")]
 struct WizardPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     a: OwnerAgent,
     step: i64,
     categories: Vec<(&'static str, &'static str, bool)>,
@@ -90,10 +79,9 @@ struct WizardPage {
 
 async fn step_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path((id, step)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     if !(1..=5).contains(&step) {
         return Err(AppError::NotFound("wizard step").into());
     }
@@ -106,7 +94,7 @@ async fn step_page(
         form_lines: to_lines(&agent.order_form),
         a: agent.owner_view(state.clock.now_ms()),
         step,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -138,11 +126,10 @@ fn int(field: &'static str, v: Option<&String>) -> Result<Option<i64>, AppError>
 
 async fn step_submit(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path((id, step)): Path<(String, i64)>,
     PageForm(form): PageForm<StepForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     if form.publish.is_some() {
         wizard::publish(&state, &user.account_id, &id).await?;
         return Ok(Redirect::to(&format!("/owner/agents/{id}")).into_response());
@@ -176,7 +163,7 @@ async fn step_submit(
 #[derive(Template)]
 #[template(path = "owner_agent.html")]
 struct AgentPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     a: OwnerAgent,
     published: bool,
     keys: Vec<KeySummary>,
@@ -197,7 +184,7 @@ async fn manage_page(
         keys: api_keys::list(state, id).await?,
         new_key,
         events: agents::events::recent(state, id, 20).await?,
-        user_name: Some(user.display_name),
+        chrome: Chrome::signed_in(&user),
     };
     let mut response = render(StatusCode::OK, &page);
     // The page may carry a key shown once: never cache it.
@@ -210,19 +197,17 @@ async fn manage_page(
 
 async fn agent_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     manage_page(&state, user, &id, None).await
 }
 
 async fn issue_key(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
     let issued = api_keys::issue(&state, &id).await?;
     manage_page(&state, user, &id, Some(issued.key)).await
@@ -230,10 +215,9 @@ async fn issue_key(
 
 async fn revoke_key(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path((id, key_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
     api_keys::revoke(&state, &id, &key_id).await?;
     Ok(Redirect::to(&format!("/owner/agents/{id}")).into_response())
@@ -241,9 +225,8 @@ async fn revoke_key(
 
 async fn skill_setup(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let user = signed_in!(user);
     Ok(skill_setup_response(&state, &user.account_id, &id).await?)
 }

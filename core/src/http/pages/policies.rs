@@ -15,7 +15,7 @@ use heepr_compliance::cookies::CookieSpec;
 use heepr_compliance::published::{self, Block, PolicyVersion};
 use heepr_compliance::ropa::category_name;
 
-use super::{PageError, not_found_page, render};
+use super::{Chrome, PageError, not_found_page, render};
 use crate::http::extract::MaybeUser;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "policies/privacy.html")]
 struct PrivacyPage<'a> {
-    user_name: Option<String>,
+    chrome: Chrome,
     title: &'a str,
     version: &'a str,
     effective: &'a str,
@@ -53,7 +53,7 @@ async fn privacy(
         .current()
         .map(|v| v.version.clone())
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no privacy policy version")))?;
-    show_version(&state, user.map(|u| u.display_name), &current).await
+    show_version(&state, Chrome::of(user.as_ref()), &current).await
 }
 
 async fn privacy_version(
@@ -61,12 +61,12 @@ async fn privacy_version(
     MaybeUser(user): MaybeUser,
     Path(version): Path<String>,
 ) -> Result<Response, PageError> {
-    show_version(&state, user.map(|u| u.display_name), &version).await
+    show_version(&state, Chrome::of(user.as_ref()), &version).await
 }
 
 async fn show_version(
     state: &AppState,
-    user_name: Option<String>,
+    chrome: Chrome,
     label: &str,
 ) -> Result<Response, PageError> {
     let policy = &state.policies.privacy_policy;
@@ -87,7 +87,7 @@ async fn show_version(
             .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?,
     };
     let page = PrivacyPage {
-        user_name,
+        chrome,
         title: &policy.title,
         version: &version.version,
         effective: &version.effective,
@@ -101,14 +101,14 @@ async fn show_version(
 #[derive(Template)]
 #[template(path = "policies/cookies.html")]
 struct CookiesPage<'a> {
-    user_name: Option<String>,
+    chrome: Chrome,
     effective: &'a str,
     cookies: &'a [CookieSpec],
 }
 
 async fn cookies(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
     let page = CookiesPage {
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         effective: &state.policies.cookies.effective,
         cookies: &state.policies.cookies.cookies,
     };
@@ -127,7 +127,7 @@ struct SubprocessorRow<'a> {
 #[derive(Template)]
 #[template(path = "policies/subprocessors.html")]
 struct SubprocessorsPage<'a> {
-    user_name: Option<String>,
+    chrome: Chrome,
     effective: &'a str,
     hosting_location: &'a str,
     hosting_transfer: &'a str,
@@ -154,7 +154,7 @@ async fn subprocessors(State(state): State<AppState>, MaybeUser(user): MaybeUser
         })
         .collect();
     let page = SubprocessorsPage {
-        user_name: user.map(|u| u.display_name),
+        chrome: Chrome::of(user.as_ref()),
         effective: &list.effective,
         hosting_location: &list.hosting.location,
         hosting_transfer: &list.hosting.transfer,

@@ -12,16 +12,16 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use heepr_compliance::dsr::RequestKind;
 use serde::Deserialize;
-use sqlx::Row;
 use tokio::io::AsyncReadExt;
 
-use super::{PageError, PageForm, render};
-use crate::http::extract::{CurrentUser, MaybeUser};
+use super::{Chrome, PageError, PageForm, render};
+use crate::http::extract::{CurrentUser, SignedIn};
+use crate::identity::accounts::lookup;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
-use crate::privacy::export_archive::expire_archive;
+use crate::privacy::export_archive::{archive_of, expire_archive};
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::{self, DsrFilter};
 
@@ -51,7 +51,7 @@ struct RequestRow {
 #[derive(Template)]
 #[template(path = "privacy.html")]
 struct PrivacyPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     notice: Option<&'static str>,
     error: Option<String>,
     requests: Vec<RequestRow>,
@@ -60,14 +60,14 @@ struct PrivacyPage {
 #[derive(Template)]
 #[template(path = "privacy_verify.html")]
 struct VerifyPage {
-    user_name: Option<String>,
+    chrome: Chrome,
     token: String,
 }
 
 #[derive(Template)]
 #[template(path = "privacy_done.html")]
 struct DonePage {
-    user_name: Option<String>,
+    chrome: Chrome,
     heading: &'static str,
     message: String,
 }
@@ -89,12 +89,9 @@ fn notice_text(key: &str) -> Option<&'static str> {
 
 async fn privacy_page(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let Some(user) = user else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let page = page_for(
         &state,
         &user,
@@ -122,13 +119,10 @@ async fn page_for(
         .into_iter()
         .rev()
     {
-        let archive: Option<i64> = sqlx::query_scalar(
-            "SELECT expires_at FROM export_archives WHERE request_id = $1 AND deleted_at IS NULL AND expires_at > $2",
-        )
-        .bind(&r.id)
-        .bind(now)
-        .fetch_optional(state.db.pool())
-        .await?;
+        let archive = archive_of(state.db.pool(), &r.id, None)
+            .await?
+            .filter(|a| a.downloadable(now))
+            .map(|a| a.expires_at_ms);
         requests.push(RequestRow {
             received: r.received_at.get(..10).unwrap_or_default().to_string(),
             kind: r.kind.describe().to_string(),
@@ -139,7 +133,7 @@ async fn page_for(
         });
     }
     Ok(PrivacyPage {
-        user_name: Some(user.display_name.clone()),
+        chrome: Chrome::signed_in(user),
         notice,
         error,
         requests,
@@ -171,11 +165,8 @@ async fn dashboard_request(
 
 async fn request_export(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let Some(user) = user else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     dashboard_request(&state, &user.account_id, RequestKind::Access, None).await?;
     Ok(Redirect::to("/account/privacy?notice=export_requested").into_response())
 }
@@ -189,12 +180,9 @@ struct OtherFields {
 
 async fn other_request(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn,
     PageForm(fields): PageForm<OtherFields>,
 ) -> Result<Response, PageError> {
-    let Some(user) = user else {
-        return Ok(Redirect::to("/login").into_response());
-    };
     let kind: RequestKind = match fields.kind.parse() {
         Ok(
             k @ (RequestKind::Rectification
@@ -222,21 +210,13 @@ async fn download(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now_ms();
-    let row = sqlx::query(
-        "SELECT id, file_path, expires_at, deleted_at FROM export_archives WHERE request_id = $1 AND account_id = $2",
-    )
-    .bind(&id)
-    .bind(&user.account_id)
-    .fetch_optional(state.db.pool())
-    .await?
-    .ok_or(AppError::NotFound("export"))?;
-    let archive_id: String = row.try_get("id")?;
-    let file_path: String = row.try_get("file_path")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let deleted_at: Option<i64> = row.try_get("deleted_at")?;
-    if deleted_at.is_some() || expires_at <= now {
-        if deleted_at.is_none() {
-            expire_archive(&state, &archive_id, &id, &user.account_id, &file_path).await?;
+    let archive = archive_of(state.db.pool(), &id, Some(&user.account_id))
+        .await?
+        .ok_or(AppError::NotFound("export"))?;
+    let file_path = archive.file_path.clone();
+    if !archive.downloadable(now) {
+        if archive.deleted_at_ms.is_none() {
+            expire_archive(&state, &archive.id, &id, &user.account_id, &file_path).await?;
         }
         return Err(AppError::Gone(
             "this export has expired and was deleted: request a new one".into(),
@@ -298,13 +278,9 @@ async fn delete_account(
     let Some(user) = user else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
-            .bind(&user.account_id)
-            .fetch_optional(state.db.pool())
-            .await
-            .map_err(AppError::from)?
-            .flatten();
+    let hash = lookup::password_hash(state.db.pool(), &user.account_id)
+        .await
+        .map_err(AppError::from)?;
     let ok = state
         .passwords
         .verify(&fields.password, hash.as_deref())
@@ -333,7 +309,7 @@ async fn delete_account(
     };
     let jar = jar.add(sessions::removal_cookie(&state.settings));
     let page = DonePage {
-        user_name: None,
+        chrome: Chrome::visitor(),
         heading: "Deleting your account",
         message,
     };
@@ -348,7 +324,7 @@ async fn verify_form(Path(token): Path<String>) -> Response {
     render(
         StatusCode::OK,
         &VerifyPage {
-            user_name: None,
+            chrome: Chrome::visitor(),
             token,
         },
     )
@@ -360,7 +336,7 @@ async fn verify_submit(
 ) -> Result<Response, PageError> {
     let dsr = intake::verify(&state, &token).await?;
     let page = DonePage {
-        user_name: None,
+        chrome: Chrome::visitor(),
         heading: "Request confirmed",
         message: format!(
             "Thank you. We are working on your request for {} and will answer by {}.",

@@ -1,10 +1,11 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
-//! and what an account looks like to its owner.
+//! and what an account looks like to its owner ([`lookup`]: whether one exists, its hash).
 //!
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
 //! one).
 
 pub mod login;
+pub mod lookup;
 pub mod password_change;
 pub mod signup;
 pub mod validate;

@@ -11,12 +11,14 @@
 //!
 //! May use `platform` only; orders and chats attach files through it.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
+use crate::platform::db::fetch_for_ids;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -249,15 +251,27 @@ fn view_from_row(r: &sqlx::any::AnyRow) -> Result<FileView, sqlx::Error> {
 
 const FILE_COLUMNS: &str = "id, original_name, size_bytes, mime_type, purpose, created_at";
 
-/// The files of order `order_id`, oldest first.
-pub async fn for_order(state: &AppState, order_id: &str) -> Result<Vec<FileView>, AppError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {FILE_COLUMNS} FROM files WHERE order_id = $1 ORDER BY created_at, id"
-    )))
-    .bind(order_id)
-    .fetch_all(state.db.pool())
+/// The files of each of `order_ids` (oldest first within an order; orders without files
+/// are absent), in one query per
+/// [`IN_LIST_CHUNK`](crate::platform::db::IN_LIST_CHUNK) orders however many there are.
+///
+/// Errors: the database's.
+pub async fn for_orders(
+    pool: &sqlx::AnyPool,
+    order_ids: &[&str],
+) -> Result<HashMap<String, Vec<FileView>>, AppError> {
+    let rows = fetch_for_ids(pool, order_ids, |list| {
+        format!(
+            "SELECT order_id, {FILE_COLUMNS} FROM files WHERE order_id IN ({list}) ORDER BY created_at, id"
+        )
+    })
     .await?;
-    Ok(rows.iter().map(view_from_row).collect::<Result<_, _>>()?)
+    let mut out: HashMap<String, Vec<FileView>> = HashMap::new();
+    for row in &rows {
+        let order_id: String = row.try_get("order_id")?;
+        out.entry(order_id).or_default().push(view_from_row(row)?);
+    }
+    Ok(out)
 }
 
 /// The files of pre-sale thread `thread_id`, oldest first.
