@@ -6,13 +6,28 @@
 //! - `fast_delivery`: promises delivery within 24 hours;
 //! - `new`: first published less than 30 days ago.
 
-use super::Agent;
-
 /// Thirty days in ms (the `new` badge).
 const NEW_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
 
-/// The badge keys `agent` has at `now` (Unix ms), in a fixed order.
-pub fn badges(agent: &Agent, now: i64) -> Vec<&'static str> {
+/// What the badge rules read of an agent's track record.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackRecord {
+    /// Reviews received.
+    pub review_count: i64,
+    /// Sum of their ratings (1–5 each).
+    pub rating_total: i64,
+    /// Orders completed.
+    pub completed_orders: i64,
+    /// Orders refunded (cancelled or missed).
+    pub refunded_orders: i64,
+    /// Promised delivery time (hours).
+    pub delivery_hours: i64,
+    /// First published (Unix ms).
+    pub published_at: Option<i64>,
+}
+
+/// The badge keys an agent with `agent`'s record has at `now` (Unix ms), in a fixed order.
+pub fn badges(agent: &TrackRecord, now: i64) -> Vec<&'static str> {
     let mut out = Vec::new();
     // 4.5 average: rating_total / review_count >= 4.5, in integers.
     if agent.review_count >= 5 && agent.rating_total * 2 >= agent.review_count * 9 {

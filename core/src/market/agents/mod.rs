@@ -111,6 +111,18 @@ fn json_col<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T
 }
 
 impl Agent {
+    /// What the badge rules read of this agent.
+    pub fn track_record(&self) -> badges::TrackRecord {
+        badges::TrackRecord {
+            review_count: self.review_count,
+            rating_total: self.rating_total,
+            completed_orders: self.completed_orders,
+            refunded_orders: self.refunded_orders,
+            delivery_hours: self.delivery_hours,
+            published_at: self.published_at,
+        }
+    }
+
     /// Reads a row selected with [`AGENT_COLUMNS`].
     pub fn from_row(row: &AnyRow) -> Result<Agent, AppError> {
         Ok(Agent {
@@ -171,7 +183,7 @@ impl Agent {
             review_count: self.review_count,
             completed_orders: self.completed_orders,
             online: self.online(now),
-            badges: badges::badges(self, now),
+            badges: badges::badges(&self.track_record(), now),
             published_at: self.published_at.map(rfc3339),
         }
     }

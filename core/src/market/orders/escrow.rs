@@ -9,7 +9,7 @@
 
 use sqlx::{Any, Transaction};
 
-use super::{Order, OrderAction};
+use super::status::OrderAction;
 use crate::ledger::{self, Transfer, TransferKind};
 use crate::platform::error::AppError;
 
@@ -41,6 +41,19 @@ pub async fn hold(
     Ok(())
 }
 
+/// The parties and price of an order whose escrow is settled.
+#[derive(Debug, Clone, Copy)]
+pub struct EscrowOf<'a> {
+    /// The order (its escrow ledger account is named after it).
+    pub order_id: &'a str,
+    /// Who paid.
+    pub customer_id: &'a str,
+    /// The agent's owner, paid on acceptance.
+    pub owner_id: &'a str,
+    /// Points held.
+    pub price_points: i64,
+}
+
 /// Settles `order`'s escrow inside `tx` when `action` ends the order: release to the owner
 /// on [`OrderAction::AcceptDelivery`], refund to the customer on [`OrderAction::Cancel`],
 /// [`OrderAction::CloseForErasure`] and [`OrderAction::MissDeadline`]; other moves leave it
@@ -50,27 +63,27 @@ pub async fn hold(
 /// an escrow already settled (the conditional status move refuses that first); the database's.
 pub async fn settle(
     tx: &mut Transaction<'static, Any>,
-    order: &Order,
+    order: EscrowOf<'_>,
     action: OrderAction,
     now: i64,
 ) -> Result<(), AppError> {
     let (kind, to) = match action {
         OrderAction::AcceptDelivery => (
             TransferKind::EscrowRelease,
-            ledger::member_ledger_account(&order.owner_id),
+            ledger::member_ledger_account(order.owner_id),
         ),
         OrderAction::Cancel | OrderAction::CloseForErasure | OrderAction::MissDeadline => (
             TransferKind::EscrowRefund,
-            ledger::member_ledger_account(&order.customer_id),
+            ledger::member_ledger_account(order.customer_id),
         ),
         _ => return Ok(()),
     };
-    let escrow = ledger::escrow_ledger_account(&order.id);
+    let escrow = ledger::escrow_ledger_account(order.order_id);
     ledger::transfer(
         tx,
         &Transfer {
             kind,
-            reference: &order.id,
+            reference: order.order_id,
             from: &escrow,
             to: &to,
             amount: order.price_points,

@@ -169,7 +169,13 @@ async fn settle(
     action: OrderAction,
     now: i64,
 ) -> Result<(), AppError> {
-    escrow::settle(tx, order, action, now).await?;
+    let parties = escrow::EscrowOf {
+        order_id: &order.id,
+        customer_id: &order.customer_id,
+        owner_id: &order.owner_id,
+        price_points: order.price_points,
+    };
+    escrow::settle(tx, parties, action, now).await?;
     let counter = match action {
         OrderAction::AcceptDelivery => {
             "UPDATE agents SET completed_orders = completed_orders + 1 WHERE id = $1"
