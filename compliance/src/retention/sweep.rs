@@ -198,7 +198,7 @@ pub async fn sweep_rule(
             lease.abandon();
             return Ok(run);
         }
-        Err(SweepStop::Db(err)) => {
+        Err(err @ (SweepStop::Db(_) | SweepStop::Files(_))) => {
             run.outcome = Outcome::Failed;
             run.error = Some(err.to_string());
             tracing::warn!(rule = rule_name, "retention sweep failed: {err}");

@@ -75,7 +75,10 @@ pub async fn run(state: AppState, tz: Tz) {
                     next[i] = next_fire(schedule, tz, now);
                     continue;
                 }
-                let options = SweepOptions::default();
+                let options = SweepOptions {
+                    data_dir: Some(state.settings.data_dir.clone()),
+                    ..SweepOptions::default()
+                };
                 match sweep::sweep_rule(
                     &state.db,
                     &policies,
