@@ -101,7 +101,7 @@ async fn erasure_waits_for_the_subjects_running_export(backend: Backend) -> Resu
         .context("the lock was free")?;
     let erasure = ask_erasure(&app, &bea, &bea_id).await?;
     assert!(
-        !heepr_core::privacy::jobs::run_request(&app.state, &erasure).await?,
+        !heepr_core::privacy::jobs::run_request(&app.state, &erasure, "test-worker").await?,
         "the erasure ran beside the subject's export"
     );
     assert_eq!(status_of(&app, &erasure).await?, "in_progress");
@@ -208,3 +208,61 @@ async fn expired_archive_and_its_file_go_with_heepr_sweep(backend: Backend) -> R
     Ok(())
 }
 backend_test!(expired_archive_and_its_file_go_with_heepr_sweep);
+
+async fn a_restarted_server_resumes_its_own_interrupted_erasure_at_once(
+    backend: Backend,
+) -> Result<()> {
+    // The installation's worker identity exists before this server starts, as after an
+    // earlier run of it.
+    let mut identity = String::new();
+    let app = TestApp::spawn_with(&backend, |settings| {
+        identity =
+            heepr_core::privacy::jobs::worker_identity(&settings.data_dir).unwrap_or_default();
+    })
+    .await?;
+    assert!(!identity.is_empty());
+    let (_rita, account) = app
+        .member("Rita Restart", "rita.restart@example.com")
+        .await?;
+    let rita = account["id"].as_str().context("id")?.to_string();
+    // The previous server was killed mid-erasure: its first step done, its leases (the
+    // request's, the subject's, and the old 30-minute claim) just renewed.
+    let job = heepr_compliance::erasure::ErasureJob {
+        map: &app.state.policies.data_map,
+        account_id: &rita,
+        request_id: Some("erase-1"),
+        actor: "system",
+        data_dir: app.test_db.data_dir.path(),
+        batch_rows: heepr_compliance::erasure::DEFAULT_BATCH_ROWS,
+        stop_after_batches: Some(1),
+    };
+    let first = heepr_compliance::erasure::run(&app.state.db, &job, app.clock_now()).await;
+    assert!(first.is_err(), "the erasure was meant to stop: {first:?}");
+    let now = app.clock_now();
+    sqlx::query(
+        "INSERT INTO dsr_requests (id, account_id, kind, status, channel, received_at, due_at, extended_months, \
+         verified_at, created_by, job_requested_at, locked_until, updated_at) \
+         VALUES ('erase-1', $1, 'erasure', 'in_progress', 'cli', $2, $3, 0, $2, 'cli', $2, $4, $2)",
+    )
+    .bind(&rita)
+    .bind(now)
+    .bind(now + 30 * DAY_MS)
+    .bind(now + 30 * 60_000)
+    .execute(app.pool())
+    .await?;
+    for lease in ["dsr:erase-1".to_string(), subject_lock::lock_name(&rita)] {
+        sqlx::query("INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $3)")
+            .bind(lease)
+            .bind(&identity)
+            .bind(now + heepr_compliance::lease::JOB_LEASE_MS)
+            .execute(app.pool())
+            .await?;
+    }
+    // The restarted server (same installation) resumes it at once, not when leases lapse.
+    app.state.privacy_wakeup.notify_one();
+    wait_status(&app, "erase-1", "completed").await?;
+    let hits = db_mentions(&app, &["rita.restart@example.com", "Rita Restart"]).await?;
+    assert!(hits.is_empty(), "left in the database: {hits:#?}");
+    Ok(())
+}
+backend_test!(a_restarted_server_resumes_its_own_interrupted_erasure_at_once);

@@ -57,9 +57,10 @@ async fn run_cli_request(
     let dsr = crate::privacy::requests::intake::create(state, &new)
         .await
         .map_err(app_err("recording the request"))?;
-    let ran = crate::privacy::jobs::run_request(state, &dsr.id)
-        .await
-        .map_err(app_err("running the job"))?;
+    let ran =
+        crate::privacy::jobs::run_request(state, &dsr.id, crate::privacy::jobs::process_holder())
+            .await
+            .map_err(app_err("running the job"))?;
     let mut done = crate::privacy::requests::get(state.db.pool(), &dsr.id, state.clock.now_ms())
         .await
         .map_err(app_err("reading the request"))?;
@@ -71,9 +72,13 @@ async fn run_cli_request(
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            crate::privacy::jobs::run_request(state, &dsr.id)
-                .await
-                .map_err(app_err("running the job"))?;
+            crate::privacy::jobs::run_request(
+                state,
+                &dsr.id,
+                crate::privacy::jobs::process_holder(),
+            )
+            .await
+            .map_err(app_err("running the job"))?;
             done = crate::privacy::requests::get(state.db.pool(), &dsr.id, state.clock.now_ms())
                 .await
                 .map_err(app_err("reading the request"))?;
