@@ -7,5 +7,6 @@
 
 pub mod clock;
 pub mod db;
+pub mod error_chain;
 pub mod hashing_io;
 pub mod lease;

@@ -97,7 +97,7 @@ pub enum SweepError {
     #[error("rule {0:?} has no period over tables: nothing to sweep")]
     NotSweepable(String),
     /// A database failure.
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] sqlx::Error),
 }
 

@@ -13,6 +13,7 @@
 
 use crate::base::clock::Clock;
 use crate::base::db::Db;
+use crate::base::error_chain::with_causes;
 use crate::base::lease::{JOB_HEARTBEAT_MS, JOB_LEASE_MS, LeaseGuard};
 use crate::policy::data_map::{SubjectLink, TableSpec};
 use crate::policy::loader::Policies;
@@ -275,9 +276,10 @@ impl FileWork<'_> {
         for path in stored {
             let used = still_used(&mut conn, self.map, path)
                 .await
-                .map_err(|e| SweepStop::Files(e.to_string()))?;
+                .map_err(|e| SweepStop::Files(with_causes(&e)))?;
             if !used {
-                delete_stored(self.data_dir, path).map_err(|e| SweepStop::Files(e.to_string()))?;
+                delete_stored(self.data_dir, path)
+                    .map_err(|e| SweepStop::Files(with_causes(&e)))?;
             }
         }
         Ok(())

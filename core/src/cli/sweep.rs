@@ -148,7 +148,7 @@ async fn sweep_tables(
                     cutoff_ms: now,
                     tables: Vec::new(),
                     outcome: Outcome::Failed,
-                    error: Some(err.to_string()),
+                    error: Some(heepr_compliance::base::error_chain::with_causes(&err)),
                 },
             };
         if args.json {

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use heepr_compliance::base::error_chain::with_causes;
 use heepr_compliance::dsr::RequestStatus;
 use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
 
@@ -107,7 +108,7 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
             transition(state, id, RequestStatus::OnHold, Some(&why), SYSTEM).await?;
         }
         Err(err) => {
-            let cause = format!("erasure failed: {err}");
+            let cause = format!("erasure failed: {}", with_causes(&err));
             tracing::warn!(request_id = %id, "{cause}");
             transition(state, id, RequestStatus::Failed, Some(&cause), SYSTEM).await?;
         }

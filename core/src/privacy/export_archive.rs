@@ -14,6 +14,7 @@
 
 use std::path::Path;
 
+use heepr_compliance::base::error_chain::with_causes;
 use heepr_compliance::dsr::RequestStatus;
 use heepr_compliance::export::{self, ExportJob};
 use heepr_compliance::lease::LeaseGuard;
@@ -48,7 +49,7 @@ pub async fn run_export(
     let built = match build_archive(state, id, account_id).await {
         Ok(built) => built,
         Err(err) => {
-            let cause = format!("export failed: {err}");
+            let cause = format!("export failed: {}", with_causes(&err));
             tracing::warn!(request_id = %id, "{cause}");
             transition(state, id, RequestStatus::Failed, Some(&cause), SYSTEM).await?;
             return Ok(());
