@@ -35,12 +35,7 @@ async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend
 
     // The order emails have gone out (the service's erasure drains mail first; this test
     // drives the erasure itself).
-    app.wait_for_count(
-        "SELECT COUNT(*) FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM email_outbox)",
-        &owner_id,
-        1,
-    )
-    .await?;
+    wait_mail_out(&app, &owner_id).await?;
 
     // The erasure stops (a crash) right after its first transaction.
     let mut job = ErasureJob {
@@ -57,11 +52,7 @@ async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend
         matches!(first, Err(ErasureError::Interrupted(1))),
         "{first:?}"
     );
-    let pseudonym: String =
-        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
-            .bind(&owner_id)
-            .fetch_one(app.pool())
-            .await?;
+    let pseudonym = pseudonym_of(&app, &owner_id).await?;
     let row = sqlx::query("SELECT email, display_name FROM accounts WHERE id = $1")
         .bind(&owner_id)
         .fetch_one(app.pool())

@@ -10,7 +10,7 @@ use heepr_compliance::subject::lock as subject_lock;
 use heepr_core::privacy::export_archive::{
     Registered, build_archive, clean_export_dir, register_archive,
 };
-use heepr_tests::{Backend, DEFAULT_PASSWORD, TestApp, backend_test};
+use heepr_tests::{Backend, TestApp, backend_test};
 use privacy_support::*;
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -32,18 +32,6 @@ async fn access_request(app: &TestApp, id: &str, account_id: &str, status: &str)
     .execute(app.pool())
     .await?;
     Ok(())
-}
-
-/// Asks for the erasure of the signed-in `client`'s account from the dashboard; returns the
-/// request's id.
-async fn ask_erasure(app: &TestApp, client: &reqwest::Client, account_id: &str) -> Result<String> {
-    let r = client
-        .post(app.url("/account/delete"))
-        .form(&[("password", DEFAULT_PASSWORD)])
-        .send()
-        .await?;
-    assert_eq!(r.status(), 200);
-    latest_request(app, account_id, "erasure").await
 }
 
 /// Names of the files in the exports directory.

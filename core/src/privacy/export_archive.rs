@@ -257,6 +257,16 @@ fn export_files(state: &AppState) -> Result<Vec<ExportFile>, AppError> {
     Ok(files)
 }
 
+/// The data subject of request `id`, if there is such a request.
+async fn request_owner(state: &AppState, id: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT account_id FROM dsr_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await?,
+    )
+}
+
 /// At start-up: deletes every file of the exports directory that is not a registered,
 /// live archive: half-written archives of a killed export, and finished ones that were
 /// never registered (a crash between rename and registration). Each subject's files are
@@ -267,12 +277,7 @@ fn export_files(state: &AppState) -> Result<Vec<ExportFile>, AppError> {
 pub async fn clean_export_dir(state: &AppState, holder: &str) -> Result<usize, AppError> {
     let mut removed = 0;
     for file in export_files(state)? {
-        let account: Option<String> =
-            sqlx::query_scalar("SELECT account_id FROM dsr_requests WHERE id = $1")
-                .bind(&file.request_id)
-                .fetch_optional(state.db.pool())
-                .await?;
-        let Some(account) = account else {
+        let Some(account) = request_owner(state, &file.request_id).await? else {
             // No request: nothing can ever register it.
             remove_if_present(&file.path)?;
             removed += 1;
@@ -309,12 +314,7 @@ pub async fn remove_subject_export_files(
 ) -> Result<usize, AppError> {
     let mut removed = 0;
     for file in export_files(state)? {
-        let owner: Option<String> =
-            sqlx::query_scalar("SELECT account_id FROM dsr_requests WHERE id = $1")
-                .bind(&file.request_id)
-                .fetch_optional(state.db.pool())
-                .await?;
-        if owner.as_deref() == Some(account_id) {
+        if request_owner(state, &file.request_id).await?.as_deref() == Some(account_id) {
             remove_if_present(&file.path)?;
             removed += 1;
         }

@@ -238,3 +238,45 @@ pub async fn heepr(app: &TestApp, args: &[&str]) -> Result<()> {
         code => anyhow::bail!("exit code {code}"),
     }
 }
+
+/// The pseudonym drawn for erased `account_id`.
+pub async fn pseudonym_of(app: &TestApp, account_id: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// Asks for the erasure of the signed-in `client`'s account (`account_id`) from the
+/// dashboard, password confirmed; returns the erasure request's id.
+pub async fn ask_erasure(
+    app: &TestApp,
+    client: &reqwest::Client,
+    account_id: &str,
+) -> Result<String> {
+    let r = client
+        .post(app.url("/account/delete"))
+        .form(&[("password", heepr_tests::DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status() == 200,
+        "account deletion answered {}",
+        r.status()
+    );
+    latest_request(app, account_id, "erasure").await
+}
+
+/// Waits (bounded) until no email is queued, so none goes out naming `account_id` after
+/// a test starts erasing them.
+pub async fn wait_mail_out(app: &TestApp, account_id: &str) -> Result<()> {
+    app.wait_for_count(
+        "SELECT COUNT(*) FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM email_outbox)",
+        account_id,
+        1,
+    )
+    .await?;
+    Ok(())
+}
