@@ -87,3 +87,51 @@ async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend
     Ok(())
 }
 backend_test!(an_interrupted_erasure_shows_the_pseudonym_and_resumes);
+
+async fn two_concurrent_erasures_of_one_person_complete_once(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (_twin, _) = app.member("Tess Twice", "tess.twice@example.com").await?;
+    let tess = account_id(&app, "tess.twice@example.com").await?;
+    wait_mail_out(&app, &tess).await?;
+    let job = ErasureJob {
+        map: &app.state.policies.data_map,
+        account_id: &tess,
+        request_id: None,
+        actor: "test",
+        data_dir: app.test_db.data_dir.path(),
+        batch_rows: erasure::DEFAULT_BATCH_ROWS,
+        stop_after_batches: None,
+    };
+    let now = app.clock_now();
+    let (a, b) = tokio::join!(
+        erasure::run(&app.state.db, &job, now),
+        erasure::run(&app.state.db, &job, now)
+    );
+    let (a, b) = (a?, b?);
+    assert_eq!(
+        [a.already_erased, b.already_erased]
+            .iter()
+            .filter(|done| !**done)
+            .count(),
+        1,
+        "exactly one run completes the erasure"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'erasure.complete' AND subject_account_id = $1",
+            &tess
+        )
+        .await?,
+        1
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM erasure_ledger WHERE account_id = $1",
+            &tess
+        )
+        .await?,
+        1
+    );
+    Ok(())
+}
+backend_test!(two_concurrent_erasures_of_one_person_complete_once);

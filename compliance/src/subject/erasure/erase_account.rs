@@ -134,7 +134,13 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
         request_id: run.job.request_id.map(str::to_string),
         erased_at: now_ms,
     };
-    erasure_ledger::record(&mut tx, &entry).await?;
+    if !erasure_ledger::record(&mut tx, &entry).await? {
+        // A concurrent run of the same erasure completed first: exactly one completion
+        // (one ledger row, one audit entry), so this one reports nothing done.
+        tx.rollback().await?;
+        run.outcome.already_erased = true;
+        return Ok(());
+    }
     // The real identifiers lived only for the erasure's lifetime.
     sqlx::query("DELETE FROM erasure_jobs WHERE account_id = $1")
         .bind(run.job.account_id)
@@ -185,6 +191,24 @@ struct Begun {
 /// their real name, whatever happens to the rest. A rerun finds the job row and reads the
 /// identifiers back.
 async fn begin(db: &Db, job: &ErasureJob<'_>, now_ms: i64) -> Result<Begun, ErasureError> {
+    // A concurrent run of the same erasure may write the job row between our read and our
+    // insert: the second attempt reads it back.
+    for _ in 0..2 {
+        if let Some(begun) = try_begin(db, job, now_ms).await? {
+            return Ok(begun);
+        }
+    }
+    Err(ErasureError::Policy(
+        "the erasure's first step kept conflicting with another run".into(),
+    ))
+}
+
+/// One attempt of [`begin`]: `None` when another run wrote the job row first.
+async fn try_begin(
+    db: &Db,
+    job: &ErasureJob<'_>,
+    now_ms: i64,
+) -> Result<Option<Begun>, ErasureError> {
     let mut tx = db.begin_write().await?;
     let kept = sqlx::query("SELECT email, display_name FROM erasure_jobs WHERE account_id = $1")
         .bind(job.account_id)
@@ -209,8 +233,9 @@ async fn begin(db: &Db, job: &ErasureJob<'_>, now_ms: i64) -> Result<Begun, Eras
     let real = |v: String| if v == pseudonym { String::new() } else { v };
     let (email, display_name) = (real(email), real(display_name));
     if fresh {
-        sqlx::query(
-            "INSERT INTO erasure_jobs (account_id, email, display_name, started_at) VALUES ($1, $2, $3, $4)",
+        let inserted = sqlx::query(
+            "INSERT INTO erasure_jobs (account_id, email, display_name, started_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id) DO NOTHING",
         )
         .bind(job.account_id)
         .bind(&email)
@@ -218,6 +243,10 @@ async fn begin(db: &Db, job: &ErasureJob<'_>, now_ms: i64) -> Result<Begun, Eras
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         let accounts = job
             .map
             .tables
@@ -239,11 +268,11 @@ async fn begin(db: &Db, job: &ErasureJob<'_>, now_ms: i64) -> Result<Begun, Eras
         }
     }
     tx.commit().await?;
-    Ok(Begun {
+    Ok(Some(Begun {
         pseudonym,
         email,
         display_name,
-    })
+    }))
 }
 
 /// A random id for ledger rows (time-ordered enough for the ledger's purpose).
