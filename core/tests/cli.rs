@@ -138,6 +138,16 @@ fn serve_logs_carry_no_secrets() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start heepr serve");
+    // Drained while the server runs: debug logs fill a pipe nobody reads, and the server
+    // would block writing them.
+    let stderr = child.stderr.take();
+    let drained = std::thread::spawn(move || {
+        let mut logs = String::new();
+        if let Some(mut stderr) = stderr {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut logs);
+        }
+        logs
+    });
     let line = first_line(&mut child);
     let addr = line
         .split("http://")
@@ -163,8 +173,8 @@ fn serve_logs_carry_no_secrets() {
         token
     });
     let _ = child.kill();
-    let output = child.wait_with_output().expect("wait");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    let _ = child.wait();
+    let logs = drained.join().unwrap_or_default();
     assert!(logs.contains("request"), "no request logs at all: {logs}");
     let token_value = token
         .split(';')
