@@ -11,7 +11,8 @@
 //! [`subject`] and [`retention`] on those three; [`backup`] on [`base`] only.
 //! - [`base`]: `db.rs` (the portable database handle [`Db`], SQLite or PostgreSQL over
 //!   sqlx's `Any`), `clock.rs` (the injectable [`Clock`]), `lease.rs` (database leases),
-//!   `hashing_io.rs` (byte-counting, SHA-256-computing readers and writers).
+//!   `hashing_io.rs` (byte-counting, SHA-256-computing readers and writers),
+//!   `error_chain.rs` (an error and its causes in one line: no `Display` repeats its source).
 //! - [`records`]: `audit.rs` (the append-only, hash-chained audit trail) and
 //!   `erasure_ledger.rs` (completed erasures, in the database and an append-only file).
 //! - [`policy`]: the files of `policies/`: `data_map.rs`, `retention_rules.rs`,

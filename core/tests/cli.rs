@@ -404,3 +404,20 @@ fn staff_are_listed_rotated_and_offboarded_from_the_cli() {
     assert_eq!(code, 0);
     assert!(out.contains("deactivated"), "{out}");
 }
+
+/// An error's cause is printed once: no error type repeats its source in its message (the
+/// chain printer adds it).
+#[test]
+fn a_backup_error_prints_its_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_a_dir = dir.path().join("backups-file");
+    std::fs::write(&not_a_dir, b"a file where the backup directory should be").expect("write");
+    let (code, _out, err) = run(heepr()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--backup-dir")
+        .arg(&not_a_dir)
+        .args(["backup", "list"]));
+    assert_ne!(code, 0, "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}

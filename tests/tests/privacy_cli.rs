@@ -4,30 +4,8 @@
 mod privacy_support;
 
 use anyhow::{Context, Result};
-use clap::Parser;
-use heepr_core::cli::args::Cli;
 use heepr_tests::{Backend, TestApp, backend_test};
 use privacy_support::*;
-
-async fn heepr(app: &TestApp, args: &[&str]) -> Result<()> {
-    let data_dir = app.test_db.data_dir.path().display().to_string();
-    let policies = heepr_tests::policies_dir().display().to_string();
-    let mut argv = vec![
-        "heepr",
-        "--data-dir",
-        &data_dir,
-        "--database-url",
-        &app.test_db.url,
-        "--policies",
-        &policies,
-    ];
-    argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(argv)?;
-    match heepr_core::cli::run(cli).await? {
-        0 => Ok(()),
-        code => anyhow::bail!("exit code {code}"),
-    }
-}
 
 async fn operator_commands_export_erase_and_verify(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;

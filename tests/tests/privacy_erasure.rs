@@ -451,19 +451,8 @@ backend_test!(child_flag_starts_erasure_at_once);
 /// Deletes the signed-in `client`'s account from the dashboard and waits for the erasure.
 async fn delete_account(app: &TestApp, client: &reqwest::Client, account_id: &str) -> Result<()> {
     // The order emails to the other party (which name this one) have gone out first.
-    app.wait_for_count(
-        "SELECT COUNT(*) FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM email_outbox)",
-        account_id,
-        1,
-    )
-    .await?;
-    let r = client
-        .post(app.url("/account/delete"))
-        .form(&[("password", DEFAULT_PASSWORD)])
-        .send()
-        .await?;
-    assert_eq!(r.status(), 200);
-    let id = latest_request(app, account_id, "erasure").await?;
+    wait_mail_out(app, account_id).await?;
+    let id = ask_erasure(app, client, account_id).await?;
     wait_status(app, &id, "completed").await
 }
 
@@ -754,11 +743,7 @@ async fn erasing_an_owner_redacts_customers_messages_naming_them(backend: Backen
         0,
         "a pre-sale chat is deleted on erasure of either party"
     );
-    let pseudonym: String =
-        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
-            .bind(&owner_id)
-            .fetch_one(app.pool())
-            .await?;
+    let pseudonym = pseudonym_of(&app, &owner_id).await?;
     let kept: String = sqlx::query_scalar("SELECT body FROM order_messages WHERE order_id = $1")
         .bind(&order)
         .fetch_one(app.pool())

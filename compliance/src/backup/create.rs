@@ -42,7 +42,7 @@ fn record_failure(dir: &Path, now_ms: i64, err: &BackupError) -> Result<(), Back
     catalog.last_attempt = Some(Attempt {
         at_ms: now_ms,
         outcome: AttemptOutcome::Failed,
-        reason: Some(err.to_string()),
+        reason: Some(crate::base::error_chain::with_causes(err)),
     });
     write_catalog(dir, &catalog)
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// File system trouble, with the path.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -88,7 +88,7 @@ pub enum BackupError {
         reason: String,
     },
     /// A database error.
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] sqlx::Error),
 }
 

@@ -39,7 +39,7 @@ pub enum DbError {
     #[error("unsupported database URL scheme in {0:?}: use sqlite:PATH or postgres://...")]
     UnsupportedUrl(String),
     /// The driver refused the URL or the connection.
-    #[error("cannot open database: {0}")]
+    #[error("cannot open database")]
     Connect(#[from] sqlx::Error),
 }
 

@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod db;
+pub mod error_chain;
 pub mod hashing_io;
 pub mod lease;
 pub mod stored_state;

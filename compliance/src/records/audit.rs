@@ -80,6 +80,8 @@ pub enum AuditAction {
     ExportBuild,
     /// An export archive's download expired and was deleted (`export.expire`).
     ExportExpire,
+    /// A built export archive was not published, its file deleted (`export.discard`).
+    ExportDiscard,
     /// An erasure job was asked for (`erasure.request`).
     ErasureRequest,
     /// An erasure finished (`erasure.complete`).
@@ -119,6 +121,7 @@ impl AuditAction {
             AuditAction::ExportRequest => "export.request",
             AuditAction::ExportBuild => "export.build",
             AuditAction::ExportExpire => "export.expire",
+            AuditAction::ExportDiscard => "export.discard",
             AuditAction::ErasureRequest => "erasure.request",
             AuditAction::ErasureComplete => "erasure.complete",
             AuditAction::HoldPlace => "hold.place",
@@ -147,6 +150,9 @@ pub enum AuditOutcome {
     Failed,
     /// Not run: someone else held the work (`skipped`).
     Skipped,
+    /// Work done and thrown away, e.g. an archive built while its subject was erased
+    /// (`discarded`).
+    Discarded,
     /// An admin call's HTTP status (`http 403`).
     Http(u16),
 }
@@ -159,6 +165,7 @@ impl AuditOutcome {
             AuditOutcome::Refused => "refused",
             AuditOutcome::Failed => "failed",
             AuditOutcome::Skipped => "skipped",
+            AuditOutcome::Discarded => "discarded",
             AuditOutcome::Http(status) => return Cow::Owned(format!("http {status}")),
         })
     }

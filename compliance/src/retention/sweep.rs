@@ -130,7 +130,7 @@ pub enum SweepError {
     #[error("rule {0:?} has no period over tables: nothing to sweep")]
     NotSweepable(String),
     /// A database failure.
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] sqlx::Error),
 }
 
@@ -236,7 +236,7 @@ pub async fn sweep_rule(
             lease.abandon();
             return Ok(run);
         }
-        Err(SweepStop::Db(err)) => {
+        Err(err @ (SweepStop::Db(_) | SweepStop::Files(_))) => {
             run.outcome = Outcome::Failed;
             run.error = Some(err.to_string());
             tracing::warn!(rule = rule_name, "retention sweep failed: {err}");

@@ -5,17 +5,22 @@
 //! with the rule's lease renewed before every batch. Each batch's transaction also adds its
 //! rows to the run's `retention_runs` record, so the record counts exactly the committed
 //! batches, even when the process is killed. A kill leaves whole batches done; the next run
-//! finishes the job.
+//! finishes the job. A table with `file` columns (stored files) has each swept row's file
+//! deleted right after its batch commits, unless another row still names it.
 //!
 //! Identifiers spliced into the SQL come from the validated data map and the schema, and
 //! are checked again by [`is_ident`]; the cut-off and batch size are bound.
 
 use crate::base::clock::Clock;
 use crate::base::db::Db;
+use crate::base::error_chain::with_causes;
 use crate::base::lease::{JOB_HEARTBEAT_MS, JOB_LEASE_MS, LeaseGuard};
 use crate::policy::data_map::{SubjectLink, TableSpec};
 use crate::policy::loader::Policies;
 use crate::policy::schema_check::{self, ForeignKey};
+use crate::subject::erasure::files::{delete_stored, still_used};
+use crate::subject::subject_rows::text_value;
+use sqlx::Row;
 
 /// How a sweep runs.
 #[derive(Debug, Clone)]
@@ -34,6 +39,10 @@ pub struct SweepOptions {
     /// Test hook: behave as if killed after this many committed batches (stop without
     /// finishing the run record or giving the lease back). `None` in production.
     pub stop_after_batches: Option<u64>,
+    /// The data dir that `file` columns' paths are relative to: a swept row's stored file
+    /// goes with it (unless another row still names it). A rule over such a table fails
+    /// without it, rather than leave the files behind. Not needed for a dry run.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for SweepOptions {
@@ -49,6 +58,7 @@ impl Default for SweepOptions {
             lease_ms: JOB_LEASE_MS,
             heartbeat_ms: JOB_HEARTBEAT_MS,
             stop_after_batches: None,
+            data_dir: None,
         }
     }
 }
@@ -130,10 +140,15 @@ pub(super) async fn sweep_tables(
             .execute(db.pool())
             .await?;
         if !options.dry_run {
+            let files = file_work(policies, table, options)?;
+            let returning = files.as_ref().map_or(String::new(), |f| {
+                format!(" RETURNING {}", f.columns.join(", "))
+            });
             let delete_sql = format!(
-                "DELETE FROM {table_name} WHERE id IN (SELECT r.id FROM {table_name} r WHERE {filter} LIMIT $2)"
+                "DELETE FROM {table_name} WHERE id IN (SELECT r.id FROM {table_name} r WHERE {filter} LIMIT $2){returning}"
             );
-            let result = delete_in_batches(ctx, &delete_sql, before.1, &mut sweep).await;
+            let result =
+                delete_in_batches(ctx, &delete_sql, files.as_ref(), before.1, &mut sweep).await;
             if let Err(stop) = result {
                 tables.push(sweep);
                 return Err(stop);
@@ -169,6 +184,9 @@ pub(super) enum SweepStop {
     /// A database failure, or the lease was lost.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// A swept row's stored file could not be deleted, or there is no data dir to find it.
+    #[error("{0}")]
+    Files(String),
     /// The test hook's "kill": the record and the lease are left as a crash leaves them.
     #[error("stopped after {0} batches (test hook)")]
     Stopped(u64),
@@ -183,6 +201,7 @@ pub(super) enum SweepStop {
 async fn delete_in_batches(
     ctx: &BatchContext<'_>,
     delete_sql: &str,
+    files: Option<&FileWork<'_>>,
     affected_before: i64,
     sweep: &mut TableSweep,
 ) -> Result<(), SweepStop> {
@@ -197,12 +216,20 @@ async fn delete_in_batches(
         }
         let started = std::time::Instant::now();
         let mut tx = ctx.db.begin_write().await?;
-        let deleted = sqlx::query(sqlx::AssertSqlSafe(delete_sql.to_string()))
+        let query = sqlx::query(sqlx::AssertSqlSafe(delete_sql.to_string()))
             .bind(ctx.cutoff_ms)
-            .bind(options.batch_size)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .bind(options.batch_size);
+        let (deleted, stored) = match files {
+            None => (query.execute(&mut *tx).await?.rows_affected(), Vec::new()),
+            Some(_) => {
+                let rows = query.fetch_all(&mut *tx).await?;
+                let stored: Vec<String> = rows
+                    .iter()
+                    .flat_map(|row| (0..row.len()).filter_map(|i| text_value(row, i)))
+                    .collect();
+                (u64::try_from(rows.len()).unwrap_or(u64::MAX), stored)
+            }
+        };
         let deleted = i64::try_from(deleted).unwrap_or(i64::MAX);
         sqlx::query("UPDATE retention_runs SET rows_affected = $1 WHERE id = $2")
             .bind(affected_before + sweep.rows_affected + deleted)
@@ -210,6 +237,11 @@ async fn delete_in_batches(
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        if let Some(files) = files {
+            // After the commit: a crash in between leaves a file no row names, which the
+            // owner of the store deletes at start-up (export archives: the privacy worker).
+            files.delete(ctx.db, &stored).await?;
+        }
         let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         sweep.longest_batch_ms = sweep.longest_batch_ms.max(took);
         sweep.rows_affected += deleted;
@@ -225,6 +257,59 @@ async fn delete_in_batches(
         }
     }
     Ok(())
+}
+
+/// A table's stored files, deleted with its swept rows.
+struct FileWork<'a> {
+    /// The table's `file` columns.
+    columns: Vec<&'a str>,
+    /// What their paths are relative to.
+    data_dir: &'a std::path::Path,
+    /// The whole data map: a file still named by any row of any table stays.
+    map: &'a crate::policy::data_map::DataMap,
+}
+
+impl FileWork<'_> {
+    /// Deletes each of `stored` (data-dir relative paths) no row names any more.
+    async fn delete(&self, db: &Db, stored: &[String]) -> Result<(), SweepStop> {
+        let mut conn = db.pool().acquire().await?;
+        for path in stored {
+            let used = still_used(&mut conn, self.map, path)
+                .await
+                .map_err(|e| SweepStop::Files(with_causes(&e)))?;
+            if !used {
+                delete_stored(self.data_dir, path)
+                    .map_err(|e| SweepStop::Files(with_causes(&e)))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The file work of sweeping `table`: `None` when it has no `file` columns.
+///
+/// Errors: [`SweepStop::Files`] when it has some and `options.data_dir` is not given.
+fn file_work<'a>(
+    policies: &'a Policies,
+    table: &'a TableSpec,
+    options: &'a SweepOptions,
+) -> Result<Option<FileWork<'a>>, SweepStop> {
+    let columns: Vec<&str> = table
+        .file_columns()
+        .into_iter()
+        .filter(|c| is_ident(c))
+        .collect();
+    if columns.is_empty() {
+        return Ok(None);
+    }
+    let data_dir = options.data_dir.as_deref().ok_or_else(|| {
+        SweepStop::Files("the table holds stored files and no data dir was given".into())
+    })?;
+    Ok(Some(FileWork {
+        columns,
+        data_dir,
+        map: &policies.data_map,
+    }))
 }
 
 /// The WHERE condition (on alias `r`, `$1` = cut-off) selecting rows of `table` that may go:

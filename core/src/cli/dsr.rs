@@ -43,19 +43,28 @@ async fn run_cli_request(
     let dsr = crate::privacy::requests::intake::create(state, &new)
         .await
         .map_err(app_err("recording the request"))?;
-    let ran = crate::privacy::jobs::run_request(state, &dsr.id)
-        .await
-        .map_err(app_err("running the job"))?;
+    let ran =
+        crate::privacy::jobs::run_request(state, &dsr.id, crate::privacy::jobs::process_holder())
+            .await
+            .map_err(app_err("running the job"))?;
     let mut done = crate::privacy::requests::get(state.db.pool(), &dsr.id, state.clock.now_ms())
         .await
         .map_err(app_err("reading the request"))?;
     if !ran {
-        // A running `heepr serve` claimed the job first: wait for it (bounded).
+        // A running `heepr serve` claimed the job first, or another job of the same
+        // person holds its lock: wait (bounded), trying again to run it ourselves.
         for _ in 0..CLI_WAIT_STEPS {
             if done.status != heepr_compliance::dsr::RequestStatus::InProgress {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            crate::privacy::jobs::run_request(
+                state,
+                &dsr.id,
+                crate::privacy::jobs::process_holder(),
+            )
+            .await
+            .map_err(app_err("running the job"))?;
             done = crate::privacy::requests::get(state.db.pool(), &dsr.id, state.clock.now_ms())
                 .await
                 .map_err(app_err("reading the request"))?;

@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &SweepArgs) -> anyhow::Result<u8> {
     }
     let mut code = Exit::default();
     sweep_stores(global, &db, &policies, args, &mut code).await;
-    sweep_tables(&db, &policies, args, &mut code).await;
+    sweep_tables(&db, &policies, &global.data_dir, args, &mut code).await;
     Ok(code.0)
 }
 
@@ -107,7 +107,13 @@ async fn sweep_stores(
     }
 }
 
-async fn sweep_tables(db: &Db, policies: &Policies, args: &SweepArgs, code: &mut Exit) {
+async fn sweep_tables(
+    db: &Db,
+    policies: &Policies,
+    data_dir: &std::path::Path,
+    args: &SweepArgs,
+    code: &mut Exit,
+) {
     let rules = match &args.rule {
         Some(rule)
             if policies
@@ -124,6 +130,7 @@ async fn sweep_tables(db: &Db, policies: &Policies, args: &SweepArgs, code: &mut
     let options = SweepOptions {
         dry_run: args.dry_run,
         batch_size: args.batch_size,
+        data_dir: Some(data_dir.to_path_buf()),
         ..SweepOptions::default()
     };
     let clock = SystemClock;
@@ -141,7 +148,7 @@ async fn sweep_tables(db: &Db, policies: &Policies, args: &SweepArgs, code: &mut
                     cutoff_ms: now,
                     tables: Vec::new(),
                     outcome: Outcome::Failed,
-                    error: Some(err.to_string()),
+                    error: Some(heepr_compliance::base::error_chain::with_causes(&err)),
                 },
             };
         if args.json {

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use heepr_compliance::base::error_chain::with_causes;
 use heepr_compliance::dsr::RequestStatus;
 use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
 
@@ -88,6 +89,9 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
         crate::market::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
     }
     drain_mail(state, account_id).await?;
+    // Under the subject's lock no export of this person runs: every archive file of theirs,
+    // half-written or never registered, goes now (registered ones go with their rows).
+    super::export_archive::remove_subject_export_files(state, account_id).await?;
     let now = state.clock.now_ms();
     let job = ErasureJob {
         map: &state.policies.data_map,
@@ -107,7 +111,7 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
             transition(state, id, RequestStatus::OnHold, Some(&why), &SYSTEM).await?;
         }
         Err(err) => {
-            let cause = format!("erasure failed: {err}");
+            let cause = format!("erasure failed: {}", with_causes(&err));
             tracing::warn!(request_id = %id, "{cause}");
             transition(state, id, RequestStatus::Failed, Some(&cause), &SYSTEM).await?;
         }

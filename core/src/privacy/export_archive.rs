@@ -4,12 +4,21 @@
 //! download window has passed.
 //!
 //! Exports are rebuilt from scratch when run again, so a worker that died mid-export is
-//! harmless.
+//! harmless. Guarantees:
+//! - an export runs under its subject's lock ([`subject_lock`]), never beside an erasure of
+//!   the same person;
+//! - an archive is registered (downloadable) only if the subject's erasure had not begun,
+//!   checked in the transaction that registers it; otherwise its file is deleted;
+//! - no half-written or unregistered archive survives: they are deleted at start-up
+//!   ([`clean_export_dir`]) and by the subject's erasure ([`remove_subject_export_files`]).
 
 use std::path::Path;
 
+use heepr_compliance::base::error_chain::with_causes;
 use heepr_compliance::dsr::RequestStatus;
 use heepr_compliance::export::{self, ExportJob};
+use heepr_compliance::lease::LeaseGuard;
+use heepr_compliance::subject::lock as subject_lock;
 use serde_json::json;
 use sqlx::Row;
 
@@ -80,12 +89,79 @@ pub async fn archive_of(
     .transpose()
 }
 
-/// Builds the archive of request `id` (an access request of `account_id`), records it and
-/// completes the request; a failed build moves the request to `failed` with the cause.
+/// Builds the archive of request `id` (an access request of `account_id`) while its
+/// worker holds the subject's `lock`, registers it for download and completes the request.
+/// A failed build moves the request to `failed` with the cause; so does an archive that may
+/// not be published (the lock was lost, or the subject's erasure began meanwhile: the file
+/// is deleted, nothing is registered).
 ///
 /// Errors: the database's.
-pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<(), AppError> {
-    let now = state.clock.now_ms();
+pub async fn run_export(
+    state: &AppState,
+    id: &str,
+    account_id: &str,
+    lock: &LeaseGuard,
+) -> Result<(), AppError> {
+    let built = match build_archive(state, id, account_id).await {
+        Ok(built) => built,
+        Err(err) => {
+            let cause = format!("export failed: {}", with_causes(&err));
+            tracing::warn!(request_id = %id, "{cause}");
+            transition(state, id, RequestStatus::Failed, Some(&cause), &SYSTEM).await?;
+            return Ok(());
+        }
+    };
+    // A holder that stalled past its lease may have been overtaken by an erasure: it
+    // publishes nothing. (The registration checks the erasure itself, in its transaction.)
+    let registered = if lock.renew(state.clock.now_ms()).await? {
+        register_archive(state, &built).await?
+    } else {
+        discard(state, &built, "the subject lock was lost").await?;
+        Registered::Discarded
+    };
+    match registered {
+        Registered::Registered => {
+            transition(state, id, RequestStatus::Completed, None, &SYSTEM).await?;
+        }
+        Registered::Discarded => {
+            let cause = "export discarded: the data subject's erasure began while it ran";
+            transition(state, id, RequestStatus::Failed, Some(cause), &SYSTEM).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A built, not yet registered, archive of one access request.
+#[derive(Debug)]
+pub struct BuiltArchive {
+    /// The access request.
+    pub request_id: String,
+    /// The data subject.
+    pub account_id: String,
+    /// The archive's path relative to the data dir (`exports/<request id>.tar.gz`).
+    pub file_path: String,
+    /// What the build produced (size, checksum, sections).
+    pub outcome: export::ExportOutcome,
+}
+
+/// Whether [`register_archive`] made the archive downloadable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    /// Recorded in `export_archives`: downloadable until it expires.
+    Registered,
+    /// Not recorded, its file deleted: the subject's erasure began while it was built.
+    Discarded,
+}
+
+/// Builds request `id`'s archive of `account_id` under `DATA_DIR/exports` (written under a
+/// temporary name, renamed when complete). The caller holds the subject's lock.
+///
+/// Errors: the export's (I/O, database, data map).
+pub async fn build_archive(
+    state: &AppState,
+    id: &str,
+    account_id: &str,
+) -> Result<BuiltArchive, export::ExportError> {
     let out_dir = state.settings.data_dir.join(EXPORTS_DIR);
     let archive_name = format!("{id}.tar.gz");
     let job = ExportJob {
@@ -94,20 +170,36 @@ pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<
         data_dir: &state.settings.data_dir,
         out_dir: &out_dir,
         archive_name: &archive_name,
-        generated_at_ms: now,
+        generated_at_ms: state.clock.now_ms(),
     };
-    let outcome = match export::build(state.db.pool(), &job).await {
-        Ok(outcome) => outcome,
-        Err(err) => {
-            let cause = format!("export failed: {err}");
-            tracing::warn!(request_id = %id, "{cause}");
-            transition(state, id, RequestStatus::Failed, Some(&cause), &SYSTEM).await?;
-            return Ok(());
-        }
-    };
+    let outcome = export::build(state.db.pool(), &job).await?;
+    Ok(BuiltArchive {
+        request_id: id.to_string(),
+        account_id: account_id.to_string(),
+        file_path: format!("{EXPORTS_DIR}/{archive_name}"),
+        outcome,
+    })
+}
+
+/// Registers `built` for download, unless the subject's erasure began meanwhile: checked in
+/// the same transaction that records it ([`subject_lock::erasure_began`]), so an erased
+/// person's archive is never downloadable. A discarded archive's file is deleted.
+///
+/// Errors: the database's; a discarded file that cannot be removed.
+pub async fn register_archive(
+    state: &AppState,
+    built: &BuiltArchive,
+) -> Result<Registered, AppError> {
+    let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
+    if subject_lock::erasure_began(&mut tx, &built.account_id).await? {
+        tx.rollback().await?;
+        discard(state, built, "the data subject's erasure began").await?;
+        return Ok(Registered::Discarded);
+    }
+    let outcome = &built.outcome;
     sqlx::query("DELETE FROM export_archives WHERE request_id = $1")
-        .bind(id)
+        .bind(&built.request_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
@@ -115,9 +207,9 @@ pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(new_id())
-    .bind(id)
-    .bind(account_id)
-    .bind(format!("{EXPORTS_DIR}/{archive_name}"))
+    .bind(&built.request_id)
+    .bind(&built.account_id)
+    .bind(&built.file_path)
     .bind(i64::try_from(outcome.size_bytes).unwrap_or(i64::MAX))
     .bind(&outcome.sha256)
     .bind(now)
@@ -128,8 +220,8 @@ pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<
         &mut tx,
         &SYSTEM,
         AuditAction::ExportBuild,
-        Some(account_id),
-        Some(id),
+        Some(&built.account_id),
+        Some(&built.request_id),
         AuditOutcome::Ok,
         json!({"size_bytes": outcome.size_bytes, "sha256": outcome.sha256, "sections": outcome.sections,
                "files": outcome.files, "missing_files": outcome.missing_files}),
@@ -137,8 +229,153 @@ pub async fn run_export(state: &AppState, id: &str, account_id: &str) -> Result<
     )
     .await?;
     tx.commit().await?;
-    transition(state, id, RequestStatus::Completed, None, &SYSTEM).await?;
+    Ok(Registered::Registered)
+}
+
+/// Deletes an archive that may not be published, and audits why.
+async fn discard(state: &AppState, built: &BuiltArchive, why: &str) -> Result<(), AppError> {
+    remove_if_present(&state.settings.data_dir.join(&built.file_path))?;
+    let mut tx = state.db.begin_write().await?;
+    audit(
+        &mut tx,
+        &SYSTEM,
+        AuditAction::ExportDiscard,
+        Some(&built.account_id),
+        Some(&built.request_id),
+        AuditOutcome::Discarded,
+        json!({"reason": why}),
+        state.clock.now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// Removes `path`; a file already gone is fine.
+///
+/// Errors: any other I/O failure (named by path, which holds no personal data: ids only).
+fn remove_if_present(path: &Path) -> Result<(), AppError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(AppError::Internal(anyhow::anyhow!(
+            "{}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// One file of the exports directory: a finished archive (`<request id>.tar.gz`) or a
+/// half-written one (`.<request id>.tar.gz.partial`, its `.section` scratch file).
+struct ExportFile {
+    path: std::path::PathBuf,
+    request_id: String,
+    partial: bool,
+}
+
+/// Every file of `DATA_DIR/exports` with the request it belongs to (none when the
+/// directory was never made).
+///
+/// Errors: the directory cannot be listed.
+fn export_files(state: &AppState) -> Result<Vec<ExportFile>, AppError> {
+    let dir = state.settings.data_dir.join(EXPORTS_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "{}: {e}",
+                dir.display()
+            )));
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| AppError::Internal(anyhow::anyhow!("{}: {e}", dir.display())))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let partial = name.starts_with('.');
+        // Request ids hold no dots: the id is the name up to its first one.
+        let request_id = name
+            .trim_start_matches('.')
+            .split('.')
+            .next()
+            .unwrap_or_default();
+        if request_id.is_empty() || !entry.path().is_file() {
+            continue;
+        }
+        files.push(ExportFile {
+            path: entry.path(),
+            request_id: request_id.to_string(),
+            partial,
+        });
+    }
+    Ok(files)
+}
+
+/// The data subject of request `id`, if there is such a request.
+async fn request_owner(state: &AppState, id: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT account_id FROM dsr_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(state.db.pool())
+            .await?,
+    )
+}
+
+/// At start-up: deletes every file of the exports directory that is not a registered,
+/// live archive: half-written archives of a killed export, and finished ones that were
+/// never registered (a crash between rename and registration). Each subject's files are
+/// removed under its lock, so a running export elsewhere is left alone (its subject is
+/// locked: skipped). Returns how many files went.
+///
+/// Errors: the database's; the directory cannot be listed or a file removed.
+pub async fn clean_export_dir(state: &AppState, holder: &str) -> Result<usize, AppError> {
+    let mut removed = 0;
+    for file in export_files(state)? {
+        let Some(account) = request_owner(state, &file.request_id).await? else {
+            // No request: nothing can ever register it.
+            remove_if_present(&file.path)?;
+            removed += 1;
+            continue;
+        };
+        let Some(lock) =
+            subject_lock::take(&state.db, &account, holder, state.clock.now_ms()).await?
+        else {
+            continue;
+        };
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM export_archives WHERE request_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(&file.request_id)
+        .fetch_one(state.db.pool())
+        .await?;
+        if file.partial || live == 0 {
+            remove_if_present(&file.path)?;
+            removed += 1;
+        }
+        lock.release().await?;
+    }
+    Ok(removed)
+}
+
+/// Before an erasure, under the subject's lock: deletes every file of the exports directory
+/// that belongs to one of `account_id`'s requests, finished or half-written (registered
+/// archives' rows go with the erasure's own pass over `export_archives`). Returns how many.
+///
+/// Errors: the database's; the directory cannot be listed or a file removed.
+pub async fn remove_subject_export_files(
+    state: &AppState,
+    account_id: &str,
+) -> Result<usize, AppError> {
+    let mut removed = 0;
+    for file in export_files(state)? {
+        if request_owner(state, &file.request_id).await?.as_deref() == Some(account_id) {
+            remove_if_present(&file.path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Deletes export archives past their 7 days (file and link); returns how many.
@@ -178,17 +415,7 @@ pub async fn expire_archive(
     file_path: &str,
 ) -> Result<(), AppError> {
     let now = state.clock.now_ms();
-    let full = state.settings.data_dir.join(Path::new(file_path));
-    match std::fs::remove_file(&full) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "{}: {e}",
-                full.display()
-            )));
-        }
-    }
+    remove_if_present(&state.settings.data_dir.join(Path::new(file_path)))?;
     let mut tx = state.db.begin_write().await?;
     sqlx::query("UPDATE export_archives SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
         .bind(now)

@@ -47,8 +47,9 @@ pub async fn after_restore(
             }
             Ok(_) | Err(ErasureError::NotFound) => {}
             Err(err) => bail!(
-                "re-applying the erasure of account {} after the restore: {err}",
-                entry.account_id
+                "re-applying the erasure of account {} after the restore: {}",
+                entry.account_id,
+                heepr_compliance::base::error_chain::with_causes(&err)
             ),
         }
     }

@@ -2,6 +2,10 @@
 //! ([`crate::privacy::jobs`]) and deletes expired export archives. Guarantees:
 //! - at start, the erasure ledger file gets any completed erasure it lacks (a crash between
 //!   commit and file write), so a later restore re-applies it;
+//! - at start, every half-written or unregistered export archive is deleted (each subject's
+//!   under its lock, so another server's running export is left alone);
+//! - it works under the installation's stable identity (`DATA_DIR/worker-id`), so after a
+//!   crash and restart it takes its own job leases back and resumes at once;
 //! - a pass that fails is logged and retried on the next one; a failing job fails its
 //!   request, not the loop;
 //! - it wakes when a job is requested (`AppState::privacy_wakeup`), else every 5 s.
@@ -9,8 +13,8 @@
 use std::time::Duration;
 
 use crate::platform::state::AppState;
-use crate::privacy::export_archive::sweep_expired_archives;
-use crate::privacy::jobs::run_due;
+use crate::privacy::export_archive::{clean_export_dir, sweep_expired_archives};
+use crate::privacy::jobs::{process_holder, run_due, worker_identity};
 
 /// How often the worker looks for work when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
@@ -24,8 +28,22 @@ pub async fn run(state: AppState) {
         Ok(n) => tracing::info!("erasure ledger file: {n} missing entries appended"),
         Err(e) => tracing::warn!("erasure ledger file: {e}"),
     }
+    // Stable per installation: a restarted server takes its own leases back at once.
+    let holder = match worker_identity(&state.settings.data_dir) {
+        Ok(id) => id,
+        Err(err) => {
+            tracing::warn!("worker identity: {err}; using a per-process one");
+            process_holder().to_string()
+        }
+    };
+    // Half-written archives of a killed export, and finished ones never registered.
+    match clean_export_dir(&state, &holder).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("exports: {n} stale archive files deleted"),
+        Err(err) => tracing::warn!("exports clean-up failed: {}", err.public_message()),
+    }
     loop {
-        if let Err(err) = run_due(&state).await {
+        if let Err(err) = run_due(&state, &holder).await {
             tracing::warn!("privacy jobs pass failed: {}", err.public_message());
         }
         if let Err(err) = sweep_expired_archives(&state).await {

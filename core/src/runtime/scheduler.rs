@@ -75,7 +75,10 @@ pub async fn run(state: AppState, tz: Tz) {
                     next[i] = next_fire(schedule, tz, now);
                     continue;
                 }
-                let options = SweepOptions::default();
+                let options = SweepOptions {
+                    data_dir: Some(state.settings.data_dir.clone()),
+                    ..SweepOptions::default()
+                };
                 match sweep::sweep_rule(
                     &state.db,
                     &policies,
@@ -93,7 +96,11 @@ pub async fn run(state: AppState, tz: Tz) {
                         rows = run.rows_affected(),
                         "scheduled sweep"
                     ),
-                    Err(err) => tracing::warn!(rule, "scheduled sweep failed: {err}"),
+                    Err(err) => tracing::warn!(
+                        rule,
+                        "scheduled sweep failed: {}",
+                        heepr_compliance::base::error_chain::with_causes(&err)
+                    ),
                 }
                 next[i] = next_fire(schedule, tz, now);
             }
@@ -111,7 +118,10 @@ async fn scheduled_backup(state: &AppState, now: i64) {
         Ok(entry) => {
             tracing::info!(backup = %entry.id, bytes = entry.size_bytes, "scheduled backup")
         }
-        Err(err) => tracing::warn!("scheduled backup failed: {err}"),
+        Err(err) => tracing::warn!(
+            "scheduled backup failed: {}",
+            heepr_compliance::base::error_chain::with_causes(&err)
+        ),
     }
     match rotate_backups(&state.policies, dir, now) {
         Ok(removed) => tracing::info!(removed = removed.len(), "backup rotation"),

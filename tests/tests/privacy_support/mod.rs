@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use clap::Parser;
 use heepr_compliance::Clock;
 use heepr_compliance::subject_rows::text_value;
+use heepr_core::cli::args::Cli;
 use heepr_core::identity::staff::{self, StaffRole};
 use heepr_tests::TestApp;
 use serde_json::Value;
@@ -213,4 +215,68 @@ pub async fn account_id(app: &TestApp, email: &str) -> Result<String> {
         .fetch_one(app.pool())
         .await?;
     Ok(row.try_get("id")?)
+}
+
+/// Runs `heepr <args>` in-process (the real clap definition) on `app`'s database, data
+/// dir and policies; fails on a non-zero exit code.
+pub async fn heepr(app: &TestApp, args: &[&str]) -> Result<()> {
+    let data_dir = app.test_db.data_dir.path().display().to_string();
+    let policies = heepr_tests::policies_dir().display().to_string();
+    let mut argv = vec![
+        "heepr",
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        &app.test_db.url,
+        "--policies",
+        &policies,
+    ];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv)?;
+    match heepr_core::cli::run(cli).await? {
+        0 => Ok(()),
+        code => anyhow::bail!("exit code {code}"),
+    }
+}
+
+/// The pseudonym drawn for erased `account_id`.
+pub async fn pseudonym_of(app: &TestApp, account_id: &str) -> Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(app.pool())
+            .await?,
+    )
+}
+
+/// Asks for the erasure of the signed-in `client`'s account (`account_id`) from the
+/// dashboard, password confirmed; returns the erasure request's id.
+pub async fn ask_erasure(
+    app: &TestApp,
+    client: &reqwest::Client,
+    account_id: &str,
+) -> Result<String> {
+    let r = client
+        .post(app.url("/account/delete"))
+        .form(&[("password", heepr_tests::DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status() == 200,
+        "account deletion answered {}",
+        r.status()
+    );
+    latest_request(app, account_id, "erasure").await
+}
+
+/// Waits (bounded) until no email is queued, so none goes out naming `account_id` after
+/// a test starts erasing them.
+pub async fn wait_mail_out(app: &TestApp, account_id: &str) -> Result<()> {
+    app.wait_for_count(
+        "SELECT COUNT(*) FROM accounts WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM email_outbox)",
+        account_id,
+        1,
+    )
+    .await?;
+    Ok(())
 }

@@ -41,7 +41,7 @@ impl Run<'_> {
         self.outcome.longest_batch_ms = self.outcome.longest_batch_ms.max(ms);
     }
 
-    fn check_stop(&self) -> Result<(), ErasureError> {
+    pub(super) fn check_stop(&self) -> Result<(), ErasureError> {
         match self.job.stop_after_batches {
             Some(n) if self.outcome.batches >= n => Err(ErasureError::Interrupted(n)),
             _ => Ok(()),

@@ -1,9 +1,10 @@
-//! How an account is erased: [`run`] refuses a held account, draws (or reuses) the
-//! pseudonym, visits every table the data map links to the subject in
+//! How an account is erased: [`run`] refuses a held account; its first transaction
+//! ([`begin`]) draws the pseudonym, writes it over the account row and keeps the real
+//! identifiers in the job's own `erasure_jobs` row; it then visits every table the data map links to the subject in
 //! [`erasure_order`](crate::subject::subject_rows::erasure_order) (the accounts row last),
 //! redacts mentions in shared tables, scrubs the spool directories, and then records the
 //! completion (erasure ledger row and audit entry) in one final transaction, mirrored to the
-//! ledger file. Rerunning an interrupted erasure completes it; rerunning a finished one does
+//! ledger file, deleting the `erasure_jobs` row in that transaction. Rerunning an interrupted erasure completes it; rerunning a finished one does
 //! nothing ([`is_erased`]).
 
 use std::collections::BTreeMap;
@@ -17,12 +18,12 @@ use super::batches::Run;
 use super::job::{ErasureError, ErasureJob, ErasureOutcome};
 use super::{files, pseudonym};
 use crate::base::db::Db;
-use crate::policy::data_map::TableErasure;
+use crate::policy::data_map::{ColumnErasure, TableErasure};
 use crate::records::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 use crate::records::erasure_ledger::{self, LedgerEntry};
 use crate::subject::holds;
 use crate::subject::identifiers::SubjectIdentifiers;
-use crate::subject::subject_rows::{self, ACCOUNTS_TABLE};
+use crate::subject::subject_rows::{self, ACCOUNTS_TABLE, ident};
 
 /// Whether `account_id` is in the erasure ledger (erasure completed).
 ///
@@ -55,24 +56,27 @@ pub async fn run(
             .join("; ");
         return Err(ErasureError::Held { reason });
     }
-    let row = sqlx::query("SELECT email, display_name FROM accounts WHERE id = $1")
-        .bind(job.account_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(ErasureError::NotFound)?;
-    let email: String = row.try_get("email")?;
-    let display_name: String = row.try_get("display_name")?;
-    let pseudonym = pseudonym::pseudonym_for(db, job.account_id, now_ms).await?;
-    // A rerun after the accounts row was rewritten reads the pseudonym back: it must never
-    // become a needle, or other people's pseudonyms ("Former member ...") would be hit.
-    let real = |v: &str| {
-        if v == pseudonym {
-            String::new()
-        } else {
-            v.to_string()
-        }
-    };
-    let (email, display_name) = (real(&email), real(&display_name));
+    if is_erased(pool, job.account_id).await? {
+        let pseudonym: Option<String> =
+            sqlx::query_scalar("SELECT pseudonym FROM pseudonyms WHERE account_id = $1")
+                .bind(job.account_id)
+                .fetch_optional(pool)
+                .await?;
+        return Ok(ErasureOutcome {
+            pseudonym: pseudonym.unwrap_or_default(),
+            already_erased: true,
+            tables: BTreeMap::new(),
+            files_deleted: 0,
+            batches: 0,
+            longest_batch_ms: 0,
+        });
+    }
+    let started = Instant::now();
+    let Begun {
+        pseudonym,
+        email,
+        display_name,
+    } = begin(db, job, now_ms).await?;
     let mut run = Run {
         db,
         job,
@@ -88,10 +92,8 @@ pub async fn run(
             longest_batch_ms: 0,
         },
     };
-    if is_erased(pool, job.account_id).await? {
-        run.outcome.already_erased = true;
-        return Ok(run.outcome);
-    }
+    run.note_batch(started);
+    run.check_stop()?;
     for name in subject_rows::erasure_order(job.map, ACCOUNTS_TABLE) {
         let Some(table) = job.map.tables.get(name) else {
             continue;
@@ -132,7 +134,18 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
         request_id: run.job.request_id.map(str::to_string),
         erased_at: now_ms,
     };
-    erasure_ledger::record(&mut tx, &entry).await?;
+    if !erasure_ledger::record(&mut tx, &entry).await? {
+        // A concurrent run of the same erasure completed first: exactly one completion
+        // (one ledger row, one audit entry), so this one reports nothing done.
+        tx.rollback().await?;
+        run.outcome.already_erased = true;
+        return Ok(());
+    }
+    // The real identifiers lived only for the erasure's lifetime.
+    sqlx::query("DELETE FROM erasure_jobs WHERE account_id = $1")
+        .bind(run.job.account_id)
+        .execute(&mut *tx)
+        .await?;
     let details = json!({
         "tables": run.outcome.tables.iter()
             .map(|(t, c)| (t.clone(), json!({"deleted": c.deleted, "rewritten": c.pseudonymised})))
@@ -160,6 +173,107 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
         tracing::warn!("checkpoint after erasure: {e}");
     }
     Ok(())
+}
+
+/// What the erasure's first transaction settled.
+struct Begun {
+    pseudonym: String,
+    /// The real email, or empty when no longer known (an erasure begun before identifiers
+    /// were kept in `erasure_jobs`).
+    email: String,
+    /// The real display name, likewise.
+    display_name: String,
+}
+
+/// The erasure's first transaction: draws the pseudonym, keeps the real email and display
+/// name in the job's own `erasure_jobs` row (the matcher needs them to scrub other people's
+/// text; the row goes in the final transaction), and writes the pseudonym over the account
+/// row's `pseudonymise` columns, so from this commit on no reader sees the person under
+/// their real name, whatever happens to the rest. A rerun finds the job row and reads the
+/// identifiers back.
+async fn begin(db: &Db, job: &ErasureJob<'_>, now_ms: i64) -> Result<Begun, ErasureError> {
+    // A concurrent run of the same erasure may write the job row between our read and our
+    // insert: the second attempt reads it back.
+    for _ in 0..2 {
+        if let Some(begun) = try_begin(db, job, now_ms).await? {
+            return Ok(begun);
+        }
+    }
+    Err(ErasureError::Policy(
+        "the erasure's first step kept conflicting with another run".into(),
+    ))
+}
+
+/// One attempt of [`begin`]: `None` when another run wrote the job row first.
+async fn try_begin(
+    db: &Db,
+    job: &ErasureJob<'_>,
+    now_ms: i64,
+) -> Result<Option<Begun>, ErasureError> {
+    let mut tx = db.begin_write().await?;
+    let kept = sqlx::query("SELECT email, display_name FROM erasure_jobs WHERE account_id = $1")
+        .bind(job.account_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (email, display_name, fresh) = match kept {
+        Some(row) => (row.try_get("email")?, row.try_get("display_name")?, false),
+        None => {
+            let row = sqlx::query("SELECT email, display_name FROM accounts WHERE id = $1")
+                .bind(job.account_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(ErasureError::NotFound)?;
+            let email: String = row.try_get("email")?;
+            let display_name: String = row.try_get("display_name")?;
+            (email, display_name, true)
+        }
+    };
+    let pseudonym = pseudonym::pseudonym_for(&mut tx, job.account_id, now_ms).await?;
+    // The pseudonym must never become a needle (an account pseudonymised before identifiers
+    // were kept): other people's pseudonyms ("Former member ...") would be hit.
+    let real = |v: String| if v == pseudonym { String::new() } else { v };
+    let (email, display_name) = (real(email), real(display_name));
+    if fresh {
+        let inserted = sqlx::query(
+            "INSERT INTO erasure_jobs (account_id, email, display_name, started_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id) DO NOTHING",
+        )
+        .bind(job.account_id)
+        .bind(&email)
+        .bind(&display_name)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let accounts = job
+            .map
+            .tables
+            .get(ACCOUNTS_TABLE)
+            .ok_or_else(|| ErasureError::Policy("the data map has no accounts table".into()))?;
+        for (column, spec) in &accounts.columns {
+            if spec.erasure != Some(ColumnErasure::Pseudonymise) {
+                continue;
+            }
+            let sql = format!(
+                "UPDATE {ACCOUNTS_TABLE} SET {} = $1 WHERE id = $2",
+                ident(column).map_err(ErasureError::Policy)?
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&pseudonym)
+                .bind(job.account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(Begun {
+        pseudonym,
+        email,
+        display_name,
+    }))
 }
 
 /// A random id for ledger rows (time-ordered enough for the ledger's purpose).

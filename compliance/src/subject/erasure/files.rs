@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use sqlx::Any;
+use sqlx::AnyConnection;
 
 use super::job::ErasureError;
 use crate::policy::data_map::DataMap;
@@ -12,10 +12,10 @@ use crate::subject::identifiers::SubjectIdentifiers;
 use crate::subject::subject_rows::ident;
 
 /// Whether any row of any table of `map` still names `stored` in a `file` column (content
-/// stored once for several uploads). Runs inside the erasure's write transaction, so the
-/// rows it just deleted do not count.
-pub(super) async fn still_used(
-    tx: &mut sqlx::Transaction<'static, Any>,
+/// stored once for several uploads). Run inside the erasure's write transaction, the rows
+/// it just deleted do not count; the retention sweep runs it after each batch's commit.
+pub(crate) async fn still_used(
+    conn: &mut AnyConnection,
     map: &DataMap,
     stored: &str,
 ) -> Result<bool, ErasureError> {
@@ -28,7 +28,7 @@ pub(super) async fn still_used(
             );
             let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .bind(stored)
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *conn)
                 .await?;
             if n > 0 {
                 return Ok(true);
@@ -42,7 +42,7 @@ pub(super) async fn still_used(
 /// deleted, `false` when it was already gone or the path leads outside the data dir.
 ///
 /// Errors: [`ErasureError::Io`] when the file exists but cannot be removed.
-pub(super) fn delete_stored(data_dir: &Path, stored: &str) -> Result<bool, ErasureError> {
+pub(crate) fn delete_stored(data_dir: &Path, stored: &str) -> Result<bool, ErasureError> {
     let rel = Path::new(stored);
     if !rel
         .components()

@@ -83,7 +83,7 @@ pub enum ErasureError {
     #[error("interrupted after {0} batches")]
     Interrupted(u32),
     /// A file could not be deleted.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: String,
@@ -94,6 +94,6 @@ pub enum ErasureError {
     #[error("data map: {0}")]
     Policy(String),
     /// The database failed.
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] sqlx::Error),
 }

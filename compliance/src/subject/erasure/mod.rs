@@ -27,7 +27,7 @@
 
 mod batches;
 mod erase_account;
-mod files;
+pub(crate) mod files;
 mod job;
 mod paging;
 mod preview;

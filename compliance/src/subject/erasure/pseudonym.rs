@@ -3,14 +3,15 @@
 //! and every retained record uses the same one.
 
 use rand::Rng;
+use sqlx::AnyConnection;
 
 use super::job::ErasureError;
-use crate::base::db::Db;
 
 /// The person's pseudonym, created on first use: "Former member " + 4 random hex digits
-/// (6 after repeated collisions), unique across people.
+/// (6 after repeated collisions), unique across people. Runs on `conn`, so the erasure's
+/// first transaction draws it together with writing it over the account row.
 pub(super) async fn pseudonym_for(
-    db: &Db,
+    conn: &mut AnyConnection,
     account_id: &str,
     now_ms: i64,
 ) -> Result<String, ErasureError> {
@@ -19,7 +20,7 @@ pub(super) async fn pseudonym_for(
             "SELECT pseudonym FROM pseudonyms WHERE account_id = $1",
         )
         .bind(account_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *conn)
         .await?
         {
             return Ok(p);
@@ -34,7 +35,7 @@ pub(super) async fn pseudonym_for(
         .bind(account_id)
         .bind(&candidate)
         .bind(now_ms)
-        .execute(db.pool())
+        .execute(&mut *conn)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(candidate);

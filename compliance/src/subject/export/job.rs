@@ -45,7 +45,7 @@ pub struct ExportOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// A file or directory could not be written or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The path at fault.
         path: PathBuf,
@@ -53,7 +53,7 @@ pub enum ExportError {
         source: std::io::Error,
     },
     /// The database failed.
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] sqlx::Error),
     /// The data map cannot drive an export (bad identifier).
     #[error("data map: {0}")]
