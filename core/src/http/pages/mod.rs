@@ -61,14 +61,22 @@ impl IntoResponse for PageError {
         } else {
             "That did not work"
         };
-        render(
+        let mut response = render(
             status,
             &MessagePage {
                 chrome: Chrome::visitor(),
                 heading,
                 message: self.0.public_message(),
             },
-        )
+        );
+        // A page answering 429 says when to come back, as the API does.
+        if let AppError::TooManyRequests { retry_after_secs } = self.0 {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        response
     }
 }
 

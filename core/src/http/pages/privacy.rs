@@ -83,6 +83,12 @@ fn notice_text(key: &str) -> Option<&'static str> {
             Some("We are building your export; we will email you when it is ready.")
         }
         "request_sent" => Some("Your request was recorded; we will answer within 30 days."),
+        "export_already_open" => Some(
+            "Your export is already being built (see below); we will email you when it is ready.",
+        ),
+        "request_already_open" => Some(
+            "You already have an open request of this kind (see below); we will answer it within 30 days.",
+        ),
         _ => None,
     }
 }
@@ -140,14 +146,15 @@ async fn page_for(
     })
 }
 
-/// Records a request of the signed-in subject (identity proven by the session).
+/// Records a request of the signed-in subject (identity proven by the session), or finds
+/// their open one of the same kind; `true` when it was new.
 async fn dashboard_request(
     state: &AppState,
     account_id: &str,
     kind: RequestKind,
     details: Option<&str>,
-) -> Result<(), AppError> {
-    intake::create(
+) -> Result<bool, AppError> {
+    let submitted = intake::submit(
         state,
         &NewRequest {
             account_id,
@@ -160,15 +167,19 @@ async fn dashboard_request(
         },
     )
     .await?;
-    Ok(())
+    Ok(matches!(submitted, intake::Submitted::Created(_)))
 }
 
 async fn request_export(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    dashboard_request(&state, &user.account_id, RequestKind::Access, None).await?;
-    Ok(Redirect::to("/account/privacy?notice=export_requested").into_response())
+    let notice = if dashboard_request(&state, &user.account_id, RequestKind::Access, None).await? {
+        "export_requested"
+    } else {
+        "export_already_open"
+    };
+    Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,8 +209,13 @@ async fn other_request(
             .into());
         }
     };
-    dashboard_request(&state, &user.account_id, kind, fields.details.as_deref()).await?;
-    Ok(Redirect::to("/account/privacy?notice=request_sent").into_response())
+    let notice =
+        if dashboard_request(&state, &user.account_id, kind, fields.details.as_deref()).await? {
+            "request_sent"
+        } else {
+            "request_already_open"
+        };
+    Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
 }
 
 /// Streams the subject's own archive. 401 when not signed in; 404 for another person's

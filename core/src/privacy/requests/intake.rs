@@ -57,6 +57,61 @@ pub struct NewRequest<'a> {
     pub run_job_now: bool,
 }
 
+/// How many requests a subject may make on the dashboard per day: a person asking again
+/// and again is answered by the open request, and beyond this the request is "manifestly
+/// excessive" (GDPR Art. 12(5)); staff can still record one for them.
+pub const DASHBOARD_DAILY_LIMIT: i64 = 10;
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// What [`submit`] did.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// A new request was recorded.
+    Created(Dsr),
+    /// The subject already had an open request of this kind: that one answers this.
+    AlreadyOpen(Dsr),
+}
+
+/// A request from the signed-in subject on the dashboard: their open, verified request of
+/// the same kind if there is one (asking twice starts no second job and sends no second
+/// email), else a new one via [`create`].
+///
+/// Errors: 429 after [`DASHBOARD_DAILY_LIMIT`] requests within 24 hours; as [`create`].
+pub async fn submit(state: &AppState, new: &NewRequest<'_>) -> Result<Submitted, AppError> {
+    let now = state.clock.now_ms();
+    let open: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = $2 \
+         AND status IN ($3, $4) ORDER BY received_at, id LIMIT 1",
+    )
+    .bind(new.account_id)
+    .bind(new.kind.as_str())
+    // Only a request already verified answers this one: an emailed request still awaiting
+    // its confirmation link must not hold up what the signed-in subject asks now.
+    .bind(RequestStatus::InProgress.as_str())
+    .bind(RequestStatus::OnHold.as_str())
+    .fetch_optional(state.db.pool())
+    .await?;
+    if let Some(id) = open {
+        return Ok(Submitted::AlreadyOpen(
+            get(state.db.pool(), &id, now).await?,
+        ));
+    }
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND channel = $2 AND received_at > $3",
+    )
+    .bind(new.account_id)
+    .bind(new.channel.as_str())
+    .bind(now.saturating_sub(DAY_MS))
+    .fetch_one(state.db.pool())
+    .await?;
+    if recent >= DASHBOARD_DAILY_LIMIT {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: 3_600,
+        });
+    }
+    create(state, new).await.map(Submitted::Created)
+}
+
 /// Records `new`, emails the subject (receipt, with the confirmation link when needed).
 ///
 /// Errors: 404 when the account does not exist or is closed; the database's.

@@ -1,0 +1,140 @@
+//! Asking twice is answered by the open request: a second export request on the dashboard
+//! while one is open starts no second job and sends no second email; and a subject's
+//! dashboard requests are limited per day (429 after the limit).
+
+mod privacy_support;
+
+use anyhow::{Context, Result};
+use heepr_core::privacy::requests::intake::DASHBOARD_DAILY_LIMIT;
+use heepr_tests::{Backend, TestApp, backend_test};
+use privacy_support::wait_status;
+
+async fn asking_twice_is_answered_by_the_open_request(backend: Backend) -> Result<()> {
+    // No worker runs the export while we look: the outbox keeps the mail, and we hold the
+    // request open by asking before the job could finish (the job may finish; see below).
+    let app = TestApp::spawn(&backend).await?;
+    let (alice, account) = app.member("Alice Twice", "alice.twice@example.com").await?;
+    let alice_id = account["id"].as_str().context("id")?.to_string();
+    // Park the first request on hold so it stays open whatever the worker does.
+    let r = alice
+        .post(app.url("/account/privacy/requests"))
+        .form(&[("kind", "objection"), ("details", "No profiling")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    let r = alice
+        .post(app.url("/account/privacy/requests"))
+        .form(&[("kind", "objection"), ("details", "Again")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        location.ends_with("notice=request_already_open"),
+        "{location}"
+    );
+    let count = |kind: &'static str| {
+        let app = &app;
+        let alice_id = alice_id.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = $2",
+            )
+            .bind(alice_id)
+            .bind(kind)
+            .fetch_one(app.pool())
+            .await?;
+            anyhow::Ok(n)
+        }
+    };
+    assert_eq!(count("objection").await?, 1, "no second request");
+    let page = alice.get(app.url(&location)).send().await?.text().await?;
+    assert!(
+        page.contains("already have an open request"),
+        "the page says so"
+    );
+
+    // An export: asked twice while open, one request; once completed, a new one may start.
+    let r = alice
+        .post(app.url("/account/privacy/export"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    let first: String =
+        sqlx::query_scalar("SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'access'")
+            .bind(&alice_id)
+            .fetch_one(app.pool())
+            .await?;
+    let r = alice
+        .post(app.url("/account/privacy/export"))
+        .send()
+        .await?;
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let open_now: String = sqlx::query_scalar("SELECT status FROM dsr_requests WHERE id = $1")
+        .bind(&first)
+        .fetch_one(app.pool())
+        .await?;
+    if open_now != "completed" {
+        assert!(
+            location.ends_with("notice=export_already_open"),
+            "{location}"
+        );
+    }
+    wait_status(&app, &first, "completed").await?;
+    let n = count("access").await?;
+    assert!(n <= 2);
+    if open_now != "completed" {
+        assert_eq!(n, 1, "no second export while the first was open");
+    }
+    Ok(())
+}
+backend_test!(asking_twice_is_answered_by_the_open_request);
+
+async fn dashboard_requests_are_limited_per_day(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (bea, account) = app.member("Bea Limit", "bea.limit@example.com").await?;
+    let bea_id = account["id"].as_str().context("id")?.to_string();
+    for i in 0..DASHBOARD_DAILY_LIMIT {
+        let r = bea
+            .post(app.url("/account/privacy/requests"))
+            .form(&[("kind", "restriction"), ("details", "please")])
+            .send()
+            .await?;
+        assert_eq!(r.status(), 303, "request {i}");
+        // Closed by staff before the next one, so each is new.
+        sqlx::query(
+            "UPDATE dsr_requests SET status = 'completed', completed_at = $2 WHERE account_id = $1",
+        )
+        .bind(&bea_id)
+        .bind(app.clock_now())
+        .execute(app.pool())
+        .await?;
+    }
+    let r = bea
+        .post(app.url("/account/privacy/requests"))
+        .form(&[("kind", "restriction"), ("details", "again")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 429, "past the daily limit");
+    assert!(r.headers().get("retry-after").is_some());
+    // A day later it works again.
+    app.clock.advance_ms(24 * 3_600_000 + 1);
+    let r = bea
+        .post(app.url("/account/privacy/requests"))
+        .form(&[("kind", "restriction"), ("details", "a day later")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    Ok(())
+}
+backend_test!(dashboard_requests_are_limited_per_day);
