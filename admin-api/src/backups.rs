@@ -32,4 +32,8 @@ pub struct Backup {
 pub struct BackupList {
     /// The catalog's backups.
     pub backups: Vec<Backup>,
+    /// What an operator must act on, as `heepr backup list` prints it: no verified backup,
+    /// the newest verified one older than 2 days, or the last attempt failed. Empty when
+    /// all is well.
+    pub warnings: Vec<String>,
 }

@@ -292,7 +292,7 @@ fn drift_in_any_direction_is_caught() {
         ),
         // A route missing, or a different answer, or a different role.
         (
-            "| `GET /backups` | any | | 200 `BackupList` | oldest first |\n",
+            "| `GET /backups` | any | | 200 `BackupList` | oldest first, with the catalog's warnings |\n",
             "",
         ),
         ("200 `HoldLifted`", "200 `Hold`"),

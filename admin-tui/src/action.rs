@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{
-    ApiError, AuditEntry, Backup, ChainVerification, ErasurePreview, Extension, Hold, Me, Reason,
-    Request, RequestDetail, RetentionRule, Subject, Transition, query_value,
+    ApiError, AuditEntry, ChainVerification, ErasurePreview, Extension, Hold, Me, Reason, Request,
+    RequestDetail, RetentionRule, Subject, Transition, query_value,
 };
 
 /// The console's screens (tabs).
@@ -372,7 +372,7 @@ pub enum NetEvent {
     /// `GET /retention/rules`.
     Retention(Result<Vec<RetentionRule>, ApiError>),
     /// `GET /backups`.
-    Backups(Result<Vec<Backup>, ApiError>),
+    Backups(Result<heepr_admin_api::BackupList, ApiError>),
     /// A read failed and is retried (attempt number, reason).
     Retrying {
         /// What is read.

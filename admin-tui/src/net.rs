@@ -125,8 +125,7 @@ pub async fn perform(
             retried("the backup catalog", report, || {
                 client.get::<BackupList>("/backups")
             })
-            .await
-            .map(|b| b.backups),
+            .await,
         ),
         Effect::Perform(command) => {
             let result = client

@@ -338,10 +338,10 @@ fn backups_show_age_and_verification() {
     };
     update(
         &mut app,
-        Action::Net(NetEvent::Backups(Ok(vec![
-            b("bk-00001", 2, true),
-            b("bk-00002", 9, false),
-        ]))),
+        Action::Net(NetEvent::Backups(Ok(heepr_admin_api::BackupList {
+            backups: vec![b("bk-00001", 2, true), b("bk-00002", 9, false)],
+            warnings: vec!["the last backup attempt failed".into()],
+        }))),
     );
     for (w, h) in SIZES {
         let buf = render(&app, w, h);
@@ -354,9 +354,14 @@ fn backups_show_age_and_verification() {
                 "3.0 MB",
                 "verified 2026-05-30",
                 "never verified",
+                "the last backup attempt failed",
             ],
         );
         assert_eq!(fg_of(&buf, "never verified"), Some(Color::Red));
+        assert_eq!(
+            fg_of(&buf, "the last backup attempt failed"),
+            Some(Color::Red)
+        );
     }
 }
 

@@ -431,3 +431,42 @@ async fn interrupted_backups_leave_no_partial_files(backend: Backend) -> Result<
     assert_eq!(catalog_ids(&dir)?, vec![entry.id], "the real backup stays");
     Ok(())
 }
+
+/// A stale or missing backup is not only a log line: the admin API lists the warning and
+/// the scheduled backup job appends it to the audit trail.
+async fn backup_warnings_reach_the_admin_api_and_the_audit_trail(backend: Backend) -> Result<()> {
+    let app = heepr_tests::TestApp::spawn(&backend).await?;
+    let (_, token) = heepr_core::identity::staff::create(
+        &app.state.db,
+        "dpo@heepr.example",
+        heepr_core::identity::staff::StaffRole::Support,
+        app.clock_now(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    let list: heepr_admin_api::BackupList = app
+        .client()?
+        .get(app.url("/admin/api/v1/backups"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(list.backups.is_empty());
+    assert!(
+        list.warnings.iter().any(|w| w.contains("no backups")),
+        "{:?}",
+        list.warnings
+    );
+    let n = heepr_core::runtime::scheduler::record_backup_warnings(&app.state, app.clock_now())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    assert_eq!(n, list.warnings.len());
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'backup.warning'")
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(audited, i64::try_from(n)?);
+    Ok(())
+}
+backend_test!(backup_warnings_reach_the_admin_api_and_the_audit_trail);

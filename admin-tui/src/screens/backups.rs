@@ -3,6 +3,7 @@
 use crate::action::{Action, Effect};
 use crate::api::{ApiError, Backup};
 use crate::screens::common::{Context, Section, moved, step};
+use heepr_admin_api::BackupList;
 
 /// The Backups tab.
 #[derive(Debug, Clone, Default)]
@@ -11,6 +12,8 @@ pub struct BackupsScreen {
     pub catalog: Section<Vec<Backup>>,
     /// Selected backup.
     pub selected: usize,
+    /// The catalog's warnings (stale or missing backups, a failed attempt), shown in red.
+    pub warnings: Vec<String>,
 }
 
 impl BackupsScreen {
@@ -20,7 +23,11 @@ impl BackupsScreen {
     }
 
     /// Records a load's answer.
-    pub fn loaded(&mut self, result: Result<Vec<Backup>, ApiError>) {
+    pub fn loaded(&mut self, result: Result<BackupList, ApiError>) {
+        let result = result.map(|list| {
+            self.warnings = list.warnings;
+            list.backups
+        });
         self.catalog.finish_keeping(result, &mut self.selected);
     }
 

@@ -2,10 +2,10 @@
 //! verified by a test restore).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
 
 use super::style::{GREEN, RED, error_line, short_id, unavailable};
 use crate::app::App;
@@ -13,11 +13,27 @@ use crate::dates::{age, minute_ms};
 
 /// Endpoints the Backups screen reads.
 pub const ENDPOINTS: &[&str] = &[
-    "GET /admin/api/v1/backups -> {\"backups\": [{id, created_at_ms, file, size_bytes, sha256, schema_version, backend, verified_at_ms}]}",
+    "GET /admin/api/v1/backups -> {\"backups\": [{id, created_at_ms, file, size_bytes, sha256, schema_version, backend, verified_at_ms}], \"warnings\": [...]}",
 ];
 
-/// Draws the Backups screen in `area`.
+/// Draws the Backups screen in `area`: the catalog's warnings in red above the table.
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let warnings = &app.backups.warnings;
+    let area = if warnings.is_empty() || app.backups.catalog.data.is_none() {
+        area
+    } else {
+        let height = u16::try_from(warnings.len())
+            .unwrap_or(u16::MAX)
+            .min(area.height / 2);
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(area);
+        let lines: Vec<Line> = warnings
+            .iter()
+            .map(|w| Line::styled(format!("! {w}"), Style::new().fg(RED)))
+            .collect();
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), top);
+        rest
+    };
     let block = Block::bordered().title("Backup catalog");
     if app.backups.catalog.unavailable {
         frame.render_widget(unavailable("Backups", ENDPOINTS).block(block), area);

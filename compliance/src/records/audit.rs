@@ -94,6 +94,8 @@ pub enum AuditAction {
     RetentionSweep,
     /// A retention rule was swept without deleting (`retention.dry_run`).
     RetentionDryRun,
+    /// The backup catalog needs an operator (`backup.warning`).
+    BackupWarning,
     /// A staff member was created on the command line (`staff.create`).
     StaffCreate,
     /// A staff member's tokens were replaced by a fresh one (`staff.rotate`).
@@ -128,6 +130,7 @@ impl AuditAction {
             AuditAction::HoldLift => "hold.lift",
             AuditAction::RetentionSweep => "retention.sweep",
             AuditAction::RetentionDryRun => "retention.dry_run",
+            AuditAction::BackupWarning => "backup.warning",
             AuditAction::StaffCreate => "staff.create",
             AuditAction::StaffRotate => "staff.rotate",
             AuditAction::StaffRevoke => "staff.revoke",

@@ -98,9 +98,10 @@ async fn list_backups(
     _staff: Staff,
 ) -> Result<Json<api::BackupList>, AppError> {
     let dir = &state.settings.backup_dir;
-    let catalog =
-        heepr_compliance::backup::read_catalog(dir).map_err(|e| AppError::Internal(e.into()))?;
-    let backups = catalog
+    let listing = heepr_compliance::backup::listing(dir, state.clock.now_ms())
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let warnings = listing.warnings;
+    let backups = listing
         .backups
         .into_iter()
         .map(|b| {
@@ -108,5 +109,5 @@ async fn list_backups(
             wire::backup(b, present)
         })
         .collect();
-    Ok(Json(api::BackupList { backups }))
+    Ok(Json(api::BackupList { backups, warnings }))
 }
