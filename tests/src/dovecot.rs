@@ -164,6 +164,18 @@ impl Dovecot {
         Ok(uids)
     }
 
+    /// Marks every message of INBOX seen (as a person reading the mailbox would).
+    pub async fn mark_all_seen(&self) -> Result<()> {
+        let mut s = self.session().await?;
+        s.select("INBOX").await?;
+        s.uid_store("1:*", "+FLAGS (\\Seen)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await?;
+        s.logout().await?;
+        Ok(())
+    }
+
     /// Marks every message of INBOX unseen again (as if a crash came after heepr's commit
     /// and before it marked them seen).
     pub async fn mark_all_unseen(&self) -> Result<()> {

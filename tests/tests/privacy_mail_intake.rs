@@ -104,7 +104,9 @@ async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result
             rejected_unknown_sender: 1,
             needs_classification: 1,
             unreadable: 0,
-            already_recorded: 0
+            already_recorded: 0,
+            duplicate_messages: 0,
+            ignored_automatic: 0,
         }
     );
     assert!(
@@ -178,11 +180,11 @@ async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result
         "the original message is the evidence"
     );
 
-    // A crash after the commit, before the messages were marked seen: nothing doubles.
+    // A crash after the commit, before the messages were marked seen: nothing doubles
+    // (intake reads from the last UID it recorded, so it does not even read them again).
     dovecot.mark_all_unseen().await?;
     let again = run_once(&app.state, &mailbox).await?;
-    assert_eq!(again.already_recorded, 3);
-    assert_eq!(again.requests_created + again.rejected_unknown_sender, 0);
+    assert_eq!(again, IntakeReport::default(), "nothing read twice");
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1",
@@ -196,7 +198,13 @@ async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result
         1,
         "no second reply"
     );
-    assert!(dovecot.unseen().await?.is_empty());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_intake WHERE outcome <> $1", "")
+            .await?,
+        3,
+        "no second intake row"
+    );
+    dovecot.mark_all_seen().await?;
 
     // Recording fails (nothing commits): the message stays unseen and is recorded next pass.
     dovecot
@@ -302,3 +310,176 @@ async fn the_server_polls_the_intake_mailbox(backend: Backend) -> Result<()> {
     Ok(())
 }
 backend_test!(the_server_polls_the_intake_mailbox);
+
+/// What real mailboxes do: a copy delivered twice, an auto-reply from an account's address,
+/// a bounce, a message read by a person in a mail client, a database restored from before
+/// the mail came, a request that waited in the mailbox longer than the link lasts.
+async fn repeats_robots_and_restores_neither_double_nor_lose_a_request(
+    backend: Backend,
+) -> Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let app = TestApp::spawn_with(&backend, |s| {
+        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await?;
+    let (_carol, account) = app
+        .member("Carol Copies", "carol.copies@example.com")
+        .await?;
+    let carol = account["id"].as_str().context("id")?.to_string();
+    let mut mailbox = IntakeMailbox::parse(&dovecot.url()).map_err(anyhow::Error::msg)?;
+    mailbox.password_file = Some(dovecot.password_file()?);
+
+    let original = message(
+        "carol.copies@example.com",
+        None,
+        "Delete my account",
+        "Please.",
+    );
+    dovecot.deliver(&original, ARRIVED_IMAP).await?;
+    dovecot.deliver(&original, ARRIVED_IMAP).await?; // the same Message-ID, delivered twice
+    let auto_reply = format!(
+        "Auto-Submitted: auto-replied\r\n{}",
+        message(
+            "carol.copies@example.com",
+            None,
+            "Auto: Please delete my account",
+            "I am away."
+        )
+    );
+    dovecot.deliver(&auto_reply, ARRIVED_IMAP).await?;
+    let bounce = message(
+        "MAILER-DAEMON@mail.example.net",
+        None,
+        "Undelivered Mail Returned to Sender",
+        "Delete my account",
+    );
+    dovecot.deliver(&bounce, ARRIVED_IMAP).await?;
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(report.requests_created, 1, "{report:?}");
+    assert_eq!(report.duplicate_messages, 1, "{report:?}");
+    assert_eq!(report.ignored_automatic, 2, "{report:?}");
+    assert_eq!(
+        report.rejected_unknown_sender, 0,
+        "a bounce is never answered"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1",
+            &carol
+        )
+        .await?,
+        1
+    );
+    assert_eq!(
+        outbox_to(&app, "carol.copies@example.com")
+            .await?
+            .iter()
+            .filter(|(t, _)| t == "dsr_received")
+            .count(),
+        1
+    );
+    assert!(
+        outbox_to(&app, "mailer-daemon@mail.example.net")
+            .await?
+            .is_empty()
+    );
+
+    // A person read the next message in a mail client before intake ran: still recorded.
+    dovecot
+        .deliver(
+            &message(
+                "carol.copies@example.com",
+                None,
+                "Right of access",
+                "A copy of my data, please.",
+            ),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    dovecot.mark_all_seen().await?;
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(
+        report.requests_created, 1,
+        "a message read by a person is not skipped: {report:?}"
+    );
+
+    // The database is restored from before that message: intake records it again.
+    let access: String =
+        sqlx::query_scalar("SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'access'")
+            .bind(&carol)
+            .fetch_one(app.pool())
+            .await?;
+    sqlx::query("DELETE FROM mail_intake WHERE request_id = $1")
+        .bind(&access)
+        .execute(app.pool())
+        .await?;
+    sqlx::query("DELETE FROM email_outbox WHERE body_text LIKE $1")
+        .bind(format!("%{access}%"))
+        .execute(app.pool())
+        .await?;
+    sqlx::query("DELETE FROM dsr_requests WHERE id = $1")
+        .bind(&access)
+        .execute(app.pool())
+        .await?;
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(
+        report.requests_created, 1,
+        "lost by a restore, recorded again: {report:?}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1",
+            &carol
+        )
+        .await?,
+        2
+    );
+
+    // A request that waited 15 days in the mailbox: its link still works (14 days from
+    // when it is emailed, not from arrival).
+    dovecot
+        .deliver(
+            &message(
+                "carol.copies@example.com",
+                None,
+                "Restriction of processing",
+                "Please restrict.",
+            ),
+            "16-May-2026 08:00:00 +0000",
+        )
+        .await?;
+    run_once(&app.state, &mailbox).await?;
+    let (id, received_at): (String, i64) = sqlx::query_as(
+        "SELECT id, received_at FROM dsr_requests WHERE account_id = $1 AND kind = 'restriction'",
+    )
+    .bind(&carol)
+    .fetch_one(app.pool())
+    .await?;
+    assert!(
+        received_at < app.clock_now() - 14 * DAY_MS,
+        "it arrived over 14 days ago"
+    );
+    let link = outbox_to(&app, "carol.copies@example.com")
+        .await?
+        .into_iter()
+        .filter(|(t, b)| t == "dsr_received" && b.contains(&id))
+        .find_map(|(_, b)| {
+            b.split_whitespace()
+                .find(|w| w.contains("/privacy/verify/"))
+                .map(str::to_string)
+        })
+        .context("no link")?;
+    let r = app.client()?.post(&link).send().await?;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM dsr_requests WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(status, "in_progress");
+    Ok(())
+}
+backend_test!(repeats_robots_and_restores_neither_double_nor_lose_a_request);

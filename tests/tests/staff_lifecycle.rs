@@ -119,3 +119,40 @@ async fn staff_tokens_expire_rotate_and_revoke(backend: Backend) -> Result<()> {
     Ok(())
 }
 backend_test!(staff_tokens_expire_rotate_and_revoke);
+
+/// The audit trail (kept for the platform's life, kept on erasure) never holds what a caller
+/// typed into an admin path: an email or a name in place of an id is withheld.
+async fn typed_paths_never_reach_the_audit_trail(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let r = app
+        .client()?
+        .get(app.url("/admin/api/v1/accounts/kate.private@example.com"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 401);
+    let long = "A".repeat(3000);
+    let r = app
+        .client()?
+        .get(app.url(&format!("/admin/api/v1/requests/{long}")))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 401);
+    let rows: Vec<(Option<String>, Option<String>, String)> = sqlx::query_as(
+        "SELECT subject_account_id, request_id, details FROM audit_log WHERE action LIKE 'GET %'",
+    )
+    .fetch_all(app.pool())
+    .await?;
+    assert_eq!(rows.len(), 2, "every call is still audited");
+    for (subject, request, details) in rows {
+        assert!(
+            subject.is_none() && request.is_none(),
+            "{subject:?} {request:?}"
+        );
+        assert!(
+            !details.contains("kate") && !details.contains("AAAA"),
+            "{details}"
+        );
+    }
+    Ok(())
+}
+backend_test!(typed_paths_never_reach_the_audit_trail);

@@ -28,6 +28,21 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone, Default)]
 struct ActorSlot(Arc<OnceLock<AuditActor>>);
 
+/// The path of a call as the audit trail keeps it: only when each segment is the route's
+/// own or an id (a UUID). The trail is kept for the platform's life and survives erasure, so
+/// whatever a caller typed into a path (an email, a name, 3,000 letters) must not land in it.
+fn recordable_path(path: &str, route: &str) -> Option<String> {
+    let given: Vec<&str> = path.split('/').collect();
+    let template: Vec<&str> = route.split('/').collect();
+    let fits = !route.is_empty()
+        && given.len() == template.len()
+        && given
+            .iter()
+            .zip(&template)
+            .all(|(g, t)| g == t || (t.starts_with('{') && uuid::Uuid::parse_str(g).is_ok()));
+    fits.then(|| path.to_owned())
+}
+
 /// Records every admin call (who, route, path, outcome) after it ran.
 pub(super) async fn audit_call(
     State(state): State<AppState>,
@@ -40,18 +55,19 @@ pub(super) async fn audit_call(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(String::new, |p| p.as_str().to_owned());
+    let path = recordable_path(request.uri().path(), &route);
     let action = AuditAction::AdminCall {
         method: request.method().to_string(),
         route,
     };
-    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let actor = slot.0.get().cloned().unwrap_or(AuditActor::ANONYMOUS);
     let outcome = AuditOutcome::Http(response.status().as_u16());
     let now = state.clock.now_ms();
     // Calls about one request or one account join that request's or subject's timeline.
     let segment = |prefix: &str| {
-        path.strip_prefix(prefix)
+        path.as_deref()?
+            .strip_prefix(prefix)
             .and_then(|rest| rest.split('/').next())
             .filter(|id| !id.is_empty())
             .map(str::to_owned)
@@ -67,7 +83,7 @@ pub(super) async fn audit_call(
             subject.as_deref(),
             request_id.as_deref(),
             outcome,
-            json!({"path": path}),
+            json!({"path": path.as_deref().unwrap_or("(withheld: not a route of ids)")}),
             now,
         )
         .await?;

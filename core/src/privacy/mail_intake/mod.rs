@@ -1,7 +1,8 @@
 //! Data-subject requests that arrive by email (policy: "email privacy@heepr.ai from the
 //! address on your account; we'll respond within 30 days").
 //!
-//! A pass ([`run_once`]) reads the unseen messages of the intake mailbox over IMAP and
+//! A pass ([`run_once`]) reads the messages of the intake mailbox after the last one it
+//! recorded, over IMAP, and
 //! records each ([`record_message`]): a request for the account whose address sent it (the
 //! confirmation link goes to the account's address, never to a Reply-To), received at the
 //! message's arrival time so the 30-day clock starts when the mail came in; a reply to a
@@ -28,7 +29,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-pub use record_message::{Fetched, IntakeOutcome, record_message};
+pub use record_message::{Fetched, IntakeOutcome, last_recorded_uid, record_message};
 
 use crate::platform::intake_mailbox::IntakeMailbox;
 use crate::platform::state::AppState;
@@ -72,6 +73,10 @@ pub struct IntakeReport {
     pub unreadable: u64,
     /// Recorded before; only marked seen now.
     pub already_recorded: u64,
+    /// Copies of a message already recorded.
+    pub duplicate_messages: u64,
+    /// Auto-replies, bounces and list mail, ignored.
+    pub ignored_automatic: u64,
 }
 
 impl IntakeReport {
@@ -82,6 +87,8 @@ impl IntakeReport {
             IntakeOutcome::NeedsClassification => &mut self.needs_classification,
             IntakeOutcome::Unreadable => &mut self.unreadable,
             IntakeOutcome::AlreadyRecorded => &mut self.already_recorded,
+            IntakeOutcome::DuplicateMessage => &mut self.duplicate_messages,
+            IntakeOutcome::IgnoredAutomatic => &mut self.ignored_automatic,
         };
         *slot += 1;
     }
@@ -164,12 +171,23 @@ where
         .map_err(fail)?
         .map_err(|e| fail(format!("selecting {}: {e}", mailbox.mailbox)))?;
     let uid_validity = selected.uid_validity.unwrap_or(0);
-    let mut uids: Vec<u32> = timeout(session.uid_search("UNSEEN"))
+    // From the last UID recorded, not the unseen ones: a restored database or a person who
+    // read the mailbox in a mail client must not make intake skip a message.
+    let after = last_recorded_uid(state, &key, uid_validity)
         .await
-        .map_err(fail)?
-        .map_err(|e| fail(format!("searching unseen messages: {e}")))?
-        .into_iter()
-        .collect();
+        .map_err(|e| IntakeError::Record {
+            mailbox: key.clone(),
+            reason: e.public_message(),
+        })?;
+    let mut uids: Vec<u32> =
+        timeout(session.uid_search(format!("UID {}:*", after.saturating_add(1))))
+            .await
+            .map_err(fail)?
+            .map_err(|e| fail(format!("searching new messages: {e}")))?
+            .into_iter()
+            // "N:*" also matches the highest UID when none is above N.
+            .filter(|uid| *uid > after)
+            .collect();
     uids.sort_unstable();
     uids.truncate(MAX_PER_PASS);
     let mut report = IntakeReport::default();

@@ -5,7 +5,7 @@
 
 use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::RequestKind;
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::json;
 use sqlx::{Any, Transaction};
 
@@ -39,6 +39,12 @@ heepr_compliance::stored_state! {
         Unreadable = "unreadable",
         /// Recorded by an earlier pass (a crash came between the commit and marking it seen).
         AlreadyRecorded = "already_recorded",
+        /// A copy of a message already recorded (same Message-ID and sender): no second
+        /// request, no second email.
+        DuplicateMessage = "duplicate_message",
+        /// Sent by a machine (an auto-reply, a bounce, a list): never a request, never
+        /// answered (RFC 3834).
+        IgnoredAutomatic = "ignored_automatic",
     }
 }
 
@@ -60,6 +66,7 @@ pub struct Fetched<'a> {
 /// What a parsed message says.
 struct Parsed {
     from: Option<String>,
+    message_id: Option<String>,
     subject: String,
     text: String,
     automatic: bool,
@@ -69,6 +76,7 @@ fn parse(raw: &[u8]) -> Parsed {
     let Some(msg) = MessageParser::default().parse(raw) else {
         return Parsed {
             from: None,
+            message_id: None,
             subject: String::new(),
             text: String::new(),
             automatic: false,
@@ -91,11 +99,25 @@ fn parse(raw: &[u8]) -> Parsed {
             "bulk" | "list" | "junk"
         )
     });
+    // Bounces (delivery status reports, the mailer daemon) carry no Auto-Submitted header.
+    let bounce = msg.root_part().content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    }) || from.as_deref().is_some_and(|f| {
+        let local = f.split('@').next().unwrap_or("");
+        local.eq_ignore_ascii_case("mailer-daemon") || local.eq_ignore_ascii_case("postmaster")
+    });
     Parsed {
+        message_id: msg
+            .message_id()
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty()),
         from,
         subject: msg.subject().unwrap_or("").to_string(),
         text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-        automatic: auto_submitted || bulk,
+        automatic: auto_submitted || bulk || bounce,
     }
 }
 
@@ -138,12 +160,25 @@ pub async fn record_message(
     if seen.is_some() {
         return Ok(IntakeOutcome::AlreadyRecorded);
     }
+    let copy_of =
+        match (&parsed.message_id, &parsed.from) {
+            (Some(id), Some(from)) => sqlx::query_scalar::<_, String>(
+                "SELECT id FROM mail_intake WHERE message_id = $1 AND from_address = $2 LIMIT 1",
+            )
+            .bind(id)
+            .bind(from)
+            .fetch_optional(&mut *tx)
+            .await?,
+            _ => None,
+        };
     let account_id = match &parsed.from {
         Some(from) => account_with_email(&mut tx, from).await?,
         None => None,
     };
     let kind = classify(&parsed.subject, &parsed.text);
     let (outcome, request_id) = match (&parsed.from, &account_id, kind) {
+        _ if copy_of.is_some() => (IntakeOutcome::DuplicateMessage, None),
+        _ if parsed.automatic => (IntakeOutcome::IgnoredAutomatic, None),
         (None, _, _) => (IntakeOutcome::Unreadable, None),
         (Some(from), None, _) => {
             if !parsed.automatic
@@ -182,7 +217,10 @@ pub async fn record_message(
     .await?;
     // No address or name in the audit details: the row holds them, under its own rules.
     let audited = match outcome {
-        IntakeOutcome::RejectedUnknownSender | IntakeOutcome::Unreadable => AuditOutcome::Refused,
+        IntakeOutcome::RejectedUnknownSender
+        | IntakeOutcome::Unreadable
+        | IntakeOutcome::DuplicateMessage
+        | IntakeOutcome::IgnoredAutomatic => AuditOutcome::Refused,
         _ => AuditOutcome::Ok,
     };
     audit(
@@ -226,8 +264,8 @@ async fn insert_row(
 ) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO mail_intake (id, mailbox, uid_validity, uid, from_address, subject, raw_message, \
-         arrived_at, outcome, kind, account_id, request_id, processed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         arrived_at, outcome, kind, account_id, request_id, processed_at, message_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(new_id())
     .bind(msg.mailbox)
@@ -242,6 +280,7 @@ async fn insert_row(
     .bind(account_id)
     .bind(request_id)
     .bind(now)
+    .bind(parsed.message_id.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -269,4 +308,23 @@ async fn queue_unknown_sender_reply(
     };
     mail::enqueue(tx, &mail, now).await?;
     Ok(())
+}
+
+/// The highest UID recorded for `mailbox` under `uid_validity` (0 when none): intake reads
+/// the mailbox from the next one, whatever the messages' \\Seen flags say.
+///
+/// Errors: the database's.
+pub async fn last_recorded_uid(
+    state: &AppState,
+    mailbox: &str,
+    uid_validity: u32,
+) -> Result<u32, AppError> {
+    let uid: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(uid) FROM mail_intake WHERE mailbox = $1 AND uid_validity = $2",
+    )
+    .bind(mailbox)
+    .bind(i64::from(uid_validity))
+    .fetch_one(state.db.pool())
+    .await?;
+    Ok(uid.and_then(|u| u32::try_from(u).ok()).unwrap_or(0))
 }

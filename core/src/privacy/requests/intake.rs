@@ -188,8 +188,9 @@ pub async fn record(
     let run_job = new.verified && (new.kind == RequestKind::Access || new.run_job_now);
     sqlx::query(
         "INSERT INTO dsr_requests (id, account_id, kind, status, channel, details, received_at, due_at, \
-         extended_months, verified_at, verification_token_hash, duplicate_of, created_by, job_requested_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14)",
+         extended_months, verified_at, verification_token_hash, duplicate_of, created_by, job_requested_at, updated_at, \
+         verification_sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&id)
     .bind(new.account_id)
@@ -205,6 +206,8 @@ pub async fn record(
     .bind(new.actor.as_str())
     .bind(run_job.then_some(now))
     .bind(now)
+    // The link works for 14 days from when it is emailed, now.
+    .bind(token.is_some().then_some(now))
     .execute(&mut **tx)
     .await?;
     audit(
@@ -254,10 +257,11 @@ pub async fn account_by_email(state: &AppState, email: &str) -> Result<Option<St
 /// the account's mailbox, so the request moves to `in_progress`.
 ///
 /// Errors: 404 when no request awaits this token (unknown, used or made up); 410 when the
-/// link is older than [`VERIFY_LINK_MS`] (staff can record the request again).
+/// link was emailed more than [`VERIFY_LINK_MS`] ago (staff can record the request again).
 pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
     let row = sqlx::query(
-        "SELECT id, account_id, received_at FROM dsr_requests WHERE verification_token_hash = $1 AND status = $2",
+        "SELECT id, account_id, COALESCE(verification_sent_at, received_at) AS sent_at FROM dsr_requests \
+         WHERE verification_token_hash = $1 AND status = $2",
     )
     .bind(hash_secret(token))
     .bind(RequestStatus::AwaitingVerification.as_str())
@@ -266,8 +270,8 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
     .ok_or(AppError::NotFound("request awaiting confirmation"))?;
     let id: String = row.try_get("id")?;
     let account_id: String = row.try_get("account_id")?;
-    let received_at: i64 = row.try_get("received_at")?;
-    if state.clock.now_ms() > received_at.saturating_add(VERIFY_LINK_MS) {
+    let sent_at: i64 = row.try_get("sent_at")?;
+    if state.clock.now_ms() > sent_at.saturating_add(VERIFY_LINK_MS) {
         return Err(AppError::Gone(
             "this confirmation link has expired: write to privacy@heepr.ai again".into(),
         ));
