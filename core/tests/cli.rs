@@ -421,3 +421,40 @@ fn a_backup_error_prints_its_cause_once() {
     assert_ne!(code, 0, "{err}");
     assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
+
+/// A restore brings back the sessions and staff tokens of the backup's day; a leaver's
+/// revoked token must not work again, so a restore revokes them all (staff rotate).
+#[test]
+fn a_restore_revokes_the_staff_tokens_and_sessions_it_brought_back() {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let data = dir.path().to_str().unwrap_or_default().to_string();
+    let cmd = |args: &[&str]| run(heepr().args(["--data-dir", &data]).args(args));
+    let (code, _, err) = cmd(&[
+        "staff",
+        "create",
+        "--email",
+        "leaver@heepr.example",
+        "--role",
+        "privacy-officer",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cmd(&["backup", "create"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cmd(&["staff", "revoke", "--email", "leaver@heepr.example"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = cmd(&["backup", "list", "--json"]);
+    let listing: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let id = listing["backups"][0]["id"]
+        .as_str()
+        .expect("a backup")
+        .to_string();
+    let (code, out, err) = cmd(&["backup", "restore", &id]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("revoked 1 staff tokens"), "{out}");
+    let (_, out, _) = cmd(&["staff", "list", "--json"]);
+    let staff: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        staff[0]["active_tokens"], 0,
+        "the leaver's restored token does not work: {staff}"
+    );
+}

@@ -94,10 +94,15 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
                 entry.created_at_ms,
             )
             .await?;
+            let ended = crate::privacy::restore::end_credentials(&db, now).await?;
             println!(
                 "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
                 entry.id,
                 crate::platform::time::rfc3339(entry.created_at_ms)
+            );
+            println!(
+                "ended {} sessions and revoked {} staff tokens restored with the backup: people sign in again; give staff new tokens with `heepr staff rotate --email ...` (not to anyone who left since the backup)",
+                ended.sessions, ended.staff_tokens
             );
         }
         BackupCommand::Rotate => {

@@ -55,3 +55,45 @@ pub async fn after_restore(
     }
     Ok(replayed)
 }
+
+/// What [`end_credentials`] ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndedCredentials {
+    /// Sessions deleted (everyone signs in again).
+    pub sessions: u64,
+    /// Staff tokens revoked (staff get new ones with `heepr staff rotate`).
+    pub staff_tokens: u64,
+}
+
+/// Ends every session and revokes every staff token after a restore, in one transaction,
+/// audited. A backup holds the sessions and tokens of its day: a session signed out or a
+/// token revoked (a leaver offboarded) after it was taken would otherwise work again.
+///
+/// Errors: the database's.
+pub async fn end_credentials(db: &Db, now_ms: i64) -> anyhow::Result<EndedCredentials> {
+    let mut tx = db.begin_write().await?;
+    let sessions = sqlx::query("DELETE FROM sessions")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let staff_tokens =
+        sqlx::query("UPDATE staff_tokens SET revoked_at = $1 WHERE revoked_at IS NULL")
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    let entry = heepr_compliance::audit::AuditEntry {
+        actor: &heepr_compliance::audit::AuditActor::RESTORE,
+        action: heepr_compliance::audit::AuditAction::StaffRevoke,
+        subject_account_id: None,
+        request_id: None,
+        outcome: heepr_compliance::audit::AuditOutcome::Ok,
+        details: serde_json::json!({"after_restore": true, "sessions_ended": sessions, "tokens_revoked": staff_tokens}),
+    };
+    heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;
+    tx.commit().await?;
+    Ok(EndedCredentials {
+        sessions,
+        staff_tokens,
+    })
+}
