@@ -265,6 +265,23 @@ async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result
     wait_status(&app, &erasure, "completed").await?;
     let hits = db_mentions(&app, &["alice.mailer@example.com", "Alice Mailer"]).await?;
     assert!(hits.is_empty(), "left in the database: {hits:#?}");
+    // Her other open requests (the emailed erasure awaiting its link, the access request)
+    // are closed with the reason, so none turns overdue for a person who is gone.
+    let open: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT status, status_reason FROM dsr_requests WHERE account_id = $1 AND id <> $2",
+    )
+    .bind(&alice)
+    .bind(&erasure)
+    .fetch_all(app.pool())
+    .await?;
+    assert!(!open.is_empty());
+    for (status, reason) in &open {
+        assert_eq!(status, "rejected", "{open:?}");
+        assert!(
+            reason.as_deref().is_some_and(|r| r.contains("erased")),
+            "{open:?}"
+        );
+    }
     // The evidence rows (her whole messages) are deleted, not only scrubbed.
     assert_eq!(
         app.count(

@@ -28,13 +28,15 @@ pub async fn run(
                     println!("{}", serde_json::to_string(&report)?);
                 } else {
                     println!(
-                        "{}: {} requests recorded, {} unknown senders answered, {} for staff to classify, {} unreadable, {} already recorded",
+                        "{}: {} requests recorded, {} unknown senders answered, {} for staff to classify, {} unreadable, {} already recorded, {} copies, {} automatic (ignored)",
                         mailbox.key(),
                         report.requests_created,
                         report.rejected_unknown_sender,
                         report.needs_classification,
                         report.unreadable,
-                        report.already_recorded
+                        report.already_recorded,
+                        report.duplicate_messages,
+                        report.ignored_automatic
                     );
                 }
                 false

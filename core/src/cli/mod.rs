@@ -37,6 +37,12 @@ use std::sync::Arc;
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error"));
+    // The IMAP client traces every line it sends and reads (the intake mailbox's LOGIN with
+    // its password, whole messages): never below info, whatever RUST_LOG says.
+    let filter = match "async_imap=info".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -105,6 +105,7 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
     match erasure::run(&state.db, &job, now).await {
         Ok(_) => {
             transition(state, id, RequestStatus::Completed, None, &SYSTEM).await?;
+            super::requests::transitions::close_open_after_erasure(state, account_id, id).await?;
         }
         Err(ErasureError::Held { reason }) => {
             let why = format!("legal hold: {reason}");

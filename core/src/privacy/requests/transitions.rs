@@ -273,3 +273,57 @@ pub async fn request_job(
     state.privacy_wakeup.notify_one();
     get(state.db.pool(), id, now).await
 }
+
+/// Closes every other open request of `account_id` once its erasure `erasure_id` completed:
+/// each is rejected with the reason "the account was erased", so none waits past its due
+/// date for a person who is gone (policy: "we'll respond within 30 days"). No email: the
+/// address is pseudonymised now, and an email would put it back into the email log.
+/// Returns how many were closed.
+///
+/// Errors: the database's.
+pub async fn close_open_after_erasure(
+    state: &AppState,
+    account_id: &str,
+    erasure_id: &str,
+) -> Result<u64, AppError> {
+    let now = state.clock.now_ms();
+    let reason =
+        format!("the account was erased (request {erasure_id}): nothing is left to act on");
+    let mut tx = state.db.begin_write().await?;
+    let open: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND id <> $2 AND status IN ($3, $4, $5, $6)",
+    )
+    .bind(account_id)
+    .bind(erasure_id)
+    .bind(RequestStatus::Received.as_str())
+    .bind(RequestStatus::AwaitingVerification.as_str())
+    .bind(RequestStatus::InProgress.as_str())
+    .bind(RequestStatus::OnHold.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in &open {
+        sqlx::query(
+            "UPDATE dsr_requests SET status = $1, status_reason = $2, completed_at = $3, updated_at = $3, \
+             verification_token_hash = NULL, job_requested_at = NULL WHERE id = $4",
+        )
+        .bind(RequestStatus::Rejected.as_str())
+        .bind(&reason)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            &AuditActor::SYSTEM,
+            AuditAction::DsrTransition,
+            Some(account_id),
+            Some(id),
+            AuditOutcome::Ok,
+            json!({"to": RequestStatus::Rejected, "reason": "account_erased", "erasure_request": erasure_id}),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(open.len() as u64)
+}
