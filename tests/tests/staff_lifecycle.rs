@@ -156,3 +156,51 @@ async fn typed_paths_never_reach_the_audit_trail(backend: Backend) -> Result<()>
     Ok(())
 }
 backend_test!(typed_paths_never_reach_the_audit_trail);
+
+/// Support sees data subjects' emails masked, also where the subject wrote one into the
+/// request's own text; a privacy officer sees the text as written.
+async fn support_sees_emails_in_request_text_masked(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let now = app.clock_now();
+    let (_, officer) = staff::create(
+        &app.state.db,
+        "dpo@heepr.example",
+        StaffRole::PrivacyOfficer,
+        now,
+    )
+    .await?;
+    let (_, support) =
+        staff::create(&app.state.db, "help@heepr.example", StaffRole::Support, now).await?;
+    app.member("Bob Masked", "bob.masked@example.com").await?;
+    let r = app
+        .client()?
+        .post(app.url("/admin/api/v1/requests"))
+        .header("Authorization", format!("Bearer {officer}"))
+        .json(
+            &serde_json::json!({"email": "bob.masked@example.com", "kind": "access",
+               "details": "My old address was bob.old@gmail.test, please include it."}),
+        )
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let details = |token: String| {
+        let app = &app;
+        async move {
+            let list: heepr_admin_api::RequestList = app
+                .client()?
+                .get(app.url("/admin/api/v1/requests"))
+                .header("Authorization", format!("Bearer {token}"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::Ok(list.requests[0].details.clone().unwrap_or_default())
+        }
+    };
+    let seen = details(support).await?;
+    assert!(!seen.contains("bob.old@gmail.test"), "{seen}");
+    assert!(seen.contains("b***@gmail.test"), "{seen}");
+    assert!(details(officer).await?.contains("bob.old@gmail.test"));
+    Ok(())
+}
+backend_test!(support_sees_emails_in_request_text_masked);

@@ -398,6 +398,32 @@ pub(crate) async fn insert_token(
     Ok(())
 }
 
+/// `text` with every email address in it masked as [`mask_email`] does: what support staff
+/// see of free text (a request's details, a reason), where subjects write addresses too.
+pub fn mask_emails_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let is_part = |c: char| c.is_alphanumeric() || "._%+-".contains(c);
+        let start = rest[..at].rfind(|c: char| !is_part(c)).map_or(0, |i| {
+            i + rest[..at][i..].chars().next().map_or(1, char::len_utf8)
+        });
+        let end = rest[at + 1..]
+            .find(|c: char| !is_part(c))
+            .map_or(rest.len(), |i| at + 1 + i);
+        let end = rest[..end].trim_end_matches('.').len().max(at + 1);
+        out.push_str(&rest[..start]);
+        if start < at && end > at + 1 {
+            out.push_str(&mask_email(&rest[start..end]));
+        } else {
+            out.push_str(&rest[start..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `alice@example.com` → `a***@example.com` (what support staff see).
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {
@@ -421,5 +447,11 @@ mod tests {
             Ok(StaffRole::PrivacyOfficer)
         );
         assert!("admin".parse::<StaffRole>().is_err());
+        assert_eq!(
+            mask_emails_in("Mail bob@example.com, or bob.old@gmail.test. Or @home, or x@."),
+            "Mail b***@example.com, or b***@gmail.test. Or @home, or x@."
+        );
+        assert_eq!(mask_emails_in("no address here"), "no address here");
+        assert_eq!(mask_emails_in("é@exämple.org!"), "é***@exämple.org!");
     }
 }

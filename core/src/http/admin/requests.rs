@@ -68,7 +68,7 @@ fn parse_kind(s: &str) -> Result<RequestKind, AppError> {
 
 async fn list_requests(
     State(state): State<AppState>,
-    _staff: Staff,
+    staff: Staff,
     Query(q): Query<api::RequestsQuery>,
 ) -> Result<Json<api::RequestList>, AppError> {
     if q.due_within_days.is_some_and(|d| !(0..=3650).contains(&d)) {
@@ -83,7 +83,7 @@ async fn list_requests(
     };
     let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
     Ok(Json(api::RequestList {
-        requests: wire::requests(requests),
+        requests: wire::requests(requests, staff.masks()),
     }))
 }
 
@@ -155,7 +155,7 @@ async fn show_request(
     .await?;
     let archive = archive_of(state.db.pool(), &id, None).await?;
     Ok(Json(api::RequestDetail {
-        request: wire::request(dsr),
+        request: wire::request_masked(dsr, staff.masks()),
         subject: wire::subject(subject),
         timeline: wire::audit_entries(timeline),
         export_archive: archive.map(wire::export_archive),
@@ -256,7 +256,7 @@ async fn show_account(
     Ok(Json(api::Account {
         subject: wire::subject(subject),
         holds: wire::holds(holds),
-        requests: wire::requests(requests),
+        requests: wire::requests(requests, staff.masks()),
     }))
 }
 

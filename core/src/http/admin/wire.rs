@@ -49,6 +49,18 @@ pub fn kind(k: RequestKind) -> api::Kind {
     }
 }
 
+/// [`request`] for a caller who sees emails masked (support): addresses the subject wrote
+/// into the request's free text are masked too.
+pub fn request_masked(mut d: Dsr, masks: bool) -> api::Request {
+    if masks {
+        use crate::identity::staff::mask_emails_in;
+        d.details = d.details.as_deref().map(mask_emails_in);
+        d.status_reason = d.status_reason.as_deref().map(mask_emails_in);
+        d.extension_reason = d.extension_reason.as_deref().map(mask_emails_in);
+    }
+    request(d)
+}
+
 /// A stored data-subject request on the wire.
 pub fn request(d: Dsr) -> api::Request {
     api::Request {
@@ -75,8 +87,8 @@ pub fn request(d: Dsr) -> api::Request {
 }
 
 /// Requests on the wire, in their order.
-pub fn requests(list: Vec<Dsr>) -> Vec<api::Request> {
-    list.into_iter().map(request).collect()
+pub fn requests(list: Vec<Dsr>, masks: bool) -> Vec<api::Request> {
+    list.into_iter().map(|d| request_masked(d, masks)).collect()
 }
 
 /// The subject summary on the wire.
