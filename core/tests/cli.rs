@@ -397,6 +397,24 @@ fn staff_are_listed_rotated_and_offboarded_from_the_cli() {
     let (code, _, err) = staff(&["rotate", "--email", "dpo@heepr.example"]);
     assert_ne!(code, 0);
     assert!(err.contains("deactivated"), "{err}");
+    // Coming back: the same account, active again, with a new token.
+    let (code, out, err) = staff(&[
+        "create",
+        "--email",
+        "dpo@heepr.example",
+        "--role",
+        "support",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("shown once"), "{out}");
+    let (_, out, _) = staff(&["list", "--json"]);
+    let back: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(back.as_array().map(Vec::len), Some(1), "{back}");
+    assert_eq!(back[0]["role"], "support");
+    assert!(back[0]["deactivated_at"].is_null(), "{back}");
+    assert_eq!(back[0]["active_tokens"], 1);
+    let (code, _, err) = staff(&["revoke", "--email", "dpo@heepr.example"]);
+    assert_eq!(code, 0, "{err}");
     let (code, _, err) = staff(&["revoke", "--email", "nobody@heepr.example"]);
     assert_ne!(code, 0);
     assert!(err.contains("staff account"), "{err}");

@@ -91,10 +91,11 @@ pub const DEFAULT_TOKEN_DAYS: i64 = 90;
 /// [`DEFAULT_TOKEN_DAYS`] in ms.
 pub const DEFAULT_TOKEN_TTL_MS: i64 = DEFAULT_TOKEN_DAYS * 24 * 3_600_000;
 
-/// Creates a staff account with a fresh token valid for [`DEFAULT_TOKEN_DAYS`]; returns it
-/// and the token (show it once).
+/// Creates a staff account with a fresh token valid for [`DEFAULT_TOKEN_DAYS`], or brings
+/// back a deactivated one (same account, the role given now); returns it and the token
+/// (show it once).
 ///
-/// Errors: 422 for a bad email; 409 `staff_exists` when the email already has an account.
+/// Errors: 422 for a bad email; 409 `staff_exists` when the email has an active account.
 pub async fn create(
     db: &Db,
     email: &str,
@@ -124,30 +125,48 @@ pub async fn create_with_ttl(
     let id = new_id();
     let token = new_secret();
     let mut tx = db.begin_write().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO staff_accounts (id, email, role, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&id)
-    .bind(&email)
-    .bind(role.as_str())
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e, "staff_accounts_email_key") => {
-            return Err(AppError::Conflict {
-                code: "staff_exists",
-                message: format!("a staff account for {email} already exists"),
-            });
+    let existing = sqlx::query("SELECT id, deactivated_at FROM staff_accounts WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (id, reactivated) = match existing {
+        // A member who left and comes back: the same account (their audit history stays
+        // theirs), active again with the role given now.
+        Some(row) if row.try_get::<Option<i64>, _>("deactivated_at")?.is_some() => {
+            let old: String = row.try_get("id")?;
+            sqlx::query("UPDATE staff_accounts SET deactivated_at = NULL, role = $1 WHERE id = $2")
+                .bind(role.as_str())
+                .bind(&old)
+                .execute(&mut *tx)
+                .await?;
+            (old, true)
         }
-        other => other?,
+        Some(_) => return Err(staff_exists(&email)),
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO staff_accounts (id, email, role, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(&email)
+            .bind(role.as_str())
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e, "staff_accounts_email_key") => {
+                    return Err(staff_exists(&email));
+                }
+                other => other?,
+            };
+            (id, false)
+        }
     };
     insert_token(&mut tx, &id, &token, now_ms, ttl_ms).await?;
     audit_staff(
         &mut tx,
         &AuditActor::CLI,
         AuditAction::StaffCreate,
-        serde_json::json!({"staff_id": id, "role": role.as_str(), "expires_at": now_ms.saturating_add(ttl_ms)}),
+        serde_json::json!({"staff_id": id, "role": role.as_str(), "expires_at": now_ms.saturating_add(ttl_ms), "reactivated": reactivated}),
         now_ms,
     )
     .await?;
@@ -190,6 +209,15 @@ pub async fn authenticate(
         email: row.try_get("email")?,
         role,
     }))
+}
+
+fn staff_exists(email: &str) -> AppError {
+    AppError::Conflict {
+        code: "staff_exists",
+        message: format!(
+            "a staff account for {email} already exists: `heepr staff rotate --email {email}` gives it a new token"
+        ),
+    }
 }
 
 /// A staff member as `heepr staff list` shows them.
@@ -358,8 +386,8 @@ pub async fn rotate(
         return Err(AppError::Conflict {
             code: "staff_deactivated",
             message: format!(
-                "{} was deactivated: create a new staff account instead",
-                member.email
+                "{} was deactivated: `heepr staff create --email {} --role ...` brings them back",
+                member.email, member.email
             ),
         });
     }
