@@ -47,6 +47,25 @@ async fn outbox_to(app: &TestApp, recipient: &str) -> Result<Vec<(String, String
     Ok(rows)
 }
 
+/// Deletes the signed-in member's account on the dashboard and waits for the erasure to
+/// complete; returns the erasure request's id.
+async fn delete_account(app: &TestApp, client: &reqwest::Client, id: &str) -> Result<String> {
+    let r = client
+        .post(app.url("/account/delete"))
+        .form(&[("password", heepr_tests::DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let erasure: String = sqlx::query_scalar(
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND channel = 'dashboard'",
+    )
+    .bind(id)
+    .fetch_one(app.pool())
+    .await?;
+    wait_status(app, &erasure, "completed").await?;
+    Ok(erasure)
+}
+
 async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result<()> {
     let dovecot = Dovecot::start().await?;
     // Emails stay in the outbox (SMTP to a closed port is deferred), so the test reads them.
@@ -250,19 +269,7 @@ async fn emailed_requests_start_the_clock_at_arrival(backend: Backend) -> Result
     assert_eq!(kinds, ["access", "erasure"]);
 
     // Erased, she is gone from the intake records too (the stranger's row is not hers).
-    let r = alice_client
-        .post(app.url("/account/delete"))
-        .form(&[("password", heepr_tests::DEFAULT_PASSWORD)])
-        .send()
-        .await?;
-    assert_eq!(r.status(), 200);
-    let erasure: String = sqlx::query_scalar(
-        "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND channel = 'dashboard'",
-    )
-    .bind(&alice)
-    .fetch_one(app.pool())
-    .await?;
-    wait_status(&app, &erasure, "completed").await?;
+    let erasure = delete_account(&app, &alice_client, &alice).await?;
     let hits = db_mentions(&app, &["alice.mailer@example.com", "Alice Mailer"]).await?;
     assert!(hits.is_empty(), "left in the database: {hits:#?}");
     // Her other open requests (the emailed erasure awaiting its link, the access request)
@@ -500,3 +507,101 @@ async fn repeats_robots_and_restores_neither_double_nor_lose_a_request(
     Ok(())
 }
 backend_test!(repeats_robots_and_restores_neither_double_nor_lose_a_request);
+
+/// Someone else's emailed request may name a person it is not linked to: a stranger writing
+/// about them (name in an RFC 2047 subject, email and name in a quoted-printable body) and a
+/// member asking on their behalf. When that person is erased, both copies are redacted: the
+/// stranger's evidence is kept as its decoded text with the mentions replaced, the member's
+/// request keeps its details with the mentions replaced (issue 10, "erasure reaches every
+/// copy"; data map: `mail_intake.redact_everywhere`, `dsr_requests.redact_everywhere`).
+async fn erasure_redacts_a_person_named_in_other_peoples_emailed_requests(
+    backend: Backend,
+) -> Result<()> {
+    let dovecot = Dovecot::start().await?;
+    let app = TestApp::spawn_with(&backend, |s| {
+        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await?;
+    let (zoe_client, zoe) = app.member("Zoë Ångström", "zoe.ang@example.com").await?;
+    let zoe = zoe["id"].as_str().context("id")?.to_string();
+    let (_, bob) = app.member("Bob Builder", "bob.builder@example.com").await?;
+    let bob = bob["id"].as_str().context("id")?.to_string();
+    let mut mailbox = IntakeMailbox::parse(&dovecot.url()).map_err(anyhow::Error::msg)?;
+    mailbox.password_file = Some(dovecot.password_file()?);
+
+    // Neither identifier appears in the raw bytes of the stranger's message.
+    let stranger = "From: A Stranger <stranger@example.net>\r\nTo: privacy@heepr.ai\r\n\
+        Subject: =?UTF-8?Q?About_Zo=C3=AB_=C3=85ngstr=C3=B6m?=\r\n\
+        Date: Fri, 29 May 2026 08:00:00 +0000\r\nMessage-ID: <stranger-1@example.net>\r\n\
+        MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+        Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+        Please erase what you hold on Zo=C3=AB =C3=85ngstr=C3=B6m, she writes as\r\n\
+        zoe.ang=40example.com. I am not her.\r\n";
+    dovecot.deliver(stranger, ARRIVED_IMAP).await?;
+    dovecot
+        .deliver(
+            &message(
+                "bob.builder@example.com",
+                None,
+                "Copy of my data",
+                "Please send me a copy of my data. My colleague Zoë Ångström asked me to write too.",
+            ),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(
+        (report.rejected_unknown_sender, report.requests_created),
+        (1, 1),
+        "{report:?}"
+    );
+    let bobs: String = sqlx::query_scalar("SELECT details FROM dsr_requests WHERE account_id = $1")
+        .bind(&bob)
+        .fetch_one(app.pool())
+        .await?;
+    assert!(bobs.contains("Zoë Ångström"), "{bobs}");
+
+    delete_account(&app, &zoe_client, &zoe).await?;
+    let pseudonym = privacy_support::pseudonym_of(&app, &zoe).await?;
+
+    let (subject, evidence): (String, String) =
+        sqlx::query_as("SELECT subject, raw_message FROM mail_intake WHERE outcome = $1")
+            .bind("rejected_unknown_sender")
+            .fetch_one(app.pool())
+            .await?;
+    for text in [&subject, &evidence] {
+        for gone in ["Zoë", "Ångström", "Zo=C3=AB", "zoe.ang"] {
+            assert!(!text.contains(gone), "{gone:?} left in {text:?}");
+        }
+    }
+    assert_eq!(subject, format!("About {pseudonym}"));
+    assert!(
+        evidence.contains(&format!(
+            "Please erase what you hold on {pseudonym}, she writes as"
+        )),
+        "kept as decoded text: {evidence}"
+    );
+    assert!(
+        evidence.contains("From: A Stranger <stranger@example.net>"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("I am not her."), "{evidence}");
+    let bobs: String = sqlx::query_scalar("SELECT details FROM dsr_requests WHERE account_id = $1")
+        .bind(&bob)
+        .fetch_one(app.pool())
+        .await?;
+    assert!(
+        bobs.contains(&format!("My colleague {pseudonym} asked me")) && !bobs.contains("Zoë"),
+        "{bobs}"
+    );
+    let bobs_mail: String =
+        sqlx::query_scalar("SELECT raw_message FROM mail_intake WHERE account_id = $1")
+            .bind(&bob)
+            .fetch_one(app.pool())
+            .await?;
+    assert!(!bobs_mail.contains("Ångström"), "{bobs_mail}");
+    let hits = db_mentions(&app, &["zoe.ang@example.com", "Ångström"]).await?;
+    assert!(hits.is_empty(), "left in the database: {hits:#?}");
+    Ok(())
+}
+backend_test!(erasure_redacts_a_person_named_in_other_peoples_emailed_requests);

@@ -150,3 +150,39 @@ async fn dashboard_requests_are_limited_per_day(backend: Backend) -> Result<()> 
     Ok(())
 }
 backend_test!(dashboard_requests_are_limited_per_day);
+
+/// Eight clicks at the same moment (a double-submitting browser, two tabs, two servers):
+/// one objection is recorded and the others are answered by it. The check and the insert
+/// share one transaction holding the subject's row, so PostgreSQL's concurrent
+/// transactions cannot each find nothing open.
+async fn simultaneous_requests_record_one(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (cai, account) = app.member("Cai Clicks", "cai.clicks@example.com").await?;
+    let cai_id = account["id"].as_str().context("id")?.to_string();
+    let clicks = (0..8).map(|i| {
+        let cai = cai.clone();
+        let url = app.url("/account/privacy/requests");
+        async move {
+            let details = format!("click {i}");
+            let r = cai
+                .post(url)
+                .form(&[("kind", "objection"), ("details", details.as_str())])
+                .send()
+                .await?;
+            anyhow::Ok(r.status().as_u16())
+        }
+    });
+    let statuses = futures_util::future::join_all(clicks).await;
+    for s in statuses {
+        assert_eq!(s?, 303);
+    }
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = $2")
+            .bind(&cai_id)
+            .bind("objection")
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(n, 1, "one request for eight simultaneous clicks");
+    Ok(())
+}
+backend_test!(simultaneous_requests_record_one);

@@ -155,6 +155,12 @@ pub struct ColumnSpec {
     pub account_ref: Option<bool>,
     /// With `erasure = "set"`: the fixed value written on erasure (e.g. `closed`).
     pub erased_value: Option<String>,
+    /// `true` when the value is a raw RFC 5322 message (an emailed request's evidence):
+    /// erasure searches it decoded, as it searches the mail spool's files (encoded words,
+    /// quoted-printable, base64, charsets), and replaces a message naming the subject by
+    /// its decoded text with every mention redacted, since an encoded original cannot be
+    /// rewritten in place. Personal columns only.
+    pub mail: Option<bool>,
     /// What the value is, in plain words for the export's README (default: the column name
     /// in words).
     pub description: Option<String>,
@@ -444,11 +450,12 @@ fn validate_column(
         || col.basis.is_some()
         || col.export.is_some()
         || col.description.is_some()
+        || col.mail.is_some()
     {
         return Err(PolicyError::new(
             path,
             key("personal"),
-            "category, basis, export and description apply to personal columns only",
+            "category, basis, export, description and mail apply to personal columns only",
         ));
     }
     if (col.erasure == Some(ColumnErasure::Set)) != col.erased_value.is_some() {

@@ -236,6 +236,22 @@ impl SubjectIdentifiers {
         }
         self.mentioned_in_bytes(raw) || mail::any_text(raw, &mut |t| self.mentioned_in(t))
     }
+
+    /// A raw RFC 5322 message with the subject redacted, for a message kept as someone
+    /// else's evidence: `None` when [`Self::mentioned_in_mail`] finds no mention; otherwise
+    /// the message's decoded plain text (headers a person reads, text bodies, attachment
+    /// names; see `mail::plain_text`) with every match replaced by `replacement`, or, when
+    /// the bytes are not a message, the raw text redacted. A mention only in what the plain
+    /// text leaves out (a `Received` header, an attachment's content) is gone with it.
+    pub fn redact_mail(&self, raw: &str, replacement: &str) -> Option<String> {
+        if !self.mentioned_in_mail(raw.as_bytes()) {
+            return None;
+        }
+        match mail::plain_text(raw.as_bytes()) {
+            Some(text) => Some(self.redact(&text, replacement).unwrap_or(text)),
+            None => self.redact(raw, replacement),
+        }
+    }
 }
 
 /// Where `needle` matches in `keyed` when its first part starts at `start`: the end offset

@@ -222,6 +222,17 @@ impl Run<'_> {
             .map(|c| ident(c))
             .collect::<Result<_, _>>()
             .map_err(ErasureError::Policy)?;
+        // A raw message is searched decoded and kept as its redacted plain text.
+        let is_mail: Vec<bool> = table
+            .redact_everywhere
+            .iter()
+            .map(|c| {
+                table
+                    .columns
+                    .get(c)
+                    .is_some_and(|spec| spec.mail == Some(true))
+            })
+            .collect();
         if self.ids.is_empty() || cols.is_empty() {
             return Ok(());
         }
@@ -237,7 +248,11 @@ impl Run<'_> {
                 .enumerate()
                 .filter_map(|(i, c)| {
                     let text = text_value(row, i + 1)?;
-                    let r = ids.redact(&text, pseudonym)?;
+                    let r = if is_mail[i] {
+                        ids.redact_mail(&text, pseudonym)?
+                    } else {
+                        ids.redact(&text, pseudonym)?
+                    };
                     Some((c.clone(), Value::from(r)))
                 })
                 .collect())

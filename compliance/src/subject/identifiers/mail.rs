@@ -91,3 +91,49 @@ fn addrs_text(list: &[Addr<'_>], found: &mut dyn FnMut(&str) -> bool) -> bool {
         a.name.as_deref().is_some_and(&mut *found) || a.address.as_deref().is_some_and(&mut *found)
     })
 }
+
+/// The message as plain text a person can read: the `From`, `To`, `Cc`, `Date` and
+/// `Subject` headers decoded, each text body (HTML with tags stripped), and one line per
+/// attachment naming it (its content is not kept). `None` when the bytes are not a
+/// message. Used where a message naming an erased person must be kept for someone else as
+/// evidence, redacted: an encoded original cannot be redacted in place.
+pub(super) fn plain_text(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse(raw)?;
+    let mut out = String::new();
+    let addresses = |a: Option<&Address<'_>>| {
+        a.map(|a| {
+            a.iter()
+                .map(|x| match (x.name.as_deref(), x.address.as_deref()) {
+                    (Some(n), Some(e)) => format!("{n} <{e}>"),
+                    (Some(n), None) => n.to_owned(),
+                    (None, Some(e)) => e.to_owned(),
+                    (None, None) => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    for (name, value) in [
+        ("From", addresses(message.from())),
+        ("To", addresses(message.to())),
+        ("Cc", addresses(message.cc())),
+        ("Date", message.date().map(|d| d.to_rfc3339())),
+        ("Subject", message.subject().map(str::to_owned)),
+    ] {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            out.push_str(&format!("{name}: {v}\n"));
+        }
+    }
+    out.push('\n');
+    for i in 0..message.text_body_count() {
+        if let Some(body) = message.body_text(i) {
+            out.push_str(body.trim_end());
+            out.push('\n');
+        }
+    }
+    for part in message.attachments() {
+        let name = mail_parser::MimeHeaders::attachment_name(part).unwrap_or("unnamed");
+        out.push_str(&format!("[attachment not kept: {name}]\n"));
+    }
+    Some(out)
+}

@@ -79,6 +79,14 @@ pub enum Submitted {
 /// Errors: 429 after [`DASHBOARD_DAILY_LIMIT`] requests within 24 hours; as [`create`].
 pub async fn submit(state: &AppState, new: &NewRequest<'_>) -> Result<Submitted, AppError> {
     let now = state.clock.now_ms();
+    // The checks and the insert share one write transaction holding the subject's account
+    // row, so two clicks at once (two servers, or PostgreSQL's concurrent transactions)
+    // cannot both find nothing open and both insert.
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE accounts SET status = status WHERE id = $1")
+        .bind(new.account_id)
+        .execute(&mut *tx)
+        .await?;
     let open: Option<String> = sqlx::query_scalar(
         "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = $2 \
          AND status IN ($3, $4) ORDER BY received_at, id LIMIT 1",
@@ -89,9 +97,10 @@ pub async fn submit(state: &AppState, new: &NewRequest<'_>) -> Result<Submitted,
     // its confirmation link must not hold up what the signed-in subject asks now.
     .bind(RequestStatus::InProgress.as_str())
     .bind(RequestStatus::OnHold.as_str())
-    .fetch_optional(state.db.pool())
+    .fetch_optional(&mut *tx)
     .await?;
     if let Some(id) = open {
+        tx.rollback().await?;
         return Ok(Submitted::AlreadyOpen(
             get(state.db.pool(), &id, now).await?,
         ));
@@ -102,14 +111,20 @@ pub async fn submit(state: &AppState, new: &NewRequest<'_>) -> Result<Submitted,
     .bind(new.account_id)
     .bind(new.channel.as_str())
     .bind(now.saturating_sub(DAY_MS))
-    .fetch_one(state.db.pool())
+    .fetch_one(&mut *tx)
     .await?;
     if recent >= DASHBOARD_DAILY_LIMIT {
+        tx.rollback().await?;
         return Err(AppError::TooManyRequests {
             retry_after_secs: 3_600,
         });
     }
-    create(state, new).await.map(Submitted::Created)
+    let recorded = record(&mut tx, state, new, now).await?;
+    tx.commit().await?;
+    recorded.wake(state);
+    get(state.db.pool(), &recorded.id, now)
+        .await
+        .map(Submitted::Created)
 }
 
 /// Records `new`, emails the subject (receipt, with the confirmation link when needed).
