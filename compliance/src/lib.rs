@@ -13,8 +13,10 @@
 //!   sqlx's `Any`), `clock.rs` (the injectable [`Clock`]), `lease.rs` (database leases),
 //!   `hashing_io.rs` (byte-counting, SHA-256-computing readers and writers),
 //!   `error_chain.rs` (an error and its causes in one line: no `Display` repeats its source).
-//! - [`records`]: `audit.rs` (the append-only, hash-chained audit trail) and
-//!   `erasure_ledger.rs` (completed erasures, in the database and an append-only file).
+//! - [`records`]: `audit.rs` (the append-only, hash-chained audit trail),
+//!   `erasure_ledger.rs` (completed erasures, in the database and an append-only file) and
+//!   `withdrawal_ledger.rs` (consents withdrawn and API keys revoked, in an append-only file
+//!   a restore replays).
 //! - [`policy`]: the files of `policies/`: `data_map.rs`, `retention_rules.rs`,
 //!   `privacy_policy.rs` (the published policy) with `facts.rs` (the figures it is rendered
 //!   from), `cookies.rs`, `subprocessors.rs`, `consent_purposes.rs`; `error.rs`
@@ -57,6 +59,6 @@ pub use policy::loader as policies;
 pub use policy::privacy_policy as published;
 pub use policy::schema_check as schema;
 pub use policy::{consent_purposes, cookies, data_map, ropa, subprocessors};
-pub use records::{audit, erasure_ledger};
+pub use records::{audit, erasure_ledger, withdrawal_ledger};
 pub use retention::sweep;
 pub use subject::{dsr, erasure, export, holds, identifiers, subject_rows};

@@ -116,7 +116,23 @@ async fn rotation_keeps_exactly_thirty_days(backend: Backend) -> Result<()> {
             backup::create(&db.db, &db.url, &dir, at - offset).await?,
         ));
     }
-    let removed = heepr_core::privacy::retention::rotate_backups(&policies, &dir, now)?;
+    // Withdrawal-ledger lines older than every kept backup (less a day's margin) go with
+    // the backups that could need them.
+    use heepr_compliance::withdrawal_ledger::{self, Withdrawal};
+    let revoked_at = |days: i64| Withdrawal::ApiKeyRevoked {
+        key_id: format!("key-{days}"),
+        at: now - days * DAY_MS,
+    };
+    for days in [45, 31, 10] {
+        withdrawal_ledger::append(db.data_dir.path(), &revoked_at(days))?;
+    }
+    let removed =
+        heepr_core::privacy::retention::rotate_backups(&policies, &dir, db.data_dir.path(), now)?;
+    assert_eq!(
+        withdrawal_ledger::read(db.data_dir.path())?,
+        vec![revoked_at(31), revoked_at(10)],
+        "the oldest kept backup is 30 days old: a line 31 days old is within the margin"
+    );
     let removed_ids: Vec<&str> = removed.iter().map(|b| b.id.as_str()).collect();
     let expect_removed: Vec<&str> = taken
         .iter()
@@ -264,7 +280,8 @@ async fn rotation_with_only_old_backups_keeps_the_newest(backend: Backend) -> Re
     // Verified: the 45-day-old one. Newest overall: the 35-day-old one.
     backup::verify(&dir, &old[1].id, &db.url, now - 44 * DAY_MS).await?;
 
-    let removed = heepr_core::privacy::retention::rotate_backups(&policies, &dir, now)?;
+    let removed =
+        heepr_core::privacy::retention::rotate_backups(&policies, &dir, db.data_dir.path(), now)?;
     let removed: Vec<&str> = removed.iter().map(|b| b.id.as_str()).collect();
     assert_eq!(
         removed,
@@ -278,8 +295,13 @@ async fn rotation_with_only_old_backups_keeps_the_newest(backend: Backend) -> Re
     assert!(dir.join(&old[1].file).exists());
     // Rotating again, months later, still keeps it.
     assert!(
-        heepr_core::privacy::retention::rotate_backups(&policies, &dir, now + 90 * DAY_MS)?
-            .is_empty()
+        heepr_core::privacy::retention::rotate_backups(
+            &policies,
+            &dir,
+            db.data_dir.path(),
+            now + 90 * DAY_MS
+        )?
+        .is_empty()
     );
     assert_eq!(catalog_ids(&dir)?, vec![old[1].id.clone()]);
 
@@ -470,3 +492,104 @@ async fn backup_warnings_reach_the_admin_api_and_the_audit_trail(backend: Backen
     Ok(())
 }
 backend_test!(backup_warnings_reach_the_admin_api_and_the_audit_trail);
+
+/// A backup holds the consents and API keys of its day. Restoring it must not give back a
+/// consent withdrawn, or a key revoked (a leaked key), after it was taken: the withdrawal
+/// ledger, outside the database, is replayed (issue 10, backups after restore).
+async fn restore_keeps_withdrawals_made_after_the_backup(backend: Backend) -> Result<()> {
+    use heepr_tests::market::{issue_key, publish_agent};
+    let app = heepr_tests::TestApp::spawn(&backend).await?;
+    let (wanda, account) = app.member("Wanda Withdraws", "wanda@example.com").await?;
+    let wanda_id = account["id"].as_str().context("id")?.to_string();
+    let consent = |action: &'static str| {
+        let wanda = wanda.clone();
+        let url = app.url("/api/v1/me/consents");
+        async move {
+            let r = wanda
+                .post(url)
+                .json(&serde_json::json!({"purpose": "product_news_email", "action": action}))
+                .send()
+                .await?;
+            anyhow::ensure!(r.status().is_success(), "{}", r.text().await?);
+            anyhow::Ok(())
+        }
+    };
+    consent("given").await?;
+    let agent = publish_agent(&app, &wanda, "Withdrawn Helper", 50, "writing").await?;
+    issue_key(&app, &wanda, &agent).await?;
+    let key_id: String = sqlx::query_scalar("SELECT id FROM api_keys WHERE agent_id = $1")
+        .bind(&agent)
+        .fetch_one(app.pool())
+        .await?;
+    let dir = app.test_db.data_dir.path().join("backups");
+    let entry = backup::create(&app.state.db, &app.test_db.url, &dir, app.clock_now()).await?;
+
+    app.clock.advance_ms(60_000);
+    consent("withdrawn").await?;
+    let r = wanda
+        .delete(app.url(&format!("/api/v1/my/agents/{agent}/keys/{key_id}")))
+        .send()
+        .await?;
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let known = heepr_core::platform::db::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .context("migrations")?;
+    backup::restore(
+        &dir,
+        &entry.id,
+        &app.test_db.url,
+        app.state.db.backend(),
+        known,
+    )
+    .await?;
+    let reopened = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
+    let last_consent = |pool: sqlx::AnyPool| {
+        let wanda_id = wanda_id.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT action FROM consents WHERE account_id = $1 ORDER BY recorded_at DESC, id DESC LIMIT 1",
+            )
+            .bind(wanda_id)
+            .fetch_one(&pool)
+            .await
+        }
+    };
+    let revoked = |pool: sqlx::AnyPool| {
+        let key_id = key_id.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT revoked_at FROM api_keys WHERE id = $1")
+                .bind(key_id)
+                .fetch_one(&pool)
+                .await
+        }
+    };
+    assert_eq!(
+        last_consent(reopened.pool().clone()).await?,
+        "given",
+        "the backup's day"
+    );
+    assert_eq!(revoked(reopened.pool().clone()).await?, None);
+
+    let ended = heepr_core::privacy::restore::end_credentials(
+        &reopened,
+        app.test_db.data_dir.path(),
+        app.clock_now(),
+    )
+    .await?;
+    assert_eq!((ended.consents_withdrawn, ended.api_keys_revoked), (1, 1));
+    assert_eq!(last_consent(reopened.pool().clone()).await?, "withdrawn");
+    assert!(revoked(reopened.pool().clone()).await?.is_some());
+    // Replaying again changes nothing.
+    let again = heepr_core::privacy::restore::end_credentials(
+        &reopened,
+        app.test_db.data_dir.path(),
+        app.clock_now(),
+    )
+    .await?;
+    assert_eq!((again.consents_withdrawn, again.api_keys_revoked), (0, 0));
+    Ok(())
+}
+backend_test!(restore_keeps_withdrawals_made_after_the_backup);

@@ -94,7 +94,8 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
                 entry.created_at_ms,
             )
             .await?;
-            let ended = crate::privacy::restore::end_credentials(&db, now).await?;
+            let ended =
+                crate::privacy::restore::end_credentials(&db, &global.data_dir, now).await?;
             println!(
                 "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
                 entry.id,
@@ -104,10 +105,14 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
                 "ended {} sessions and revoked {} staff tokens restored with the backup: people sign in again; give staff new tokens with `heepr staff rotate --email ...` (not to anyone who left since the backup)",
                 ended.sessions, ended.staff_tokens
             );
+            println!(
+                "replayed the withdrawal ledger: {} consents withdrawn and {} agent API keys revoked again (taken back after the backup)",
+                ended.consents_withdrawn, ended.api_keys_revoked
+            );
         }
         BackupCommand::Rotate => {
             let policies = load_policies(&global.policies)?;
-            let removed = retention::rotate_backups(&policies, &dir, now)?;
+            let removed = retention::rotate_backups(&policies, &dir, &global.data_dir, now)?;
             println!("rotation removed {} backups", removed.len());
         }
     }

@@ -6,6 +6,7 @@
 //! a typo be refused without a database lookup and lets secret scanners recognise real keys.
 //! Only the SHA-256 of the whole key is stored, with its first 12 characters for display.
 
+use heepr_compliance::withdrawal_ledger;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -129,6 +130,23 @@ pub async fn list(state: &AppState, agent_id: &str) -> Result<Vec<KeySummary>, A
 /// Errors: 404 when the agent has no such key.
 pub async fn revoke(state: &AppState, agent_id: &str, key_id: &str) -> Result<(), AppError> {
     let now = state.clock.now_ms();
+    let held: Option<String> =
+        sqlx::query_scalar("SELECT id FROM api_keys WHERE id = $1 AND agent_id = $2")
+            .bind(key_id)
+            .bind(agent_id)
+            .fetch_optional(state.db.pool())
+            .await?;
+    if held.is_none() {
+        return Err(AppError::NotFound("api key"));
+    }
+    // Before the update, so a restore from an older backup cannot bring the key back
+    // (withdrawal_ledger's module doc says why this order).
+    let entry = withdrawal_ledger::Withdrawal::ApiKeyRevoked {
+        key_id: key_id.to_owned(),
+        at: now,
+    };
+    withdrawal_ledger::append(&state.settings.data_dir, &entry)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("withdrawal ledger")))?;
     let done = sqlx::query(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND agent_id = $3",
     )

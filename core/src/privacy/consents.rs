@@ -4,6 +4,7 @@
 //! (purpose, version, given or withdrawn, when): the latest row per purpose is the current
 //! state, and the whole history is part of the member's export.
 
+use heepr_compliance::withdrawal_ledger;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -138,6 +139,18 @@ pub async fn record(
                 format!("unknown purpose; one of: {}", known.join(", ")),
             )
         })?;
+    let now = state.clock.now_ms();
+    if action == ConsentAction::Withdrawn {
+        // Before the commit, so a restore from an older backup cannot bring the consent
+        // back (withdrawal_ledger's module doc says why this order).
+        let entry = withdrawal_ledger::Withdrawal::ConsentWithdrawn {
+            account_id: account_id.to_owned(),
+            purpose: purpose.to_owned(),
+            at: now,
+        };
+        withdrawal_ledger::append(&state.settings.data_dir, &entry)
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("withdrawal ledger")))?;
+    }
     let mut tx = state.db.begin_write().await?;
     sqlx::query(
         "INSERT INTO consents (id, account_id, purpose, version, action, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -147,7 +160,7 @@ pub async fn record(
     .bind(purpose)
     .bind(&spec.version)
     .bind(action.as_str())
-    .bind(state.clock.now_ms())
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -6,7 +6,11 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
+use heepr_compliance::withdrawal_ledger::{self, Withdrawal};
 use heepr_compliance::{Clock, Db, Policies, SystemClock, erasure_ledger};
+
+use crate::platform::tokens::new_id;
+use crate::privacy::consents::ConsentAction;
 
 /// Re-applies the erasures recorded in the erasure ledger file under `data_dir` (which lives
 /// outside the database, so the restore did not roll it back); returns how many erasures
@@ -63,37 +67,117 @@ pub struct EndedCredentials {
     pub sessions: u64,
     /// Staff tokens revoked (staff get new ones with `heepr staff rotate`).
     pub staff_tokens: u64,
+    /// Consents withdrawn again: the backup held them as given, the withdrawal ledger says
+    /// they were withdrawn after it was taken.
+    pub consents_withdrawn: u64,
+    /// Agent API keys revoked again, by the withdrawal ledger.
+    pub api_keys_revoked: u64,
 }
 
-/// Ends every session and revokes every staff token after a restore, in one transaction,
-/// audited. A backup holds the sessions and tokens of its day: a session signed out or a
-/// token revoked (a leaver offboarded) after it was taken would otherwise work again.
+/// After a restore, in one transaction, audited: ends every session, revokes every staff
+/// token, and replays the withdrawal ledger under `data_dir` (consents withdrawn and agent
+/// API keys revoked since the backup was taken). A backup holds the sessions, tokens,
+/// consents and keys of its day: a session signed out, a leaver's token, a consent
+/// withdrawn or a leaked key revoked after it was taken would otherwise work again.
 ///
-/// Errors: the database's.
-pub async fn end_credentials(db: &Db, now_ms: i64) -> anyhow::Result<EndedCredentials> {
+/// Errors: the ledger file cannot be read; the database's.
+pub async fn end_credentials(
+    db: &Db,
+    data_dir: &Path,
+    now_ms: i64,
+) -> anyhow::Result<EndedCredentials> {
+    let withdrawals = withdrawal_ledger::read(data_dir).with_context(|| {
+        format!(
+            "reading the withdrawal ledger {}",
+            withdrawal_ledger::file_path(data_dir).display()
+        )
+    })?;
     let mut tx = db.begin_write().await?;
-    let sessions = sqlx::query("DELETE FROM sessions")
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    let staff_tokens =
-        sqlx::query("UPDATE staff_tokens SET revoked_at = $1 WHERE revoked_at IS NULL")
-            .bind(now_ms)
+    let mut ended = EndedCredentials {
+        sessions: sqlx::query("DELETE FROM sessions")
             .execute(&mut *tx)
             .await?
-            .rows_affected();
+            .rows_affected(),
+        staff_tokens: sqlx::query(
+            "UPDATE staff_tokens SET revoked_at = $1 WHERE revoked_at IS NULL",
+        )
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        ..EndedCredentials::default()
+    };
+    for w in &withdrawals {
+        match w {
+            Withdrawal::ApiKeyRevoked { key_id, at } => {
+                ended.api_keys_revoked += sqlx::query(
+                    "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(*at)
+                .bind(key_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            Withdrawal::ConsentWithdrawn {
+                account_id,
+                purpose,
+                at,
+            } => {
+                if withdraw_again(&mut tx, account_id, purpose, *at).await? {
+                    ended.consents_withdrawn += 1;
+                }
+            }
+        }
+    }
     let entry = heepr_compliance::audit::AuditEntry {
         actor: &heepr_compliance::audit::AuditActor::RESTORE,
         action: heepr_compliance::audit::AuditAction::StaffRevoke,
         subject_account_id: None,
         request_id: None,
         outcome: heepr_compliance::audit::AuditOutcome::Ok,
-        details: serde_json::json!({"after_restore": true, "sessions_ended": sessions, "tokens_revoked": staff_tokens}),
+        details: serde_json::json!({"after_restore": true, "sessions_ended": ended.sessions,
+            "tokens_revoked": ended.staff_tokens, "consents_withdrawn": ended.consents_withdrawn,
+            "api_keys_revoked": ended.api_keys_revoked}),
     };
     heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;
     tx.commit().await?;
-    Ok(EndedCredentials {
-        sessions,
-        staff_tokens,
-    })
+    Ok(ended)
+}
+
+/// Records the withdrawal of `purpose` by `account_id` at `at` again when the restored
+/// history's last event for it is a consent given before `at`; `false` when nothing was
+/// needed (already withdrawn, given again later, or the account erased meanwhile).
+async fn withdraw_again(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: &str,
+    purpose: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let last: Option<(String, String, i64)> = sqlx::query_as(
+        "SELECT action, version, recorded_at FROM consents WHERE account_id = $1 AND purpose = $2 \
+         ORDER BY recorded_at DESC, id DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(purpose)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((action, version, recorded_at)) = last else {
+        return Ok(false);
+    };
+    if action != ConsentAction::Given.as_str() || recorded_at > at {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO consents (id, account_id, purpose, version, action, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(account_id)
+    .bind(purpose)
+    .bind(version)
+    .bind(ConsentAction::Withdrawn.as_str())
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
 }

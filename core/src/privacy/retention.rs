@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry};
 use heepr_compliance::retention::{Store, prune_mail_files};
 use heepr_compliance::sweep::{HoldSource, Outcome, RuleRun};
-use heepr_compliance::{Db, Policies, backup};
+use heepr_compliance::{Db, Policies, backup, withdrawal_ledger};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyPool, Row};
@@ -283,12 +283,16 @@ pub async fn record_store_run(
 /// The audit actor of retention sweeps (the same as compliance's table sweeps).
 pub const SWEEP_ACTOR: AuditActor = AuditActor::RETENTION;
 
-/// Deletes backups past the `backups` rule's period.
+/// Deletes backups past the `backups` rule's period, then drops the withdrawal-ledger
+/// entries under `data_dir` older than the oldest backup still kept (no restore can go
+/// back further; with no backup at all, nothing is dropped).
 ///
-/// Errors: no `backups` rule with a period, or the catalog cannot be changed.
+/// Errors: no `backups` rule with a period, the catalog cannot be changed, or the ledger
+/// file cannot be rewritten.
 pub fn rotate_backups(
     policies: &Policies,
     dir: &Path,
+    data_dir: &Path,
     now_ms: i64,
 ) -> anyhow::Result<Vec<backup::BackupEntry>> {
     let rule = policies
@@ -300,5 +304,22 @@ pub fn rotate_backups(
     let cutoff = rule
         .cutoff_ms(now_ms)
         .context("the backups rule has no period")?;
-    Ok(backup::rotate(dir, cutoff)?)
+    let removed = backup::rotate(dir, cutoff)?;
+    let oldest_kept = backup::read_catalog(dir)?
+        .backups
+        .iter()
+        .map(|b| b.created_at_ms)
+        .min();
+    // A day's margin: a withdrawal logged just before a backup may commit just after it.
+    if let Some(oldest) = oldest_kept {
+        withdrawal_ledger::prune(data_dir, oldest.saturating_sub(24 * 3_600_000)).with_context(
+            || {
+                format!(
+                    "pruning {}",
+                    withdrawal_ledger::file_path(data_dir).display()
+                )
+            },
+        )?;
+    }
+    Ok(removed)
 }

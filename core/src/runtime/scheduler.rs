@@ -125,7 +125,7 @@ async fn scheduled_backup(state: &AppState, now: i64) {
             heepr_compliance::base::error_chain::with_causes(&err)
         ),
     }
-    match rotate_backups(&state.policies, dir, now) {
+    match rotate_backups(&state.policies, dir, &state.settings.data_dir, now) {
         Ok(removed) => tracing::info!(removed = removed.len(), "backup rotation"),
         Err(err) => tracing::warn!("backup rotation failed: {err:#}"),
     }
