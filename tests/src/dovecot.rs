@@ -164,6 +164,16 @@ impl Dovecot {
         Ok(uids)
     }
 
+    /// The UIDs of every message in INBOX (seen or not), and its UIDVALIDITY.
+    pub async fn messages(&self) -> Result<(u32, Vec<u32>)> {
+        let mut s = self.session().await?;
+        let selected = s.select("INBOX").await?;
+        let mut uids: Vec<u32> = s.uid_search("ALL").await?.into_iter().collect();
+        uids.sort_unstable();
+        s.logout().await?;
+        Ok((selected.uid_validity.unwrap_or(0), uids))
+    }
+
     /// Marks every message of INBOX seen (as a person reading the mailbox would).
     pub async fn mark_all_seen(&self) -> Result<()> {
         let mut s = self.session().await?;

@@ -593,3 +593,55 @@ async fn restore_keeps_withdrawals_made_after_the_backup(backend: Backend) -> Re
     Ok(())
 }
 backend_test!(restore_keeps_withdrawals_made_after_the_backup);
+
+/// Runs `heepr <args>` in-process on `db` with `data_dir` (the real clap definition).
+async fn heepr_with(db: &TestDb, data_dir: &std::path::Path, args: &[&str]) -> Result<u8> {
+    use clap::Parser;
+    let data_dir = data_dir.display().to_string();
+    let policies = heepr_tests::policies_dir().display().to_string();
+    let mut argv = vec![
+        "heepr",
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        &db.url,
+        "--policies",
+        &policies,
+    ];
+    argv.extend_from_slice(args);
+    heepr_core::cli::run(heepr_core::cli::args::Cli::try_parse_from(argv)?).await
+}
+
+/// An erasure run with another data dir (`heepr dsr erase` on another host, or from another
+/// directory) wrote its ledger line there, not beside the backups. The database knows it,
+/// so the restore copies the database's ledger before overwriting it, and the person stays
+/// erased.
+async fn restore_keeps_an_erasure_run_from_another_data_dir(backend: Backend) -> Result<()> {
+    let db = TestDb::new(&backend).await?;
+    let home = db.data_dir.path().to_path_buf();
+    assert_eq!(
+        heepr_with(&db, &home, &["demo-data", "--accounts", "3"]).await?,
+        0
+    );
+    let email: String = sqlx::query_scalar("SELECT email FROM accounts ORDER BY id LIMIT 1")
+        .fetch_one(db.db.pool())
+        .await?;
+    let dir = home.join("backups");
+    assert_eq!(heepr_backup(&db, &dir, &["create"]).await?, 0);
+    let elsewhere = tempfile::tempdir()?;
+    let erase = ["dsr", "erase", "--email", email.as_str(), "--yes"];
+    assert_eq!(heepr_with(&db, elsewhere.path(), &erase).await?, 0);
+    let id = catalog_ids(&dir)?.pop().context("a backup")?;
+    assert_eq!(heepr_backup(&db, &dir, &["restore", &id]).await?, 0);
+    let reopened = heepr_compliance::Db::connect(&db.url, 2).await?;
+    let back: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = $1")
+        .bind(&email)
+        .fetch_one(reopened.pool())
+        .await?;
+    assert_eq!(
+        back, 0,
+        "the erased person did not come back with the backup"
+    );
+    Ok(())
+}
+backend_test!(restore_keeps_an_erasure_run_from_another_data_dir);

@@ -757,3 +757,60 @@ async fn erasing_an_owner_redacts_customers_messages_naming_them(backend: Backen
     Ok(())
 }
 backend_test!(erasing_an_owner_redacts_customers_messages_naming_them);
+
+/// What the other party keeps about an erased person beyond their messages: the order
+/// emails' subjects in the customer's email log name the owner through the agent's name
+/// ("Order with Marta Nowak Translations: placed"), and the progress events the owner's
+/// agent wrote on an erased customer's order name the customer. Both go (issue 10, "erasure
+/// reaches every copy"; data map: `email_log.redact_everywhere`, `agent_events` linked
+/// through the order to both parties).
+async fn erasure_reaches_email_subjects_and_agent_events_naming_the_person(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner, _) = app.member("Marta Nowak", "marta.n@example.com").await?;
+    let owner_id = account_id(&app, "marta.n@example.com").await?;
+    let (customer, _) = app.member("Pia Race", "pia.r@example.com").await?;
+    let pia_id = account_id(&app, "pia.r@example.com").await?;
+    let agent_id = heepr_tests::market::publish_agent(
+        &app,
+        &owner,
+        "Marta Nowak Translations",
+        100,
+        "writing",
+    )
+    .await?;
+    let key = heepr_tests::market::issue_key(&app, &owner, &agent_id).await?;
+    let worker = heepr_tests::market::bearer(&key)?;
+    let order = id_of(&place_order(&app, &customer, &agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &worker,
+        &format!("/api/v1/agent/orders/{order}/accept"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = post(
+        &app,
+        &worker,
+        &format!("/api/v1/agent/orders/{order}/events"),
+        json!({"kind": "progress", "message": "Drafting for Pia Race <pia.r@example.com>"}),
+    )
+    .await?;
+    assert!(s == 200 || s == 201, "{s} {body}");
+
+    // Pia leaves: the owner's agent's events on her order go with her.
+    delete_account(&app, &customer, &pia_id).await?;
+    let hits = db_mentions(&app, &["pia.r@example.com", "Pia Race"]).await?;
+    assert!(hits.is_empty(), "left in the database: {hits:#?}");
+
+    // Marta leaves: her name goes from the subjects of the customer's order emails too.
+    let (customer2, _) = app.member("Carl Second", "carl.second@example.com").await?;
+    place_order(&app, &customer2, &agent_id).await?;
+    delete_account(&app, &owner, &owner_id).await?;
+    let hits = db_mentions(&app, &["marta.n@example.com", "Marta Nowak"]).await?;
+    assert!(hits.is_empty(), "left in the database: {hits:#?}");
+    Ok(())
+}
+backend_test!(erasure_reaches_email_subjects_and_agent_events_naming_the_person);

@@ -1,8 +1,9 @@
 //! Requests by email: a message delivered into a real Dovecot mailbox becomes a request
 //! received at the message's arrival time; the confirmation link goes to the account's
 //! address, never a Reply-To; an unknown sender is answered and nothing else is done; a text
-//! naming no single right is left to staff; a crash after the commit (message still unseen)
-//! or before it (nothing committed) neither doubles nor loses a message.
+//! naming no single right is left to staff; a crash after the commit (message still in the
+//! mailbox) or before it (nothing committed) neither doubles nor loses a message; a recorded
+//! message leaves the mailbox, and an erased sender's message is never recorded again.
 
 #![allow(
     clippy::too_many_lines,
@@ -336,9 +337,9 @@ async fn the_server_polls_the_intake_mailbox(backend: Backend) -> Result<()> {
 backend_test!(the_server_polls_the_intake_mailbox);
 
 /// What real mailboxes do: a copy delivered twice, an auto-reply from an account's address,
-/// a bounce, a message read by a person in a mail client, a database restored from before
-/// the mail came, a request that waited in the mailbox longer than the link lasts.
-async fn repeats_robots_and_restores_neither_double_nor_lose_a_request(
+/// a bounce, a message read by a person in a mail client (recorded, then removed from the
+/// mailbox), a request that waited in the mailbox longer than the link lasts.
+async fn repeats_robots_and_readers_neither_double_nor_lose_a_request(
     backend: Backend,
 ) -> Result<()> {
     let dovecot = Dovecot::start().await?;
@@ -427,37 +428,8 @@ async fn repeats_robots_and_restores_neither_double_nor_lose_a_request(
         "a message read by a person is not skipped: {report:?}"
     );
 
-    // The database is restored from before that message: intake records it again.
-    let access: String =
-        sqlx::query_scalar("SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'access'")
-            .bind(&carol)
-            .fetch_one(app.pool())
-            .await?;
-    sqlx::query("DELETE FROM mail_intake WHERE request_id = $1")
-        .bind(&access)
-        .execute(app.pool())
-        .await?;
-    sqlx::query("DELETE FROM email_outbox WHERE body_text LIKE $1")
-        .bind(format!("%{access}%"))
-        .execute(app.pool())
-        .await?;
-    sqlx::query("DELETE FROM dsr_requests WHERE id = $1")
-        .bind(&access)
-        .execute(app.pool())
-        .await?;
-    let report = run_once(&app.state, &mailbox).await?;
-    assert_eq!(
-        report.requests_created, 1,
-        "lost by a restore, recorded again: {report:?}"
-    );
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1",
-            &carol
-        )
-        .await?,
-        2
-    );
+    // Recorded, it leaves the mailbox: the record is the one copy heepr keeps.
+    assert!(dovecot.messages().await?.1.is_empty());
 
     // A request that waited 15 days in the mailbox: its link still works (14 days from
     // when it is emailed, not from arrival).
@@ -506,7 +478,7 @@ async fn repeats_robots_and_restores_neither_double_nor_lose_a_request(
     assert_eq!(status, "in_progress");
     Ok(())
 }
-backend_test!(repeats_robots_and_restores_neither_double_nor_lose_a_request);
+backend_test!(repeats_robots_and_readers_neither_double_nor_lose_a_request);
 
 /// Someone else's emailed request may name a person it is not linked to: a stranger writing
 /// about them (name in an RFC 2047 subject, email and name in a quoted-printable body) and a
@@ -605,3 +577,69 @@ async fn erasure_redacts_a_person_named_in_other_peoples_emailed_requests(
     Ok(())
 }
 backend_test!(erasure_redacts_a_person_named_in_other_peoples_emailed_requests);
+
+/// An erased person's emailed request is not read again: intake keeps its own position in
+/// the mailbox, so erasure deleting the intake record does not send it back to the start
+/// (which recorded the message anew, from an "unknown" sender, and answered the erased
+/// address); and a message recorded by a pass that stopped before removing it from the
+/// mailbox is removed by the next pass, so the mailbox keeps no copy.
+async fn an_erased_senders_message_is_not_recorded_again(backend: Backend) -> Result<()> {
+    use heepr_core::privacy::mail_intake::{Fetched, IntakeOutcome, record_message};
+    let dovecot = Dovecot::start().await?;
+    let app = TestApp::spawn_with(&backend, |s| {
+        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await?;
+    let (vera_client, vera) = app.member("Vera Mailer", "vera.m@example.com").await?;
+    let vera = vera["id"].as_str().context("id")?.to_string();
+    let mut mailbox = IntakeMailbox::parse(&dovecot.url()).map_err(anyhow::Error::msg)?;
+    mailbox.password_file = Some(dovecot.password_file()?);
+    let raw = message(
+        "Vera Mailer <vera.m@example.com>",
+        None,
+        "Please erase my account",
+        "Erase everything, Vera Mailer.",
+    );
+    dovecot.deliver(&raw, ARRIVED_IMAP).await?;
+    // A pass recorded it, then stopped before removing it from the mailbox.
+    let (uid_validity, uids) = dovecot.messages().await?;
+    let key = mailbox.key();
+    let fetched = Fetched {
+        mailbox: &key,
+        uid_validity,
+        uid: *uids.first().context("delivered")?,
+        arrived_at_ms: ARRIVED_MS,
+        raw: raw.as_bytes(),
+    };
+    let outcome = record_message(&app.state, &fetched)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    assert_eq!(outcome, IntakeOutcome::RequestCreated);
+
+    delete_account(&app, &vera_client, &vera).await?;
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(report, IntakeReport::default(), "nothing recorded again");
+    assert!(
+        dovecot.messages().await?.1.is_empty(),
+        "the recorded message is removed from the mailbox"
+    );
+    assert!(
+        outbox_to(&app, "vera.m@example.com").await?.is_empty(),
+        "the erased address is not answered"
+    );
+    let hits = db_mentions(&app, &["vera.m@example.com", "Vera Mailer"]).await?;
+    assert!(hits.is_empty(), "left in the database: {hits:#?}");
+
+    // New mail is still read, and removed once recorded.
+    dovecot
+        .deliver(
+            &message("newcomer@example.net", None, "My data", "Export my data."),
+            ARRIVED_IMAP,
+        )
+        .await?;
+    let report = run_once(&app.state, &mailbox).await?;
+    assert_eq!(report.rejected_unknown_sender, 1, "{report:?}");
+    assert!(dovecot.messages().await?.1.is_empty());
+    Ok(())
+}
+backend_test!(an_erased_senders_message_is_not_recorded_again);

@@ -75,13 +75,22 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
         BackupCommand::Restore { id } => {
             let (db, _) = open(global).await?;
             let running = crate::runtime::jobs::running_servers(&db, now).await?;
-            db.close().await;
             if running > 0 {
+                db.close().await;
                 bail!(
                     "a heepr server is running on this database ({running} seen in the last {} s): stop it before restoring backup {id}",
                     crate::runtime::jobs::PRESENCE_TTL_MS / 1000
                 );
             }
+            // The database about to be overwritten knows every erasure, also those run with
+            // another data dir (another host, `dsr erase` from elsewhere): its ledger rows
+            // go into this data dir's ledger file first, or the restore would forget them.
+            let copied = heepr_compliance::erasure_ledger::sync_file(db.pool(), &global.data_dir)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("copying the erasure ledger before the restore: {e}")
+                })?;
+            db.close().await;
             let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
             let backend =
                 heepr_compliance::Backend::from_url(&url).context("unsupported database URL")?;
@@ -97,7 +106,7 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
             let ended =
                 crate::privacy::restore::end_credentials(&db, &global.data_dir, now).await?;
             println!(
-                "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
+                "restored backup {} taken {}; re-applied {replayed} erasures recorded since ({copied} ledger entries copied from the database before the restore)",
                 entry.id,
                 crate::platform::time::rfc3339(entry.created_at_ms)
             );

@@ -2,13 +2,16 @@
 //! address on your account; we'll respond within 30 days").
 //!
 //! A pass ([`run_once`]) reads the messages of the intake mailbox after the last one it
-//! recorded, over IMAP, and
-//! records each ([`record_message`]): a request for the account whose address sent it (the
-//! confirmation link goes to the account's address, never to a Reply-To), received at the
-//! message's arrival time so the 30-day clock starts when the mail came in; a reply to a
-//! sender no account uses; or a row staff classify. A message is marked seen only after its
-//! row is committed, and its (mailbox, UIDVALIDITY, UID) key makes a repeat a no-op: a crash
-//! at any point neither loses nor doubles a message.
+//! recorded (a cursor of its own, `mail_intake_cursor`, that erasing or sweeping records
+//! never moves back), over IMAP, and records each ([`record_message`]): a request for the
+//! account whose address sent it (the confirmation link goes to the account's address,
+//! never to a Reply-To), received at the message's arrival time so the 30-day clock starts
+//! when the mail came in; a reply to a sender no account uses; or a row staff classify.
+//! Only after its row is committed is a message removed from the mailbox (flagged
+//! `\Seen \Deleted`, then `UID EXPUNGE`): the recorded copy is the evidence, under the
+//! data map's retention and erasure rules, and the mailbox keeps no second one. Its
+//! (mailbox, UIDVALIDITY, UID) key makes a repeat a no-op: a crash at any point neither
+//! loses nor doubles a message.
 //!
 //! - [`classify`]: which right the text asks
 //!   for; [`record_message`]: one message, one transaction. The intake URL and password
@@ -179,6 +182,9 @@ where
             mailbox: key.clone(),
             reason: e.public_message(),
         })?;
+    if after > 0 {
+        remove_recorded(&mut session, after).await.map_err(fail)?;
+    }
     let mut uids: Vec<u32> =
         timeout(session.uid_search(format!("UID {}:*", after.saturating_add(1))))
             .await
@@ -223,17 +229,71 @@ where
                 })?;
             report.count(outcome);
         }
+        // The recorded copy is the evidence (retained, exported and erased under the
+        // data map's rules), so the mailbox keeps none: a copy left there would outlive
+        // its sender's erasure and the intake records' retention period.
         timeout(async {
             session
-                .uid_store(uid.to_string(), "+FLAGS (\\Seen)")
+                .uid_store(uid.to_string(), "+FLAGS (\\Seen \\Deleted)")
                 .await?
                 .try_collect::<Vec<_>>()
                 .await
         })
         .await
         .map_err(fail)?
-        .map_err(|e| fail(format!("marking message {uid} seen: {e}")))?;
+        .map_err(|e| fail(format!("marking message {uid} recorded: {e}")))?;
+        timeout(async {
+            session
+                .uid_expunge(uid.to_string())
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await
+        .map_err(fail)?
+        .map_err(|e| fail(format!("removing recorded message {uid}: {e}")))?;
     }
     let _ = timeout(session.logout()).await;
     Ok(report)
+}
+
+/// Removes the messages at or below the cursor `upto` still in the mailbox: recorded by a
+/// pass that stopped (a crash, a lost connection) between its commit and the removal.
+async fn remove_recorded<T>(session: &mut async_imap::Session<T>, upto: u32) -> Result<(), String>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Debug + Send,
+{
+    let left: Vec<u32> = timeout(session.uid_search(format!("UID 1:{upto} UNDELETED")))
+        .await?
+        .map_err(|e| format!("searching recorded messages: {e}"))?
+        .into_iter()
+        .filter(|uid| *uid <= upto)
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    let set = left
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    timeout(async {
+        session
+            .uid_store(&set, "+FLAGS (\\Seen \\Deleted)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?
+    .map_err(|e| format!("marking recorded messages: {e}"))?;
+    timeout(async {
+        session
+            .uid_expunge(&set)
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?
+    .map_err(|e| format!("removing recorded messages: {e}"))?;
+    Ok(())
 }

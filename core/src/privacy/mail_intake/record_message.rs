@@ -283,7 +283,7 @@ async fn insert_row(
     .bind(parsed.message_id.as_deref())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    advance_cursor(tx, msg, now).await
 }
 
 async fn queue_unknown_sender_reply(
@@ -319,12 +319,46 @@ pub async fn last_recorded_uid(
     mailbox: &str,
     uid_validity: u32,
 ) -> Result<u32, AppError> {
-    let uid: Option<i64> = sqlx::query_scalar(
+    // The cursor, not the records: erasure and retention delete records, and reading from
+    // their highest UID would record an erased person's message again. The records' own
+    // highest UID still counts for a cursor older than them (a database restored from a
+    // backup taken between two writes).
+    let cursor: Option<i64> = sqlx::query_scalar(
+        "SELECT last_uid FROM mail_intake_cursor WHERE mailbox = $1 AND uid_validity = $2",
+    )
+    .bind(mailbox)
+    .bind(i64::from(uid_validity))
+    .fetch_optional(state.db.pool())
+    .await?;
+    let recorded: Option<i64> = sqlx::query_scalar(
         "SELECT MAX(uid) FROM mail_intake WHERE mailbox = $1 AND uid_validity = $2",
     )
     .bind(mailbox)
     .bind(i64::from(uid_validity))
     .fetch_one(state.db.pool())
     .await?;
+    let uid = cursor.max(recorded);
     Ok(uid.and_then(|u| u32::try_from(u).ok()).unwrap_or(0))
+}
+
+/// Moves `mailbox`'s cursor forward to `uid` (never back), in the transaction that records
+/// the message.
+async fn advance_cursor(
+    tx: &mut Transaction<'static, Any>,
+    msg: &Fetched<'_>,
+    now: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO mail_intake_cursor (mailbox, uid_validity, last_uid, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (mailbox, uid_validity) \
+         DO UPDATE SET last_uid = excluded.last_uid, updated_at = excluded.updated_at \
+         WHERE mail_intake_cursor.last_uid < excluded.last_uid",
+    )
+    .bind(msg.mailbox)
+    .bind(i64::from(msg.uid_validity))
+    .bind(i64::from(msg.uid))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
