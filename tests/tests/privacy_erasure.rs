@@ -814,3 +814,56 @@ async fn erasure_reaches_email_subjects_and_agent_events_naming_the_person(
     Ok(())
 }
 backend_test!(erasure_reaches_email_subjects_and_agent_events_naming_the_person);
+
+/// The other party's export archive, built before the erasure, holds the erased person's
+/// name and messages (their order chat, their name on the order). The erasure withdraws it:
+/// the file is deleted and its download answers 410 with what to do (issue 10; data map:
+/// `scrub_dirs` includes `exports`).
+async fn erasure_withdraws_a_counterpartys_export_naming_the_person(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner, _) = app.member("Olga Owner", "olga.owner@example.com").await?;
+    let olga_id = account_id(&app, "olga.owner@example.com").await?;
+    let (customer, _) = app.member("Quinn Quoted", "quinn.q@example.com").await?;
+    let quinn_id = account_id(&app, "quinn.q@example.com").await?;
+    let agent_id =
+        heepr_tests::market::publish_agent(&app, &owner, "Tidy Writer", 100, "writing").await?;
+    let order = id_of(&place_order(&app, &customer, &agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &customer,
+        &format!("/api/v1/orders/{order}/messages"),
+        json!({"body": "Hello, Quinn Quoted here: write to quinn.q@example.com"}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{body}");
+
+    let r = owner
+        .post(app.url("/account/privacy/export"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    let export: String =
+        sqlx::query_scalar("SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'access'")
+            .bind(&olga_id)
+            .fetch_one(app.pool())
+            .await?;
+    wait_status(&app, &export, "completed").await?;
+    let download = app.url(&format!("/account/privacy/exports/{export}"));
+    assert_eq!(owner.get(&download).send().await?.status(), 200);
+
+    delete_account(&app, &customer, &quinn_id).await?;
+    let r = owner.get(&download).send().await?;
+    assert_eq!(r.status(), 410);
+    assert!(r.text().await?.contains("request a new one"));
+    let files = files_mentioning(
+        &app.test_db.data_dir.path().join("exports"),
+        &["quinn.q@example.com"],
+    )?;
+    assert!(files.is_empty(), "{files:?}");
+    let exports = std::fs::read_dir(app.test_db.data_dir.path().join("exports"))?.count();
+    assert_eq!(exports, 0, "the archive was deleted, not left compressed");
+    Ok(())
+}
+backend_test!(erasure_withdraws_a_counterpartys_export_naming_the_person);

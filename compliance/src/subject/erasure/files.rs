@@ -61,9 +61,11 @@ pub(crate) fn delete_stored(data_dir: &Path, stored: &str) -> Result<bool, Erasu
     }
 }
 
-/// Deletes the files in `map.scrub_dirs` (under `data_dir`) that mention the subject: each
-/// file is read as a mail message (MIME headers, quoted-printable and base64 bodies decoded,
-/// [`SubjectIdentifiers::mentioned_in_mail`]) and as raw text; returns how many.
+/// Deletes the files in `map.scrub_dirs` (under `data_dir`) that mention the subject: a
+/// gzip-compressed tar archive (someone else's export) is read entry by entry, names and
+/// contents decompressed; any other file is read as a mail message (MIME headers,
+/// quoted-printable and base64 bodies decoded, [`SubjectIdentifiers::mentioned_in_mail`])
+/// and as raw text. Returns how many were deleted.
 ///
 /// Errors: [`ErasureError::Io`] when a directory cannot be listed or a file removed.
 pub(super) fn scrub_dirs(
@@ -92,17 +94,68 @@ pub(super) fn scrub_dirs(
             if !entry.file_type().is_ok_and(|t| t.is_file()) {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            if ids.mentioned_in_mail(&bytes) {
-                std::fs::remove_file(&path).map_err(|source| ErasureError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                deleted += 1;
+            if mentions(&path, ids) {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => deleted += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => {
+                        return Err(ErasureError::Io {
+                            path: path.display().to_string(),
+                            source,
+                        });
+                    }
+                }
             }
         }
     }
     Ok(deleted)
+}
+
+/// Whether the file at `path` names the subject (see [`scrub_dirs`]). A file that cannot
+/// be read (gone meanwhile, a partial archive) counts as not naming them.
+fn mentions(path: &Path, ids: &SubjectIdentifiers) -> bool {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut magic = [0u8; 2];
+    let gzip = std::io::Read::read_exact(&mut file, &mut magic).is_ok() && magic == [0x1f, 0x8b];
+    if gzip {
+        return archive_mentions(path, ids).unwrap_or(false);
+    }
+    std::fs::read(path).is_ok_and(|bytes| ids.mentioned_in_mail(&bytes))
+}
+
+/// Bytes of an archive entry searched at once; consecutive windows overlap by
+/// [`WINDOW_OVERLAP`] bytes, so a mention across a window's edge is found.
+const WINDOW: usize = 1 << 20;
+/// Longer than any needle an email or display name gives (both are length-limited).
+const WINDOW_OVERLAP: usize = 4096;
+
+/// Streams a `.tar.gz` (memory bounded by [`WINDOW`], whatever the archive's size): each
+/// entry's path and content, as text.
+fn archive_mentions(path: &Path, ids: &SubjectIdentifiers) -> std::io::Result<bool> {
+    use std::io::Read;
+    let file = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut buf = vec![0u8; WINDOW + WINDOW_OVERLAP];
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        if ids.mentioned_in_bytes(&entry.path_bytes()) {
+            return Ok(true);
+        }
+        let mut kept = 0;
+        loop {
+            let n = entry.read(&mut buf[kept..])?;
+            if n == 0 {
+                break;
+            }
+            let filled = kept + n;
+            if ids.mentioned_in_bytes(&buf[..filled]) {
+                return Ok(true);
+            }
+            kept = filled.min(WINDOW_OVERLAP);
+            buf.copy_within(filled - kept..filled, 0);
+        }
+    }
+    Ok(false)
 }

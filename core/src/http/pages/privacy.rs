@@ -239,9 +239,22 @@ async fn download(
         ));
     }
     let full = state.settings.data_dir.join(&file_path);
-    let file = tokio::fs::File::open(&full)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{}: {e}", full.display())))?;
+    let file = match tokio::fs::File::open(&full).await {
+        Ok(file) => file,
+        // Withdrawn by an erasure: it named a person who has since been erased.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            expire_archive(&state, &archive.id, &id, &user.account_id, &file_path).await?;
+            return Err(AppError::Gone(
+                "this export is no longer available: request a new one".into(),
+            ));
+        }
+        Err(e) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "{}: {e}",
+                full.display()
+            )));
+        }
+    };
     let len = file
         .metadata()
         .await
