@@ -220,4 +220,4 @@ async fn demo_data_content_is_pinned_for_a_seed(backend: Backend) -> Result<()> 
 backend_test!(demo_data_content_is_pinned_for_a_seed);
 
 /// The content hash of [`demo_data_content_is_pinned_for_a_seed`]'s data.
-const PINNED_DEMO_HASH: &str = "26071dd5fb6422946de4b4b1418f005c708200b69987605c0cbf01cdb1e746d7";
+const PINNED_DEMO_HASH: &str = "1b333eab5fbe139f5afd677c1f7ed807cf33fdedfbfc44489261ad66d1ce25df";

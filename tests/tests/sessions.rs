@@ -277,7 +277,7 @@ async fn password_change_ends_every_other_session(backend: Backend) -> Result<()
 backend_test!(login_is_throttled_per_account_and_per_ip);
 async fn login_is_throttled_per_account_and_per_ip(backend: Backend) -> Result<()> {
     let app = TestApp::spawn_with(&backend, |s| {
-        s.login_limits.per_account_burst = 3;
+        s.login_limits.per_account_client_burst = 3;
         s.login_limits.per_ip_burst = 6;
     })
     .await?;

@@ -10,6 +10,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use lettre::message::Mailbox;
 
+use super::duration_arg::parse_duration;
+use super::limit_args::LimitArgs;
 use super::sign_in_args::SignInArgs;
 #[cfg(feature = "devtools")]
 use crate::devtools::{
@@ -397,14 +399,9 @@ pub struct ServeArgs {
     /// Sign-in with Google, GitHub and Facebook.
     #[command(flatten)]
     pub sign_in: SignInArgs,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30m, 12h, 7d)"))?;
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    Ok(d)
+    /// Password-check and sign-up limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 pub(super) fn parse_public_url(s: &str) -> Result<String, String> {

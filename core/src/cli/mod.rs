@@ -11,6 +11,8 @@ pub mod backup;
 pub mod demo_data;
 pub mod dsr;
 pub mod dsr_intake;
+mod duration_arg;
+pub mod limit_args;
 pub mod migrate;
 pub mod policy;
 pub mod retention;
@@ -26,6 +28,7 @@ use anyhow::{Context, bail};
 use heepr_compliance::schema;
 use heepr_compliance::{Db, Policies};
 
+use crate::identity::accounts::email_keys;
 use crate::platform::db;
 use crate::platform::settings::Settings;
 use crate::platform::state::AppState;
@@ -88,8 +91,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// Loads and validates the policies, creates the data dir, opens and migrates the database,
-/// and checks the data map classifies the migrated schema exactly.
+/// Loads and validates the policies, creates the data dir, opens and migrates the database
+/// (filling the accounts' email keys, see [`email_keys`]), and checks the data map classifies the migrated schema exactly.
 ///
 /// Errors: a policy problem (file, key, reason), an unusable data dir or database URL, a
 /// failed migration, or a schema the data map does not match.
@@ -103,6 +106,15 @@ pub async fn open(global: &GlobalArgs) -> anyhow::Result<(Db, Policies)> {
     })?;
     restrict_to_owner(&global.data_dir)?;
     let db = db::open_and_migrate(&global.resolved_database_url()).await?;
+    let collisions = email_keys::backfill(&db)
+        .await
+        .context("filling the accounts' email keys")?;
+    if !collisions.is_empty() {
+        tracing::warn!(
+            accounts = collisions.len(),
+            "accounts share a look-alike email with an older account and have no email key: `heepr migrate` lists them"
+        );
+    }
     let columns = schema::read_columns(&db)
         .await
         .context("reading the schema back")?;

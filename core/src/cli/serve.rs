@@ -9,7 +9,7 @@ use heepr_compliance::SystemClock;
 
 use super::args::{GlobalArgs, ServeArgs};
 use super::open;
-use crate::platform::settings::{LoginLimits, MailTransportConfig, Settings};
+use crate::platform::settings::{MailTransportConfig, Settings};
 use crate::platform::state::AppState;
 
 /// Runs `heepr serve` until SIGINT or SIGTERM.
@@ -91,7 +91,8 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         trusted_proxies: args.trusted_proxies.clone(),
         mail_from: args.mail_from.clone(),
         mail_transport,
-        login_limits: LoginLimits::default(),
+        login_limits: args.limits.login_limits(),
+        signup_limits: args.limits.signup_limits(),
         scheduler: (!args.no_scheduler).then_some(args.schedule_time_zone),
         backup_dir: global.backup_dir(),
         database_url: Some(global.resolved_database_url()),

@@ -1,7 +1,8 @@
 //! What every part of the service stands on: the database ([`db`]), the resolved
 //! configuration ([`settings`]), the one error type ([`error`]), times ([`time`]), random
-//! secrets and ids ([`tokens`]), password hashing ([`passwords`]), login throttling
-//! ([`throttle`]), the request log's store ([`request_log`]), who is on the other end of a
+//! secrets and ids ([`tokens`]), password hashing ([`passwords`]), password-check throttling
+//! ([`throttle`], slowing with [`pace`]), sign-up limits ([`signup_throttle`]), Unicode safety of
+//! names and shown text ([`unicode`]), the request log's store ([`request_log`]), who is on the other end of a
 //! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
 //! in ([`intake_mailbox`]), and the state every handler and job shares ([`state`]).
 //!
@@ -12,10 +13,13 @@ pub mod db;
 pub mod error;
 pub mod intake_mailbox;
 pub mod mail;
+pub mod pace;
 pub mod passwords;
 pub mod request_log;
 pub mod settings;
+pub mod signup_throttle;
 pub mod state;
 pub mod throttle;
 pub mod time;
 pub mod tokens;
+pub mod unicode;

@@ -48,27 +48,69 @@ pub struct OAuthSettings {
 /// Default per-file upload limit: 25 MiB.
 pub const DEFAULT_UPLOAD_LIMIT_BYTES: u64 = 25 * 1024 * 1024;
 
-/// How many login attempts are allowed before 429, per account and per client IP.
+/// How many password checks (login, password change, provider linking, account deletion)
+/// are allowed; see `platform::throttle` for why there are three keys.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginLimits {
-    /// Attempts per account (normalised email) allowed in a burst.
-    pub per_account_burst: u32,
-    /// One more attempt per account is allowed every this long.
-    pub per_account_period: Duration,
-    /// Attempts per client IP allowed in a burst.
+    /// Attempts per account (normalised email) from one client IP allowed in a burst;
+    /// beyond it that client gets 429.
+    pub per_account_client_burst: u32,
+    /// One more attempt per (account, client IP) is allowed every this long.
+    pub per_account_client_period: Duration,
+    /// Attempts per client IP, over all accounts, allowed in a burst; beyond it 429.
     pub per_ip_burst: u32,
     /// One more attempt per IP is allowed every this long.
     pub per_ip_period: Duration,
+    /// Attempts per account from all clients together before each further one is slowed
+    /// (never refused: refusing would lock the owner out).
+    pub account_ceiling_burst: u32,
+    /// One more unslowed attempt per account every this long.
+    pub account_ceiling_period: Duration,
+    /// Delay added per attempt over the account ceiling.
+    pub slowdown_step: Duration,
+    /// Longest delay of one attempt.
+    pub max_slowdown: Duration,
 }
 
 impl Default for LoginLimits {
-    /// 10 attempts per account then one a minute; 50 per IP then one every 6 s.
+    /// Per account and client: 10 attempts then one a minute; per IP: 50 then one every
+    /// 6 s; per account from everywhere: 100, one more every 6 s, then each slowed by
+    /// 250 ms more per attempt over, at most 4 s.
     fn default() -> Self {
         Self {
-            per_account_burst: 10,
-            per_account_period: Duration::from_secs(60),
+            per_account_client_burst: 10,
+            per_account_client_period: Duration::from_secs(60),
             per_ip_burst: 50,
             per_ip_period: Duration::from_secs(6),
+            account_ceiling_burst: 100,
+            account_ceiling_period: Duration::from_secs(6),
+            slowdown_step: Duration::from_millis(250),
+            max_slowdown: Duration::from_secs(4),
+        }
+    }
+}
+
+/// How many sign-ups are allowed before 429, per client IP and over the whole service.
+#[derive(Debug, Clone, Copy)]
+pub struct SignupLimits {
+    /// Sign-ups from one client IP allowed in a burst.
+    pub per_ip_burst: u32,
+    /// One more sign-up per IP is allowed every this long.
+    pub per_ip_period: Duration,
+    /// Sign-ups from everyone together allowed in a burst.
+    pub global_burst: u32,
+    /// One more sign-up overall is allowed every this long.
+    pub global_period: Duration,
+}
+
+impl Default for SignupLimits {
+    /// Per IP: 20 then one every 3 minutes; overall: 500 then one a second.
+    fn default() -> Self {
+        Self {
+            per_ip_burst: 20,
+            per_ip_period: Duration::from_secs(180),
+            global_burst: 500,
+            global_period: Duration::from_secs(1),
         }
     }
 }
@@ -101,8 +143,10 @@ pub struct Settings {
     pub mail_from: Mailbox,
     /// Where email goes.
     pub mail_transport: MailTransportConfig,
-    /// Login throttling.
+    /// Password-check throttling.
     pub login_limits: LoginLimits,
+    /// Sign-up rate limits.
+    pub signup_limits: SignupLimits,
     /// Run retention sweeps in-process, reading schedules in this zone; `None`: off.
     pub scheduler: Option<chrono_tz::Tz>,
     /// Where scheduled backups go.
@@ -133,6 +177,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             mail_from: Mailbox::new(None, default_sender()),
             login_limits: LoginLimits::default(),
+            signup_limits: SignupLimits::default(),
             scheduler: None,
             database_url: None,
             oauth: OAuthSettings::default(),

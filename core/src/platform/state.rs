@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 use crate::platform::mail::transport::Transport;
 use crate::platform::passwords::Passwords;
 use crate::platform::settings::Settings;
+use crate::platform::signup_throttle::SignupThrottle;
 use crate::platform::throttle::LoginThrottle;
 
 /// Shared state of a running service; cheap to clone.
@@ -23,8 +24,10 @@ pub struct AppState {
     pub policies: Arc<Policies>,
     /// Argon2id hashing, bounded in concurrency.
     pub passwords: Passwords,
-    /// Login throttling per account and per IP.
+    /// Password-check throttling per (account, client), per client and per account.
     pub throttle: Arc<LoginThrottle>,
+    /// Sign-up limits per client and overall.
+    pub signups: Arc<SignupThrottle>,
     /// Where transactional email goes.
     pub mail: Transport,
     /// Wakes the email worker when a transaction has queued mail.
@@ -46,6 +49,7 @@ impl AppState {
         Ok(Self {
             mail: Transport::from_config(&settings.mail_transport)?,
             throttle: Arc::new(LoginThrottle::new(settings.login_limits)?),
+            signups: Arc::new(SignupThrottle::new(settings.signup_limits)?),
             passwords: Passwords::new(cores)?,
             settings: Arc::new(settings),
             policies: Arc::new(policies),

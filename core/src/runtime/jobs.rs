@@ -169,6 +169,7 @@ async fn throttle_housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.throttle.forget_idle();
+        state.signups.forget_idle();
     }
 }
 

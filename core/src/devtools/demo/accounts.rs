@@ -91,6 +91,7 @@ pub fn table() -> Rows {
         &[
             "id",
             "email",
+            "email_normalized",
             "display_name",
             "password_hash",
             "status",
@@ -124,6 +125,7 @@ pub fn account(
     rows.push(vec![
         id.clone().into(),
         email.clone().into(),
+        crate::identity::accounts::validate::email_key(&email).into(),
         format!("{first} {last}").into(),
         password_hash.into(),
         "active".into(),

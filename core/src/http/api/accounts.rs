@@ -44,10 +44,11 @@ pub fn router() -> Router<AppState> {
 
 async fn create_account(
     State(state): State<AppState>,
+    Client(client): Client,
     account: RequestAccount,
     ApiJson(request): ApiJson<SignupRequest>,
 ) -> Result<(StatusCode, Json<Profile>), AppError> {
-    let profile = sign_up(&state, &request).await?;
+    let profile = sign_up(&state, &request, client.ip).await?;
     account.set(&profile.id);
     Ok((StatusCode::CREATED, Json(profile)))
 }

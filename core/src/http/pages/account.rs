@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, render};
+use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
 use crate::http::extract::{MaybeUser, RequestAccount, SignedIn};
 use crate::identity::accounts::login::{LoginRequest, log_in};
@@ -80,7 +80,7 @@ async fn signup_submit(
             fields.age_16_or_over.as_deref(),
         ),
     };
-    let profile = match sign_up(&state, &request).await {
+    let profile = match sign_up(&state, &request, client.ip).await {
         Ok(profile) => profile,
         Err(err) if err.status().is_client_error() => {
             let page = SignupPage {
@@ -89,7 +89,7 @@ async fn signup_submit(
                 email: fields.email,
                 ..SignupPage::default()
             };
-            return Ok(render(err.status(), &page));
+            return Ok(with_retry_after(render(err.status(), &page), &err));
         }
         Err(err) => return Err(err.into()),
     };
@@ -144,13 +144,7 @@ async fn login_submit(
                 email: fields.email,
                 ..LoginPage::default()
             };
-            let mut response = render(err.status(), &page);
-            if let AppError::TooManyRequests { retry_after_secs } = err {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
-            }
-            Ok(response)
+            Ok(with_retry_after(render(err.status(), &page), &err))
         }
         Err(err) => Err(err.into()),
     }
@@ -291,7 +285,7 @@ async fn password_submit(
                 chrome: Chrome::signed_in(&user),
                 error: Some(err.public_message()),
             };
-            Ok(render(err.status(), &page))
+            Ok(with_retry_after(render(err.status(), &page), &err))
         }
         Err(err) => Err(err.into()),
     }

@@ -80,6 +80,18 @@ impl IntoResponse for PageError {
     }
 }
 
+/// `response` with a `Retry-After` when `err` is a 429, so a page form refused by a limit
+/// says when to come back, as the API does.
+pub fn with_retry_after(mut response: Response, err: &AppError) -> Response {
+    if let AppError::TooManyRequests { retry_after_secs } = err {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(*retry_after_secs),
+        );
+    }
+    response
+}
+
 /// Renders `page` with `status`; a template failure becomes a 500.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {

@@ -20,7 +20,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 
-use super::{Chrome, PageError, PageForm, render};
+use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, MaybeUser, SignedIn};
 use crate::identity::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
@@ -191,7 +191,7 @@ async fn signup_submit(
         .await
         .map(|p| p.provider.label())
         .unwrap_or("your provider");
-    match flow::complete_signup(&state, cookie_state.as_deref(), &form).await {
+    match flow::complete_signup(&state, cookie_state.as_deref(), &form, client.ip).await {
         Ok(account_id) => signed_in(&state, &account_id, &client, jar, "/dashboard").await,
         Err(err) if err.status().is_client_error() => {
             let page = SignupPage {
@@ -201,7 +201,7 @@ async fn signup_submit(
                 email: form.email,
                 ..SignupPage::default()
             };
-            Ok(render(err.status(), &page))
+            Ok(with_retry_after(render(err.status(), &page), &err))
         }
         Err(err) => Err(err.into()),
     }
@@ -269,7 +269,7 @@ async fn password_checked(
                 error: Some(err.public_message()),
                 providers: enabled(state),
             };
-            Ok(Err(render(err.status(), &page)))
+            Ok(Err(with_retry_after(render(err.status(), &page), &err)))
         }
         Err(err) => Err(err.into()),
     }

@@ -25,6 +25,7 @@ use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
+use crate::platform::unicode;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -160,7 +161,7 @@ async fn order_page(
         is_customer: matches!(actor, Actor::Customer(_)),
         is_owner: matches!(actor, Actor::Owner(_)),
         base: format!("/orders/{id}"),
-        messages: order_thread::messages(&state, &order).await?,
+        messages: shown(order_thread::messages(&state, &order).await?),
         read_only: order.chat_read_only(state.clock.now_ms()),
         files: view.files.clone(),
         o: view,
@@ -331,7 +332,7 @@ async fn thread_page(
         is_customer: matches!(actor, Actor::Customer(_)),
         offers: offers::cards(offers::for_thread(&state, &thread).await?, actor),
         base: format!("/threads/{id}"),
-        messages: presale::messages(&state, &thread).await?,
+        messages: shown(presale::messages(&state, &thread).await?),
         read_only: false,
         files: presale::thread_files(&state, &thread).await?,
         t: thread.view(),
@@ -426,4 +427,17 @@ async fn decline_offer(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     decide(&state, &user, &id, false).await
+}
+
+/// Messages as a page shows them: any script kept, bidirectional controls escaped so a
+/// message cannot reorder what is shown around it (names written before the name rule too).
+fn shown(messages: Vec<MessageView>) -> Vec<MessageView> {
+    messages
+        .into_iter()
+        .map(|m| MessageView {
+            body: unicode::escape_bidi(&m.body).into_owned(),
+            author_name: unicode::escape_bidi(&m.author_name).into_owned(),
+            ..m
+        })
+        .collect()
 }

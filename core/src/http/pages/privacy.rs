@@ -14,9 +14,10 @@ use heepr_compliance::dsr::RequestKind;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
-use super::{Chrome, PageError, PageForm, render};
+use super::{Chrome, PageError, PageForm, render, with_retry_after};
+use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, SignedIn};
-use crate::identity::accounts::lookup;
+use crate::identity::accounts::password_check::password_matches;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -297,6 +298,7 @@ struct DeleteFields {
 /// erased (it would otherwise outlive the erasure).
 async fn delete_account(
     State(state): State<AppState>,
+    Client(client): Client,
     jar: CookieJar,
     PageForm(fields): PageForm<DeleteFields>,
 ) -> Result<Response, PageError> {
@@ -307,23 +309,36 @@ async fn delete_account(
     let Some(user) = user else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let hash = lookup::password_hash(state.db.pool(), &user.account_id)
-        .await
-        .map_err(AppError::from)?;
-    let ok = state
-        .passwords
-        .verify(&fields.password, hash.as_deref())
-        .await
-        .map_err(AppError::from)?;
-    if !ok {
-        let page = page_for(
-            &state,
-            &user,
+    let checked = password_matches(
+        &state,
+        &user.account_id,
+        &user.email,
+        "password",
+        &fields.password,
+        client.ip,
+    )
+    .await;
+    let refusal = match checked {
+        Ok(true) => None,
+        Ok(false) => Some((
+            StatusCode::UNAUTHORIZED,
+            "That password is not right: your account was not deleted.".to_string(),
             None,
-            Some("That password is not right: your account was not deleted.".into()),
-        )
-        .await?;
-        return Ok(render(StatusCode::UNAUTHORIZED, &page));
+        )),
+        Err(err) if err.status().is_client_error() => Some((
+            err.status(),
+            format!("{}; your account was not deleted.", err.public_message()),
+            Some(err),
+        )),
+        Err(err) => return Err(err.into()),
+    };
+    if let Some((status, message, err)) = refusal {
+        let page = page_for(&state, &user, None, Some(message)).await?;
+        let response = render(status, &page);
+        return Ok(match err {
+            Some(err) => with_retry_after(response, &err),
+            None => response,
+        });
     }
     let active = heepr_compliance::holds::active(state.db.pool(), &user.account_id)
         .await

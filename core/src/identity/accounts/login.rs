@@ -1,10 +1,11 @@
-//! Logging in: throttled per account and per IP, constant-time with respect to whether the
+//! Logging in: throttled per (account, client) and per client, slowed per account (see
+//! `platform::throttle`), constant-time with respect to whether the
 //! email exists, and always a fresh session token (no session fixation).
 
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::validate;
+use super::{lookup, validate};
 use crate::identity::sessions::{self, NewSession, SessionUser};
 use crate::platform::client::ClientInfo;
 use crate::platform::error::AppError;
@@ -22,23 +23,17 @@ pub struct LoginRequest {
 
 /// Checks the credentials and opens a session.
 ///
-/// Errors: 422 for a malformed field; 429 when the account or the IP made too many
-/// attempts; 401 `bad_credentials` for an unknown email or a wrong password alike.
+/// Errors: 422 for a malformed field; 429 when this client made too many attempts on this
+/// account or on any (other clients' failures never refuse it, they only slow it); 401 `bad_credentials` for an unknown email or a wrong password alike.
 pub async fn log_in(
     state: &AppState,
     request: &LoginRequest,
     client: &ClientInfo,
 ) -> Result<(NewSession, SessionUser), AppError> {
-    let email = validate::email(&request.email)?;
+    let email = validate::email_address(&request.email)?;
     validate::password_length("password", &request.password)?;
-    state.throttle.check(&email, client.ip)?;
-    let row = sqlx::query(
-        "SELECT id, display_name, password_hash FROM accounts WHERE email = $1 AND status = $2",
-    )
-    .bind(&email)
-    .bind(super::AccountStatus::Active.as_str())
-    .fetch_optional(state.db.pool())
-    .await?;
+    state.throttle.check(&email.key, client.ip).await?;
+    let row = lookup::active_by_email_key(state.db.pool(), &email.key).await?;
     let hash: Option<String> = match &row {
         Some(r) => r.try_get("password_hash")?,
         None => None,
@@ -57,7 +52,7 @@ pub async fn log_in(
     let user = SessionUser {
         session_id: session.id.clone(),
         account_id,
-        email,
+        email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
     };
     Ok((session, user))

@@ -1,6 +1,9 @@
-//! Small reads of one account that other parts need: whether it exists, its password hash.
+//! Small reads of one account that other parts need: whether it exists, its password hash,
+//! which active account an email belongs to.
 
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Executor};
+
+use super::AccountStatus;
 
 /// Whether an account with id `account_id` exists (in any status).
 ///
@@ -27,4 +30,28 @@ pub async fn password_hash(
             .fetch_optional(pool)
             .await?;
     Ok(hash.flatten())
+}
+
+/// The active account whose email has the matching key `key` (from
+/// `validate::email_address`): its `id`, `email`, `display_name` and `password_hash`. A row
+/// whose key is not filled yet (written before keys existed, before `email_keys::backfill`
+/// ran) matches on its stored address.
+///
+/// Errors: the database's.
+pub async fn active_by_email_key<'e, E>(
+    executor: E,
+    key: &str,
+) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query(
+        "SELECT id, email, display_name, password_hash FROM accounts \
+         WHERE (email_normalized = $1 OR (email_normalized IS NULL AND email = $1)) AND status = $2 \
+         ORDER BY CASE WHEN email_normalized IS NULL THEN 1 ELSE 0 END LIMIT 1",
+    )
+    .bind(key)
+    .bind(AccountStatus::Active.as_str())
+    .fetch_optional(executor)
+    .await
 }

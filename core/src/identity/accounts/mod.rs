@@ -4,9 +4,11 @@
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
 //! one).
 
+pub mod email_keys;
 pub mod login;
 pub mod lookup;
 pub mod password_change;
+pub mod password_check;
 pub mod signup;
 pub mod validate;
 

@@ -2,9 +2,8 @@
 //! your password": so a change ends every other session of the account.
 
 use serde::Deserialize;
-use sqlx::Row;
 
-use super::validate;
+use super::{password_check, validate};
 use crate::identity::sessions::{self, SessionUser};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -29,21 +28,17 @@ pub async fn change_password(
     request: &PasswordChangeRequest,
     client_ip: std::net::IpAddr,
 ) -> Result<u64, AppError> {
-    validate::password_length("current_password", &request.current_password)?;
     validate::new_password("new_password", &request.new_password)?;
-    state.throttle.check(&user.email, client_ip)?;
-    let hash: Option<String> = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
-        .bind(&user.account_id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .map(|r| r.try_get("password_hash"))
-        .transpose()?
-        .flatten();
-    if !state
-        .passwords
-        .verify(&request.current_password, hash.as_deref())
-        .await?
-    {
+    let matches = password_check::password_matches(
+        state,
+        &user.account_id,
+        &user.email,
+        "current_password",
+        &request.current_password,
+        client_ip,
+    )
+    .await?;
+    if !matches {
         return Err(AppError::invalid(
             "current_password",
             "your current password is not correct",

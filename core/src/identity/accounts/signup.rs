@@ -31,22 +31,30 @@ pub const UNDER_16_MESSAGE: &str =
 
 /// Creates the account, credits the sign-up bonus and queues the welcome email.
 ///
-/// Errors: 422 for an invalid field or a missing 16+ confirmation (nothing stored); 409
-/// `email_taken` when the email is already in use, whatever its case.
-pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profile, AppError> {
+/// Errors: 422 for an invalid field or a missing 16+ confirmation (nothing stored); 429
+/// when `ip` or everyone together made too many sign-ups (checked before the password is
+/// hashed, so a flood costs little); 409 `email_taken` when the email is already in use,
+/// whatever its case.
+pub async fn sign_up(
+    state: &AppState,
+    request: &SignupRequest,
+    ip: std::net::IpAddr,
+) -> Result<Profile, AppError> {
     let display_name = validate::display_name(&request.display_name)?;
-    let email = validate::email(&request.email)?;
+    let email = validate::email_address(&request.email)?;
     validate::new_password("password", &request.password)?;
     if !request.age_16_or_over {
         return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
     }
+    state.signups.check(ip)?;
     let password_hash = state.passwords.hash(&request.password).await?;
     let mut tx = state.db.begin_write().await?;
     let id = create_account(
         &mut tx,
         state,
         &NewAccount {
-            email: &email,
+            email: &email.address,
+            email_key: &email.key,
             display_name: &display_name,
             password_hash: Some(&password_hash),
         },
@@ -62,8 +70,10 @@ pub async fn sign_up(state: &AppState, request: &SignupRequest) -> Result<Profil
 /// (`None` for an account created through a sign-in provider, which has no password).
 #[derive(Debug, Clone, Copy)]
 pub struct NewAccount<'a> {
-    /// Normalised email.
+    /// Normalised email (the address mail goes to).
     pub email: &'a str,
+    /// Its matching key (`validate::email_address`), unique among accounts.
+    pub email_key: &'a str,
     /// Trimmed display name.
     pub display_name: &'a str,
     /// Argon2id PHC string, or `None`.
@@ -74,7 +84,8 @@ pub struct NewAccount<'a> {
 /// credits the sign-up bonus and queues the welcome email. Returns the account id. The
 /// caller commits, then wakes the mail worker.
 ///
-/// Errors: 409 `email_taken` when the email is already in use.
+/// Errors: 409 `email_taken` when the email, or one that looks the same (same matching key),
+/// is already in use.
 pub async fn create_account(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     state: &AppState,
@@ -83,8 +94,8 @@ pub async fn create_account(
     let now = state.clock.now_ms();
     let id = new_id();
     let inserted = sqlx::query(
-        "INSERT INTO accounts (id, email, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $6, $5, $5, $5)",
+        "INSERT INTO accounts (id, email, email_normalized, display_name, password_hash, status, age_16_or_over_confirmed_at, created_at, updated_at) \
+         VALUES ($1, $2, $7, $3, $4, $6, $5, $5, $5)",
     )
     .bind(&id)
     .bind(account.email)
@@ -92,10 +103,14 @@ pub async fn create_account(
     .bind(account.password_hash)
     .bind(now)
     .bind(super::AccountStatus::Active.as_str())
+    .bind(account.email_key)
     .execute(&mut **tx)
     .await;
     match inserted {
-        Err(e) if is_unique_violation(&e, "accounts_email_key") => {
+        Err(e)
+            if is_unique_violation(&e, "accounts_email_key")
+                || is_unique_violation(&e, "accounts_email_normalized_key") =>
+        {
             return Err(AppError::Conflict {
                 code: "email_taken",
                 message: "an account with this email already exists: log in instead".into(),

@@ -2,7 +2,10 @@
 
 use std::str::FromStr;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::platform::error::AppError;
+use crate::platform::unicode;
 
 /// Longest display name (characters).
 pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
@@ -13,59 +16,85 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password (bytes); longer input is refused rather than hashed.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// The email trimmed and lower-cased, if it is a valid address of at most 254 characters.
+/// An email address as heepr keeps it, and the key accounts are told apart by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress {
+    /// The address mail is sent to: trimmed, NFC, local part lower-cased, domain in its
+    /// ASCII (IDNA) form.
+    pub address: String,
+    /// The matching key (`accounts.email_normalized`, unique): see [`email_key`].
+    pub key: String,
+}
+
+/// The email trimmed and normalised (see [`EmailAddress`]), if it is a valid address of at
+/// most 254 characters with no hidden characters.
 ///
 /// Errors: 422 on `email` saying what is wrong.
 pub fn email(raw: &str) -> Result<String, AppError> {
-    let email = raw.trim().to_lowercase();
-    if email.is_empty() {
+    email_address(raw).map(|e| e.address)
+}
+
+/// The address to keep and its matching key.
+///
+/// Errors: 422 on `email` saying what is wrong (empty, too long, a hidden character, a
+/// domain that is not a valid internationalised domain name, not an address).
+pub fn email_address(raw: &str) -> Result<EmailAddress, AppError> {
+    let trimmed: String = raw.trim().nfc().collect();
+    if trimmed.is_empty() {
         return Err(AppError::invalid("email", "enter your email address"));
     }
-    if email.chars().count() > MAX_EMAIL_CHARS {
+    if let Some(c) = unicode::first_hidden(&trimmed) {
+        return Err(AppError::invalid("email", unicode::hidden_reason(c)));
+    }
+    let not_an_address = || {
+        AppError::invalid(
+            "email",
+            "that does not look like an email address (name@example.com)",
+        )
+    };
+    let (local, domain) = trimmed.rsplit_once('@').ok_or_else(not_an_address)?;
+    let domain = idna::domain_to_ascii(domain).map_err(|_| not_an_address())?;
+    let local: String = local.to_lowercase().nfc().collect();
+    let address = format!("{local}@{domain}");
+    if address.chars().count() > MAX_EMAIL_CHARS {
         return Err(AppError::invalid(
             "email",
             format!("an email address has at most {MAX_EMAIL_CHARS} characters"),
         ));
     }
-    if lettre::Address::from_str(&email).is_err() || !email.contains('.') {
-        return Err(AppError::invalid(
-            "email",
-            "that does not look like an email address (name@example.com)",
-        ));
+    if lettre::Address::from_str(&address).is_err() || !domain.contains('.') {
+        return Err(not_an_address());
     }
-    Ok(email)
+    let key = format!("{}@{domain}", fold_local_part(&local));
+    Ok(EmailAddress { address, key })
 }
 
-/// The display name trimmed, if it has 1 to 64 characters and no control characters.
+/// The matching key of a stored address (`accounts.email`), for a row written before keys
+/// existed: the key of [`email_address`], or the address lower-cased when it no longer
+/// passes today's checks.
+pub fn email_key(stored: &str) -> String {
+    email_address(stored).map_or_else(|_| stored.trim().to_lowercase(), |e| e.key)
+}
+
+/// The rule that makes look-alike local parts one key (documented in the README): full
+/// Unicode case folding (default, not Turkic: `ß` → `ss`, final `ς` → `σ`), then `i`
+/// followed by U+0307 COMBINING DOT ABOVE (what `İ` folds to) taken as `i`, then NFC.
+fn fold_local_part(local: &str) -> String {
+    let folded = icu_casemap::CaseMapperBorrowed::new().fold_string(local);
+    let dotless = folded.replace("i\u{0307}", "i");
+    dotless.nfc().collect()
+}
+
+/// The display name trimmed and in NFC, if it has 1 to 64 characters and no control,
+/// bidirectional control or zero-width character ([`unicode::name`], the rule every
+/// name-like field follows).
 ///
 /// Errors: 422 on `display_name`.
 pub fn display_name(raw: &str) -> Result<String, AppError> {
-    let name = raw.trim();
-    if name.is_empty() {
+    if raw.trim().is_empty() {
         return Err(AppError::invalid("display_name", "enter a display name"));
     }
-    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(AppError::invalid(
-            "display_name",
-            format!("a display name has at most {MAX_DISPLAY_NAME_CHARS} characters"),
-        ));
-    }
-    if name
-        .chars()
-        .any(|c| c.is_control() || is_invisible_format(c))
-    {
-        return Err(AppError::invalid(
-            "display_name",
-            "a display name cannot contain control or invisible formatting characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-/// Bidirectional overrides and zero-width characters: they make a name display as something
-/// else (U+202E turns "evil" around), so names with them are refused.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    unicode::name("display_name", raw, MAX_DISPLAY_NAME_CHARS)
 }
 
 /// Checks a new password: 8 characters to 1024 bytes.
@@ -116,6 +145,32 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_emails_share_a_key() -> Result<(), AppError> {
+        let key = |raw: &str| email_address(raw).map(|e| e.key);
+        // Composed and decomposed forms of the same domain; upper-case letters.
+        assert_eq!(
+            key("ada@e\u{0301}xample.com")?,
+            key("ADA@\u{00E9}xample.com")?
+        );
+        assert_eq!(key("ada@\u{00E9}xample.com")?, "ada@xn--xample-9ua.com");
+        // İ, i with a combining dot, and i.
+        assert_eq!(key("\u{0130}lker@example.com")?, "ilker@example.com");
+        assert_eq!(key("i\u{0307}lker@example.com")?, "ilker@example.com");
+        assert_eq!(
+            key("STRASSE@example.com")?,
+            key("stra\u{00DF}e@example.com")?
+        );
+        // The address mail goes to keeps its local part (only lower-cased).
+        assert_eq!(
+            email("stra\u{00DF}e@EXAMPLE.com")?,
+            "stra\u{00DF}e@example.com"
+        );
+        assert!(email("ada\u{200B}@example.com").is_err());
+        assert!(email("ada@exam\u{202E}ple.com").is_err());
+        Ok(())
+    }
+
+    #[test]
     fn bad_emails_refused() {
         for bad in [
             "",
@@ -139,6 +194,7 @@ mod tests {
         assert!(display_name("a\u{0007}b").is_err());
         assert!(display_name("abc\u{202E}fdp.exe").is_err());
         assert!(display_name("Zoë Ñandú 李").is_ok());
+        assert!(display_name("a\u{200D}b").is_err());
     }
 
     #[test]

@@ -19,6 +19,7 @@ use sqlx::Row;
 
 use super::identities;
 use super::provider::{MAX_PROFILE_BYTES, Provider, ProviderProfile};
+use crate::identity::accounts::password_check::password_matches;
 use crate::identity::accounts::signup::{NewAccount, UNDER_16_MESSAGE, create_account};
 use crate::identity::accounts::validate;
 use crate::platform::error::AppError;
@@ -210,16 +211,7 @@ pub async fn check_password_for_link(
     password: &str,
     ip: std::net::IpAddr,
 ) -> Result<(), AppError> {
-    validate::password_length("password", password)?;
-    state.throttle.check(email, ip)?;
-    let hash: Option<String> = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_optional(state.db.pool())
-        .await?
-        .map(|r| r.try_get("password_hash"))
-        .transpose()?
-        .flatten();
-    if !state.passwords.verify(password, hash.as_deref()).await? {
+    if !password_matches(state, account_id, email, "password", password, ip).await? {
         return Err(AppError::invalid(
             "password",
             "your password is not correct",
@@ -449,11 +441,13 @@ pub struct SignupConfirmation {
 /// Errors: 400 when no sign-up waits; 422 `age_16_or_over` when not confirmed (the
 /// provider's profile is deleted: nothing about the person is kept); 422 for a bad name or
 /// email; 409 `email_taken` when an account already has the email (log in with its password
-/// and link the provider from the dashboard instead).
+/// and link the provider from the dashboard instead); 429 when `ip` or everyone made too
+/// many sign-ups (the pending sign-up stays, to be finished later).
 pub async fn complete_signup(
     state: &AppState,
     cookie_state: Option<&str>,
     form: &SignupConfirmation,
+    ip: std::net::IpAddr,
 ) -> Result<String, AppError> {
     let row = pending_row(state, cookie_state).await?;
     let flow_id: String = row.try_get("id")?;
@@ -465,8 +459,9 @@ pub async fn complete_signup(
         return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
     }
     let display_name = validate::display_name(&form.display_name)?;
-    let email = validate::email(&form.email)?;
+    let email = validate::email_address(&form.email)?;
     let provider = Provider::parse(&row.try_get::<String, _>("provider")?)?;
+    state.signups.check(ip)?;
     let profile = ProviderProfile {
         subject: row.try_get("subject")?,
         email: row.try_get("email")?,
@@ -486,7 +481,8 @@ pub async fn complete_signup(
         ));
     }
     let account = NewAccount {
-        email: &email,
+        email: &email.address,
+        email_key: &email.key,
         display_name: &display_name,
         password_hash: None,
     };

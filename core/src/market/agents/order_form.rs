@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::platform::error::AppError;
+use crate::platform::unicode;
 
 /// Most fields one form may have.
 pub const MAX_FIELDS: usize = 20;
@@ -97,6 +98,12 @@ pub fn validate_form(fields: &[FormField]) -> Result<(), AppError> {
                 "field {:?} needs a label of 1-100 characters",
                 f.name
             )));
+        }
+        // Labels and choices are shown to customers as names: the one name rule.
+        for text in std::iter::once(&f.label).chain(&f.choices) {
+            if let Err(err) = unicode::name("order_form", text, 100) {
+                return Err(bad(format!("field {:?}: {err}", f.name)));
+            }
         }
         match f.field_type {
             FieldType::Text | FieldType::LongText => {

@@ -10,6 +10,7 @@ use super::{Agent, AgentStatus, CATEGORIES, load_owned};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
+use crate::platform::unicode;
 
 /// Step 1: a new draft agent.
 #[derive(Debug, Clone, Deserialize)]
@@ -91,10 +92,9 @@ fn clean_list(
     }
     let mut out: Vec<String> = Vec::new();
     for item in items {
-        let mut item = clean_text(field, item, 1, max_len)?;
-        if item.contains('\n') {
-            return Err(AppError::invalid(field, "each entry is one line"));
-        }
+        // Tags and skills are names shown on the agent's card: the one name rule (which
+        // refuses line breaks too).
+        let mut item = unicode::name(field, item, max_len)?;
         if tag {
             item = item.to_lowercase();
             if !item
@@ -134,7 +134,7 @@ fn in_range(
 ///
 /// Errors: 422 for a bad name or description.
 pub async fn create(state: &AppState, owner_id: &str, new: &NewAgent) -> Result<Agent, AppError> {
-    let name = clean_text("name", &new.name, 1, 80)?;
+    let name = unicode::name("name", &new.name, 80)?;
     let description = clean_text("description", &new.description, 0, 4000)?;
     let now = state.clock.now_ms();
     let id = new_id();
@@ -165,7 +165,7 @@ pub async fn update(
 ) -> Result<Agent, AppError> {
     let mut agent = load_owned(state.db.pool(), id, owner_id).await?;
     if let Some(v) = &changes.name {
-        agent.name = clean_text("name", v, 1, 80)?;
+        agent.name = unicode::name("name", v, 80)?;
     }
     if let Some(v) = &changes.description {
         agent.description = clean_text("description", v, 0, 4000)?;

@@ -23,6 +23,7 @@ use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
 use crate::platform::tokens::new_id;
+use crate::platform::unicode;
 
 /// Longest kept file name (characters).
 const MAX_NAME_CHARS: usize = 200;
@@ -82,7 +83,8 @@ pub struct FileView {
 /// Checks an uploaded file's name and returns the name to keep.
 ///
 /// Errors: 422 on `file_name` for an empty name, `/` or `\` (path characters), `.` or `..`,
-/// or control characters.
+/// or what the one name rule refuses (`platform::unicode::name`: control, bidirectional
+/// control and zero-width characters; the name kept is in NFC).
 pub fn sanitise_name(raw: &str) -> Result<String, AppError> {
     let name = raw.trim();
     if name.is_empty() {
@@ -94,13 +96,8 @@ pub fn sanitise_name(raw: &str) -> Result<String, AppError> {
             format!("{name:?}: file names must not contain path characters (/ or \\)"),
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "file_name",
-            "file names must not contain control characters",
-        ));
-    }
-    Ok(name.chars().take(MAX_NAME_CHARS).collect())
+    let kept: String = name.chars().take(MAX_NAME_CHARS).collect();
+    unicode::name("file_name", &kept, MAX_NAME_CHARS)
 }
 
 /// Checks an upload's size against the limit. Errors: 422 on `file` for empty or oversized.

@@ -7,10 +7,10 @@ use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::RequestKind;
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::json;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use super::classify::classify;
-use crate::identity::accounts::AccountStatus;
+use crate::identity::accounts::{lookup, validate};
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
 use crate::platform::state::AppState;
@@ -243,12 +243,8 @@ async fn account_with_email(
     tx: &mut Transaction<'static, Any>,
     email: &str,
 ) -> Result<Option<String>, AppError> {
-    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND status = $2")
-        .bind(email)
-        .bind(AccountStatus::Active.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(id)
+    let row = lookup::active_by_email_key(&mut **tx, &validate::email_key(email)).await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
 
 #[allow(clippy::too_many_arguments, reason = "one row's columns")]

@@ -14,7 +14,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::emails::{self, DsrEmail};
 use super::{Dsr, audit, get};
-use crate::identity::accounts::{AccountStatus, validate};
+use crate::identity::accounts::{AccountStatus, lookup, validate};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::{hash_secret, new_id, new_secret};
@@ -259,13 +259,9 @@ pub async fn record(
 ///
 /// Errors: 422 for a malformed email; the database's.
 pub async fn account_by_email(state: &AppState, email: &str) -> Result<Option<String>, AppError> {
-    let email = validate::email(email)?;
-    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1 AND status = $2")
-        .bind(&email)
-        .bind(AccountStatus::Active.as_str())
-        .fetch_optional(state.db.pool())
-        .await?;
-    Ok(id)
+    let email = validate::email_address(email)?;
+    let row = lookup::active_by_email_key(state.db.pool(), &email.key).await?;
+    Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
 
 /// Confirms the request whose emailed link carried `token`: the subject proved they read
