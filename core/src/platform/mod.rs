@@ -1,7 +1,8 @@
 //! What every part of the service stands on: the database ([`db`]), the resolved
 //! configuration ([`settings`]), the one error type ([`error`]), times ([`time`]), random
 //! secrets and ids ([`tokens`]), password hashing ([`passwords`]), login throttling
-//! ([`throttle`]), the request log's store ([`request_log`]), who is on the other end of a
+//! ([`throttle`]), the request log's store ([`request_log`]), the queue of writes a request
+//! does not wait for ([`deferred_writes`]), who is on the other end of a
 //! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
 //! in ([`intake_mailbox`]), and the state every handler and job shares ([`state`]).
 //!
@@ -9,6 +10,7 @@
 
 pub mod client;
 pub mod db;
+pub mod deferred_writes;
 pub mod error;
 pub mod intake_mailbox;
 pub mod mail;

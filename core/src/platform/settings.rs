@@ -116,6 +116,8 @@ pub struct Settings {
     pub upload_limit_bytes: u64,
     /// The mailbox privacy requests arrive in, read every minute; `None`: no mail intake.
     pub mail_intake: Option<super::intake_mailbox::IntakeMailbox>,
+    /// How the request path's deferred writes are queued and batched.
+    pub deferred_writes: super::deferred_writes::QueueConfig,
 }
 
 impl Settings {
@@ -138,6 +140,7 @@ impl Settings {
             oauth: OAuthSettings::default(),
             upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
             mail_intake: None,
+            deferred_writes: super::deferred_writes::QueueConfig::default(),
         }
     }
 

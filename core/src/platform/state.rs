@@ -5,6 +5,7 @@ use std::sync::Arc;
 use heepr_compliance::{Clock, Db, Policies};
 use tokio::sync::Notify;
 
+use crate::platform::deferred_writes::DeferredWrites;
 use crate::platform::mail::transport::Transport;
 use crate::platform::passwords::Passwords;
 use crate::platform::settings::Settings;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub mail_wakeup: Arc<Notify>,
     /// Wakes the privacy worker when a DSR job (export, erasure) is requested.
     pub privacy_wakeup: Arc<Notify>,
+    /// Writes the request path hands off (request log, last-seen and last-used times).
+    pub deferred: DeferredWrites,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             mail: Transport::from_config(&settings.mail_transport)?,
             throttle: Arc::new(LoginThrottle::new(settings.login_limits)?),
             passwords: Passwords::new(cores)?,
+            deferred: DeferredWrites::new(settings.deferred_writes),
             settings: Arc::new(settings),
             policies: Arc::new(policies),
             mail_wakeup: Arc::new(Notify::new()),
