@@ -99,6 +99,7 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         upload_limit_bytes: args.upload_limit_bytes,
         mail_intake: args.intake.mailbox(),
         deferred_writes: crate::platform::deferred_writes::QueueConfig::default(),
+        password_pool: crate::platform::passwords::PasswordPool::default(),
     }
 }
 

@@ -118,6 +118,8 @@ pub struct Settings {
     pub mail_intake: Option<super::intake_mailbox::IntakeMailbox>,
     /// How the request path's deferred writes are queued and batched.
     pub deferred_writes: super::deferred_writes::QueueConfig,
+    /// How many Argon2 hashes run and wait at once.
+    pub password_pool: super::passwords::PasswordPool,
 }
 
 impl Settings {
@@ -141,6 +143,7 @@ impl Settings {
             upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
             mail_intake: None,
             deferred_writes: super::deferred_writes::QueueConfig::default(),
+            password_pool: super::passwords::PasswordPool::default(),
         }
     }
 

@@ -45,11 +45,10 @@ impl AppState {
         policies: Policies,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             mail: Transport::from_config(&settings.mail_transport)?,
             throttle: Arc::new(LoginThrottle::new(settings.login_limits)?),
-            passwords: Passwords::new(cores)?,
+            passwords: Passwords::new(settings.password_pool)?,
             deferred: DeferredWrites::new(settings.deferred_writes),
             settings: Arc::new(settings),
             policies: Arc::new(policies),
