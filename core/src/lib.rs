@@ -13,7 +13,8 @@
 //! - [`platform`]: what everything stands on: the database and [`platform::db::SqlValue`],
 //!   the resolved [`platform::settings::Settings`], the one error type, times and cron
 //!   schedules, ids and secrets, Argon2id passwords, login throttling, client info, the
-//!   request log's store, transactional email (outbox, templates, transport), and
+//!   request log's store, the queue of writes requests do not wait for, transactional email
+//!   (outbox, templates, transport), and
 //!   [`AppState`].
 //! - [`ledger`]: the double-entry points ledger (identity books the sign-up bonus, market
 //!   the escrow).
@@ -70,8 +71,9 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
 }
 
 /// Serves `state`'s application on `listener` until `shutdown` resolves, with the
-/// background jobs ([`runtime::jobs`]) running beside it; returns once the server and every
-/// job have stopped.
+/// background jobs ([`runtime::jobs`]) and the writer of deferred writes
+/// ([`runtime::deferred_writer`]) running beside it; returns once the server and every job
+/// have stopped and every deferred write is committed.
 ///
 /// Errors: the listener failing.
 pub async fn serve(
@@ -80,6 +82,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = app(state.clone())?;
+    // Started once per state: whoever took the drainer first (a test holding it) owns it.
+    let writer = state
+        .deferred
+        .take_drainer()
+        .map(|drainer| runtime::deferred_writer::Writer::spawn(state.db.clone(), drainer));
     let mut jobs = runtime::jobs::spawn(state);
     let server = axum::serve(
         listener,
@@ -94,6 +101,10 @@ pub async fn serve(
         () = jobs.supervise() => server.await,
     };
     jobs.shutdown().await;
+    // After the last request was answered and every job stopped: nothing queues any more.
+    if let Some(writer) = writer {
+        writer.stop().await;
+    }
     served?;
     Ok(())
 }

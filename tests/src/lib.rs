@@ -16,6 +16,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use heepr_compliance::{Clock, Db, ManualClock, Policies};
 use heepr_core::AppState;
+use heepr_core::platform::deferred_writes::Drainer;
 use heepr_core::platform::settings::Settings;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -174,6 +175,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// Keeps the database and data dir alive.
     pub test_db: TestDb,
+    /// Ends the server's graceful shutdown wait (see [`TestApp::stop`]).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: JoinHandle<()>,
 }
 
@@ -191,6 +194,25 @@ impl TestApp {
         backend: &Backend,
         configure: impl FnOnce(&mut Settings),
     ) -> Result<TestApp> {
+        Ok(Self::start(backend, configure, false).await?.0)
+    }
+
+    /// Starts a server whose deferred writes (request log, last-seen times) nobody drains:
+    /// the test holds the queue's drainer and starts the writer when it wants
+    /// (`heepr_core::runtime::deferred_writer::Writer::spawn`).
+    pub async fn spawn_holding_writes(
+        backend: &Backend,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Result<(TestApp, Drainer)> {
+        let (app, drainer) = Self::start(backend, configure, true).await?;
+        Ok((app, drainer.context("the drainer was already taken")?))
+    }
+
+    async fn start(
+        backend: &Backend,
+        configure: impl FnOnce(&mut Settings),
+        hold_writes: bool,
+    ) -> Result<(TestApp, Option<Drainer>)> {
         let test_db = TestDb::new(backend).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
@@ -205,17 +227,45 @@ impl TestApp {
             policies,
             Arc::new(clock.clone()) as Arc<dyn Clock>,
         )?;
+        let drainer = if hold_writes {
+            state.deferred.take_drainer()
+        } else {
+            None
+        };
         let served = state.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            let _ = heepr_core::serve(listener, served, std::future::pending()).await;
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            let _ = heepr_core::serve(listener, served, shutdown).await;
         });
-        Ok(TestApp {
+        let app = TestApp {
             base,
             state,
             clock,
             test_db,
+            stop: Some(stop),
             server,
-        })
+        };
+        Ok((app, drainer))
+    }
+
+    /// Shuts the server down gracefully (as SIGTERM does) and waits until `serve` returned:
+    /// every job stopped and every deferred write committed.
+    pub async fn stop(&mut self) -> Result<()> {
+        let Some(stop) = self.stop.take() else {
+            return Ok(());
+        };
+        let _ = stop.send(());
+        (&mut self.server).await?;
+        Ok(())
+    }
+
+    /// Waits until every write the server queued so far (request log, last-seen and
+    /// last-used times) is committed.
+    pub async fn flush(&self) {
+        self.state.deferred.flush().await;
     }
 
     /// The server clock's current time (Unix ms).

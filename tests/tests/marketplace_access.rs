@@ -39,6 +39,8 @@ async fn api_keys_are_hashed_shown_once_and_revocable(backend: Backend) -> Resul
 
     let (s, body) = post(&app, &m.agent, "/api/v1/agent/heartbeat", json!({})).await?;
     ensure!(s == 200 && body["online"] == true, "{s} {body}");
+    // The use is recorded off the request's path.
+    app.flush().await;
     let (_, list) = get(
         &app,
         &m.owner,

@@ -271,6 +271,8 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
         page.text().await?.contains(&format!("href=\"{path}\"")),
         "no download link"
     );
+    // The visit's last-seen time is written off the request's path.
+    app.flush().await;
     app.clock.advance_ms(3 * DAY_MS + 1);
     assert_eq!(alice.get(app.url(&path)).send().await?.status(), 410);
     assert!(!stored.exists(), "expired archive still on disk");

@@ -38,6 +38,7 @@ async fn request_log_records_requests_without_secrets(backend: Backend) -> Resul
         .send()
         .await?;
     client.get(app.url("/nowhere?x=1")).send().await?;
+    app.flush().await;
 
     let rows = sqlx::query(
         "SELECT method, route, status, latency_ms, client_ip, user_agent, account_id FROM request_log ORDER BY occurred_at, id",
@@ -124,6 +125,7 @@ async fn trusted_proxy_forwarded_for_is_honoured_only_from_the_proxy(
         .header("x-forwarded-for", "203.0.113.7")
         .send()
         .await?;
+    app.flush().await;
     let ip: String = sqlx::query_scalar("SELECT client_ip FROM request_log WHERE route = $1")
         .bind("/healthz")
         .fetch_one(app.pool())
@@ -137,6 +139,7 @@ async fn trusted_proxy_forwarded_for_is_honoured_only_from_the_proxy(
         .header("x-forwarded-for", "203.0.113.7")
         .send()
         .await?;
+    direct.flush().await;
     let ip: String = sqlx::query_scalar("SELECT client_ip FROM request_log WHERE route = $1")
         .bind("/healthz")
         .fetch_one(direct.pool())

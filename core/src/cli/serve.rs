@@ -99,6 +99,8 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         oauth: args.sign_in.settings(),
         upload_limit_bytes: args.upload_limit_bytes,
         mail_intake: args.intake.mailbox(),
+        deferred_writes: crate::platform::deferred_writes::QueueConfig::default(),
+        password_pool: crate::platform::passwords::PasswordPool::default(),
     }
 }
 

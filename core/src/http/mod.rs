@@ -74,9 +74,14 @@ fn csrf_rejection(_error: ProtectionError) -> Response<Body> {
     )
 }
 
+/// `{"status": "ok", "deferred_writes": {queued, dropped, failed, written}}`: the database
+/// answers, and how the queue of request-log rows and last-seen times is doing (a growing
+/// `dropped` means the database cannot keep up with the traffic).
 async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     db::ping(state.db.pool()).await?;
-    Ok(Json(json!({"status": "ok"})))
+    Ok(Json(
+        json!({"status": "ok", "deferred_writes": state.deferred.stats()}),
+    ))
 }
 
 async fn not_found(request: Request) -> axum::response::Response {

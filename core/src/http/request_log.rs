@@ -14,8 +14,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::http::client::client_info;
-use crate::platform::request_log::{self, RequestLogEntry};
+use crate::platform::deferred_writes::Deferred;
+use crate::platform::request_log::RequestLogEntry;
 use crate::platform::state::AppState;
+use crate::platform::tokens::new_id;
 
 /// Filled by the authentication extractor with the signed-in account's id, so the request
 /// log can record who made the request.
@@ -32,7 +34,7 @@ impl AccountSlot {
 /// The route recorded for requests that matched no route.
 pub const UNMATCHED_ROUTE: &str = "(unmatched)";
 
-/// Middleware: runs the request, then records it.
+/// Middleware: runs the request, then queues its row ([`crate::platform::deferred_writes`]).
 pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
@@ -54,22 +56,17 @@ pub async fn record(State(state): State<AppState>, mut request: Request, next: N
     let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let status = i64::from(response.status().as_u16());
     tracing::info!(%method, %route, status, latency_ms, "request");
-    let written = request_log::append(
-        state.db.pool(),
-        RequestLogEntry {
-            occurred_at_ms: state.clock.now_ms(),
-            method: &method,
-            route: &route,
-            status,
-            latency_ms,
-            client_ip: client.ip.to_string(),
-            user_agent: client.user_agent,
-            account_id: slot.0.get().cloned(),
-        },
-    )
-    .await;
-    if let Err(err) = written {
-        tracing::warn!(%route, "request log write failed: {err}");
-    }
+    // Queued, not written: the response never waits for the log's write.
+    state.deferred.push(Deferred::RequestLog(RequestLogEntry {
+        id: new_id(),
+        occurred_at_ms: state.clock.now_ms(),
+        method,
+        route,
+        status,
+        latency_ms,
+        client_ip: client.ip.to_string(),
+        user_agent: client.user_agent,
+        account_id: slot.0.get().cloned(),
+    }));
     response
 }

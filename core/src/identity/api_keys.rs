@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::platform::deferred_writes::Deferred;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::rfc3339;
@@ -173,7 +174,8 @@ pub struct KeyHolder {
     pub owner_id: String,
 }
 
-/// Checks a presented key and records its use (`last_used_at`).
+/// Checks a presented key (one read through the unique index on `key_hash`) and queues
+/// the record of its use (`last_used_at`).
 ///
 /// Errors: 401 for a malformed, unknown or revoked key, or one whose owner's account is closed.
 pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyHolder, AppError> {
@@ -195,12 +197,22 @@ pub async fn authenticate(state: &AppState, key: &str) -> Result<KeyHolder, AppE
         agent_id: row.try_get("agent_id")?,
         owner_id: row.try_get("owner_id")?,
     };
-    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-        .bind(state.clock.now_ms())
-        .bind(&holder.key_id)
-        .execute(state.db.pool())
-        .await?;
+    // The use is recorded off the request's path (it may land a moment later).
+    state.deferred.push(Deferred::KeyUsed {
+        key_id: holder.key_id.clone(),
+        at_ms: state.clock.now_ms(),
+    });
     Ok(holder)
+}
+
+/// Writes queued key uses (key id, Unix ms) inside `tx`. Returns how many keys changed.
+///
+/// Errors: the database's.
+pub async fn record_used(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    used: &[(String, i64)],
+) -> Result<u64, sqlx::Error> {
+    crate::platform::db::set_times_by_id(tx, "api_keys", "last_used_at", used).await
 }
 
 #[cfg(test)]

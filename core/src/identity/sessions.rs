@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use crate::platform::client::ClientInfo;
+use crate::platform::deferred_writes::Deferred;
 use crate::platform::error::AppError;
 use crate::platform::settings::Settings;
 use crate::platform::state::AppState;
@@ -107,8 +108,11 @@ pub struct SessionUser {
     pub display_name: String,
 }
 
-/// The session a cookie `token` belongs to, if it is still valid. An expired session (idle
-/// or absolute) is deleted on sight.
+/// The session a cookie `token` belongs to, if it is still valid: one read through the
+/// unique index on `token_hash` (joined to the account by its key). Nothing is written on
+/// the request's path: an expired session (idle or absolute) is queued for deletion and a
+/// new last-seen time is queued ([`crate::platform::deferred_writes`]), so signed-in page
+/// views never wait for the database's writer.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<SessionUser>, AppError> {
     let now = state.clock.now_ms();
     let row = sqlx::query(
@@ -125,18 +129,14 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Sessio
     let last_seen: i64 = row.try_get("last_seen_at")?;
     let expires_at: i64 = row.try_get("expires_at")?;
     if now >= expires_at || now >= last_seen.saturating_add(state.settings.session_idle_ms) {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(&session_id)
-            .execute(state.db.pool())
-            .await?;
+        state.deferred.push(Deferred::SessionExpired { session_id });
         return Ok(None);
     }
     if now - last_seen >= LAST_SEEN_GRANULARITY_MS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&session_id)
-            .execute(state.db.pool())
-            .await?;
+        state.deferred.push(Deferred::SessionSeen {
+            session_id: session_id.clone(),
+            at_ms: now,
+        });
     }
     Ok(Some(SessionUser {
         session_id,
@@ -144,6 +144,27 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Sessio
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
     }))
+}
+
+/// Writes queued last-seen times (session id, Unix ms) inside `tx`; a session ended in the
+/// meantime is simply not found. Returns how many sessions changed.
+///
+/// Errors: the database's.
+pub async fn record_seen(
+    tx: &mut Transaction<'static, Any>,
+    seen: &[(String, i64)],
+) -> Result<u64, sqlx::Error> {
+    crate::platform::db::set_times_by_id(tx, "sessions", "last_seen_at", seen).await
+}
+
+/// Deletes sessions found expired (ids) inside `tx`. Returns how many went.
+///
+/// Errors: the database's.
+pub async fn delete_expired(
+    tx: &mut Transaction<'static, Any>,
+    ids: &[String],
+) -> Result<u64, sqlx::Error> {
+    crate::platform::db::delete_by_ids(tx, "sessions", ids).await
 }
 
 /// One of the account's sessions, as its owner sees it.

@@ -2,7 +2,8 @@
 //! configuration ([`settings`]), the one error type ([`error`]), times ([`time`]), random
 //! secrets and ids ([`tokens`]), password hashing ([`passwords`]), password-check throttling
 //! ([`throttle`], slowing with [`pace`]), sign-up limits ([`signup_throttle`]), Unicode safety of
-//! names and shown text ([`unicode`]), the request log's store ([`request_log`]), who is on the other end of a
+//! names and shown text ([`unicode`]), the request log's store ([`request_log`]), the queue of
+//! writes a request does not wait for ([`deferred_writes`]), who is on the other end of a
 //! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
 //! in ([`intake_mailbox`]), and the state every handler and job shares ([`state`]).
 //!
@@ -10,6 +11,7 @@
 
 pub mod client;
 pub mod db;
+pub mod deferred_writes;
 pub mod error;
 pub mod intake_mailbox;
 pub mod mail;

@@ -160,6 +160,10 @@ pub struct Settings {
     pub upload_limit_bytes: u64,
     /// The mailbox privacy requests arrive in, read every minute; `None`: no mail intake.
     pub mail_intake: Option<super::intake_mailbox::IntakeMailbox>,
+    /// How the request path's deferred writes are queued and batched.
+    pub deferred_writes: super::deferred_writes::QueueConfig,
+    /// How many Argon2 hashes run and wait at once.
+    pub password_pool: super::passwords::PasswordPool,
 }
 
 impl Settings {
@@ -183,6 +187,8 @@ impl Settings {
             oauth: OAuthSettings::default(),
             upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
             mail_intake: None,
+            deferred_writes: super::deferred_writes::QueueConfig::default(),
+            password_pool: super::passwords::PasswordPool::default(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use heepr_compliance::{Clock, Db, Policies};
 use tokio::sync::Notify;
 
+use crate::platform::deferred_writes::DeferredWrites;
 use crate::platform::mail::transport::Transport;
 use crate::platform::passwords::Passwords;
 use crate::platform::settings::Settings;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub mail_wakeup: Arc<Notify>,
     /// Wakes the privacy worker when a DSR job (export, erasure) is requested.
     pub privacy_wakeup: Arc<Notify>,
+    /// Writes the request path hands off (request log, last-seen and last-used times).
+    pub deferred: DeferredWrites,
 }
 
 impl AppState {
@@ -45,12 +48,12 @@ impl AppState {
         policies: Policies,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             mail: Transport::from_config(&settings.mail_transport)?,
             throttle: Arc::new(LoginThrottle::new(settings.login_limits)?),
             signups: Arc::new(SignupThrottle::new(settings.signup_limits)?),
-            passwords: Passwords::new(cores)?,
+            passwords: Passwords::new(settings.password_pool)?,
+            deferred: DeferredWrites::new(settings.deferred_writes),
             settings: Arc::new(settings),
             policies: Arc::new(policies),
             mail_wakeup: Arc::new(Notify::new()),

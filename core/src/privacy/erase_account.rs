@@ -89,6 +89,9 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
         crate::market::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
     }
     drain_mail(state, account_id).await?;
+    // The account is closed now: a request-log row queued before is committed by this flush
+    // (and erased below); one written after it is refused because the account is closed.
+    state.deferred.flush().await;
     // Under the subject's lock no export of this person runs: every archive file of theirs,
     // half-written or never registered, goes now (registered ones go with their rows).
     super::export_archive::remove_subject_export_files(state, account_id).await?;

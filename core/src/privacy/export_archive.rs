@@ -162,6 +162,8 @@ pub async fn build_archive(
     id: &str,
     account_id: &str,
 ) -> Result<BuiltArchive, export::ExportError> {
+    // The subject's latest requests are still queued: they belong in the archive.
+    state.deferred.flush().await;
     let out_dir = state.settings.data_dir.join(EXPORTS_DIR);
     let archive_name = format!("{id}.tar.gz");
     let job = ExportJob {

@@ -44,7 +44,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sqlx::{Any, Transaction};
 
-use crate::platform::passwords::Passwords;
+use crate::platform::passwords::{PasswordPool, Passwords};
 use ledger::{BonusRows, DEMO_BONUS, MarketLedger};
 use orders::{Market, OrderRows};
 
@@ -105,7 +105,9 @@ pub async fn generate(db: &Db, accounts: u32, seed: u64) -> anyhow::Result<DemoR
             "the database already has {existing} accounts: demo-data only fills an empty database"
         );
     }
-    let password_hash = Passwords::new(1)?.hash(DEMO_PASSWORD).await?;
+    let password_hash = Passwords::new(PasswordPool::for_cores(2))?
+        .hash(DEMO_PASSWORD)
+        .await?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut report = DemoReport::default();
     let total = accounts as usize;
