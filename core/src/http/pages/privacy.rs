@@ -17,6 +17,7 @@ use tokio::io::AsyncReadExt;
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::lookup;
+use crate::identity::restrictions;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -55,6 +56,16 @@ struct PrivacyPage {
     notice: Option<&'static str>,
     error: Option<String>,
     requests: Vec<RequestRow>,
+    restrictions: Vec<RestrictionRow>,
+}
+
+/// A restriction of processing as the person sees it: when and why (GDPR Art. 18(3): they
+/// are told before it is lifted, and see when it was).
+struct RestrictionRow {
+    placed: String,
+    reason: String,
+    lifted: Option<String>,
+    lift_reason: String,
 }
 
 #[derive(Template)]
@@ -138,11 +149,22 @@ async fn page_for(
             expires: archive.map(human).unwrap_or_default(),
         });
     }
+    let restrictions = restrictions::for_account(state.db.pool(), &user.account_id)
+        .await?
+        .into_iter()
+        .map(|r| RestrictionRow {
+            placed: human(r.placed_at),
+            reason: r.reason,
+            lifted: r.lifted_at.map(human),
+            lift_reason: r.lift_reason.unwrap_or_default(),
+        })
+        .collect();
     Ok(PrivacyPage {
         chrome: Chrome::signed_in(user),
         notice,
         error,
         requests,
+        restrictions,
     })
 }
 

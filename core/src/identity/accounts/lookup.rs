@@ -28,3 +28,19 @@ pub async fn password_hash(
             .await?;
     Ok(hash.flatten())
 }
+
+/// The id of the account (in any status) with `email`, compared as sign-up stores emails
+/// (trimmed, lower case).
+///
+/// Errors: 422 `email` for a malformed email; the database's.
+pub async fn id_by_email(
+    pool: &AnyPool,
+    email: &str,
+) -> Result<Option<String>, crate::platform::error::AppError> {
+    let email = super::validate::email(email)?;
+    let id = sqlx::query_scalar("SELECT id FROM accounts WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(pool)
+        .await?;
+    Ok(id)
+}
