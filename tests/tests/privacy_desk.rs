@@ -3,7 +3,8 @@
 //! (lifted, all is back), and the person sees it on their privacy page; staff rectify a
 //! field (validated, unique, audited by name only, the person told at both addresses) and
 //! complete the rectification request with it, refused while the request cannot complete;
-//! a request entered by hand is dated when the letter came, within sane bounds.
+//! a request entered by hand is dated when the letter came, within sane bounds; a person
+//! corrects their own display name (API and page form), validated and audited.
 
 #![allow(
     clippy::too_many_lines,
@@ -393,3 +394,81 @@ async fn staff_rectify_and_the_person_is_told(backend: Backend) -> Result<()> {
     Ok(())
 }
 backend_test!(staff_rectify_and_the_person_is_told);
+
+async fn a_person_corrects_their_display_name(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (nina, account) = app.member("Nina Typo", "nina@example.com").await?;
+    let id = account["id"].as_str().context("id")?.to_string();
+    let patch = |body: Value| nina.patch(app.url("/api/v1/me")).json(&body);
+    let (s, body) =
+        heepr_tests::market::send(patch(json!({"display_name": "  Nina Tayo "}))).await?;
+    assert_eq!(
+        (s, body["display_name"].as_str()),
+        (200, Some("Nina Tayo")),
+        "{body}"
+    );
+    for bad in [
+        json!({"display_name": "   "}),
+        json!({"display_name": "Nina\u{202e}"}),
+    ] {
+        let (s, body) = heepr_tests::market::send(patch(bad)).await?;
+        assert_eq!(
+            (s, body["error"]["field"].as_str()),
+            (422, Some("display_name")),
+            "{body}"
+        );
+    }
+    let (s, _) = heepr_tests::market::send(patch(
+        json!({"display_name": "X", "email": "x@example.com"}),
+    ))
+    .await?;
+    assert_eq!(s, 422, "unknown fields are refused");
+    let anonymous = app.client()?;
+    let (s, _) = heepr_tests::market::send(
+        anonymous
+            .patch(app.url("/api/v1/me"))
+            .json(&json!({"display_name": "X"})),
+    )
+    .await?;
+    assert_eq!(s, 401);
+
+    // The page form: a refused name is shown again with the reason; a good one is saved.
+    let r = nina
+        .post(app.url("/account/privacy/display-name"))
+        .form(&[("display_name", "")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await?;
+    assert!(page.contains("enter a display name"), "{page}");
+    let r = nina
+        .post(app.url("/account/privacy/display-name"))
+        .form(&[("display_name", "Nina Final")])
+        .send()
+        .await?;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let name: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(name, "Nina Final");
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, details FROM audit_log WHERE action = 'account.rectify' AND subject_account_id = $1",
+    )
+    .bind(&id)
+    .fetch_all(app.pool())
+    .await?;
+    assert_eq!(audited.len(), 2);
+    assert!(
+        audited
+            .iter()
+            .all(|(actor, details)| actor == &format!("subject:{id}") && !details.contains("Nina")),
+        "{audited:?}"
+    );
+    Ok(())
+}
+backend_test!(a_person_corrects_their_display_name);

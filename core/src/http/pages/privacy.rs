@@ -17,6 +17,7 @@ use tokio::io::AsyncReadExt;
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::lookup;
+use crate::identity::accounts::rename::{ProfileChange, change_display_name};
 use crate::identity::restrictions;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/privacy", get(privacy_page))
         .route("/account/privacy/export", post(request_export))
         .route("/account/privacy/requests", post(other_request))
+        .route("/account/privacy/display-name", post(change_name))
         .route("/account/privacy/exports/{id}", get(download))
         .route("/account/delete", post(delete_account))
         .route(
@@ -57,6 +59,8 @@ struct PrivacyPage {
     error: Option<String>,
     requests: Vec<RequestRow>,
     restrictions: Vec<RestrictionRow>,
+    /// The display name shown in its form: the account's, or what was typed when refused.
+    display_name: String,
 }
 
 /// A restriction of processing as the person sees it: when and why (GDPR Art. 18(3): they
@@ -94,6 +98,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
             Some("We are building your export; we will email you when it is ready.")
         }
         "request_sent" => Some("Your request was recorded; we will answer within 30 days."),
+        "name_changed" => Some("Your display name was corrected."),
         "export_already_open" => Some(
             "Your export is already being built (see below); we will email you when it is ready.",
         ),
@@ -165,6 +170,7 @@ async fn page_for(
         error,
         requests,
         restrictions,
+        display_name: user.display_name.clone(),
     })
 }
 
@@ -238,6 +244,33 @@ async fn other_request(
             "request_already_open"
         };
     Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NameFields {
+    #[serde(default)]
+    display_name: String,
+}
+
+/// Rectification by the person themself: the display name, validated as at sign-up; a
+/// refused name is shown again with the reason.
+async fn change_name(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    PageForm(fields): PageForm<NameFields>,
+) -> Result<Response, PageError> {
+    let change = ProfileChange {
+        display_name: fields.display_name.clone(),
+    };
+    match change_display_name(&state, &user.account_id, &change).await {
+        Ok(_) => Ok(Redirect::to("/account/privacy?notice=name_changed").into_response()),
+        Err(err) if err.status().is_client_error() => {
+            let mut page = page_for(&state, &user, None, Some(err.public_message())).await?;
+            page.display_name = fields.display_name;
+            Ok(render(err.status(), &page))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Streams the subject's own archive. 401 when not signed in; 404 for another person's
