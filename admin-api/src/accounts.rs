@@ -1,4 +1,5 @@
-//! Data subjects as staff see them (the subject summary), legal holds, and the child flag.
+//! Data subjects as staff see them (the subject summary, found by id or email), legal
+//! holds, the child flag, rectification and restriction of processing.
 
 use std::collections::BTreeMap;
 
@@ -100,4 +101,82 @@ pub struct ChildFlag {
     /// A note added to the request's details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// The query of `GET /accounts`: the subject with this email.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountsQuery {
+    /// The account's email, matched as sign-up stores it (trimmed, lower case); required
+    /// (422 `invalid_field` `email`), 404 when no account has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A restriction of processing (GDPR Art. 18): while in force (`lifted_at` null) the
+/// account's agents leave browse, search and the leaderboard, new orders to or from it are
+/// refused (409 `account_restricted`), and it gets no non-transactional email; export and
+/// erasure still work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Restriction {
+    /// Restriction id.
+    pub id: String,
+    /// The restricted account.
+    pub account_id: String,
+    /// Why; shown to the person on their privacy page.
+    pub reason: String,
+    /// The restriction request it answered, if any.
+    pub request_id: Option<String>,
+    /// Who placed it (`staff:<id>`).
+    pub placed_by: String,
+    /// When it was placed (Unix ms).
+    pub placed_at: i64,
+    /// Who lifted it, once lifted.
+    pub lifted_by: Option<String>,
+    /// When it was lifted (Unix ms).
+    pub lifted_at: Option<i64>,
+    /// Why it was lifted.
+    pub lift_reason: Option<String>,
+}
+
+/// Body of `POST /accounts/{id}/restriction`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceRestriction {
+    /// Why; must not be empty (422 `invalid_field` `reason`). The person sees it.
+    pub reason: String,
+    /// A restriction request of this subject that the restriction answers: it is completed
+    /// (422 `request_id` for another subject's or kind; 409 `transition_not_allowed` when
+    /// it cannot be completed now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Body of `POST /accounts/{id}/rectify`: one field corrected (GDPR Art. 16).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rectify {
+    /// `display_name` or `email` (others: 422 `invalid_field` `field`).
+    pub field: String,
+    /// The correct value, validated as at sign-up (422 `value`); an email another account
+    /// uses is refused (409 `email_taken`).
+    pub value: String,
+    /// Why; must not be empty (422 `reason`). Neither it nor the values enter the audit
+    /// trail, which names only the field.
+    pub reason: String,
+    /// A rectification request of this subject that the change answers: it is completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// `POST /accounts/{id}/rectify`'s answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rectified {
+    /// The subject after the change (email masked for support).
+    pub subject: Subject,
+    /// The field changed.
+    pub field: String,
+    /// The request completed with it, if one was named.
+    pub completed_request: Option<String>,
 }

@@ -207,6 +207,18 @@ wire_types!(
     ErrorBody,
     TransitionRefusal,
     HoldRefusal,
+    AccountsQuery,
+    Restriction,
+    PlaceRestriction,
+    Rectify,
+    Rectified,
+    NoteBody,
+    Note,
+    IntakeOutcome,
+    IntakeQuery,
+    IntakeMessage,
+    IntakeList,
+    Classify,
 );
 
 #[cfg(test)]

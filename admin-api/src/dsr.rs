@@ -194,6 +194,35 @@ pub struct CreateRequest {
     /// The subject's words, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<String>,
+    /// When the letter, call or email came in (RFC 3339; default now): the 30-day clock
+    /// starts then. Not in the future and at most 30 days ago (422 `received_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<String>,
+}
+
+/// Body of `POST /requests/{id}/notes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// The note: 1 to 4,000 characters (422 `text`). Kept with the request (exported,
+    /// redacted on erasure); the audit trail records only that a note was added.
+    pub text: String,
+}
+
+/// A staff note on a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Note {
+    /// Note id.
+    pub id: String,
+    /// The request it is on.
+    pub request_id: String,
+    /// Who wrote it (`staff:<id>`).
+    pub author: String,
+    /// What it says (emails masked for support).
+    pub text: String,
+    /// When it was written (Unix ms).
+    pub created_at: i64,
 }
 
 /// Body of `POST /requests/{id}/transition`.

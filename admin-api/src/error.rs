@@ -30,7 +30,8 @@ pub struct ErrorBody {
     /// The reason, in words a person can act on.
     pub message: String,
     /// For `invalid_field`: the field at fault (`status`, `kind`, `reason`, `months`,
-    /// `due_within_days`, or `body` for a body of the wrong shape).
+    /// `due_within_days`, `received_at`, `email`, `field`, `value`, `request_id`, `text`,
+    /// `outcome`, or `body` for a body of the wrong shape).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// For `transition_not_allowed` a [`TransitionRefusal`], for `legal_hold` a
@@ -135,6 +136,31 @@ pub const REQUEST_CHANGED: ErrorCode = ErrorCode {
     status: 409,
     code: "request_changed",
 };
+/// 409: a restriction of processing is already in force on the account.
+pub const ALREADY_RESTRICTED: ErrorCode = ErrorCode {
+    status: 409,
+    code: "already_restricted",
+};
+/// 409: the restriction was lifted already.
+pub const ALREADY_LIFTED: ErrorCode = ErrorCode {
+    status: 409,
+    code: "already_lifted",
+};
+/// 409: the intake message is not waiting for classification.
+pub const ALREADY_CLASSIFIED: ErrorCode = ErrorCode {
+    status: 409,
+    code: "already_classified",
+};
+/// 409: a rectified email is another account's.
+pub const EMAIL_TAKEN: ErrorCode = ErrorCode {
+    status: 409,
+    code: "email_taken",
+};
+/// 409: an export or erasure of the person is running; try again in a minute.
+pub const SUBJECT_BUSY: ErrorCode = ErrorCode {
+    status: 409,
+    code: "subject_busy",
+};
 /// 409: a dry run of a rule that keeps data without a period (nothing to sweep).
 pub const NO_PERIOD: ErrorCode = ErrorCode {
     status: 409,
@@ -173,6 +199,11 @@ pub const CODES: &[ErrorCode] = &[
     LEGAL_HOLD,
     JOB_NOT_APPLICABLE,
     REQUEST_CHANGED,
+    ALREADY_RESTRICTED,
+    ALREADY_LIFTED,
+    ALREADY_CLASSIFIED,
+    EMAIL_TAKEN,
+    SUBJECT_BUSY,
     NO_PERIOD,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,

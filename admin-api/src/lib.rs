@@ -20,11 +20,13 @@
 //! # Layout
 //! - [`routes`]: every route: method, path, role, body, status and answer.
 //! - [`staff`]: who is signed in (`GET /me`) and staff roles.
-//! - [`dsr`]: data-subject requests: states, kinds, lists, detail, and the bodies that create,
-//!   move and extend them.
-//! - [`accounts`]: the subject summary, legal holds and the child flag.
+//! - [`dsr`]: data-subject requests: states, kinds, lists, detail, notes, and the bodies
+//!   that create, move and extend them.
+//! - [`accounts`]: the subject summary, legal holds, the child flag, rectification and
+//!   restriction of processing.
 //! - [`views`]: answers that combine the above: a request's detail, a subject's account.
 //! - [`erasure`]: the erasure preview.
+//! - [`intake`]: messages of the intake mailbox, and classifying one.
 //! - [`audit`]: the hash-chained audit trail and its verification.
 //! - [`retention`]: retention rules, their last runs and dry runs.
 //! - [`backups`]: the backup catalog.
@@ -38,19 +40,25 @@ pub mod contract;
 pub mod dsr;
 pub mod erasure;
 pub mod error;
+pub mod intake;
 pub mod retention;
 pub mod routes;
 pub mod staff;
 pub mod views;
 
-pub use accounts::{ChildFlag, Hold, HoldLifted, HoldList, HoldRef, Reason, Subject};
+pub use accounts::{
+    AccountsQuery, ChildFlag, Hold, HoldLifted, HoldList, HoldRef, PlaceRestriction, Reason,
+    Rectified, Rectify, Restriction, Subject,
+};
 pub use audit::{AuditEntry, AuditList, AuditQuery, BrokenLink, ChainVerification};
 pub use backups::{Backup, BackupList};
 pub use dsr::{
-    CreateRequest, Extension, Kind, Request, RequestList, RequestsQuery, Status, Transition,
+    CreateRequest, Extension, Kind, Note, NoteBody, Request, RequestList, RequestsQuery, Status,
+    Transition,
 };
 pub use erasure::{ErasurePreview, TableCounts};
 pub use error::{ErrorBody, ErrorEnvelope, HoldRefusal, TransitionRefusal};
+pub use intake::{Classify, IntakeList, IntakeMessage, IntakeOutcome, IntakeQuery};
 pub use retention::{
     DryRun, RetentionRule, RetentionRun, RuleList, Store, StoreSweep, SweepReport, TableSweep,
 };

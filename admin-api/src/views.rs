@@ -1,11 +1,11 @@
 //! The answers that bring objects of several modules together: a request with its subject,
-//! timeline and archive, and a subject with their holds and requests.
+//! timeline, archive and notes, and a subject with their holds, restrictions and requests.
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{Hold, Subject};
+use crate::accounts::{Hold, Restriction, Subject};
 use crate::audit::AuditEntry;
-use crate::dsr::Request;
+use crate::dsr::{Note, Request};
 
 /// The export archive of an access request, as shown with the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +33,12 @@ pub struct RequestDetail {
     pub timeline: Vec<AuditEntry>,
     /// The export archive, for an access request that has one.
     pub export_archive: Option<ExportArchive>,
+    /// Staff notes on the request, oldest first.
+    pub notes: Vec<Note>,
 }
 
-/// `GET /accounts/{id}`: the subject, their holds and their requests.
+/// `GET /accounts/{id}` and `GET /accounts?email=`: the subject, their holds, restrictions
+/// and requests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Account {
@@ -45,4 +48,6 @@ pub struct Account {
     pub holds: Vec<Hold>,
     /// Every request of the subject, soonest due first.
     pub requests: Vec<Request>,
+    /// Every restriction of processing, the one in force first.
+    pub restrictions: Vec<Restriction>,
 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use heepr_admin_api::contract::{TYPE_NAMES, check, fields};
 use heepr_admin_api::error::CODES;
 use heepr_admin_api::routes::{Access, ROUTES};
-use heepr_admin_api::{Kind, Role, Status, Store};
+use heepr_admin_api::{IntakeOutcome, Kind, Role, Status, Store};
 use serde_json::Value;
 
 fn doc() -> String {
@@ -29,6 +29,10 @@ fn enums() -> BTreeMap<&'static str, Vec<&'static str>> {
         ("Status", Status::ALL.map(Status::as_str).to_vec()),
         ("Kind", Kind::ALL.map(Kind::as_str).to_vec()),
         ("Store", Store::ALL.map(Store::as_str).to_vec()),
+        (
+            "IntakeOutcome",
+            IntakeOutcome::ALL.map(IntakeOutcome::as_str).to_vec(),
+        ),
     ])
 }
 
@@ -296,6 +300,10 @@ fn drift_in_any_direction_is_caught() {
             "",
         ),
         ("200 `HoldLifted`", "200 `Hold`"),
+        (
+            "| `POST /accounts/{id}/rectify` | officer | `Rectify` | 200 `Rectified` |",
+            "| `POST /accounts/{id}/rectify` | officer | `Reason` | 200 `Rectified` |",
+        ),
         (
             "| `POST /requests/{id}/extend` | officer",
             "| `POST /requests/{id}/extend` | any",

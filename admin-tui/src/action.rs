@@ -6,8 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{
-    ApiError, AuditEntry, ChainVerification, ErasurePreview, Extension, Hold, Me, Reason, Request,
-    RequestDetail, RetentionRule, Subject, Transition, query_value,
+    Account, ApiError, AuditEntry, ChainVerification, CreateRequest, ErasurePreview, Extension,
+    Hold, IntakeMessage, Kind, Me, NoteBody, PlaceRestriction, Reason, Rectify, Request,
+    RequestDetail, Restriction, RetentionRule, Status, Subject, Transition, query_value,
 };
 
 /// The console's screens (tabs).
@@ -85,11 +86,20 @@ pub enum Op {
     PlaceHold,
     /// Lift the subject's newest active legal hold, with a reason.
     LiftHold,
+    /// Add a note to the request (kept with it).
+    AddNote,
+    /// Correct the subject's display name or email; completes a rectification request.
+    Rectify,
+    /// Restrict processing of the subject's data, with a reason; completes a restriction
+    /// request.
+    Restrict,
+    /// Lift the subject's restriction of processing, with a reason.
+    LiftRestriction,
 }
 
 impl Op {
     /// Every action, in the order of the actions bar.
-    pub const ALL: [Op; 9] = [
+    pub const ALL: [Op; 13] = [
         Op::VerifyIdentity,
         Op::Start,
         Op::RunExport,
@@ -99,7 +109,66 @@ impl Op {
         Op::Extend,
         Op::PlaceHold,
         Op::LiftHold,
+        Op::AddNote,
+        Op::Rectify,
+        Op::Restrict,
+        Op::LiftRestriction,
     ];
+
+    /// Why `self` cannot be done on `bundle`'s request in its state, or `None` when it can:
+    /// the console offers only what the server would accept.
+    pub fn unavailable(self, bundle: &DetailBundle) -> Option<String> {
+        let r = &bundle.detail.request;
+        let moves_to = |to: Status| {
+            if r.allowed_transitions.contains(&to) {
+                None
+            } else {
+                Some(format!(
+                    "a request that is {} cannot become {}",
+                    r.status.as_str(),
+                    to.as_str()
+                ))
+            }
+        };
+        let job = |kind: Kind| {
+            if r.kind != kind {
+                Some(format!("only for {} requests", kind.as_str()))
+            } else if r.status != Status::InProgress {
+                Some(format!(
+                    "the request is {}, not in_progress",
+                    r.status.as_str()
+                ))
+            } else {
+                None
+            }
+        };
+        let restricted = bundle.restrictions.iter().any(|x| x.lifted_at.is_none());
+        match self {
+            Op::VerifyIdentity => moves_to(Status::AwaitingVerification),
+            Op::Start => moves_to(Status::InProgress),
+            Op::Complete => moves_to(Status::Completed),
+            Op::Reject => moves_to(Status::Rejected),
+            Op::RunExport => job(Kind::Access),
+            Op::ApproveErasure => job(Kind::Erasure),
+            Op::Extend if !r.status.is_open() => {
+                Some(format!("the request is {}", r.status.as_str()))
+            }
+            Op::LiftHold if !bundle.holds.iter().any(Hold::is_active) => {
+                Some("no active legal hold on this subject".into())
+            }
+            Op::Restrict if restricted => Some("processing is already restricted".into()),
+            Op::LiftRestriction if !restricted => {
+                Some("no restriction of processing in force".into())
+            }
+            Op::Extend
+            | Op::PlaceHold
+            | Op::LiftHold
+            | Op::AddNote
+            | Op::Rectify
+            | Op::Restrict
+            | Op::LiftRestriction => None,
+        }
+    }
 
     /// Name on screen.
     pub fn title(self) -> &'static str {
@@ -113,6 +182,10 @@ impl Op {
             Op::Extend => "extend",
             Op::PlaceHold => "place hold",
             Op::LiftHold => "lift hold",
+            Op::AddNote => "note",
+            Op::Rectify => "rectify",
+            Op::Restrict => "restrict",
+            Op::LiftRestriction => "lift restriction",
         }
     }
 
@@ -128,12 +201,26 @@ impl Op {
             Op::Extend => 'd',
             Op::PlaceHold => 'h',
             Op::LiftHold => 'l',
+            Op::AddNote => 'n',
+            Op::Rectify => 'e',
+            Op::Restrict => 'p',
+            Op::LiftRestriction => 'u',
         }
     }
 
-    /// Whether the confirmation dialog asks for a reason.
+    /// Whether the confirmation dialog needs typed text (a reason, a note, a value).
     pub fn needs_reason(self) -> bool {
-        matches!(self, Op::Reject | Op::Extend | Op::PlaceHold | Op::LiftHold)
+        matches!(
+            self,
+            Op::Reject
+                | Op::Extend
+                | Op::PlaceHold
+                | Op::LiftHold
+                | Op::AddNote
+                | Op::Rectify
+                | Op::Restrict
+                | Op::LiftRestriction
+        )
     }
 }
 
@@ -193,10 +280,16 @@ pub enum Action {
     Input(char),
     /// Delete the last typed character.
     Backspace,
-    /// Dialog: months + 1 (extend).
+    /// Dialog: months + 1 (extend); the next choice (rectified field, a form's kind).
     MoreMonths,
-    /// Dialog: months − 1 (extend).
+    /// Dialog: months − 1 (extend); the previous choice.
     FewerMonths,
+    /// Form: the next field.
+    NextField,
+    /// Queue: open the form that records a request received by letter, phone or email.
+    NewRequest,
+    /// Queue: type an email to find its data subject on the server.
+    StartFind,
     /// Confirm the dialog or the search.
     Submit,
     /// An answer from the network task.
@@ -225,6 +318,8 @@ pub enum Effect {
     LoadRetention,
     /// `GET /backups` (read; retried).
     LoadBackups,
+    /// `GET /accounts?email=` (read; retried).
+    FindSubject(String),
     /// An action: sent once, never retried automatically.
     Perform(Command),
 }
@@ -279,6 +374,36 @@ pub enum Command {
         /// Rule name.
         rule: String,
     },
+    /// `POST /requests`: a request received by letter, phone or email, entered by hand.
+    CreateRequest(Box<CreateRequest>),
+    /// `POST /requests/{id}/notes`.
+    AddNote {
+        /// Request id.
+        id: String,
+        /// The note.
+        text: String,
+    },
+    /// `POST /accounts/{id}/rectify`.
+    Rectify {
+        /// Account id.
+        account_id: String,
+        /// The body.
+        body: Box<Rectify>,
+    },
+    /// `POST /accounts/{id}/restriction`.
+    Restrict {
+        /// Account id.
+        account_id: String,
+        /// The body.
+        body: PlaceRestriction,
+    },
+    /// `POST /restrictions/{id}/lift`.
+    LiftRestriction {
+        /// Restriction id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The JSON body of a [`Command`]: one of the admin API's request bodies.
@@ -289,8 +414,16 @@ pub enum Body {
     Transition(Transition),
     /// `POST /requests/{id}/extend`.
     Extension(Extension),
-    /// Placing or lifting a legal hold.
+    /// Placing or lifting a legal hold, lifting a restriction.
     Reason(Reason),
+    /// `POST /requests`.
+    CreateRequest(CreateRequest),
+    /// `POST /requests/{id}/notes`.
+    Note(NoteBody),
+    /// `POST /accounts/{id}/rectify`.
+    Rectify(Rectify),
+    /// `POST /accounts/{id}/restriction`.
+    Restrict(PlaceRestriction),
 }
 
 impl Command {
@@ -306,6 +439,17 @@ impl Command {
             }
             Command::LiftHold { hold_id, .. } => format!("/holds/{}/lift", query_value(hold_id)),
             Command::DryRun { rule } => format!("/retention/rules/{}/dry-run", query_value(rule)),
+            Command::CreateRequest(_) => "/requests".into(),
+            Command::AddNote { id, .. } => format!("/requests/{}/notes", query_value(id)),
+            Command::Rectify { account_id, .. } => {
+                format!("/accounts/{}/rectify", query_value(account_id))
+            }
+            Command::Restrict { account_id, .. } => {
+                format!("/accounts/{}/restriction", query_value(account_id))
+            }
+            Command::LiftRestriction { id, .. } => {
+                format!("/restrictions/{}/lift", query_value(id))
+            }
         }
     }
 
@@ -320,11 +464,15 @@ impl Command {
                 months: *months,
                 reason: reason.clone(),
             })),
-            Command::PlaceHold { reason, .. } | Command::LiftHold { reason, .. } => {
-                Some(Body::Reason(Reason {
-                    reason: reason.clone(),
-                }))
-            }
+            Command::PlaceHold { reason, .. }
+            | Command::LiftHold { reason, .. }
+            | Command::LiftRestriction { reason, .. } => Some(Body::Reason(Reason {
+                reason: reason.clone(),
+            })),
+            Command::CreateRequest(body) => Some(Body::CreateRequest(CreateRequest::clone(body))),
+            Command::AddNote { text, .. } => Some(Body::Note(NoteBody { text: text.clone() })),
+            Command::Rectify { body, .. } => Some(Body::Rectify(Rectify::clone(body))),
+            Command::Restrict { body, .. } => Some(Body::Restrict(body.clone())),
             Command::Export { .. } | Command::Erase { .. } | Command::DryRun { .. } => None,
         }
     }
@@ -339,6 +487,11 @@ impl Command {
             Command::PlaceHold { .. } => "place legal hold".into(),
             Command::LiftHold { .. } => "lift legal hold".into(),
             Command::DryRun { rule } => format!("dry run of {rule}"),
+            Command::CreateRequest(b) => format!("record {} request", b.kind),
+            Command::AddNote { .. } => "add note".into(),
+            Command::Rectify { body, .. } => format!("rectify {}", body.field),
+            Command::Restrict { .. } => "restrict processing".into(),
+            Command::LiftRestriction { .. } => "lift restriction".into(),
         }
     }
 }
@@ -352,6 +505,10 @@ pub struct DetailBundle {
     pub preview: Option<Result<ErasurePreview, ApiError>>,
     /// The subject's holds, active first.
     pub holds: Vec<Hold>,
+    /// The subject's restrictions of processing, the one in force first.
+    pub restrictions: Vec<Restriction>,
+    /// The emailed message that started the request, if it came by email.
+    pub intake: Option<IntakeMessage>,
 }
 
 /// An answer from the network task.
@@ -373,6 +530,8 @@ pub enum NetEvent {
     Retention(Result<Vec<RetentionRule>, ApiError>),
     /// `GET /backups`.
     Backups(Result<heepr_admin_api::BackupList, ApiError>),
+    /// `GET /accounts?email=` for the email typed.
+    Found(String, Result<Box<Account>, ApiError>),
     /// A read failed and is retried (attempt number, reason).
     Retrying {
         /// What is read.

@@ -16,6 +16,7 @@ use crate::screens::backups::BackupsScreen;
 use crate::screens::common::{Context, InputTarget, Section};
 use crate::screens::detail::DetailScreen;
 use crate::screens::dialog::{Dialog, Step};
+use crate::screens::form::{FormStep, NewRequestForm};
 use crate::screens::help::Help;
 use crate::screens::outcome::describe_answer;
 use crate::screens::queue::QueueScreen;
@@ -49,6 +50,8 @@ pub struct App {
     pub busy: Option<Command>,
     /// The open confirmation dialog.
     pub dialog: Option<Dialog>,
+    /// The open "new request" form.
+    pub form: Option<NewRequestForm>,
     /// The help overlay.
     pub help: Help,
     /// Tab 1: the queue.
@@ -168,6 +171,7 @@ impl App {
             Action::CycleStatus | Action::CycleKind => Some(Tab::Queue),
             Action::ClearFilters if self.tab == Tab::Audit => Some(Tab::Audit),
             Action::ClearFilters => Some(Tab::Queue),
+            Action::ToggleReads if self.tab == Tab::Audit => Some(Tab::Audit),
             Action::ToggleReads => Some(Tab::Detail),
             Action::VerifyChain => Some(Tab::Audit),
             _ => None,
@@ -201,7 +205,7 @@ impl App {
             self.input = None;
         }
         let tab = match target {
-            InputTarget::QueueSearch => Tab::Queue,
+            InputTarget::QueueSearch | InputTarget::SubjectFind => Tab::Queue,
             InputTarget::AuditSubject | InputTarget::AuditActor => Tab::Audit,
         };
         self.update_screen(tab, action, Some(target))
@@ -223,6 +227,66 @@ impl App {
                 self.busy = Some(command.clone());
                 vec![Effect::Perform(command)]
             }
+        }
+    }
+
+    fn update_form(&mut self, action: &Action) -> Vec<Effect> {
+        let Some(form) = self.form.as_mut() else {
+            return Vec::new();
+        };
+        match form.update(action) {
+            FormStep::Stay => Vec::new(),
+            FormStep::Close => {
+                self.form = None;
+                Vec::new()
+            }
+            FormStep::Send(command) => {
+                self.form = None;
+                self.busy = Some(command.clone());
+                vec![Effect::Perform(command)]
+            }
+        }
+    }
+
+    /// Opens the "new request" form, or says why not.
+    fn new_request(&mut self) {
+        if let Some(reason) = self.actions_disabled_reason() {
+            self.flash = Some(format!("recording a request is disabled: {reason}"));
+        } else if self.busy.is_some() {
+            self.flash = Some("wait for the server's answer to the last action".into());
+        } else {
+            self.flash = None;
+            self.form = Some(NewRequestForm::default());
+        }
+    }
+
+    /// The subject found by `email`: the queue shows their requests, the flash says who.
+    fn found(&mut self, email: &str, result: Result<Box<crate::api::Account>, ApiError>) {
+        match result {
+            Ok(account) => {
+                let s = &account.subject;
+                self.subjects.insert(s);
+                self.queue.show_subject(&s.account_id);
+                let restricted = account.restrictions.iter().any(|r| r.lifted_at.is_none());
+                self.flash = Some(format!(
+                    "{} ({}, {}): {} request(s){}{}",
+                    s.email,
+                    s.display_name,
+                    s.account_id,
+                    account.requests.len(),
+                    if restricted {
+                        ", processing restricted"
+                    } else {
+                        ""
+                    },
+                    if account.requests.is_empty() {
+                        "; N records one"
+                    } else {
+                        ""
+                    },
+                ));
+            }
+            Err(e) => self.flash = Some(format!("finding {email}: {e}")),
         }
     }
 
@@ -299,6 +363,7 @@ impl App {
             NetEvent::ChainVerified(r) => self.audit.chain.finish(r),
             NetEvent::Retention(r) => self.retention.loaded(r),
             NetEvent::Backups(r) => self.backups.loaded(r),
+            NetEvent::Found(email, r) => self.found(&email, r),
             NetEvent::Retrying {
                 what,
                 attempt,
@@ -320,8 +385,16 @@ impl App {
             self.retention.dry_run = Some(outcome);
             return Vec::new();
         }
-        self.detail.outcome = Some(outcome);
         let mut out = Vec::new();
+        // A request just recorded opens on Detail, with the server's answer.
+        if let (Command::CreateRequest(_), Ok(body)) = (&command, &result) {
+            let created: Request = serde_json::from_value(body.clone()).unwrap_or_default();
+            if !created.id.is_empty() {
+                self.tab = Tab::Detail;
+                out.extend(self.detail.open(created.id, self.now_ms));
+            }
+        }
+        self.detail.outcome = Some(outcome);
         out.extend(self.detail.load(self.now_ms));
         out.extend(self.queue.load(self.now_ms));
         out
@@ -332,6 +405,9 @@ impl App {
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     if app.dialog.is_some() && Dialog::takes(&action) {
         return app.update_dialog(&action);
+    }
+    if app.form.is_some() && NewRequestForm::takes(&action) {
+        return app.update_form(&action);
     }
     if app.help.update(&action) {
         return Vec::new();
@@ -370,9 +446,17 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::StartActorFilter if app.tab == Tab::Audit => {
             app.input = Some(InputTarget::AuditActor);
         }
+        Action::StartFind if app.tab == Tab::Queue => {
+            app.queue.find.clear();
+            app.input = Some(InputTarget::SubjectFind);
+        }
+        Action::NewRequest if app.tab == Tab::Queue => app.new_request(),
         // Handled above, or nothing to do here (no dialog, no text box).
         Action::Back
         | Action::StartActorFilter
+        | Action::StartFind
+        | Action::NewRequest
+        | Action::NextField
         | Action::ToggleHelp
         | Action::Input(_)
         | Action::Backspace

@@ -76,6 +76,16 @@ pub const BINDINGS: &[Binding] = &[
         what: "clear filters and search",
     },
     Binding {
+        scope: "Queue",
+        keys: "F",
+        what: "find a subject by email",
+    },
+    Binding {
+        scope: "Queue",
+        keys: "N",
+        what: "record a letter/call",
+    },
+    Binding {
         scope: "Detail",
         keys: "v",
         what: "verify identity (→ awaiting)",
@@ -112,13 +122,18 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         scope: "Detail",
-        keys: "h",
-        what: "place legal hold",
+        keys: "h l",
+        what: "place / lift legal hold",
     },
     Binding {
         scope: "Detail",
-        keys: "l",
-        what: "lift legal hold",
+        keys: "n e",
+        what: "note / rectify (↑↓ field)",
+    },
+    Binding {
+        scope: "Detail",
+        keys: "p u",
+        what: "restrict / lift restriction",
     },
     Binding {
         scope: "Dialog",
@@ -128,7 +143,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         scope: "Dialog",
         keys: "↑ ↓",
-        what: "extend: more / fewer months",
+        what: "months, field, kind",
     },
     Binding {
         scope: "Retention",
@@ -155,6 +170,16 @@ pub const BINDINGS: &[Binding] = &[
         keys: "V",
         what: "verify the chain again",
     },
+    Binding {
+        scope: "Audit",
+        keys: "w",
+        what: "show / hide reads",
+    },
+    Binding {
+        scope: "Dialog",
+        keys: "Tab",
+        what: "form: next field",
+    },
 ];
 
 /// The action for `key` in `app`'s current mode and tab, if any.
@@ -167,13 +192,25 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
         return Some(Action::Quit);
     }
     if let Some(dialog) = &app.dialog {
-        let extend = dialog.op == Op::Extend;
+        let extend = matches!(dialog.op, Op::Extend | Op::Rectify);
         return match key.code {
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Enter => Some(Action::Submit),
             KeyCode::Backspace => Some(Action::Backspace),
             KeyCode::Up if extend => Some(Action::MoreMonths),
             KeyCode::Down if extend => Some(Action::FewerMonths),
+            KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
+            _ => None,
+        };
+    }
+    if app.form.is_some() {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Enter => Some(Action::Submit),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Tab => Some(Action::NextField),
+            KeyCode::Up => Some(Action::MoreMonths),
+            KeyCode::Down => Some(Action::FewerMonths),
             KeyCode::Char(c) if !ctrl => Some(Action::Input(c)),
             _ => None,
         };
@@ -226,6 +263,8 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             't' => Some(Action::CycleKind),
             '/' => Some(Action::StartSearch),
             'z' => Some(Action::ClearFilters),
+            'F' => Some(Action::StartFind),
+            'N' => Some(Action::NewRequest),
             _ => None,
         },
         Tab::Detail if c == 'a' => Some(Action::ToggleReads),
@@ -238,6 +277,7 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             'a' => Some(Action::StartActorFilter),
             'z' => Some(Action::ClearFilters),
             'V' => Some(Action::VerifyChain),
+            'w' => Some(Action::ToggleReads),
             _ => None,
         },
         Tab::Retention | Tab::Backups => None,

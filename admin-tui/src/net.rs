@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use heepr_admin_api::{Account, AuditList, BackupList, HoldList, RequestList, RuleList};
+use heepr_admin_api::{Account, AuditList, BackupList, IntakeList, RequestList, RuleList};
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -61,15 +61,22 @@ async fn load_detail(
         client.get::<ErasurePreview>(&path)
     })
     .await;
-    let path = format!(
-        "/accounts/{}/holds",
-        query_value(&detail.request.account_id)
-    );
-    let holds: HoldList = retried("the holds", report, || client.get(&path)).await?;
+    let path = format!("/accounts/{}", query_value(&detail.request.account_id));
+    let account: Account = retried("the subject", report, || client.get(&path)).await?;
+    // Only a request entered for an email has one; a server without intake has none.
+    let path = format!("/intake?request_id={rid}");
+    let intake = retried("the emailed message", report, || {
+        client.get::<IntakeList>(&path)
+    })
+    .await
+    .ok()
+    .and_then(|l| l.messages.into_iter().next());
     Ok(Box::new(DetailBundle {
         detail,
         preview: Some(preview),
-        holds: holds.holds,
+        holds: account.holds,
+        restrictions: account.restrictions,
+        intake,
     }))
 }
 
@@ -127,6 +134,13 @@ pub async fn perform(
             })
             .await,
         ),
+        Effect::FindSubject(email) => {
+            let path = format!("/accounts?email={}", query_value(&email));
+            let r = retried("the subject", report, || client.get::<Account>(&path))
+                .await
+                .map(Box::new);
+            NetEvent::Found(email, r)
+        }
         Effect::Perform(command) => {
             let result = client
                 .post::<_, Value>(&command.path(), command.body().as_ref())
@@ -151,6 +165,7 @@ pub fn lost_answer(effect: Effect) -> NetEvent {
         Effect::VerifyAudit => NetEvent::ChainVerified(Err(e)),
         Effect::LoadRetention => NetEvent::Retention(Err(e)),
         Effect::LoadBackups => NetEvent::Backups(Err(e)),
+        Effect::FindSubject(email) => NetEvent::Found(email, Err(e)),
         Effect::Perform(c) => NetEvent::Done(c, Err(e)),
     }
 }

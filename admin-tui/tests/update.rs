@@ -1,12 +1,16 @@
 //! `update`: key → action → state, for the queue filters and search, opening a request,
 //! every action's confirmation (support disabled with the reason, erasure confirmed only by
 //! the subject's id, extension months and reason), the server's refusal shown with the
-//! allowed transitions, missing endpoints, live refresh, and quitting from anywhere.
+//! allowed transitions, missing endpoints, live refresh, and quitting from anywhere; only
+//! actions the request's state allows open a dialog; the new-request form, rectification,
+//! restriction and notes; the audit screen hiding read-only calls.
 
 mod support;
 
 use heepr_admin_tui::action::{Action, Command, Effect, NetEvent, Op, Tab};
-use heepr_admin_tui::api::{ApiError, Kind, Role, Status};
+use heepr_admin_tui::api::{
+    ApiError, AuditEntry, CreateRequest, Kind, PlaceRestriction, Rectify, Restriction, Role, Status,
+};
 use heepr_admin_tui::app::{App, update};
 use heepr_admin_tui::keys::{BINDINGS, map_key};
 use heepr_admin_tui::screens::queue::QUEUE_REFRESH_MS;
@@ -194,7 +198,7 @@ fn lifting_needs_an_active_hold_and_names_it() {
 #[test]
 fn refused_transition_shows_reason_and_allowed_states_then_reloads() {
     let mut app = app_on_detail(Role::PrivacyOfficer, false);
-    key(&mut app, KeyCode::Char('v'));
+    key(&mut app, KeyCode::Char('c'));
     let effects = key(&mut app, KeyCode::Enter);
     let Some(Effect::Perform(command)) = effects.first().cloned() else {
         panic!("nothing sent: {effects:?}");
@@ -202,7 +206,7 @@ fn refused_transition_shows_reason_and_allowed_states_then_reloads() {
     let refusal = ApiError::Refused {
         status: 409,
         code: "transition_not_allowed".into(),
-        message: "cannot move from in_progress to awaiting_verification".into(),
+        message: "cannot move from in_progress to completed".into(),
         field: None,
         allowed: vec![Status::OnHold, Status::Completed],
         holds: Vec::new(),
@@ -481,7 +485,7 @@ fn the_selection_follows_its_request_across_reloads() {
 #[test]
 fn a_lost_answer_never_leaves_the_console_waiting() {
     let mut app = app_on_detail(Role::PrivacyOfficer, false);
-    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('c'));
     let effects = key(&mut app, KeyCode::Enter);
     let Some(effect) = effects.into_iter().next() else {
         panic!("nothing sent");
@@ -545,4 +549,220 @@ fn a_queue_reload_seen_from_another_tab_keeps_the_selection_on_a_row() {
     let effects = key(&mut app, KeyCode::Enter);
     assert_eq!(app.tab, Tab::Detail, "Enter opens the one request left");
     assert!(matches!(effects.as_slice(), [Effect::LoadDetail(id)] if id.ends_with('3')));
+}
+
+/// The open request of `app` moved to `status` (as a reload would bring it).
+fn with_status(app: &mut App, kind: Kind, status: Status) {
+    let id = app.detail.open_id.clone().unwrap_or_default();
+    let mut bundle = detail(false, false);
+    bundle.detail.request.kind = kind;
+    bundle.detail.request.status = status;
+    bundle.detail.request.allowed_transitions = allowed(status);
+    update(app, Action::Net(NetEvent::Detail(id, Ok(Box::new(bundle)))));
+}
+
+#[test]
+fn only_actions_the_state_allows_open_a_dialog() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    with_status(&mut app, Kind::Access, Status::Completed);
+    for c in ['c', 's', 'v', 'R', 'x', 'E', 'd', 'l', 'u'] {
+        assert!(key(&mut app, KeyCode::Char(c)).is_empty());
+        assert!(
+            app.dialog.is_none(),
+            "{c} opened a dialog on a completed request"
+        );
+        let flash = app.flash.clone().unwrap_or_default();
+        assert!(flash.contains("is not possible"), "{c}: {flash}");
+    }
+    let flash = {
+        key(&mut app, KeyCode::Char('c'));
+        app.flash.clone().unwrap_or_default()
+    };
+    assert!(
+        flash.contains("completed cannot become completed"),
+        "{flash}"
+    );
+    // What a closed request still allows: a note, a correction, a restriction.
+    for c in ['n', 'e', 'p'] {
+        key(&mut app, KeyCode::Char(c));
+        assert!(app.dialog.is_some(), "{c} offered no dialog");
+        key(&mut app, KeyCode::Esc);
+    }
+}
+
+#[test]
+fn rectify_and_restrict_complete_the_request_they_answer() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    with_status(&mut app, Kind::Rectification, Status::InProgress);
+    let id = app.detail.open_id.clone().unwrap_or_default();
+    key(&mut app, KeyCode::Char('e'));
+    key(&mut app, KeyCode::Down);
+    type_text(&mut app, "alice.new@example.com");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Perform(Command::Rectify {
+            account_id: "acct-1".into(),
+            body: Box::new(Rectify {
+                field: "email".into(),
+                value: "alice.new@example.com".into(),
+                reason: format!("asked in request {id}"),
+                request_id: Some(id.clone()),
+            }),
+        })]
+    );
+    update(
+        &mut app,
+        Action::Net(NetEvent::Done(
+            Command::AddNote {
+                id: id.clone(),
+                text: "x".into(),
+            },
+            Ok(json!({})),
+        )),
+    );
+    // Another kind's request is not completed by a restriction.
+    key(&mut app, KeyCode::Char('p'));
+    type_text(&mut app, "accuracy contested");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Perform(Command::Restrict {
+            account_id: "acct-1".into(),
+            body: PlaceRestriction {
+                reason: "accuracy contested".into(),
+                request_id: None,
+            },
+        })]
+    );
+}
+
+#[test]
+fn a_restriction_in_force_can_be_lifted_not_placed_again() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    let id = app.detail.open_id.clone().unwrap_or_default();
+    let mut bundle = detail(false, false);
+    bundle.restrictions = vec![Restriction {
+        id: "restr-1".into(),
+        account_id: "acct-1".into(),
+        reason: "contested".into(),
+        placed_at: NOW,
+        ..Restriction::default()
+    }];
+    update(&mut app, Action::Refresh);
+    update(
+        &mut app,
+        Action::Net(NetEvent::Detail(id, Ok(Box::new(bundle)))),
+    );
+    key(&mut app, KeyCode::Char('p'));
+    assert!(app.dialog.is_none());
+    key(&mut app, KeyCode::Char('u'));
+    type_text(&mut app, "checked");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Perform(Command::LiftRestriction {
+            id: "restr-1".into(),
+            reason: "checked".into(),
+        })]
+    );
+}
+
+#[test]
+fn the_new_request_form_sends_what_was_typed() {
+    let mut app = app(Role::PrivacyOfficer);
+    key(&mut app, KeyCode::Char('N'));
+    assert!(app.form.is_some());
+    assert!(
+        key(&mut app, KeyCode::Enter).is_empty(),
+        "no email, nothing sent"
+    );
+    type_text(&mut app, "alice@example.com");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "Letter of 28 May");
+    key(&mut app, KeyCode::Tab);
+    type_text(&mut app, "2026-05-28");
+    let effects = key(&mut app, KeyCode::Enter);
+    let sent = CreateRequest {
+        email: "alice@example.com".into(),
+        kind: Kind::ALL[2].as_str().into(),
+        details: Some("Letter of 28 May".into()),
+        received_at: Some("2026-05-28T00:00:00Z".into()),
+    };
+    let sent = Box::new(sent);
+    assert_eq!(
+        effects,
+        vec![Effect::Perform(Command::CreateRequest(sent.clone()))]
+    );
+    assert!(app.form.is_none());
+    // The created request opens on Detail.
+    let body = json!({"id": "new-1", "status": "awaiting_verification"});
+    let effects = update(
+        &mut app,
+        Action::Net(NetEvent::Done(Command::CreateRequest(sent), Ok(body))),
+    );
+    assert_eq!(app.tab, Tab::Detail);
+    assert_eq!(effects.first(), Some(&Effect::LoadDetail("new-1".into())));
+    // Support cannot open the form.
+    let mut app = support::app(Role::Support);
+    key(&mut app, KeyCode::Char('N'));
+    assert!(app.form.is_none());
+}
+
+#[test]
+fn find_looks_the_subject_up_by_email() {
+    let mut app = app(Role::PrivacyOfficer);
+    key(&mut app, KeyCode::Char('F'));
+    type_text(&mut app, "Bob@Example.com");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::FindSubject("Bob@Example.com".into())]
+    );
+    let account = heepr_admin_tui::api::Account {
+        subject: subject(2, false),
+        ..Default::default()
+    };
+    update(
+        &mut app,
+        Action::Net(NetEvent::Found(
+            "Bob@Example.com".into(),
+            Ok(Box::new(account)),
+        )),
+    );
+    assert_eq!(ids(&app), ["acct-2"]);
+    let flash = app.flash.clone().unwrap_or_default();
+    assert!(
+        flash.contains("bob@example.com") && flash.contains("N records one"),
+        "{flash}"
+    );
+}
+
+#[test]
+fn the_audit_screen_hides_reads_unless_asked() {
+    let mut app = app(Role::PrivacyOfficer);
+    key(&mut app, KeyCode::Char('5'));
+    let entry = |seq: i64, action: &str| AuditEntry {
+        seq,
+        action: action.into(),
+        actor: "staff:s1".into(),
+        ..AuditEntry::default()
+    };
+    let entries = vec![
+        entry(3, "GET /admin/api/v1/requests"),
+        entry(2, "dsr.transition"),
+        entry(1, "GET /admin/api/v1/me"),
+    ];
+    update(&mut app, Action::Net(NetEvent::Audit(Ok(entries))));
+    let shown = |app: &App| {
+        app.visible_audit()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&app), [2]);
+    assert_eq!(app.audit.hidden_reads(), 2);
+    key(&mut app, KeyCode::Char('w'));
+    assert_eq!(shown(&app), [3, 2, 1]);
 }

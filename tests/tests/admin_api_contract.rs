@@ -14,13 +14,16 @@ use heepr_admin_api::contract::strict;
 use heepr_admin_api::error::{self, ErrorCode};
 use heepr_admin_api::routes::{ROUTES, Route};
 use heepr_admin_api::{
-    API_PREFIX, Account, AuditList, Backup, BackupList, ChainVerification, ChildFlag,
+    API_PREFIX, Account, AuditList, Backup, BackupList, ChainVerification, ChildFlag, Classify,
     CreateRequest, DryRun, ErasurePreview, ErrorBody, ErrorEnvelope, Extension, Hold, HoldLifted,
-    HoldList, HoldRefusal, Kind, Me, Reason, Request, RequestDetail, RequestList, Role, RuleList,
+    HoldList, HoldRefusal, IntakeList, IntakeOutcome, Kind, Me, Note, NoteBody, PlaceRestriction,
+    Reason, Rectified, Rectify, Request, RequestDetail, RequestList, Restriction, Role, RuleList,
     Status, Transition, TransitionRefusal,
 };
 use heepr_compliance::dsr::RequestStatus;
 use heepr_core::identity::staff::StaffRole;
+use heepr_core::platform::time::rfc3339;
+use heepr_core::privacy::mail_intake::{Fetched, record_message};
 use heepr_tests::{Backend, TestApp, backend_test};
 use privacy_support::*;
 use serde::Serialize;
@@ -194,6 +197,7 @@ async fn access_request(api: &mut Api<'_>, alice: &str) -> Result<()> {
         email: "alice.contract@example.com".into(),
         kind: Kind::Access.as_str().into(),
         details: Some("Everything, please.".into()),
+        received_at: None,
     };
     let created: Request = api.post("/requests", &[], Some(&create)).await?;
     assert_eq!(created.status, Status::AwaitingVerification);
@@ -252,6 +256,7 @@ async fn erasure_request(api: &mut Api<'_>, erin: &str, carl: &str) -> Result<()
         email: "erin.contract@example.com".into(),
         kind: Kind::Erasure.as_str().into(),
         details: None,
+        received_at: None,
     };
     let created: Request = api.post("/requests", &[], Some(&create)).await?;
     let rid = created.id.as_str();
@@ -307,6 +312,122 @@ async fn erasure_request(api: &mut Api<'_>, erin: &str, carl: &str) -> Result<()
         .post("/accounts/{id}/child-flag", &[carl], Some(&flag))
         .await?;
     assert_eq!(flagged.kind, Kind::Erasure);
+    Ok(())
+}
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// The privacy desk's own work: a request received by letter two days ago, a note on it,
+/// the subject found by email, a rectification that completes the request, a restriction
+/// placed, refused twice and lifted, and an emailed message classified by staff.
+async fn desk(api: &mut Api<'_>, dana: &str) -> Result<()> {
+    let now = api.app.clock_now();
+    let letter = rfc3339(now - 2 * DAY_MS);
+    let create = CreateRequest {
+        email: "dana.contract@example.com".into(),
+        kind: Kind::Rectification.as_str().into(),
+        details: Some("By letter: my name is Dana Martin now.".into()),
+        received_at: Some(letter.clone()),
+    };
+    let created: Request = api.post("/requests", &[], Some(&create)).await?;
+    assert_eq!(
+        (created.received_at.as_str(), created.channel.as_str()),
+        (letter.as_str(), "staff")
+    );
+    let rid = created.id.as_str();
+    let body = NoteBody {
+        text: "Letter signed; matches the account.".into(),
+    };
+    let note: Note = api
+        .post("/requests/{id}/notes", &[rid], Some(&body))
+        .await?;
+    let detail: RequestDetail = api.get("/requests/{id}", &[rid], "").await?;
+    assert_eq!(detail.notes, vec![note]);
+    let _: Request = api
+        .post("/requests/{id}/transition", &[rid], Some(&start()))
+        .await?;
+    let found: Account = api
+        .get("/accounts", &[], "?email=%20Dana.Contract@Example.com")
+        .await?;
+    assert_eq!(found.subject.account_id, dana);
+    assert!(found.requests.iter().any(|r| r.id == rid));
+    let rectify = Rectify {
+        field: "display_name".into(),
+        value: "Dana Martin".into(),
+        reason: "Name changed (letter).".into(),
+        request_id: Some(rid.into()),
+    };
+    let rectified: Rectified = api
+        .post("/accounts/{id}/rectify", &[dana], Some(&rectify))
+        .await?;
+    assert_eq!(rectified.subject.display_name, "Dana Martin");
+    assert_eq!(rectified.completed_request.as_deref(), Some(rid));
+
+    let restrict = PlaceRestriction {
+        reason: "Accuracy contested".into(),
+        request_id: None,
+    };
+    let placed: Restriction = api
+        .post("/accounts/{id}/restriction", &[dana], Some(&restrict))
+        .await?;
+    let path = format!("{API_PREFIX}/accounts/{dana}/restriction");
+    let body = serde_json::to_value(&restrict)?;
+    api.refused(
+        Some(&api.token),
+        ("POST", &path),
+        Some(body),
+        error::ALREADY_RESTRICTED,
+    )
+    .await?;
+    let lift = Reason {
+        reason: "Checked and corrected".into(),
+    };
+    let lifted: Restriction = api
+        .post("/restrictions/{id}/lift", &[&placed.id], Some(&lift))
+        .await?;
+    assert!(lifted.lifted_at.is_some());
+    let path = format!("{API_PREFIX}/restrictions/{}/lift", placed.id);
+    let body = serde_json::to_value(&lift)?;
+    api.refused(
+        Some(&api.token),
+        ("POST", &path),
+        Some(body),
+        error::ALREADY_LIFTED,
+    )
+    .await?;
+
+    let arrived = now - DAY_MS;
+    let raw = "From: dana.contract@example.com\r\nTo: privacy@heepr.ai\r\nSubject: Hello\r\n\
+               Message-ID: <desk-contract@example.com>\r\n\r\nPlease look at my account.\r\n";
+    let fetched = Fetched {
+        mailbox: "contract@localhost/INBOX",
+        uid_validity: 1,
+        uid: 1,
+        arrived_at_ms: arrived,
+        raw: raw.as_bytes(),
+    };
+    record_message(&api.app.state, &fetched).await?;
+    let waiting: IntakeList = api
+        .get("/intake", &[], "?outcome=needs_classification")
+        .await?;
+    let message = waiting.messages.first().context("a message to classify")?;
+    assert_eq!(message.outcome, IntakeOutcome::NeedsClassification);
+    let classify = Classify {
+        kind: Kind::Objection.as_str().into(),
+    };
+    let classified: Request = api
+        .post("/intake/{id}/classify", &[&message.id], Some(&classify))
+        .await?;
+    assert_eq!(classified.received_at, rfc3339(arrived));
+    let path = format!("{API_PREFIX}/intake/{}/classify", message.id);
+    let body = serde_json::to_value(&classify)?;
+    api.refused(
+        Some(&api.token),
+        ("POST", &path),
+        Some(body),
+        error::ALREADY_CLASSIFIED,
+    )
+    .await?;
     Ok(())
 }
 
@@ -426,7 +547,10 @@ async fn every_admin_route_answers_the_shared_types(backend: Backend) -> Result<
     let (_, carl) = app
         .member("Carl Contract", "carl.contract@example.com")
         .await?;
-    let (alice, erin, carl) = (id_of(&alice)?, id_of(&erin)?, id_of(&carl)?);
+    let (_, dana) = app
+        .member("Dana Contract", "dana.contract@example.com")
+        .await?;
+    let (alice, erin, carl, dana) = (id_of(&alice)?, id_of(&erin)?, id_of(&carl)?, id_of(&dana)?);
 
     let mut api = Api::new(&app, &officer)?;
     let me: Me = api.get("/me", &[], "").await?;
@@ -437,6 +561,7 @@ async fn every_admin_route_answers_the_shared_types(backend: Backend) -> Result<
 
     access_request(&mut api, &alice).await?;
     erasure_request(&mut api, &erin, &carl).await?;
+    desk(&mut api, &dana).await?;
     retention_and_backups(&mut api).await?;
     let list: RequestList = api.get("/requests", &[], "").await?;
     let rid = list

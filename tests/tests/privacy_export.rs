@@ -89,6 +89,15 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
         .send()
         .await?;
     assert_eq!(r.status(), 303);
+    // ... a staff note on that request, and a restriction in force (the export still runs).
+    let desk = heepr_compliance::audit::AuditActor::staff("desk-1");
+    let objection = latest_request(&app, &alice_id, "objection").await?;
+    heepr_core::privacy::requests::notes::add(&app.state, &objection, "Called back", &desk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    heepr_core::privacy::restrictions::place(&app.state, &alice_id, "Contested", None, &desk)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
 
     let r = alice
         .post(app.url("/account/privacy/export"))

@@ -12,7 +12,8 @@ mod error;
 pub use client::{AdminClient, Token, query_value};
 pub use error::ApiError;
 pub use heepr_admin_api::{
-    API_PREFIX, AuditEntry, Backup, BrokenLink, ChainVerification, DryRun, ErasurePreview,
-    ExportArchive, Extension, Hold, HoldRef, Kind, Me, Reason, Request, RequestDetail,
+    API_PREFIX, Account, AuditEntry, Backup, BrokenLink, ChainVerification, CreateRequest, DryRun,
+    ErasurePreview, ExportArchive, Extension, Hold, HoldRef, IntakeMessage, Kind, Me, Note,
+    NoteBody, PlaceRestriction, Reason, Rectify, Request, RequestDetail, Restriction,
     RetentionRule, RetentionRun, Role, Status, Subject, TableCounts, Transition,
 };

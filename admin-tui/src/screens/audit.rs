@@ -1,5 +1,6 @@
 //! The Audit screen's state: recent entries (filtered by subject on the server, by actor
-//! here), the chain's verification, the two filters' text and the selection.
+//! here, read-only calls hidden unless asked), the chain's verification, the two filters'
+//! text and the selection.
 
 use crate::action::{Action, Effect};
 use crate::api::{ApiError, AuditEntry, ChainVerification};
@@ -18,6 +19,14 @@ pub struct AuditScreen {
     pub actor: String,
     /// Selected entry.
     pub selected: usize,
+    /// Read-only admin calls (`GET ...`, the console's own reloads among them) are listed
+    /// too; hidden by default, as they drown the decisions.
+    pub show_reads: bool,
+}
+
+/// Whether `e` records a read-only admin call.
+pub fn is_read(e: &AuditEntry) -> bool {
+    e.action.starts_with("GET ")
 }
 
 impl AuditScreen {
@@ -64,8 +73,22 @@ impl AuditScreen {
             .data
             .iter()
             .flatten()
+            .filter(|e| self.show_reads || !is_read(e))
             .filter(|e| actor.is_empty() || e.actor.to_lowercase().contains(&actor))
             .collect()
+    }
+
+    /// How many entries the hidden reads leave out.
+    pub fn hidden_reads(&self) -> usize {
+        if self.show_reads {
+            return 0;
+        }
+        self.entries
+            .data
+            .iter()
+            .flatten()
+            .filter(|e| is_read(e))
+            .count()
     }
 
     /// Records the entries' answer.
@@ -114,6 +137,10 @@ impl AuditScreen {
             }
             (Action::ClearFilters, _) => return self.clear_filters(),
             (Action::VerifyChain, _) => return self.verify(),
+            (Action::ToggleReads, _) => {
+                self.show_reads = !self.show_reads;
+                self.selected = 0;
+            }
             (other, _) => {
                 if let Some(delta) = step(other) {
                     self.selected = moved(self.selected, self.visible().len(), delta);

@@ -105,6 +105,8 @@ impl<T> Section<Vec<T>> {
 pub enum InputTarget {
     /// Queue search (email or id).
     QueueSearch,
+    /// Queue: an email to find its data subject on the server.
+    SubjectFind,
     /// Audit filter by subject account id (sent to the server).
     AuditSubject,
     /// Audit filter by actor (applied here).

@@ -107,7 +107,7 @@ impl DetailScreen {
 
     /// The confirmation dialog of `op` on the open request, or why it cannot start:
     /// `disabled` is why the signed-in role may not act, `busy` whether an action awaits
-    /// its answer.
+    /// its answer; an action the request's state does not allow never opens a dialog.
     pub fn begin(&self, op: Op, disabled: Option<String>, busy: bool) -> Result<Dialog, String> {
         if let Some(reason) = disabled {
             return Err(format!("'{}' is disabled: {reason}", op.title()));
@@ -118,11 +118,21 @@ impl DetailScreen {
         let Some(bundle) = self.bundle.data.as_ref() else {
             return Err("the request is still loading".into());
         };
-        let hold = bundle.holds.iter().find(|h| h.is_active()).cloned();
-        if op == Op::LiftHold && hold.is_none() {
-            return Err("no active legal hold on this subject".into());
+        if let Some(why) = op.unavailable(bundle) {
+            return Err(format!("'{}' is not possible: {why}", op.title()));
         }
-        Ok(Dialog::new(op, bundle.detail.request.clone(), hold))
+        let hold = bundle.holds.iter().find(|h| h.is_active()).cloned();
+        let restriction = bundle
+            .restrictions
+            .iter()
+            .find(|x| x.lifted_at.is_none())
+            .cloned();
+        Ok(Dialog::new(
+            op,
+            bundle.detail.request.clone(),
+            hold,
+            restriction,
+        ))
     }
 
     /// Scrolling, and showing or hiding the read-only calls in the timeline.

@@ -1,9 +1,13 @@
-//! The confirmation dialog of an [`Op`]: it collects the reason (or, for an erasure, the
-//! subject's id typed back) and the months of an extension, and turns Enter into the
-//! [`Command`] to send — or into the reason nothing was sent.
+//! The confirmation dialog of an [`Op`]: it collects the reason, note or corrected value
+//! (or, for an erasure, the subject's id typed back), the months of an extension or the
+//! field rectified, and turns Enter into the [`Command`] to send — or into the reason
+//! nothing was sent.
 
 use crate::action::{Action, Command, Op};
-use crate::api::{Hold, Request, Status};
+use crate::api::{Hold, Kind, PlaceRestriction, Rectify, Request, Restriction, Status};
+
+/// The fields staff may rectify, as the dialog cycles through them.
+pub const RECTIFIABLE: [&str; 2] = ["display_name", "email"];
 
 /// An open confirmation dialog.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +18,10 @@ pub struct Dialog {
     pub request: Request,
     /// The hold to lift ([`Op::LiftHold`]).
     pub hold: Option<Hold>,
+    /// The restriction to lift ([`Op::LiftRestriction`]).
+    pub restriction: Option<Restriction>,
+    /// The field rectified ([`Op::Rectify`]): an index into [`RECTIFIABLE`].
+    pub field: usize,
     /// Typed text: the reason, or the subject's id for erasure.
     pub input: String,
     /// Months to add ([`Op::Extend`]): 1 or 2.
@@ -34,12 +42,20 @@ pub enum Step {
 }
 
 impl Dialog {
-    /// A dialog for `op` on `request` (with the subject's active hold, if any).
-    pub fn new(op: Op, request: Request, hold: Option<Hold>) -> Dialog {
+    /// A dialog for `op` on `request` (with the subject's active hold and restriction, if
+    /// any).
+    pub fn new(
+        op: Op,
+        request: Request,
+        hold: Option<Hold>,
+        restriction: Option<Restriction>,
+    ) -> Dialog {
         Dialog {
             op,
             request,
             hold,
+            restriction,
+            field: 0,
             input: String::new(),
             months: 1,
             error: None,
@@ -71,11 +87,21 @@ impl Dialog {
             Action::Backspace => {
                 self.input.pop();
             }
+            Action::MoreMonths | Action::FewerMonths if self.op == Op::Rectify => {
+                self.field = (self.field + 1) % RECTIFIABLE.len();
+            }
             Action::MoreMonths => self.months = (self.months + 1).min(2),
             Action::FewerMonths => self.months = self.months.saturating_sub(1).max(1),
             _ => {}
         }
         Step::Stay
+    }
+
+    /// The request this dialog's action completes, when it answers one of `kind` that may
+    /// be completed now.
+    fn completes(&self, kind: Kind) -> Option<String> {
+        let r = &self.request;
+        (r.kind == kind && r.allowed_transitions.contains(&Status::Completed)).then(|| r.id.clone())
     }
 
     /// Enter: the command, once the reason is there and an erasure's id matches.
@@ -117,6 +143,33 @@ impl Dialog {
             Op::LiftHold => match self.hold.as_ref() {
                 Some(h) => Command::LiftHold {
                     hold_id: h.id.clone(),
+                    reason,
+                },
+                None => return Step::Stay,
+            },
+            Op::AddNote => Command::AddNote {
+                id: id.clone(),
+                text: reason,
+            },
+            Op::Rectify => Command::Rectify {
+                account_id: self.request.account_id.clone(),
+                body: Box::new(Rectify {
+                    field: RECTIFIABLE[self.field % RECTIFIABLE.len()].into(),
+                    value: reason,
+                    reason: format!("asked in request {id}"),
+                    request_id: self.completes(Kind::Rectification),
+                }),
+            },
+            Op::Restrict => Command::Restrict {
+                account_id: self.request.account_id.clone(),
+                body: PlaceRestriction {
+                    reason,
+                    request_id: self.completes(Kind::Restriction),
+                },
+            },
+            Op::LiftRestriction => match self.restriction.as_ref() {
+                Some(x) => Command::LiftRestriction {
+                    id: x.id.clone(),
                     reason,
                 },
                 None => return Step::Stay,

@@ -12,6 +12,8 @@
 //! - `subjects`: data subjects by account id, shared by the queue, the detail and the dialog.
 //! - `queue`, `detail`, `retention`, `backups`, `audit`: the five tabs.
 //! - `dialog`: the confirmation of an action (used by `detail`, which opens it).
+//! - `form`: the form recording a request received by letter, phone or email (opened from
+//!   the queue).
 //! - `help`: the help overlay.
 //! - `outcome`: the server's answer to an action, in words (used by `detail`, `retention`).
 
@@ -20,6 +22,7 @@ pub mod backups;
 pub mod common;
 pub mod detail;
 pub mod dialog;
+pub mod form;
 pub mod help;
 pub mod outcome;
 pub mod queue;

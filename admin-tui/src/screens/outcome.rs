@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::action::Command;
-use crate::api::{ApiError, DryRun, Hold, Request};
+use crate::api::{ApiError, DryRun, Hold, Request, Restriction};
 
 /// Start of the outcome line of an action whose job runs in the background.
 const JOB_QUEUED: &str = "job queued";
@@ -49,6 +49,21 @@ fn accepted(command: &Command, what: &str, body: &Value, lines: &mut Vec<String>
             format!("{what}: placed (hold {})", or_unknown(&hold.id))
         }
         Command::LiftHold { hold_id, .. } => format!("{what}: hold {hold_id} lifted"),
+        Command::AddNote { .. } => format!("{what}: kept with the request"),
+        Command::Rectify { .. } => {
+            let completed = body["completed_request"].as_str().unwrap_or_default();
+            if !completed.is_empty() {
+                lines.push(format!(
+                    "request {completed} completed; the subject is emailed"
+                ));
+            }
+            format!("{what}: corrected; the subject is told")
+        }
+        Command::Restrict { .. } => {
+            let r: Restriction = serde_json::from_value(body.clone()).unwrap_or_default();
+            format!("{what}: in force (restriction {})", or_unknown(&r.id))
+        }
+        Command::LiftRestriction { id, .. } => format!("{what}: restriction {id} lifted"),
         Command::DryRun { .. } => {
             let (affected, examined, outcome) = match serde_json::from_value::<DryRun>(body.clone())
             {

@@ -4,7 +4,7 @@
 
 use crate::action::{Action, Effect};
 use crate::api::{ApiError, Kind, Request, Status};
-use crate::screens::common::{Context, Section, moved, step};
+use crate::screens::common::{Context, InputTarget, Section, moved, step};
 use crate::screens::subjects::Subjects;
 
 /// The queue reloads itself this often (ms), so counts stay live.
@@ -23,6 +23,8 @@ pub struct QueueScreen {
     pub kind_filter: Option<Kind>,
     /// Search text (email or id, case-insensitive).
     pub search: String,
+    /// The email typed to find a data subject on the server.
+    pub find: String,
     /// Selected row of the filtered queue.
     pub selected: usize,
 }
@@ -124,7 +126,15 @@ impl QueueScreen {
         subjects.fetch(accounts.map(|r| r.account_id.as_str()))
     }
 
-    /// Filters, search typing and the selection.
+    /// The subject found by email: the queue shows their requests only.
+    pub fn show_subject(&mut self, account_id: &str) {
+        self.search = account_id.to_string();
+        self.status_filter = None;
+        self.kind_filter = None;
+        self.selected = 0;
+    }
+
+    /// Filters, search and find typing, and the selection.
     pub fn update(&mut self, action: &Action, cx: &Context) -> Vec<Effect> {
         match action {
             Action::CycleStatus => {
@@ -140,6 +150,17 @@ impl QueueScreen {
                 self.kind_filter = None;
                 self.search.clear();
                 self.selected = 0;
+            }
+            Action::Input(c) if cx.input == Some(InputTarget::SubjectFind) => self.find.push(*c),
+            Action::Backspace if cx.input == Some(InputTarget::SubjectFind) => {
+                self.find.pop();
+            }
+            Action::Back if cx.input == Some(InputTarget::SubjectFind) => self.find.clear(),
+            Action::Submit if cx.input == Some(InputTarget::SubjectFind) => {
+                let email = self.find.trim().to_string();
+                if !email.is_empty() {
+                    return vec![Effect::FindSubject(email)];
+                }
             }
             Action::Input(c) => {
                 self.search.push(*c);

@@ -46,14 +46,25 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     };
     frame.render_widget(
         Paragraph::new(format!(
-            "[/] subject: {}  [a] actor: {}  [z] clear  [V] verify",
+            "[/] subject: {}  [a] actor: {}  [z] clear  [V] verify  [w] reads: {}",
             filter(&app.audit.subject),
-            filter(&app.audit.actor)
+            filter(&app.audit.actor),
+            if app.audit.show_reads {
+                "shown"
+            } else {
+                "hidden"
+            }
         )),
         filters,
     );
     let entries = app.visible_audit();
-    let block = Block::bordered().title("Recent entries");
+    let hidden = app.audit.hidden_reads();
+    let title = if hidden > 0 {
+        format!("Recent entries ({hidden} read-only calls hidden, [w] shows them)")
+    } else {
+        "Recent entries".to_string()
+    };
+    let block = Block::bordered().title(title);
     if entries.is_empty() {
         let line = match (&app.audit.entries.error, &app.audit.entries.data) {
             (Some(e), _) => error_line(e),

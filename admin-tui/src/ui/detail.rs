@@ -1,6 +1,7 @@
-//! Detail: one request — summary, subject data by category, legal holds, erasure preview
-//! per table and the audit timeline (two columns when wide), with the actions bar and the
-//! server's answer to the last action fixed at the bottom.
+//! Detail: one request — summary, staff notes, the emailed message it came from, subject
+//! data by category, legal holds and restrictions, erasure preview per table and the audit
+//! timeline (two columns when wide), with the actions bar (actions the request's state does
+//! not allow dimmed) and the server's answer to the last action fixed at the bottom.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -97,6 +98,79 @@ fn request_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
     lines
 }
 
+/// Longest part of an emailed message shown (lines).
+const MESSAGE_LINES: usize = 12;
+
+/// Staff notes, and the emailed message the request came from.
+fn notes_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
+    if !b.detail.notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(heading("Notes"));
+        for n in &b.detail.notes {
+            lines.push(Line::from(format!(
+                "  {} {}: {}",
+                minute_ms(n.created_at),
+                n.author,
+                n.text
+            )));
+        }
+    }
+    if let Some(m) = &b.intake {
+        lines.push(Line::from(""));
+        lines.push(heading(&format!(
+            "Emailed message (from {}, arrived {})",
+            m.from_address,
+            day(&m.arrived_at)
+        )));
+        // Headers and body as received, cut short; the whole message is the evidence kept.
+        let total = m.raw_message.lines().count();
+        for l in m.raw_message.lines().take(MESSAGE_LINES) {
+            lines.push(Line::from(Span::styled(
+                format!("  {l}"),
+                Style::new().fg(DIM),
+            )));
+        }
+        if total > MESSAGE_LINES {
+            lines.push(Line::from(format!(
+                "  … {} more lines",
+                total - MESSAGE_LINES
+            )));
+        }
+    }
+}
+
+/// The subject's restrictions of processing, the one in force in red.
+fn restriction_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
+    lines.push(Line::from(""));
+    lines.push(heading("Restriction of processing"));
+    if b.restrictions.is_empty() {
+        lines.push(Line::from("  none"));
+    }
+    for x in &b.restrictions {
+        let line = match x.lifted_at {
+            None => Line::from(Span::styled(
+                format!(
+                    "  IN FORCE since {}: {} (by {})",
+                    minute_ms(x.placed_at),
+                    x.reason,
+                    x.placed_by
+                ),
+                Style::new().fg(RED),
+            )),
+            Some(at) => Line::from(Span::styled(
+                format!(
+                    "  lifted {}: {} (lifted: {})",
+                    minute_ms(at),
+                    x.reason,
+                    x.lift_reason.as_deref().unwrap_or("-")
+                ),
+                Style::new().fg(DIM),
+            )),
+        };
+        lines.push(line);
+    }
+}
+
 /// The subject's rows by category and their legal holds, active in red.
 fn subject_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
     let s = &b.detail.subject;
@@ -177,8 +251,10 @@ fn preview_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
 
 fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
     let mut lines = request_lines(b, now_ms);
+    notes_lines(b, &mut lines);
     lines.push(Line::from(""));
     subject_lines(b, &mut lines);
+    restriction_lines(b, &mut lines);
     lines.push(Line::from(""));
     preview_lines(b, &mut lines);
     lines
@@ -227,15 +303,16 @@ fn timeline_lines(b: &DetailBundle, show_reads: bool) -> Vec<Line<'static>> {
     lines
 }
 
-fn actions_lines(app: &App) -> Vec<Line<'static>> {
+fn actions_lines(app: &App, b: &DetailBundle) -> Vec<Line<'static>> {
     let disabled = app.actions_disabled_reason();
-    let style = if disabled.is_some() {
-        Style::new().fg(DIM)
-    } else {
-        Style::new()
-    };
     let mut spans = Vec::new();
+    // Only what the request's state allows is offered; the rest is dimmed.
     for op in Op::ALL {
+        let style = if disabled.is_some() || op.unavailable(b).is_some() {
+            Style::new().fg(DIM)
+        } else {
+            Style::new()
+        };
         spans.push(Span::styled(
             format!("[{}] {}  ", op.key(), op.title()),
             style,
@@ -284,7 +361,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         );
         return;
     };
-    let actions = actions_lines(app);
+    let actions = actions_lines(app, bundle);
     let inner = usize::from(area.width.saturating_sub(2)).max(1);
     let wrapped: usize = actions
         .iter()

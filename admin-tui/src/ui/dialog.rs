@@ -11,7 +11,7 @@ use super::style::{AMBER, DIM, RED, centered};
 use crate::action::Op;
 use crate::app::App;
 use crate::dates::{day, extended_due};
-use crate::screens::dialog::Dialog;
+use crate::screens::dialog::{Dialog, RECTIFIABLE};
 
 /// Lines saying what `d` will do go to `lines`; returns the prompt of its text box (empty
 /// when it has none).
@@ -88,6 +88,42 @@ fn explain(app: &App, d: &Dialog, lines: &mut Vec<Line<'static>>) -> &'static st
         Op::RunExport => {
             lines.push(Line::from("(Re)builds the export archive."));
             ""
+        }
+        Op::AddNote => {
+            lines.push(Line::from(
+                "Kept with the request (exported with it); the audit trail records that a note was added.",
+            ));
+            "note"
+        }
+        Op::Rectify => {
+            let field = RECTIFIABLE[d.field % RECTIFIABLE.len()];
+            lines.push(Line::from(vec![
+                Span::raw("field: "),
+                Span::styled(
+                    field.to_string(),
+                    Style::new().fg(AMBER).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(" (↑/↓ to change)"),
+            ]));
+            lines.push(Line::from(
+                "The subject is emailed a notice; an open rectification request is completed.",
+            ));
+            "correct value"
+        }
+        Op::Restrict => {
+            lines.push(Line::from(
+                "Agents leave browse and search, no new orders, no marketing email; export and erasure still work.",
+            ));
+            lines.push(Line::from(
+                "The subject sees the reason on their privacy page.",
+            ));
+            "reason"
+        }
+        Op::LiftRestriction => {
+            if let Some(x) = &d.restriction {
+                lines.push(Line::from(format!("restriction {}: {}", x.id, x.reason)));
+            }
+            "reason for lifting"
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Drawing: `draw(&App, &mut Frame)` renders the state and changes nothing. The frame
 //! (header with live counts, tab bar, status line) is drawn here; each screen and overlay
-//! has its own file (`queue`, `detail`, `retention`, `backups`, `audit`, `dialog`,
+//! has its own file (`queue`, `detail`, `retention`, `backups`, `audit`, `dialog`, `form`,
 //! `help`), and [`style`] holds the colours and text helpers they all use. Drawing reads
 //! `app`, `screens`, `action`, `api`, `dates` and `keys`; nothing reads it back.
 
@@ -8,6 +8,7 @@ mod audit;
 mod backups;
 mod detail;
 mod dialog;
+mod form;
 mod help;
 mod queue;
 mod retention;
@@ -51,6 +52,9 @@ pub fn draw(app: &App, frame: &mut Frame) {
     draw_status(app, frame, status);
     if let Some(d) = &app.dialog {
         dialog::draw(app, d, frame, body);
+    }
+    if let Some(f) = &app.form {
+        form::draw(f, frame, body);
     }
     if app.help.open {
         help::draw(frame, frame.area());
@@ -138,6 +142,7 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect) {
     let line = if let Some(target) = app.input {
         let (label, text) = match target {
             InputTarget::QueueSearch => ("search email or id", &app.queue.search),
+            InputTarget::SubjectFind => ("find subject by email", &app.queue.find),
             InputTarget::AuditSubject => ("audit subject id", &app.audit.subject),
             InputTarget::AuditActor => ("audit actor", &app.audit.actor),
         };

@@ -40,8 +40,19 @@ pub fn request(n: u32, kind: Kind, status: Status, due_in_days: i64) -> Request 
         due_at_ms: due,
         overdue: status.is_open() && due < NOW,
         created_by: format!("subject:acct-{n}"),
-        allowed_transitions: vec![Status::InProgress, Status::Rejected],
+        allowed_transitions: allowed(status),
         ..Request::default()
+    }
+}
+
+/// The states the server's state machine allows from `status` (`docs/admin-api.md`).
+pub fn allowed(status: Status) -> Vec<Status> {
+    use Status::*;
+    match status {
+        Received => vec![AwaitingVerification, InProgress, Rejected],
+        AwaitingVerification | OnHold | Failed => vec![InProgress, Rejected],
+        InProgress => vec![OnHold, Completed, Rejected, Failed],
+        Completed | Rejected | Unknown => Vec::new(),
     }
 }
 
@@ -105,6 +116,7 @@ pub fn detail(held: bool, masked: bool) -> DetailBundle {
                 ..AuditEntry::default()
             }],
             export_archive: None,
+            notes: Vec::new(),
         },
         preview: Some(Ok(ErasurePreview {
             account_id: "acct-1".into(),
@@ -120,6 +132,8 @@ pub fn detail(held: bool, masked: bool) -> DetailBundle {
             )]),
         })),
         holds,
+        restrictions: Vec::new(),
+        intake: None,
     }
 }
 

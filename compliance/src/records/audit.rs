@@ -104,6 +104,18 @@ pub enum AuditAction {
     StaffRevoke,
     /// A message of the intake mailbox was recorded (`dsr.intake`).
     DsrIntake,
+    /// Staff decided the kind of an emailed message intake could not classify
+    /// (`dsr.classify`).
+    DsrClassify,
+    /// Staff added a note to a request (`dsr.note`).
+    DsrNote,
+    /// Staff rectified a field of an account (`account.rectify`; the field's name, never
+    /// its values).
+    AccountRectify,
+    /// Processing of an account was restricted (`restriction.place`, GDPR Art. 18).
+    RestrictionPlace,
+    /// A restriction of processing was lifted (`restriction.lift`).
+    RestrictionLift,
     /// An admin API call (`GET /admin/api/v1/requests/{id}`: method and matched route).
     AdminCall {
         /// HTTP method.
@@ -135,6 +147,11 @@ impl AuditAction {
             AuditAction::StaffRotate => "staff.rotate",
             AuditAction::StaffRevoke => "staff.revoke",
             AuditAction::DsrIntake => "dsr.intake",
+            AuditAction::DsrClassify => "dsr.classify",
+            AuditAction::DsrNote => "dsr.note",
+            AuditAction::AccountRectify => "account.rectify",
+            AuditAction::RestrictionPlace => "restriction.place",
+            AuditAction::RestrictionLift => "restriction.lift",
             AuditAction::AdminCall { method, route } => {
                 return Cow::Owned(format!("{method} {route}"));
             }

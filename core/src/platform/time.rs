@@ -11,6 +11,14 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// An RFC 3339 time (`2026-06-01T09:30:00Z`, any offset) as Unix ms; `None` when `text`
+/// is not one.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
 /// A short human form for pages, e.g. `2026-11-29 07:11 UTC`.
 pub fn human(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)

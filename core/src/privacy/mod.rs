@@ -5,7 +5,8 @@
 //! - [`jobs`]: a request's job claimed and run: [`export_archive`] (right of access) or
 //!   [`erase_account`] (right to erasure).
 //! - [`consents`]: consents given and withdrawn; [`legal_holds`]: staff placing and
-//!   lifting legal holds.
+//!   lifting legal holds; [`restrictions`]: staff restricting processing and lifting it;
+//!   [`rectification`]: staff correcting an account's fields.
 //! - [`mail_intake`]: requests that arrive by email (the intake mailbox over IMAP).
 //! - [`publications`]: snapshots of published policy versions; [`notices`]: change notices.
 //! - [`retention`]: legal holds for sweeps, rule descriptions, file-store sweeps, backup
@@ -23,6 +24,8 @@ pub mod legal_holds;
 pub mod mail_intake;
 pub mod notices;
 pub mod publications;
+pub mod rectification;
 pub mod requests;
 pub mod restore;
+pub mod restrictions;
 pub mod retention;

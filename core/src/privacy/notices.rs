@@ -14,6 +14,7 @@ use heepr_compliance::{Clock, Db, Policies};
 use sqlx::Row;
 
 use crate::identity::accounts::AccountStatus;
+use crate::identity::restrictions::unrestricted;
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
 use crate::platform::tokens::new_id;
@@ -157,8 +158,8 @@ pub async fn publish(
     }
 }
 
-/// One batch in one transaction: up to `batch_size` active accounts without a notice for
-/// this version get a notice row and a queued email. Returns how many.
+/// One batch in one transaction: up to `batch_size` active, unrestricted accounts without
+/// a notice for this version get a notice row and a queued email. Returns how many.
 async fn notify_batch(
     db: &Db,
     title: &str,
@@ -169,17 +170,20 @@ async fn notify_batch(
     batch_size: i64,
 ) -> Result<u64, AppError> {
     let mut tx = db.begin_write().await?;
-    let rows = sqlx::query(
-        "SELECT a.id, a.email, a.display_name FROM accounts a WHERE a.status = $4 \
+    // A restricted account gets no non-transactional email (GDPR Art. 18).
+    let sql = format!(
+        "SELECT a.id, a.email, a.display_name FROM accounts a WHERE a.status = $4 AND {} \
          AND NOT EXISTS (SELECT 1 FROM policy_notices n WHERE n.account_id = a.id AND n.policy = $1 AND n.version = $2) \
          ORDER BY a.id LIMIT $3",
-    )
-    .bind(PRIVACY_POLICY)
-    .bind(&published.version)
-    .bind(batch_size)
-    .bind(AccountStatus::Active.as_str())
-    .fetch_all(&mut *tx)
-    .await?;
+        unrestricted("a.id")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(PRIVACY_POLICY)
+        .bind(&published.version)
+        .bind(batch_size)
+        .bind(AccountStatus::Active.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
     let mut queued = 0;
     for row in rows {
         let account_id: String = row.try_get("id")?;

@@ -16,6 +16,7 @@ use super::staff::Staff;
 use super::wire;
 use crate::http::extract::ApiJson;
 use crate::identity::accounts::lookup;
+use crate::identity::restrictions;
 use crate::identity::staff::StaffMember;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -24,7 +25,7 @@ use crate::privacy::legal_holds;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::summary::subject_summary;
 use crate::privacy::requests::transitions::{extend, request_job, transition};
-use crate::privacy::requests::{self, DsrFilter};
+use crate::privacy::requests::{self, DsrFilter, notes};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
             get(preview_erasure),
         )
         .route("/admin/api/v1/requests/{id}/erasure", post(run_erasure))
+        .route("/admin/api/v1/requests/{id}/notes", post(add_note))
         .route("/admin/api/v1/accounts/{id}", get(show_account))
         .route(
             "/admin/api/v1/accounts/{id}/holds",
@@ -94,19 +96,25 @@ async fn create_request(
 ) -> Result<(StatusCode, Json<api::Request>), AppError> {
     let member = staff.officer()?;
     let kind = parse_kind(&body.kind)?;
+    let now = state.clock.now_ms();
+    let received_at = match body.received_at.as_deref() {
+        Some(text) => intake::received_at(text, now)?,
+        None => now,
+    };
     let account_id = intake::account_by_email(&state, &body.email)
         .await?
         .ok_or(AppError::NotFound("account with that email"))?;
-    let dsr = staff_request(
-        &state,
-        member,
-        &account_id,
+    let new = NewRequest {
+        account_id: &account_id,
         kind,
-        body.details.as_deref(),
-        false,
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(dsr)))
+        channel: Channel::Staff,
+        details: body.details.as_deref(),
+        actor: &member.actor(),
+        verified: false,
+        run_job_now: false,
+    };
+    let dsr = intake::create_received(&state, &new, received_at).await?;
+    Ok((StatusCode::CREATED, Json(wire::request(dsr))))
 }
 
 /// Records a request that staff member `member` enters for `account_id`. A `verified` one
@@ -154,12 +162,25 @@ async fn show_request(
     )
     .await?;
     let archive = archive_of(state.db.pool(), &id, None).await?;
+    let notes = notes::list(state.db.pool(), &id).await?;
     Ok(Json(api::RequestDetail {
         request: wire::request_masked(dsr, staff.masks()),
         subject: wire::subject(subject),
         timeline: wire::audit_entries(timeline),
         export_archive: archive.map(wire::export_archive),
+        notes: wire::notes(notes, staff.masks()),
     }))
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<api::NoteBody>,
+) -> Result<(StatusCode, Json<api::Note>), AppError> {
+    let member = staff.officer()?;
+    let note = notes::add(&state, &id, &body.text, &member.actor()).await?;
+    Ok((StatusCode::CREATED, Json(wire::note(note, false))))
 }
 
 async fn transition_request(
@@ -246,18 +267,30 @@ async fn show_account(
     staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Json<api::Account>, AppError> {
-    let subject = subject_summary(&state, &id, staff.masks()).await?;
-    let holds = holds::for_account(state.db.pool(), &id).await?;
+    Ok(Json(account_view(&state, &id, staff.masks()).await?))
+}
+
+/// Account `id` as staff see it: the subject, holds, requests and restrictions; `masks`
+/// for support.
+pub(super) async fn account_view(
+    state: &AppState,
+    id: &str,
+    masks: bool,
+) -> Result<api::Account, AppError> {
+    let subject = subject_summary(state, id, masks).await?;
+    let holds = holds::for_account(state.db.pool(), id).await?;
     let filter = DsrFilter {
-        account_id: Some(id.clone()),
+        account_id: Some(id.to_owned()),
         ..DsrFilter::default()
     };
     let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
-    Ok(Json(api::Account {
+    let restrictions = restrictions::for_account(state.db.pool(), id).await?;
+    Ok(api::Account {
         subject: wire::subject(subject),
         holds: wire::holds(holds),
-        requests: wire::requests(requests, staff.masks()),
-    }))
+        requests: wire::requests(requests, masks),
+        restrictions: wire::restrictions(restrictions),
+    })
 }
 
 async fn list_holds(

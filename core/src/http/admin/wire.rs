@@ -17,10 +17,14 @@ use heepr_compliance::retention::Store;
 use heepr_compliance::sweep::RuleRun;
 use serde_json::Value;
 
-use crate::identity::staff::{StaffMember, StaffRole};
+use crate::identity::restrictions::Restriction;
+use crate::identity::staff::{StaffMember, StaffRole, mask_email, mask_emails_in};
 use crate::platform::time::rfc3339;
 use crate::privacy::export_archive::ArchiveRecord;
+use crate::privacy::mail_intake::IntakeOutcome;
+use crate::privacy::mail_intake::staff_review::IntakeRow;
 use crate::privacy::requests::Dsr;
+use crate::privacy::requests::notes::Note;
 use crate::privacy::requests::summary::SubjectSummary;
 use crate::privacy::retention::{LastRun, RuleDescription, StoreSweepReport};
 
@@ -53,7 +57,6 @@ pub fn kind(k: RequestKind) -> api::Kind {
 /// into the request's free text are masked too.
 pub fn request_masked(mut d: Dsr, masks: bool) -> api::Request {
     if masks {
-        use crate::identity::staff::mask_emails_in;
         d.details = d.details.as_deref().map(mask_emails_in);
         d.status_reason = d.status_reason.as_deref().map(mask_emails_in);
         d.extension_reason = d.extension_reason.as_deref().map(mask_emails_in);
@@ -288,5 +291,92 @@ pub fn backup(b: BackupEntry, file_present: bool) -> api::Backup {
         backend: b.backend,
         verified_at_ms: b.verified_at_ms,
         file_present,
+    }
+}
+
+/// A restriction of processing on the wire.
+pub fn restriction(r: Restriction) -> api::Restriction {
+    api::Restriction {
+        id: r.id,
+        account_id: r.account_id,
+        reason: r.reason,
+        request_id: r.request_id,
+        placed_by: r.placed_by,
+        placed_at: r.placed_at,
+        lifted_by: r.lifted_by,
+        lifted_at: r.lifted_at,
+        lift_reason: r.lift_reason,
+    }
+}
+
+/// Restrictions on the wire, in their order.
+pub fn restrictions(list: Vec<Restriction>) -> Vec<api::Restriction> {
+    list.into_iter().map(restriction).collect()
+}
+
+/// A note on a request on the wire; `masks` hides the emails in it (support).
+pub fn note(n: Note, masks: bool) -> api::Note {
+    api::Note {
+        id: n.id,
+        request_id: n.request_id,
+        author: n.author,
+        text: if masks {
+            mask_emails_in(&n.body)
+        } else {
+            n.body
+        },
+        created_at: n.created_at,
+    }
+}
+
+/// Notes on the wire, in their order.
+pub fn notes(list: Vec<Note>, masks: bool) -> Vec<api::Note> {
+    list.into_iter().map(|n| note(n, masks)).collect()
+}
+
+/// What intake did with a message, on the wire.
+pub fn intake_outcome(o: IntakeOutcome) -> api::IntakeOutcome {
+    match o {
+        IntakeOutcome::RequestCreated => api::IntakeOutcome::RequestCreated,
+        IntakeOutcome::RejectedUnknownSender => api::IntakeOutcome::RejectedUnknownSender,
+        IntakeOutcome::NeedsClassification => api::IntakeOutcome::NeedsClassification,
+        IntakeOutcome::Unreadable => api::IntakeOutcome::Unreadable,
+        IntakeOutcome::AlreadyRecorded => api::IntakeOutcome::AlreadyRecorded,
+        IntakeOutcome::DuplicateMessage => api::IntakeOutcome::DuplicateMessage,
+        IntakeOutcome::IgnoredAutomatic => api::IntakeOutcome::IgnoredAutomatic,
+    }
+}
+
+/// A message of the intake mailbox on the wire; `masks` hides the sender's address and
+/// the addresses in the message (support), as for a request's free text.
+pub fn intake_message(r: IntakeRow, masks: bool) -> api::IntakeMessage {
+    let outcome = r
+        .outcome
+        .parse::<IntakeOutcome>()
+        .map_or(api::IntakeOutcome::Unknown, intake_outcome);
+    let kind = r
+        .kind
+        .as_deref()
+        .and_then(|k| k.parse::<RequestKind>().ok())
+        .map(kind);
+    let (from_address, subject, raw_message) = if masks {
+        (
+            mask_email(&r.from_address),
+            r.subject.as_deref().map(mask_emails_in),
+            mask_emails_in(&r.raw_message),
+        )
+    } else {
+        (r.from_address, r.subject, r.raw_message)
+    };
+    api::IntakeMessage {
+        id: r.id,
+        from_address,
+        subject,
+        arrived_at: rfc3339(r.arrived_at),
+        outcome,
+        kind,
+        account_id: r.account_id,
+        request_id: r.request_id,
+        raw_message,
     }
 }

@@ -3,7 +3,8 @@
 //! - `POST /api/v1/accounts` `{display_name, email, password, age_16_or_over}` → 201 profile
 //! - `POST /api/v1/sessions` `{email, password}` → 200 `{session, account}` + cookie
 //! - `DELETE /api/v1/sessions/current` → 204, cookie removed
-//! - `GET /api/v1/me` → profile; `GET /api/v1/me/ledger?limit=N` → balance and entries
+//! - `GET /api/v1/me` → profile; `PATCH /api/v1/me` `{display_name}` → the corrected profile
+//! - `GET /api/v1/me/ledger?limit=N` → balance and entries
 //! - `PUT /api/v1/me/password` `{current_password, new_password}` → 200 `{ended_sessions}`
 //! - `GET /api/v1/me/sessions`; `DELETE /api/v1/me/sessions/{id}` → 204
 
@@ -21,6 +22,7 @@ use crate::http::client::Client;
 use crate::http::extract::{ApiJson, CurrentUser, RequestAccount};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
+use crate::identity::accounts::rename::{ProfileChange, change_display_name};
 use crate::identity::accounts::signup::{SignupRequest, sign_up};
 use crate::identity::accounts::{self, Profile};
 use crate::identity::sessions;
@@ -35,7 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/accounts", post(create_account))
         .route("/api/v1/sessions", post(create_session))
         .route("/api/v1/sessions/current", delete(end_current_session))
-        .route("/api/v1/me", get(me))
+        .route("/api/v1/me", get(me).patch(update_me))
         .route("/api/v1/me/ledger", get(my_ledger))
         .route("/api/v1/me/password", put(update_password))
         .route("/api/v1/me/sessions", get(my_sessions))
@@ -86,6 +88,16 @@ async fn me(
     CurrentUser(user): CurrentUser,
 ) -> Result<Json<Profile>, AppError> {
     Ok(Json(accounts::profile(&state, &user.account_id).await?))
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(change): ApiJson<ProfileChange>,
+) -> Result<Json<Profile>, AppError> {
+    Ok(Json(
+        change_display_name(&state, &user.account_id, &change).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

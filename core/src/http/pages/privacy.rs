@@ -18,6 +18,9 @@ use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::password_check::password_matches;
+use crate::identity::accounts::lookup;
+use crate::identity::accounts::rename::{ProfileChange, change_display_name};
+use crate::identity::restrictions;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -32,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/privacy", get(privacy_page))
         .route("/account/privacy/export", post(request_export))
         .route("/account/privacy/requests", post(other_request))
+        .route("/account/privacy/display-name", post(change_name))
         .route("/account/privacy/exports/{id}", get(download))
         .route("/account/delete", post(delete_account))
         .route(
@@ -56,6 +60,18 @@ struct PrivacyPage {
     notice: Option<&'static str>,
     error: Option<String>,
     requests: Vec<RequestRow>,
+    restrictions: Vec<RestrictionRow>,
+    /// The display name shown in its form: the account's, or what was typed when refused.
+    display_name: String,
+}
+
+/// A restriction of processing as the person sees it: when and why (GDPR Art. 18(3): they
+/// are told before it is lifted, and see when it was).
+struct RestrictionRow {
+    placed: String,
+    reason: String,
+    lifted: Option<String>,
+    lift_reason: String,
 }
 
 #[derive(Template)]
@@ -84,6 +100,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
             Some("We are building your export; we will email you when it is ready.")
         }
         "request_sent" => Some("Your request was recorded; we will answer within 30 days."),
+        "name_changed" => Some("Your display name was corrected."),
         "export_already_open" => Some(
             "Your export is already being built (see below); we will email you when it is ready.",
         ),
@@ -139,11 +156,23 @@ async fn page_for(
             expires: archive.map(human).unwrap_or_default(),
         });
     }
+    let restrictions = restrictions::for_account(state.db.pool(), &user.account_id)
+        .await?
+        .into_iter()
+        .map(|r| RestrictionRow {
+            placed: human(r.placed_at),
+            reason: r.reason,
+            lifted: r.lifted_at.map(human),
+            lift_reason: r.lift_reason.unwrap_or_default(),
+        })
+        .collect();
     Ok(PrivacyPage {
         chrome: Chrome::signed_in(user),
         notice,
         error,
         requests,
+        restrictions,
+        display_name: user.display_name.clone(),
     })
 }
 
@@ -217,6 +246,33 @@ async fn other_request(
             "request_already_open"
         };
     Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NameFields {
+    #[serde(default)]
+    display_name: String,
+}
+
+/// Rectification by the person themself: the display name, validated as at sign-up; a
+/// refused name is shown again with the reason.
+async fn change_name(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    PageForm(fields): PageForm<NameFields>,
+) -> Result<Response, PageError> {
+    let change = ProfileChange {
+        display_name: fields.display_name.clone(),
+    };
+    match change_display_name(&state, &user.account_id, &change).await {
+        Ok(_) => Ok(Redirect::to("/account/privacy?notice=name_changed").into_response()),
+        Err(err) if err.status().is_client_error() => {
+            let mut page = page_for(&state, &user, None, Some(err.public_message())).await?;
+            page.display_name = fields.display_name;
+            Ok(render(err.status(), &page))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Streams the subject's own archive. 401 when not signed in; 404 for another person's

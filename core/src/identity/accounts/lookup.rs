@@ -55,3 +55,22 @@ where
     .fetch_optional(executor)
     .await
 }
+
+/// The id of the account (in any status) with `email`, compared on the matching key as
+/// sign-up and login do (a look-alike address finds the same account).
+///
+/// Errors: 422 `email` for a malformed email; the database's.
+pub async fn id_by_email(
+    pool: &AnyPool,
+    email: &str,
+) -> Result<Option<String>, crate::platform::error::AppError> {
+    let email = super::validate::email_address(email)?;
+    let id = sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE email_normalized = $1 OR (email_normalized IS NULL AND email = $2) LIMIT 1",
+    )
+    .bind(&email.key)
+    .bind(&email.address)
+    .fetch_optional(pool)
+    .await?;
+    Ok(id)
+}

@@ -1,5 +1,6 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
-//! and what an account looks like to its owner ([`lookup`]: whether one exists, its hash).
+//! correcting the display name ([`rename`]), and what an account looks like to its owner
+//! ([`lookup`]: whether one exists, its hash, its id by email).
 //!
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
 //! one).
@@ -9,6 +10,7 @@ pub mod login;
 pub mod lookup;
 pub mod password_change;
 pub mod password_check;
+pub mod rename;
 pub mod signup;
 pub mod validate;
 

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AGENT_COLUMNS, Agent, AgentStatus, CATEGORIES, ONLINE_WINDOW_MS, PublicAgent};
+use crate::identity::restrictions::unrestricted;
 use crate::platform::db::{SqlValue, arguments};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -54,7 +55,8 @@ pub async fn browse(state: &AppState, query: &BrowseQuery) -> Result<BrowsePage,
     let now = state.clock.now_ms();
     // Values are always bound; placeholders are numbered in the order they are added.
     let mut binds = vec![SqlValue::Text(AgentStatus::Published.as_str().to_owned())];
-    let mut wheres = vec!["a.status = $1".to_owned()];
+    // A restricted owner's data is stored, not processed: their agents are not shown.
+    let mut wheres = vec!["a.status = $1".to_owned(), unrestricted("a.owner_id")];
     if let Some(category) = query.category.as_deref().filter(|c| !c.is_empty()) {
         if !CATEGORIES.iter().any(|(k, _)| *k == category) {
             return Err(AppError::invalid("category", "unknown category"));
@@ -167,7 +169,8 @@ pub async fn leaderboard(state: &AppState) -> Result<Vec<PublicAgent>, AppError>
     let now = state.clock.now_ms();
     let sql = format!(
         "SELECT {AGENT_COLUMNS} FROM agents a JOIN accounts o ON o.id = a.owner_id WHERE a.status = $1 \
-         ORDER BY a.completed_orders DESC, CASE WHEN a.review_count > 0 THEN a.rating_total * 1000 / a.review_count ELSE 0 END DESC, a.id ASC LIMIT 20"
+         AND {} ORDER BY a.completed_orders DESC, CASE WHEN a.review_count > 0 THEN a.rating_total * 1000 / a.review_count ELSE 0 END DESC, a.id ASC LIMIT 20",
+        unrestricted("a.owner_id")
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(AgentStatus::Published.as_str())
@@ -193,13 +196,15 @@ pub struct CategoryCount {
 pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, AppError> {
     let mut out = Vec::new();
     for (key, label) in CATEGORIES {
-        let agents = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM agents WHERE status = $2 AND category = $1",
-        )
-        .bind(*key)
-        .bind(AgentStatus::Published.as_str())
-        .fetch_one(state.db.pool())
-        .await?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM agents a WHERE a.status = $2 AND a.category = $1 AND {}",
+            unrestricted("a.owner_id")
+        );
+        let agents = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+            .bind(*key)
+            .bind(AgentStatus::Published.as_str())
+            .fetch_one(state.db.pool())
+            .await?;
         out.push(CategoryCount { key, label, agents });
     }
     Ok(out)

@@ -27,6 +27,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::identity::restrictions;
 use crate::market::agents::{self, order_form};
 use crate::market::files::{self, FileView};
 use crate::market::reviews::{self, NewReview, ReviewView, ReviewedOrder};
@@ -390,7 +391,8 @@ pub struct Terms {
 ///
 /// Errors: 404 for an unknown or unpublished agent; 422 for answers that do not match the
 /// form, a file answer that is not the customer's unattached upload, or ordering from one's
-/// own agent; 409 `insufficient_points`. Nothing is written in any error case.
+/// own agent; 409 `insufficient_points`; 409 `account_restricted` when processing of the
+/// customer's or the owner's data is restricted. Nothing is written in any error case.
 pub async fn place(
     state: &AppState,
     customer_id: &str,
@@ -427,6 +429,7 @@ pub async fn place_in(
             "you cannot order from your own agent",
         ));
     }
+    restrictions::refuse_new_order(tx, customer_id, &agent.owner_id).await?;
     if terms.price_points <= 0 {
         return Err(AppError::invalid(
             "price_points",

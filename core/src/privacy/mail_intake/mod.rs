@@ -14,7 +14,8 @@
 //! loses nor doubles a message.
 //!
 //! - [`classify`]: which right the text asks
-//!   for; [`record_message`]: one message, one transaction. The intake URL and password
+//!   for; [`record_message`]: one message, one transaction; [`staff_review`]: the recorded
+//!   messages for staff, and classifying one intake left to them. The intake URL and password
 //!   file: [`crate::platform::intake_mailbox`].
 //!
 //! Runs every minute in `heepr serve` when `--intake-imap-url` is set, and as
@@ -22,6 +23,7 @@
 
 pub mod classify;
 pub mod record_message;
+pub mod staff_review;
 
 use std::fmt::Debug;
 use std::sync::Arc;

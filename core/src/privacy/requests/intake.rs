@@ -127,13 +127,57 @@ pub async fn submit(state: &AppState, new: &NewRequest<'_>) -> Result<Submitted,
         .map(Submitted::Created)
 }
 
-/// Records `new`, emails the subject (receipt, with the confirmation link when needed).
+/// Records `new`, received now, and emails the subject (receipt, with the confirmation
+/// link when needed).
 ///
 /// Errors: 404 when the account does not exist or is closed; the database's.
 pub async fn create(state: &AppState, new: &NewRequest<'_>) -> Result<Dsr, AppError> {
+    create_received(state, new, state.clock.now_ms()).await
+}
+
+/// How far back staff may date a request they enter by hand (ms): 30 days, the response
+/// period itself. A letter or call older than that was missed, and recording it as on
+/// time would be false; staff record it as received now and say so in the details.
+pub const MAX_BACKDATE_MS: i64 = 30 * DAY_MS;
+
+/// The time a request entered by staff was received (Unix ms), from RFC 3339 `text`.
+///
+/// Errors: 422 `received_at` when `text` is not RFC 3339, is after `now_ms`, or is more
+/// than [`MAX_BACKDATE_MS`] before it.
+pub fn received_at(text: &str, now_ms: i64) -> Result<i64, AppError> {
+    let at = crate::platform::time::parse_rfc3339(text).ok_or_else(|| {
+        AppError::invalid(
+            "received_at",
+            "give the time as RFC 3339, e.g. 2026-06-01T09:30:00Z",
+        )
+    })?;
+    if at > now_ms {
+        return Err(AppError::invalid(
+            "received_at",
+            "a request cannot be received in the future",
+        ));
+    }
+    if at < now_ms.saturating_sub(MAX_BACKDATE_MS) {
+        return Err(AppError::invalid(
+            "received_at",
+            "at most 30 days ago: record an older letter or call as received now and give its date in the details",
+        ));
+    }
+    Ok(at)
+}
+
+/// Records `new` as received at `received_at` (Unix ms; the 30-day clock starts then) and
+/// emails the subject (receipt, with the confirmation link when needed).
+///
+/// Errors: 404 when the account does not exist or is closed; the database's.
+pub async fn create_received(
+    state: &AppState,
+    new: &NewRequest<'_>,
+    received_at: i64,
+) -> Result<Dsr, AppError> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
-    let recorded = record(&mut tx, state, new, now).await?;
+    let recorded = record(&mut tx, state, new, received_at).await?;
     tx.commit().await?;
     recorded.wake(state);
     get(state.db.pool(), &recorded.id, now).await

@@ -6,6 +6,7 @@
 //!   the CLI; duplicates of an open request are linked to it.
 //! - [`transitions`]: moving a request through the state machine, extending its deadline.
 //! - [`emails`]: receipt, verification, extension and completion emails (via the outbox).
+//! - [`notes`]: staff notes on a request.
 //! - [`summary`]: a subject's row counts per data-map category.
 //!
 //! May use `platform` and `identity` (an email's account, masking for support); exports
@@ -13,6 +14,7 @@
 
 pub mod emails;
 pub mod intake;
+pub mod notes;
 pub mod summary;
 pub mod transitions;
 

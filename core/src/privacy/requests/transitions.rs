@@ -131,6 +131,47 @@ pub async fn transition(
     get(state.db.pool(), id, now).await
 }
 
+/// Checks, before staff act on it, that request `id` is `account_id`'s, of `kind`, and may
+/// be completed now, so an action that completes a request (a rectification, a
+/// restriction) changes nothing when the request cannot follow.
+///
+/// Errors: 404 for an unknown request; 422 `request_id` for another subject's request or
+/// another kind; 409 `transition_not_allowed` (with the allowed states) from a state that
+/// cannot reach `completed`.
+pub async fn check_completable(
+    state: &AppState,
+    id: &str,
+    account_id: &str,
+    kind: RequestKind,
+) -> Result<(), AppError> {
+    let dsr = super::get(state.db.pool(), id, state.clock.now_ms()).await?;
+    if dsr.account_id != account_id {
+        return Err(AppError::invalid(
+            "request_id",
+            "that request is another data subject's",
+        ));
+    }
+    if dsr.kind != kind {
+        return Err(AppError::invalid(
+            "request_id",
+            format!(
+                "that request asks for {}, not {}",
+                dsr.kind.as_str(),
+                kind.as_str()
+            ),
+        ));
+    }
+    let to = RequestStatus::Completed;
+    if !dsr.allowed_transitions.contains(&to) {
+        return Err(AppError::ConflictWith {
+            code: "transition_not_allowed",
+            message: err_message(dsr.status, to, &dsr.allowed_transitions),
+            details: json!({"from": dsr.status, "allowed": dsr.allowed_transitions}),
+        });
+    }
+    Ok(())
+}
+
 fn err_message(from: RequestStatus, to: RequestStatus, allowed: &[RequestStatus]) -> String {
     TransitionError::NotAllowed {
         from,
