@@ -3,13 +3,15 @@
 //! secrets and ids ([`tokens`]), password hashing ([`passwords`]), login throttling
 //! ([`throttle`]), the request log's store ([`request_log`]), who is on the other end of a
 //! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
-//! in ([`intake_mailbox`]), and the state every handler and job shares ([`state`]).
+//! in ([`intake_mailbox`]), the API's idempotency keys ([`idempotency`]), and the state
+//! every handler and job shares ([`state`]).
 //!
 //! Depends on nothing else in the crate: every other module may use it.
 
 pub mod client;
 pub mod db;
 pub mod error;
+pub mod idempotency;
 pub mod intake_mailbox;
 pub mod mail;
 pub mod passwords;
