@@ -101,17 +101,12 @@ async fn keyed(state: AppState, request: Request, next: Next) -> Result<Response
     match claim {
         Claim::Reserved(id) => {
             // Its own task: a dropped connection drops this future, not the action.
-            let first = tokio::spawn(first_request(state.clone(), id.clone(), parts, body, fingerprint, next));
-            match first.await {
-                Ok(response) => Ok(response),
-                Err(panic) => {
-                    tracing::error!(error = %panic, "a request holding an idempotency key ended abruptly");
-                    idempotency::interrupt(&state, &id).await?;
-                    Err(Refusal::App(AppError::Internal(anyhow::anyhow!(
-                        "the request ended abruptly"
-                    ))))
-                }
-            }
+            let first = tokio::spawn(guarded(state, id, parts, body, fingerprint, next));
+            first.await.map_err(|error| {
+                Refusal::App(AppError::Internal(anyhow::anyhow!(
+                    "the task serving a keyed request failed: {error}"
+                )))
+            })
         }
         Claim::Running => Err(Refusal::App(AppError::Conflict {
             code: "idempotency_key_in_use",
@@ -216,6 +211,43 @@ async fn caller_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Holde
     Ok(user.map(|u| Holder::Account(u.account_id)))
 }
 
+/// [`first_request`], and when it panics the key is marked interrupted (its action may have
+/// happened) and the answer is a 500. Runs detached from the connection, so this holds even
+/// when the client has gone.
+async fn guarded(
+    state: AppState,
+    id: String,
+    parts: Parts,
+    body: Body,
+    fingerprint: Fingerprint,
+    next: Next,
+) -> Response {
+    let served = tokio::spawn(first_request(
+        state.clone(),
+        id.clone(),
+        parts,
+        body,
+        fingerprint,
+        next,
+    ));
+    match served.await {
+        Ok(response) => response,
+        Err(panic) => {
+            tracing::error!(error = %panic, "a request holding an idempotency key ended abruptly");
+            mark_interrupted(&state, &id).await;
+            AppError::Internal(anyhow::anyhow!("the request ended abruptly")).into_response()
+        }
+    }
+}
+
+/// Marks row `id` interrupted; a failure is only logged (the key then stays running until
+/// it is swept, which refuses retries just the same).
+async fn mark_interrupted(state: &AppState, id: &str) {
+    if let Err(error) = idempotency::interrupt(state, id).await {
+        tracing::error!(error = %error, "marking an idempotency key interrupted");
+    }
+}
+
 /// Serves the request that reserved row `id` and stores its answer.
 async fn first_request(
     state: AppState,
@@ -238,9 +270,7 @@ async fn first_request(
         Ok(bytes) => bytes,
         Err(error) => {
             tracing::error!(error = %error, "reading an answer to store for an idempotency key");
-            if let Err(error) = idempotency::interrupt(&state, &id).await {
-                tracing::error!(error = %error, "marking an idempotency key interrupted");
-            }
+            mark_interrupted(&state, &id).await;
             return AppError::Internal(anyhow::anyhow!("the answer could not be read"))
                 .into_response();
         }
@@ -260,9 +290,7 @@ async fn first_request(
     };
     if let Err(error) = idempotency::complete(&state, &id, &answer).await {
         tracing::error!(error = %error, "storing the answer of an idempotency key");
-        if let Err(error) = idempotency::interrupt(&state, &id).await {
-            tracing::error!(error = %error, "marking an idempotency key interrupted");
-        }
+        mark_interrupted(&state, &id).await;
     }
     Response::from_parts(parts, Body::from(bytes))
 }
