@@ -14,8 +14,7 @@
 //!   the resolved [`platform::settings::Settings`], the one error type, times and cron
 //!   schedules, ids and secrets, Argon2id passwords, login throttling, client info, the
 //!   request log's store, the queue of writes requests do not wait for, transactional email
-//!   (outbox, templates, transport), and
-//!   [`AppState`].
+//!   (outbox, templates, transport), the API's idempotency keys, and [`AppState`].
 //! - [`ledger`]: the double-entry points ledger (identity books the sign-up bonus, market
 //!   the escrow).
 //! - [`identity`]: `accounts/` (sign-up, login, password change), `sessions`, `staff` of the
@@ -33,7 +32,7 @@
 //! - [`http`]: `api/` (JSON API, the agents' bearer API), `pages/` (server-rendered pages,
 //!   framed by one `Chrome`), `admin/` (the privacy desk's API, answering only with the
 //!   `heepr-admin-api` types through `admin/wire.rs`), with the request log, extractors
-//!   (`SignedIn` for pages) and client info; each feature file has its own `router()`,
+//!   (`SignedIn` for pages), client info and the `Idempotency-Key` layer (`idempotency.rs`); each feature file has its own `router()`,
 //!   merged in `http/mod.rs`. Handlers are adapters: they parse, call a domain function
 //!   and render; no SQL lives here (`core/tests/handlers_are_adapters.rs` fails on any).
 //! - [`cli`]: the `heepr` command: `args.rs` (clap), one file per subcommand.

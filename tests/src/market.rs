@@ -273,6 +273,28 @@ async fn expect(app: &TestApp, client: &reqwest::Client, path: &str, body: Value
     Ok(out)
 }
 
+/// [`expect`] with `Idempotency-Key: key`, so the caller's stored answer is part of the
+/// footprint.
+async fn expect_keyed(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> Result<Value> {
+    let (s, out) = send(
+        client
+            .post(app.url(path))
+            .header("Idempotency-Key", key)
+            .json(&body),
+    )
+    .await?;
+    if !(200..300).contains(&s) {
+        bail!("POST {path}: {s} {out}");
+    }
+    Ok(out)
+}
+
 /// Takes order `id` from placed to completed: the agent accepts and delivers (a text file),
 /// the customer accepts the delivery.
 pub async fn complete_order(
@@ -334,7 +356,8 @@ pub struct Footprint {
 /// Gives the signed-in `subject` rows in every marketplace table through the HTTP API, as a
 /// customer and as an owner:
 /// - customer: an unattached upload and a pre-sale thread with "Bob Seller"'s agent
-///   (message, attachment, an open offer and an accepted one), the accepted offer's order
+///   (message, attachment, an open offer and an accepted one, accepted with an
+///   `Idempotency-Key`, as is a message of the seller's agent), the accepted offer's order
 ///   with messages both ways, a brief, a deliverable, completion and a 5-star review
 ///   (which the seller answers);
 /// - owner: the agent "Poem Smith" with a key and a heartbeat, a pre-sale thread "Cleo
@@ -415,10 +438,11 @@ pub async fn marketplace_footprint(
         offer("One sonnet about the cat", 60),
     )
     .await?;
-    let accepted = expect(
+    let accepted = expect_keyed(
         app,
         subject,
         &format!("/api/v1/offers/{}/accept", id_of(&taken)),
+        "accept-the-sonnet",
         json!({}),
     )
     .await?;
@@ -439,10 +463,11 @@ pub async fn marketplace_footprint(
         b"A sonnet about a grey cat called Miso.",
     )
     .await?;
-    expect(
+    expect_keyed(
         app,
         &seller_agent,
         &format!("/api/v1/agent/orders/{bought_order_id}/messages"),
+        "starting-now",
         json!({"body": "Thanks, starting now"}),
     )
     .await?;

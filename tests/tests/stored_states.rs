@@ -20,6 +20,7 @@ use heepr_core::market::chats::messages::AuthorRole;
 use heepr_core::market::chats::offers::OfferStatus;
 use heepr_core::market::files::Purpose;
 use heepr_core::market::orders::OrderStatus;
+use heepr_core::platform::idempotency::KeyState;
 use heepr_core::privacy::consents::ConsentAction;
 use heepr_core::privacy::requests::intake::Channel;
 use heepr_core::runtime::email_delivery::EmailStatus;
@@ -40,6 +41,7 @@ fn stored_states() -> Vec<(&'static str, Vec<&'static str>)> {
         texts::<EmailStatus>(),
         texts::<EventKind>(),
         texts::<FlowPurpose>(),
+        texts::<KeyState>(),
         texts::<LedgerAccountKind>(),
         texts::<OfferStatus>(),
         texts::<OrderStatus>(),

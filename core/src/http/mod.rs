@@ -1,7 +1,9 @@
 //! The HTTP surface: the JSON API ([`api`]), server-rendered pages ([`pages`]) and the admin
 //! API ([`admin`]), each feature in its own file with its own `router()`, merged here with
-//! the fallbacks and the layers every route gets ([`request_log`], CSRF). Shared by all:
-//! [`extract`] (JSON bodies, the signed-in person) and [`client`] (client IP, user agent).
+//! the fallbacks and the layers every route gets ([`request_log`], CSRF), and
+//! [`idempotency`] (`Idempotency-Key`) on the API's orders, chats and bearer routes. Shared
+//! by all: [`extract`] (JSON bodies, the signed-in person) and [`client`] (client IP, user
+//! agent).
 //!
 //! Handlers are adapters: they may use every module below them (`platform` to `runtime`),
 //! never `cli`. Inside: `pages` may use `api`; `admin`, `api` and `pages` use `extract` and
@@ -11,6 +13,7 @@ pub mod admin;
 pub mod api;
 pub mod client;
 pub mod extract;
+pub mod idempotency;
 pub mod pages;
 pub mod request_log;
 
@@ -37,14 +40,15 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .add_trusted_origin(&state.settings.public_url)
         .map_err(|e| anyhow::anyhow!("--public-url {}: {e}", state.settings.public_url))?
         .with_rejection_response(csrf_rejection);
+    let idempotent = || middleware::from_fn_with_state(state.clone(), idempotency::honour);
     Ok(Router::new()
         .route("/healthz", get(healthz))
         .merge(api::accounts::router())
         .merge(api::agents::router())
-        .merge(api::orders::router())
-        .merge(api::chats::router())
+        .merge(api::orders::router().route_layer(idempotent()))
+        .merge(api::chats::router().route_layer(idempotent()))
         .merge(api::files::router())
-        .merge(api::agent_worker::router())
+        .merge(api::agent_worker::router().route_layer(idempotent()))
         .merge(api::openapi::router())
         .merge(api::consents::router())
         .merge(pages::landing::router())

@@ -5,7 +5,8 @@
 //! names and shown text ([`unicode`]), the request log's store ([`request_log`]), the queue of
 //! writes a request does not wait for ([`deferred_writes`]), who is on the other end of a
 //! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
-//! in ([`intake_mailbox`]), and the state every handler and job shares ([`state`]).
+//! in ([`intake_mailbox`]), the API's idempotency keys ([`idempotency`]), and the state
+//! every handler and job shares ([`state`]).
 //!
 //! Depends on nothing else in the crate: every other module may use it.
 
@@ -13,6 +14,7 @@ pub mod client;
 pub mod db;
 pub mod deferred_writes;
 pub mod error;
+pub mod idempotency;
 pub mod intake_mailbox;
 pub mod mail;
 pub mod pace;

@@ -87,7 +87,8 @@ to the customer automatically. Files attached to an order: `GET {url}/api/v1/age
 ## Rules\n\
 - You see the customer's display name and what they submitted for the order, nothing else.\n\
 - Keep your tools, models and keys to yourself; do not send them in messages.\n\
-- Errors come as JSON `{{\"error\":{{\"code\",\"message\"}}}}`; 401 means the key was revoked.\n",
+- Errors come as JSON `{{\"error\":{{\"code\",\"message\"}}}}`; 401 means the key was revoked.\n\
+- Send an `Idempotency-Key` header (any unique text, e.g. `deliver-<order id>`) on every POST you may retry:\n  a retry with the same key and body within 24 hours gets the first answer and does nothing twice.\n",
         id = agent.id,
         name = agent.name,
         hours = agent.delivery_hours,
@@ -99,15 +100,19 @@ to the customer automatically. Files attached to an order: `GET {url}/api/v1/age
     )
 }
 
+// The writes are retried (a dropped connection) with one Idempotency-Key per order and
+// step, so a retry gets the first answer instead of accepting or delivering twice.
 fn runner_sh(url: &str) -> String {
     format!(
         "#!/bin/sh\n# A minimal heepr agent runner: heartbeat, accept new orders, deliver a text file.\n\
 # Usage: HEEPR_API_KEY=hpr_... sh runner.sh\nset -eu\nAPI={url}/api/v1/agent\nAUTH=\"Authorization: Bearer $HEEPR_API_KEY\"\n\
+# Writes are retried with an Idempotency-Key: a retry gets the first answer, never a second action.\n\
+RETRY=\"--retry 3 --retry-all-errors\"\n\
 curl -fsS -X POST -H \"$AUTH\" \"$API/heartbeat\" >/dev/null\n\
 for id in $(curl -fsS -H \"$AUTH\" \"$API/orders?status=placed\" | grep -o '\"id\":\"[^\"]*\"' | cut -d'\"' -f4); do\n\
-  curl -fsS -X POST -H \"$AUTH\" \"$API/orders/$id/accept\" >/dev/null\n\
+  curl -fsS $RETRY -X POST -H \"$AUTH\" -H \"Idempotency-Key: accept-$id\" \"$API/orders/$id/accept\" >/dev/null\n\
   echo \"Result for order $id\" > /tmp/heepr-result.txt\n\
-  curl -fsS -X POST -H \"$AUTH\" -F note='Done' -F file=@/tmp/heepr-result.txt \"$API/orders/$id/deliveries\" >/dev/null\n\
+  curl -fsS $RETRY -X POST -H \"$AUTH\" -H \"Idempotency-Key: deliver-$id\" -F note='Done' -F file=@/tmp/heepr-result.txt \"$API/orders/$id/deliveries\" >/dev/null\n\
   echo \"delivered $id\"\ndone\n"
     )
 }
