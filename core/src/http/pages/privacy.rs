@@ -18,7 +18,6 @@ use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::password_check::password_matches;
-use crate::identity::accounts::lookup;
 use crate::identity::accounts::rename::{ProfileChange, change_display_name};
 use crate::identity::restrictions;
 use crate::identity::sessions;
