@@ -446,16 +446,20 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::StartActorFilter if app.tab == Tab::Audit => {
             app.input = Some(InputTarget::AuditActor);
         }
-        Action::StartFind if app.tab == Tab::Queue => {
+        // From any screen: the subject found, or the request recorded, is shown from the
+        // queue.
+        Action::StartFind => {
+            app.tab = Tab::Queue;
             app.queue.find.clear();
             app.input = Some(InputTarget::SubjectFind);
         }
-        Action::NewRequest if app.tab == Tab::Queue => app.new_request(),
+        Action::NewRequest => {
+            app.tab = Tab::Queue;
+            app.new_request();
+        }
         // Handled above, or nothing to do here (no dialog, no text box).
         Action::Back
         | Action::StartActorFilter
-        | Action::StartFind
-        | Action::NewRequest
         | Action::NextField
         | Action::ToggleHelp
         | Action::Input(_)

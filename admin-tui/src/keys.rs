@@ -76,12 +76,12 @@ pub const BINDINGS: &[Binding] = &[
         what: "clear filters and search",
     },
     Binding {
-        scope: "Queue",
+        scope: "everywhere",
         keys: "F",
         what: "find a subject by email",
     },
     Binding {
-        scope: "Queue",
+        scope: "everywhere",
         keys: "N",
         what: "record a letter/call",
     },
@@ -241,6 +241,10 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Tab => Some(Action::NextTab),
         KeyCode::BackTab => Some(Action::PrevTab),
         KeyCode::Char('r') => Some(Action::Refresh),
+        // On every screen: typed on Detail, the letters of an address would otherwise be
+        // actions there (`R` opens reject).
+        KeyCode::Char('F') => Some(Action::StartFind),
+        KeyCode::Char('N') => Some(Action::NewRequest),
         KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
         KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
         KeyCode::PageUp => Some(Action::PageUp),
@@ -263,8 +267,6 @@ pub fn map_key(app: &App, key: KeyEvent) -> Option<Action> {
             't' => Some(Action::CycleKind),
             '/' => Some(Action::StartSearch),
             'z' => Some(Action::ClearFilters),
-            'F' => Some(Action::StartFind),
-            'N' => Some(Action::NewRequest),
             _ => None,
         },
         Tab::Detail if c == 'a' => Some(Action::ToggleReads),

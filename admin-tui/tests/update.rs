@@ -739,6 +739,30 @@ fn find_looks_the_subject_up_by_email() {
     );
 }
 
+/// Find and new request work on every screen: on Detail, `F` used to do nothing and the
+/// address typed next ran as actions (`R` opened reject, the rest became its reason).
+#[test]
+fn find_and_new_request_work_on_every_screen() {
+    for screen in ['2', '3', '4', '5'] {
+        let mut finding = app(Role::PrivacyOfficer);
+        key(&mut finding, KeyCode::Char(screen));
+        key(&mut finding, KeyCode::Char('F'));
+        type_text(&mut finding, "RITA@example.com");
+        assert_eq!(
+            key(&mut finding, KeyCode::Enter),
+            vec![Effect::FindSubject("RITA@example.com".into())],
+            "screen {screen}"
+        );
+        let mut recording = app(Role::PrivacyOfficer);
+        key(&mut recording, KeyCode::Char(screen));
+        key(&mut recording, KeyCode::Char('N'));
+        assert!(
+            recording.form.is_some(),
+            "screen {screen}: the new-request form opens"
+        );
+    }
+}
+
 #[test]
 fn the_audit_screen_hides_reads_unless_asked() {
     let mut app = app(Role::PrivacyOfficer);
