@@ -12,22 +12,12 @@ mod privacy_support;
 
 use anyhow::{Context, Result};
 use heepr_core::identity::staff::StaffRole;
-use heepr_core::platform::settings::MailTransportConfig;
 use heepr_tests::{Backend, TestApp, backend_test, error_code};
 use privacy_support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 24 * 3_600_000;
-
-/// A server whose emails stay in the outbox (SMTP to a closed port fails and is deferred),
-/// so tests can read the confirmation link from the queued body.
-async fn spawn_keeping_mail(backend: &Backend) -> Result<TestApp> {
-    TestApp::spawn_with(backend, |s| {
-        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
-    })
-    .await
-}
 
 async fn call(
     app: &TestApp,
@@ -467,7 +457,9 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     // The duplicate's confirmation link has expired meanwhile (14 days): 410.
     let dup_link = confirmation_link(&app, &dup_id).await?;
     assert_eq!(browser.post(&dup_link).send().await?.status(), 410);
-    assert_eq!(status_of(&app, &dup_id).await?, "awaiting_verification");
+    // Answered, not left open: closed as rejected (by the worker, or by this pass).
+    heepr_core::privacy::requests::unconfirmed::close_expired(&app.state).await?;
+    assert_eq!(status_of(&app, &dup_id).await?, "rejected");
 
     // Complete; then nothing is allowed any more.
     let (p, b) = tr("completed", None);
@@ -479,7 +471,10 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     let completed: i64 = app
         .count("SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND template = 'dsr_completed'", &bid)
         .await?;
-    assert_eq!(completed, 1, "completion emailed once");
+    assert_eq!(
+        completed, 2,
+        "completion emailed once, and the expired duplicate's rejection"
+    );
     // The timeline shows every transition, refused ones included.
     let (_, shown) = call(
         &app,

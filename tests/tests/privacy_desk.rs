@@ -15,7 +15,6 @@ mod privacy_support;
 
 use anyhow::{Context, Result};
 use heepr_core::identity::staff::StaffRole;
-use heepr_core::platform::settings::MailTransportConfig;
 use heepr_core::platform::time::rfc3339;
 use heepr_tests::market::{get, market, place_order, post};
 use heepr_tests::{Backend, TestApp, backend_test, error_code};
@@ -24,15 +23,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 24 * 3_600_000;
-
-/// A server whose emails stay in the outbox (SMTP to a closed port fails and is deferred),
-/// so the test reads what was sent to whom.
-async fn spawn_keeping_mail(backend: &Backend) -> Result<TestApp> {
-    TestApp::spawn_with(backend, |s| {
-        s.mail_transport = MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
-    })
-    .await
-}
 
 async fn admin(
     app: &TestApp,

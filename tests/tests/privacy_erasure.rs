@@ -867,3 +867,89 @@ async fn erasure_withdraws_a_counterpartys_export_naming_the_person(
     Ok(())
 }
 backend_test!(erasure_withdraws_a_counterpartys_export_naming_the_person);
+
+/// Erasure reaches mentions of the person in conversations they are not part of: a
+/// customer telling another owner about them on an order, in a pre-sale chat and in a
+/// review (and the owner's reply) loses the full name and the email; a bare first name in
+/// someone else's conversation is left alone, as it may be anyone's (issue 10, "erasure
+/// reaches every copy"; the rule in `heepr_compliance::subject::identifiers`).
+async fn erasure_reaches_mentions_in_other_peoples_conversations(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (zed, _) = app.member("Zed Quillfeather", "zed.q@example.com").await?;
+    let zed_id = account_id(&app, "zed.q@example.com").await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let order = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let text = "Zed Quillfeather sent me; reach him at Zed.Q@example.com. Zed says hi.";
+    let (s, body) = post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/orders/{order}/messages"),
+        json!({"body": text}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{body}");
+    let (s, thread) = post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/agents/{}/thread", m.agent_id),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(s, 200, "{thread}");
+    let (s, body) = post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/threads/{}/messages", id_of(&thread)),
+        json!({"body": "Did Zed Quillfeather hire you too?"}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{body}");
+    heepr_tests::market::complete_order(&app, &m.agent, &m.customer, &order).await?;
+    let (s, review) = post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/orders/{order}/review"),
+        json!({"rating": 5, "body": "As good as Zed Quillfeather promised"}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{review}");
+    let (s, body) = post(
+        &app,
+        &m.owner,
+        &format!("/api/v1/reviews/{}/reply", id_of(&review)),
+        json!({"body": "Say thanks to zed quillfeather from us"}),
+    )
+    .await?;
+    assert!(s == 200 || s == 201, "{s} {body}");
+
+    delete_account(&app, &zed, &zed_id).await?;
+    let p = pseudonym_of(&app, &zed_id).await?;
+    let message: String = sqlx::query_scalar("SELECT body FROM order_messages WHERE order_id = $1")
+        .bind(&order)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(
+        message,
+        format!("{p} sent me; reach him at {p}. Zed says hi.")
+    );
+    let chat: String = sqlx::query_scalar("SELECT body FROM presale_messages WHERE thread_id = $1")
+        .bind(id_of(&thread))
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(chat, format!("Did {p} hire you too?"));
+    let (review_body, reply): (String, String) =
+        sqlx::query_as("SELECT body, reply_body FROM reviews WHERE order_id = $1")
+            .bind(&order)
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(review_body, format!("As good as {p} promised"));
+    assert_eq!(reply, format!("Say thanks to {p} from us"));
+    assert!(
+        db_mentions(&app, &["Quillfeather", "zed.q@example.com"])
+            .await?
+            .is_empty(),
+        "no copy anywhere in the database"
+    );
+    Ok(())
+}
+backend_test!(erasure_reaches_mentions_in_other_peoples_conversations);

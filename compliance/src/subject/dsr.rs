@@ -89,12 +89,11 @@ impl RequestStatus {
         }
     }
 
-    /// Whether the request is still open (not completed, rejected or failed).
+    /// Whether the request is still open: not answered (completed or rejected). A failed
+    /// request is open: its job is retried, or staff retry or reject it, and it is overdue
+    /// past its due date like any other (policy: "we'll respond within 30 days").
     pub fn is_open(self) -> bool {
-        !matches!(
-            self,
-            RequestStatus::Completed | RequestStatus::Rejected | RequestStatus::Failed
-        )
+        !matches!(self, RequestStatus::Completed | RequestStatus::Rejected)
     }
 
     /// Whether entering this state needs a reason (on hold, rejected, failed).

@@ -6,6 +6,9 @@
 //!   under its lock, so another server's running export is left alone);
 //! - it works under the installation's stable identity (`DATA_DIR/worker-id`), so after a
 //!   crash and restart it takes its own job leases back and resumes at once;
+//! - each pass closes the requests whose confirmation link expired unused
+//!   ([`unconfirmed`]) and runs failed jobs again after their delay ([`retry_failed`]), so
+//!   every request ends in an answer;
 //! - a pass that fails is logged and retried on the next one; a failing job fails its
 //!   request, not the loop;
 //! - it wakes when a job is requested (`AppState::privacy_wakeup`), else every 5 s.
@@ -15,6 +18,7 @@ use std::time::Duration;
 use crate::platform::state::AppState;
 use crate::privacy::export_archive::{clean_export_dir, sweep_expired_archives};
 use crate::privacy::jobs::{process_holder, run_due, worker_identity};
+use crate::privacy::requests::{retry_failed, unconfirmed};
 
 /// How often the worker looks for work when nobody wakes it.
 const POLL: Duration = Duration::from_secs(5);
@@ -48,6 +52,20 @@ pub async fn run(state: AppState) {
         }
         if let Err(err) = sweep_expired_archives(&state).await {
             tracing::warn!("export archive sweep failed: {}", err.public_message());
+        }
+        // Every request is answered: an unconfirmed one when its link expires, a failed
+        // job by running it again.
+        if let Err(err) = unconfirmed::close_expired(&state).await {
+            tracing::warn!(
+                "closing unconfirmed requests failed: {}",
+                err.public_message()
+            );
+        }
+        if let Err(err) = retry_failed::retry_due(&state).await {
+            tracing::warn!(
+                "retrying failed privacy jobs failed: {}",
+                err.public_message()
+            );
         }
         let _ = tokio::time::timeout(POLL, state.privacy_wakeup.notified()).await;
     }

@@ -17,6 +17,16 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+/// A server whose outgoing mail stays queued in `email_outbox` (its SMTP server refuses), so
+/// tests can read each email's text.
+pub async fn spawn_keeping_mail(backend: &heepr_tests::Backend) -> Result<TestApp> {
+    TestApp::spawn_with(backend, |s| {
+        s.mail_transport =
+            heepr_core::platform::settings::MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await
+}
+
 /// A staff token of `role` for `app`.
 pub async fn staff_token(app: &TestApp, email: &str, role: StaffRole) -> Result<String> {
     let (_, token) = staff::create(&app.state.db, email, role, app.clock.now_ms())

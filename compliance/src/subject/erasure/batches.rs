@@ -262,10 +262,15 @@ impl Run<'_> {
     }
 
     /// Pages through `base` (`SELECT <key>, <columns> FROM t WHERE <condition on $1>`, `$1`
-    /// the subject's id) in key order, one write transaction per page of
-    /// [`ErasureJob::batch_rows`] rows, writing to each row of table `t` the changes
-    /// `changes_for` computes from it (given the pseudonym); after each
-    /// committed page adds the rows rewritten to the `counter` of table `name`.
+    /// the subject's id) in key order, [`ErasureJob::batch_rows`] rows a page, writing to
+    /// each row of table `t` the changes `changes_for` computes from it (given the
+    /// pseudonym); after each committed page adds the rows rewritten to the `counter` of
+    /// table `name`.
+    ///
+    /// A page is read outside any write transaction; only when some of its rows change is
+    /// a write transaction opened, and those rows are read again inside it, so the changes
+    /// are computed from what is committed. A whole-table scan that finds nothing (most
+    /// pages of [`Run::redact_everywhere`]) never holds the database's write lock.
     async fn rewrite_in_batches(
         &mut self,
         name: &str,
@@ -278,10 +283,8 @@ impl Run<'_> {
         let mut cursor: Option<Value> = None;
         loop {
             self.check_stop()?;
-            let started = Instant::now();
-            let mut tx = self.db.begin_write().await?;
             let rows = paging::fetch_page(
-                &mut tx,
+                self.db.pool(),
                 base,
                 key,
                 self.job.account_id,
@@ -290,20 +293,34 @@ impl Run<'_> {
             )
             .await?;
             let Some(last) = rows.last() else {
-                tx.rollback().await?;
                 return Ok(());
             };
             cursor = Some(json_value(last, 0));
-            let mut rewritten = 0;
+            let mut changing = Vec::new();
             for row in &rows {
-                let changes = changes_for(row, &self.pseudonym)?;
-                if paging::rewrite_row(&mut tx, t, key, &json_value(row, 0), changes).await? {
-                    rewritten += 1;
+                if !changes_for(row, &self.pseudonym)?.is_empty() {
+                    changing.push(json_value(row, 0));
                 }
             }
-            tx.commit().await?;
-            self.note_batch(started);
-            *counter(self.counts(name, "update")) += rewritten;
+            if !changing.is_empty() {
+                let started = Instant::now();
+                let mut tx = self.db.begin_write().await?;
+                let current =
+                    paging::fetch_keys(&mut tx, base, key, self.job.account_id, &changing).await?;
+                let mut rewritten = 0;
+                for row in &current {
+                    let changes = changes_for(row, &self.pseudonym)?;
+                    if paging::rewrite_row(&mut tx, t, key, &json_value(row, 0), changes).await? {
+                        rewritten += 1;
+                    }
+                }
+                tx.commit().await?;
+                self.note_batch(started);
+                *counter(self.counts(name, "update")) += rewritten;
+            } else {
+                // Reported per table even when nothing in it names the person.
+                self.counts(name, "update");
+            }
             if (rows.len() as i64) < self.job.batch_rows {
                 return Ok(());
             }

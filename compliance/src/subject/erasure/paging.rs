@@ -22,14 +22,17 @@ pub(super) fn bind_value<'q>(
 
 /// One page of `base` (a `SELECT <key>, ... FROM t WHERE <condition on $1>`) after
 /// `cursor` in `key` order, at most `limit` rows; `$1` is bound to `account_id`.
-pub(super) async fn fetch_page(
-    tx: &mut sqlx::Transaction<'static, Any>,
+pub(super) async fn fetch_page<'c, E>(
+    conn: E,
     base: &str,
     key: &str,
     account_id: &str,
     cursor: Option<&Value>,
     limit: i64,
-) -> Result<Vec<AnyRow>, sqlx::Error> {
+) -> Result<Vec<AnyRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Any>,
+{
     match cursor {
         None => {
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -37,7 +40,7 @@ pub(super) async fn fetch_page(
             )))
             .bind(account_id)
             .bind(limit)
-            .fetch_all(&mut **tx)
+            .fetch_all(conn)
             .await
         }
         Some(c) => {
@@ -45,9 +48,30 @@ pub(super) async fn fetch_page(
                 "{base} AND {key} > $2 ORDER BY {key} LIMIT $3"
             )))
             .bind(account_id);
-            bind_value(q, c).bind(limit).fetch_all(&mut **tx).await
+            bind_value(q, c).bind(limit).fetch_all(conn).await
         }
     }
+}
+
+/// The rows of `base` (as for [`fetch_page`]) whose `key` is one of `keys` (at most a
+/// page: well under the bind limit), in key order.
+pub(super) async fn fetch_keys(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    base: &str,
+    key: &str,
+    account_id: &str,
+    keys: &[Value],
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{base} AND {key} IN ({}) ORDER BY {key}",
+        placeholders.join(", ")
+    )))
+    .bind(account_id);
+    for k in keys {
+        q = bind_value(q, k);
+    }
+    q.fetch_all(&mut **tx).await
 }
 
 /// Writes `changes` (quoted column, new value; NULL for `Value::Null`) to the row of table

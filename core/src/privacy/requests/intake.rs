@@ -314,22 +314,27 @@ pub async fn account_by_email(state: &AppState, email: &str) -> Result<Option<St
 /// Errors: 404 when no request awaits this token (unknown, used or made up); 410 when the
 /// link was emailed more than [`VERIFY_LINK_MS`] ago (staff can record the request again).
 pub async fn verify(state: &AppState, token: &str) -> Result<Dsr, AppError> {
+    // Any status: a link that expired unused is answered as expired whether or not the
+    // worker has closed its request yet (`unconfirmed::close_expired`).
     let row = sqlx::query(
-        "SELECT id, account_id, COALESCE(verification_sent_at, received_at) AS sent_at FROM dsr_requests \
-         WHERE verification_token_hash = $1 AND status = $2",
+        "SELECT id, account_id, status, COALESCE(verification_sent_at, received_at) AS sent_at \
+         FROM dsr_requests WHERE verification_token_hash = $1",
     )
     .bind(hash_secret(token))
-    .bind(RequestStatus::AwaitingVerification.as_str())
     .fetch_optional(state.db.pool())
     .await?
     .ok_or(AppError::NotFound("request awaiting confirmation"))?;
     let id: String = row.try_get("id")?;
     let account_id: String = row.try_get("account_id")?;
+    let status: String = row.try_get("status")?;
     let sent_at: i64 = row.try_get("sent_at")?;
     if state.clock.now_ms() > sent_at.saturating_add(VERIFY_LINK_MS) {
         return Err(AppError::Gone(
             "this confirmation link has expired: write to privacy@heepr.ai again".into(),
         ));
+    }
+    if super::parse_stored::<RequestStatus>(&status)? != RequestStatus::AwaitingVerification {
+        return Err(AppError::NotFound("request awaiting confirmation"));
     }
     super::transitions::transition(
         state,

@@ -7,6 +7,8 @@
 //! - [`transitions`]: moving a request through the state machine, extending its deadline.
 //! - [`emails`]: receipt, verification, extension and completion emails (via the outbox).
 //! - [`notes`]: staff notes on a request.
+//! - [`unconfirmed`]: answering a request whose confirmation link expired unused.
+//! - [`retry_failed`]: running a failed export or erasure again, a bounded number of times.
 //! - [`summary`]: a subject's row counts per data-map category.
 //!
 //! May use `platform` and `identity` (an email's account, masking for support); exports
@@ -15,8 +17,10 @@
 pub mod emails;
 pub mod intake;
 pub mod notes;
+pub mod retry_failed;
 pub mod summary;
 pub mod transitions;
+pub mod unconfirmed;
 
 use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
@@ -164,7 +168,7 @@ pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec
         "SELECT {DSR_COLUMNS} FROM dsr_requests \
          WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
          AND (CAST($3 AS TEXT) IS NULL OR account_id = $3) \
-         AND ($4 = 0 OR (status NOT IN ($6, $7, $8) AND due_at < $5)) \
+         AND ($4 = 0 OR (status NOT IN ($6, $7) AND due_at < $5)) \
          ORDER BY due_at, id LIMIT 1000"
     )))
     .bind(filter.status.map(|s| s.as_str()))
@@ -174,7 +178,6 @@ pub async fn list(pool: &AnyPool, filter: &DsrFilter, now_ms: i64) -> Result<Vec
     .bind(due_before.unwrap_or(0))
     .bind(RequestStatus::Completed.as_str())
     .bind(RequestStatus::Rejected.as_str())
-    .bind(RequestStatus::Failed.as_str())
     .fetch_all(pool)
     .await?;
     rows.iter().map(|r| Dsr::from_row(r, now_ms)).collect()

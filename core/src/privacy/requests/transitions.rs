@@ -70,6 +70,7 @@ pub async fn transition(
          verification_token_hash = CASE WHEN $4 = 1 THEN NULL ELSE verification_token_hash END, \
          completed_at = CASE WHEN $5 = 1 THEN $3 ELSE completed_at END, \
          job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = $9 THEN job_requested_at ELSE NULL END, \
+         job_failures = CASE WHEN $1 = $10 THEN job_failures + 1 ELSE job_failures END, \
          locked_until = NULL \
          WHERE id = $7 AND status = $8",
     )
@@ -82,6 +83,7 @@ pub async fn transition(
     .bind(id)
     .bind(from.as_str())
     .bind(RequestStatus::InProgress.as_str())
+    .bind(RequestStatus::Failed.as_str())
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -332,7 +334,7 @@ pub async fn close_open_after_erasure(
         format!("the account was erased (request {erasure_id}): nothing is left to act on");
     let mut tx = state.db.begin_write().await?;
     let open: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM dsr_requests WHERE account_id = $1 AND id <> $2 AND status IN ($3, $4, $5, $6)",
+        "SELECT id FROM dsr_requests WHERE account_id = $1 AND id <> $2 AND status IN ($3, $4, $5, $6, $7)",
     )
     .bind(account_id)
     .bind(erasure_id)
@@ -340,6 +342,7 @@ pub async fn close_open_after_erasure(
     .bind(RequestStatus::AwaitingVerification.as_str())
     .bind(RequestStatus::InProgress.as_str())
     .bind(RequestStatus::OnHold.as_str())
+    .bind(RequestStatus::Failed.as_str())
     .fetch_all(&mut *tx)
     .await?;
     for id in &open {
