@@ -16,26 +16,32 @@ use sqlx::Row;
 const NAME: &str = "Zoë Ångström";
 const EMAIL: &str = "zoe.resume@example.com";
 
-async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend) -> Result<()> {
-    let app = TestApp::spawn(&backend).await?;
+/// An owner ([`NAME`], [`EMAIL`]) with an agent, and a customer ("Carl Customer") whose
+/// message on their order names the owner by name and email; the order emails have gone
+/// out (the service's erasure drains mail first; these tests drive the erasure
+/// themselves). Returns the owner's id, the customer's client and the order id.
+async fn owner_named_by_customer(app: &TestApp) -> Result<(String, reqwest::Client, String)> {
     let (owner, _) = app.member(NAME, EMAIL).await?;
-    let owner_id = account_id(&app, EMAIL).await?;
+    let owner_id = account_id(app, EMAIL).await?;
     let (customer, _) = app.member("Carl Customer", "carl@example.com").await?;
     let agent_id =
-        heepr_tests::market::publish_agent(&app, &owner, "Blog Writer", 100, "writing").await?;
-    let order = id_of(&place_order(&app, &customer, &agent_id).await?);
+        heepr_tests::market::publish_agent(app, &owner, "Blog Writer", 100, "writing").await?;
+    let order = id_of(&place_order(app, &customer, &agent_id).await?);
     let (s, body) = post(
-        &app,
+        app,
         &customer,
         &format!("/api/v1/orders/{order}/messages"),
         json!({"body": format!("Thanks {NAME}! I'll write to {EMAIL}.")}),
     )
     .await?;
-    assert_eq!(s, 201, "{body}");
+    anyhow::ensure!(s == 201, "{body}");
+    wait_mail_out(app, &owner_id).await?;
+    Ok((owner_id, customer, order))
+}
 
-    // The order emails have gone out (the service's erasure drains mail first; this test
-    // drives the erasure itself).
-    wait_mail_out(&app, &owner_id).await?;
+async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner_id, _customer, order) = owner_named_by_customer(&app).await?;
 
     // The erasure stops (a crash) right after its first transaction.
     let mut job = ErasureJob {
@@ -135,3 +141,83 @@ async fn two_concurrent_erasures_of_one_person_complete_once(backend: Backend) -
     Ok(())
 }
 backend_test!(two_concurrent_erasures_of_one_person_complete_once);
+
+/// A counterparty's export built while the person is being erased is not published with
+/// their name: it is held back while the erasure runs, built again once it has completed,
+/// and the archive finally published names them only by pseudonym.
+async fn an_export_built_during_a_counterpartys_erasure_is_held_until_redacted(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner_id, customer, _order) = owner_named_by_customer(&app).await?;
+    let carl = account_id(&app, "carl@example.com").await?;
+
+    // The owner's erasure is under way (cut short after its first transaction): the
+    // customer's message is not redacted yet.
+    let mut job = ErasureJob {
+        map: &app.state.policies.data_map,
+        account_id: &owner_id,
+        request_id: None,
+        actor: "test",
+        data_dir: app.test_db.data_dir.path(),
+        batch_rows: erasure::DEFAULT_BATCH_ROWS,
+        stop_after_batches: Some(1),
+    };
+    let first = erasure::run(&app.state.db, &job, app.clock_now()).await;
+    assert!(
+        matches!(first, Err(ErasureError::Interrupted(1))),
+        "{first:?}"
+    );
+
+    // The customer asks for their export meanwhile: it is built, found to name the owner,
+    // and held back; nothing is downloadable.
+    let r = customer
+        .post(app.url("/account/privacy/export"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    let id = latest_request(&app, &carl, "access").await?;
+    app.wait_for_count(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'export.discard' AND request_id = $1",
+        &id,
+        1,
+    )
+    .await?;
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM export_archives WHERE request_id = $1",
+            &id
+        )
+        .await?,
+        0
+    );
+    assert_eq!(status_of(&app, &id).await?, "in_progress");
+    let exports = app.test_db.data_dir.path().join("exports");
+    let held = tempfile::tempdir()?;
+    for name in std::fs::read_dir(&exports).into_iter().flatten() {
+        gnu_tar_extract(&name?.path(), held.path())?;
+    }
+    assert!(files_mentioning(held.path(), &[EMAIL, "Ångström"])?.is_empty());
+
+    // The erasure completes; a minute later the export is built again and published,
+    // with the owner only under their pseudonym.
+    job.stop_after_batches = None;
+    erasure::run(&app.state.db, &job, app.clock_now()).await?;
+    app.clock
+        .advance_ms(heepr_core::privacy::export_archive::HELD_FOR_ERASURE_MS + 1);
+    app.state.privacy_wakeup.notify_one();
+    wait_status(&app, &id, "completed").await?;
+    let published = tempfile::tempdir()?;
+    gnu_tar_extract(&exports.join(format!("{id}.tar.gz")), published.path())?;
+    assert!(
+        files_mentioning(published.path(), &[EMAIL, "Ångström", "Angstrom"])?.is_empty(),
+        "the published archive does not name the erased owner"
+    );
+    let pseudonym = pseudonym_of(&app, &owner_id).await?;
+    assert!(
+        !files_mentioning(published.path(), &[&pseudonym])?.is_empty(),
+        "the archive holds the message, under the owner's pseudonym"
+    );
+    Ok(())
+}
+backend_test!(an_export_built_during_a_counterpartys_erasure_is_held_until_redacted);

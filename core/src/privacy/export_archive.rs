@@ -9,6 +9,10 @@
 //!   the same person;
 //! - an archive is registered (downloadable) only if the subject's erasure had not begun,
 //!   checked in the transaction that registers it; otherwise its file is deleted;
+//! - an archive is not published while it may name someone whose erasure runs or ran while
+//!   it was built ([`ErasuresInFlight`]): an erasure completed meanwhile means it is built
+//!   again at once; one still running that the archive names means it is built again
+//!   [`HELD_FOR_ERASURE_MS`] later (the counterparty's words are redacted by then);
 //! - no half-written or unregistered archive survives: they are deleted at start-up
 //!   ([`clean_export_dir`]) and by the subject's erasure ([`remove_subject_export_files`]).
 
@@ -16,6 +20,7 @@ use std::path::Path;
 
 use heepr_compliance::base::error_chain::with_causes;
 use heepr_compliance::dsr::RequestStatus;
+use heepr_compliance::erasure::ErasuresInFlight;
 use heepr_compliance::export::{self, ExportJob};
 use heepr_compliance::lease::LeaseGuard;
 use heepr_compliance::subject::lock as subject_lock;
@@ -32,6 +37,9 @@ use crate::platform::tokens::new_id;
 
 /// How long an export archive can be downloaded (ms): 7 days, then it is deleted.
 pub const EXPORT_LINK_MS: i64 = 7 * 24 * 3_600_000;
+/// How long an export that names a person being erased waits before it is built again
+/// (ms): 1 minute.
+pub const HELD_FOR_ERASURE_MS: i64 = 60_000;
 /// The export archives' directory under the data dir.
 pub const EXPORTS_DIR: &str = "exports";
 
@@ -127,6 +135,9 @@ pub async fn run_export(
             let cause = "export discarded: the data subject's erasure began while it ran";
             transition(state, id, RequestStatus::Failed, Some(cause), &SYSTEM).await?;
         }
+        Registered::BuildAgain { after_ms } => {
+            run_again_after(state, id, after_ms).await?;
+        }
     }
     Ok(())
 }
@@ -142,6 +153,8 @@ pub struct BuiltArchive {
     pub file_path: String,
     /// What the build produced (size, checksum, sections).
     pub outcome: export::ExportOutcome,
+    /// The erasures in flight when the build began.
+    pub erasures_before: ErasuresInFlight,
 }
 
 /// Whether [`register_archive`] made the archive downloadable.
@@ -151,6 +164,12 @@ pub enum Registered {
     Registered,
     /// Not recorded, its file deleted: the subject's erasure began while it was built.
     Discarded,
+    /// Not recorded, its file deleted: another person's erasure completed while it was
+    /// built, or is running and the archive names them. Built again `after_ms` from now.
+    BuildAgain {
+        /// Delay before the next build (ms).
+        after_ms: i64,
+    },
 }
 
 /// Builds request `id`'s archive of `account_id` under `DATA_DIR/exports` (written under a
@@ -164,6 +183,10 @@ pub async fn build_archive(
 ) -> Result<BuiltArchive, export::ExportError> {
     // The subject's latest requests are still queued: they belong in the archive.
     state.deferred.flush().await;
+    let erasures_before = {
+        let mut conn = state.db.pool().acquire().await?;
+        ErasuresInFlight::read(&mut conn).await?
+    };
     let out_dir = state.settings.data_dir.join(EXPORTS_DIR);
     let archive_name = format!("{id}.tar.gz");
     let job = ExportJob {
@@ -180,6 +203,7 @@ pub async fn build_archive(
         account_id: account_id.to_string(),
         file_path: format!("{EXPORTS_DIR}/{archive_name}"),
         outcome,
+        erasures_before,
     })
 }
 
@@ -193,11 +217,55 @@ pub async fn register_archive(
     built: &BuiltArchive,
 ) -> Result<Registered, AppError> {
     let now = state.clock.now_ms();
+    let erasures = {
+        let mut conn = state.db.pool().acquire().await?;
+        // The subject's own erasure first: it discards the archive for good (checked
+        // again, authoritatively, in the registering transaction).
+        if subject_lock::erasure_began(&mut conn, &built.account_id).await? {
+            drop(conn);
+            discard(state, built, "the data subject's erasure began").await?;
+            return Ok(Registered::Discarded);
+        }
+        ErasuresInFlight::read(&mut conn).await?
+    };
+    if erasures.completed_since(&built.erasures_before) {
+        discard(
+            state,
+            built,
+            "another person's erasure completed while it was built",
+        )
+        .await?;
+        return Ok(Registered::BuildAgain { after_ms: 0 });
+    }
+    let path = state.settings.data_dir.join(&built.file_path);
+    let names_erased = erasures
+        .named_in_archive(&path, &built.account_id)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if names_erased {
+        discard(state, built, "it names a person whose erasure is running").await?;
+        return Ok(Registered::BuildAgain {
+            after_ms: HELD_FOR_ERASURE_MS,
+        });
+    }
     let mut tx = state.db.begin_write().await?;
     if subject_lock::erasure_began(&mut tx, &built.account_id).await? {
         tx.rollback().await?;
         discard(state, built, "the data subject's erasure began").await?;
         return Ok(Registered::Discarded);
+    }
+    // An erasure that began or ended since the search above: search and build again.
+    if !ErasuresInFlight::read(&mut tx)
+        .await?
+        .unchanged_since(&erasures)
+    {
+        tx.rollback().await?;
+        discard(
+            state,
+            built,
+            "an erasure began or ended while it was checked",
+        )
+        .await?;
+        return Ok(Registered::BuildAgain { after_ms: 0 });
     }
     let outcome = &built.outcome;
     sqlx::query("DELETE FROM export_archives WHERE request_id = $1")
@@ -232,6 +300,23 @@ pub async fn register_archive(
     .await?;
     tx.commit().await?;
     Ok(Registered::Registered)
+}
+
+/// Leaves request `id` in progress with its job asked to run again `after_ms` from now
+/// (the worker runs no job before its `job_requested_at`).
+///
+/// Errors: the database's.
+async fn run_again_after(state: &AppState, id: &str, after_ms: i64) -> Result<(), AppError> {
+    let at = state.clock.now_ms().saturating_add(after_ms);
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE dsr_requests SET job_requested_at = $1 WHERE id = $2 AND status = $3")
+        .bind(at)
+        .bind(id)
+        .bind(RequestStatus::InProgress.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Deletes an archive that may not be published, and audits why.

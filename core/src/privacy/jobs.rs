@@ -27,9 +27,10 @@ pub const REQUEST_LEASE_PREFIX: &str = "dsr:";
 pub async fn run_due(state: &AppState, holder: &str) -> Result<usize, AppError> {
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM dsr_requests WHERE status = $1 AND job_requested_at IS NOT NULL \
-         ORDER BY job_requested_at, id LIMIT 20",
+         AND job_requested_at <= $2 ORDER BY job_requested_at, id LIMIT 20",
     )
     .bind(RequestStatus::InProgress.as_str())
+    .bind(state.clock.now_ms())
     .fetch_all(state.db.pool())
     .await?;
     let mut ran = 0;

@@ -133,7 +133,7 @@ const WINDOW_OVERLAP: usize = 4096;
 
 /// Streams a `.tar.gz` (memory bounded by [`WINDOW`], whatever the archive's size): each
 /// entry's path and content, as text.
-fn archive_mentions(path: &Path, ids: &SubjectIdentifiers) -> std::io::Result<bool> {
+pub(super) fn archive_mentions(path: &Path, ids: &SubjectIdentifiers) -> std::io::Result<bool> {
     use std::io::Read;
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));

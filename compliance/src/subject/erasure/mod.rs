@@ -19,7 +19,7 @@
 //! Files: `erase_account.rs` (the run, start to finish), `batches.rs` (the batched passes
 //! over one table: delete, rewrite, redact everywhere), `preview.rs` (counts before
 //! approval), `pseudonym.rs` (the pseudonym and redaction), `files.rs` (stored and spooled
-//! files), `table_rules.rs` (what the data map asks of a table), `paging.rs` (the row pager
+//! files), `in_flight.rs` (what an export built meanwhile must check), `table_rules.rs` (what the data map asks of a table), `paging.rs` (the row pager
 //! and rewrite), `job.rs` (inputs, outcome, errors).
 //!
 //! Depends on [`crate::base`], [`crate::policy::data_map`], [`crate::records`] (ledger and
@@ -28,6 +28,7 @@
 mod batches;
 mod erase_account;
 pub(crate) mod files;
+mod in_flight;
 mod job;
 mod paging;
 mod preview;
@@ -35,5 +36,6 @@ mod pseudonym;
 mod table_rules;
 
 pub use erase_account::{is_erased, run};
+pub use in_flight::ErasuresInFlight;
 pub use job::{DEFAULT_BATCH_ROWS, ErasureError, ErasureJob, ErasureOutcome, TableCounts};
 pub use preview::preview;
