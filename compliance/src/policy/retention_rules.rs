@@ -295,27 +295,63 @@ pub fn period_words(rule: &RetentionRule) -> Option<String> {
 /// A period as a rule states it: `(period_days, period_months)`.
 type PeriodValue = (Option<u32>, Option<u32>);
 
-/// The periods `text` states, as written ("3 years") with their value (3 years = 36
-/// months). A minimum ("at least 6 years") is not a deletion promise and is left out.
+/// The number a word of a period names: figures ("30"), and the number words a policy
+/// writes periods with ("thirty days", "one year", "Twelve months"), so a period spelt
+/// out is checked like one in figures.
+fn period_number(word: &str) -> Option<u32> {
+    if let Ok(n) = word.parse::<u32>() {
+        return Some(n);
+    }
+    const WORDS: [(&str, u32); 17] = [
+        ("one", 1),
+        ("two", 2),
+        ("three", 3),
+        ("four", 4),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("eleven", 11),
+        ("twelve", 12),
+        ("fourteen", 14),
+        ("eighteen", 18),
+        ("thirty", 30),
+        ("sixty", 60),
+        ("ninety", 90),
+    ];
+    let lower = word.to_ascii_lowercase();
+    WORDS.iter().find(|(w, _)| *w == lower).map(|(_, n)| *n)
+}
+
+/// The periods `text` states, as written ("3 years", "thirty days", "two weeks") with
+/// their value (3 years = 36 months, a week = 7 days). A minimum ("at least 6 years") is
+/// not a deletion promise and is left out.
 fn stated_periods(text: &str) -> Vec<(String, PeriodValue)> {
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == '-' || c == '(')
         .collect();
     let mut found = Vec::new();
     for (i, pair) in words.windows(2).enumerate() {
-        let Ok(n) = pair[0].parse::<u32>() else {
+        let Some(n) = period_number(pair[0]) else {
             continue;
         };
-        let minimum = i >= 2 && words[i - 2].eq_ignore_ascii_case("at") && words[i - 1] == "least";
-        let unit = pair[1].trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-        let value = match unit {
+        let minimum = i >= 2
+            && words[i - 2].eq_ignore_ascii_case("at")
+            && words[i - 1].eq_ignore_ascii_case("least");
+        let unit = pair[1]
+            .trim_end_matches(|c: char| !c.is_ascii_alphabetic())
+            .to_ascii_lowercase();
+        let value = match unit.as_str() {
             _ if minimum => continue,
             "day" | "days" => (Some(n), None),
+            "week" | "weeks" => (Some(n.saturating_mul(7)), None),
             "month" | "months" => (None, Some(n)),
             "year" | "years" => (None, Some(n.saturating_mul(12))),
             _ => continue,
         };
-        found.push((format!("{n} {unit}"), value));
+        found.push((format!("{} {unit}", pair[0]), value));
     }
     found
 }
@@ -528,6 +564,20 @@ mod tests {
             .is_some()
         );
         assert!(check("description = \"Kept for life (at least 6 years).\"").is_none());
+        // Spelt out, and in weeks: checked like figures.
+        assert!(check("description = \"Requests are kept for three years.\"").is_some());
+        assert!(
+            check(
+                "description = \"Kept Thirty days.\"\nperiod_days = 31\nschedule = \"0 0 3 * * *\""
+            )
+            .is_some()
+        );
+        assert!(
+            check(
+                "description = \"Kept two weeks.\"\nperiod_days = 14\nschedule = \"0 0 3 * * *\""
+            )
+            .is_none()
+        );
     }
 
     #[test]
