@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(api::consents::router())
         .merge(pages::landing::router())
         .merge(pages::account::router())
+        .merge(pages::email_change::router())
         .merge(pages::policies::router())
         .merge(pages::oauth::router())
         .merge(pages::browse::router())

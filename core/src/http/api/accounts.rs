@@ -6,6 +6,9 @@
 //! - `GET /api/v1/me` → profile; `PATCH /api/v1/me` `{display_name}` → the corrected profile
 //! - `GET /api/v1/me/ledger?limit=N` → balance and entries
 //! - `PUT /api/v1/me/password` `{current_password, new_password}` → 200 `{ended_sessions}`
+//! - `POST /api/v1/me/email` `{new_email, password}` → 202 `{pending_email, expires_at}`: a
+//!   confirmation link goes to the new address (the change happens when it is used), a
+//!   notice to the current one
 //! - `GET /api/v1/me/sessions`; `DELETE /api/v1/me/sessions/{id}` → 204
 
 use axum::Json;
@@ -20,6 +23,7 @@ use serde_json::json;
 
 use crate::http::client::Client;
 use crate::http::extract::{ApiJson, CurrentUser, RequestAccount};
+use crate::identity::accounts::email_change::{self, EmailChangeRequest, PendingChange};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::rename::{ProfileChange, change_display_name};
@@ -40,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me).patch(update_me))
         .route("/api/v1/me/ledger", get(my_ledger))
         .route("/api/v1/me/password", put(update_password))
+        .route("/api/v1/me/email", post(change_email))
         .route("/api/v1/me/sessions", get(my_sessions))
         .route("/api/v1/me/sessions/{id}", delete(end_session))
 }
@@ -134,6 +139,16 @@ async fn update_password(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let ended = change_password(&state, &user, &request, client.ip).await?;
     Ok(Json(json!({"ended_sessions": ended})))
+}
+
+async fn change_email(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Client(client): Client,
+    ApiJson(request): ApiJson<EmailChangeRequest>,
+) -> Result<(StatusCode, Json<PendingChange>), AppError> {
+    let pending = email_change::ask(&state, &user, &request, client.ip).await?;
+    Ok((StatusCode::ACCEPTED, Json(pending)))
 }
 
 async fn my_sessions(

@@ -1,6 +1,6 @@
 //! Server-rendered pages for customers and owners, one file per feature with its own
 //! `router()`: [`landing`], [`account`] (sign-up, login, dashboard, password, sessions,
-//! consents), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
+//! consents), [`email_change`] (changing one's email address), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
 //! [`policies`], [`privacy`] (the subject's requests), [`oauth`] (sign-in providers). Plain
 //! HTML forms, no JavaScript needed: every form posts, and the answer is a redirect (303) or
 //! the same page with a message.
@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod browse;
+pub mod email_change;
 pub mod landing;
 pub mod oauth;
 pub mod orders;

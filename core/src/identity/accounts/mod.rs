@@ -1,10 +1,11 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
-//! correcting the display name ([`rename`]), and what an account looks like to its owner
+//! correcting the display name ([`rename`]) and the email address ([`email_change`]), and what an account looks like to its owner
 //! ([`lookup`]: whether one exists, its hash, its id by email).
 //!
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
 //! one).
 
+pub mod email_change;
 pub mod email_keys;
 pub mod login;
 pub mod lookup;

@@ -1,7 +1,7 @@
 //! Self-service rectification of the display name (GDPR Art. 16): the signed-in person
 //! corrects the name others see, validated as at sign-up, in one write transaction with its
 //! audit entry (the field's name, never the value). A change of email needs a confirmation
-//! at the new address and is not done here.
+//! at the new address: [`super::email_change`].
 
 use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
 use serde::Deserialize;
