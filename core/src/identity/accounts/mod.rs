@@ -1,5 +1,5 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
-//! correcting the display name ([`rename`]), and what an account looks like to its owner
+//! correcting the display name ([`rename`]), accepting the terms ([`terms`]), and what an account looks like to its owner
 //! ([`lookup`]: whether one exists, its hash, its id by email).
 //!
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
@@ -12,6 +12,7 @@ pub mod password_change;
 pub mod password_check;
 pub mod rename;
 pub mod signup;
+pub mod terms;
 pub mod validate;
 
 use serde::Serialize;
