@@ -37,7 +37,7 @@ curl -fs "$BASE/healthz" >/dev/null || { echo "server did not start"; cat "$WORK
 
 signup() {
   curl -fs -X POST "$BASE/api/v1/accounts" -H 'content-type: application/json' \
-    -d "{\"display_name\":\"$1\",\"email\":\"$2\",\"password\":\"correct horse battery\",\"age_16_or_over\":true}"
+    -d "{\"display_name\":\"$1\",\"email\":\"$2\",\"password\":\"correct horse battery\",\"age_16_or_over\":true,\"accept_terms\":true}"
 }
 ERIN_ID=$(signup "Erin Erase" erin.erase@example.com | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 signup "Alice Access" alice.access@example.com >/dev/null

@@ -158,7 +158,7 @@ fn serve_logs_carry_no_secrets() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let token = runtime.block_on(async {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-        let body = serde_json::json!({"display_name": "Ada", "email": "ada@example.com", "password": password, "age_16_or_over": true});
+        let body = serde_json::json!({"display_name": "Ada", "email": "ada@example.com", "password": password, "age_16_or_over": true, "accept_terms": true});
         let _ = client.post(format!("{base}/api/v1/accounts")).json(&body).send().await;
         let login = serde_json::json!({"email": "ada@example.com", "password": password});
         let response = client.post(format!("{base}/api/v1/sessions?token=querysecret")).json(&login).send().await;

@@ -302,7 +302,7 @@ impl TestApp {
     ) -> Result<Value> {
         let response = client
             .post(self.url("/api/v1/accounts"))
-            .json(&json!({"display_name": name, "email": email, "password": password, "age_16_or_over": true}))
+            .json(&json!({"display_name": name, "email": email, "password": password, "age_16_or_over": true, "accept_terms": true}))
             .send()
             .await?;
         let status = response.status();

@@ -41,7 +41,7 @@ async fn sign_up_from(app: &TestApp, ip: &str, email: &str) -> Result<reqwest::R
         .client()?
         .post(app.url("/api/v1/accounts"))
         .header("x-forwarded-for", ip)
-        .json(&json!({"display_name": "Farmer", "email": email, "password": DEFAULT_PASSWORD, "age_16_or_over": true}))
+        .json(&json!({"display_name": "Farmer", "email": email, "password": DEFAULT_PASSWORD, "age_16_or_over": true, "accept_terms": true}))
         .send()
         .await?)
 }
@@ -183,6 +183,7 @@ async fn sign_ups_are_limited_per_address_and_overall(backend: Backend) -> Resul
             ("email", "farm-page@example.com"),
             ("password", DEFAULT_PASSWORD),
             ("age_16_or_over", "yes"),
+            ("accept_terms", "yes"),
         ])
         .send()
         .await?;

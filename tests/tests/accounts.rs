@@ -68,7 +68,7 @@ async fn email_is_unique_regardless_of_case(backend: Backend) -> Result<()> {
         .await?;
     let response = client
         .post(app.url("/api/v1/accounts"))
-        .json(&json!({"display_name": "Other", "email": " ADA@example.com ", "password": DEFAULT_PASSWORD, "age_16_or_over": true}))
+        .json(&json!({"display_name": "Other", "email": " ADA@example.com ", "password": DEFAULT_PASSWORD, "age_16_or_over": true, "accept_terms": true}))
         .send()
         .await?;
     assert_eq!(response.status(), 409);
@@ -155,7 +155,7 @@ async fn post_signup(app: &TestApp, body: Value) -> Result<(u16, Value)> {
 backend_test!(sign_up_bad_inputs_get_reasons_and_store_nothing);
 async fn sign_up_bad_inputs_get_reasons_and_store_nothing(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;
-    let ok = |name: &str, email: &str, password: &str| json!({"display_name": name, "email": email, "password": password, "age_16_or_over": true});
+    let ok = |name: &str, email: &str, password: &str| json!({"display_name": name, "email": email, "password": password, "age_16_or_over": true, "accept_terms": true});
     let cases = [
         (ok("", "a@example.com", DEFAULT_PASSWORD), "display_name"),
         (
@@ -202,7 +202,7 @@ async fn sign_up_bad_inputs_get_reasons_and_store_nothing(backend: Backend) -> R
     );
     let (status, _) = post_signup(&app, json!({"display_name": "A", "email": "a@example.com", "password": DEFAULT_PASSWORD, "age_16_or_over": "yes"})).await?;
     assert_eq!(status, 422);
-    let (status, err) = post_signup(&app, json!({"display_name": "A", "email": "a@example.com", "password": DEFAULT_PASSWORD, "age_16_or_over": true, "is_admin": true})).await?;
+    let (status, err) = post_signup(&app, json!({"display_name": "A", "email": "a@example.com", "password": DEFAULT_PASSWORD, "age_16_or_over": true, "accept_terms": true, "is_admin": true})).await?;
     assert_eq!(status, 422, "{err}");
 
     // Malformed JSON and the wrong content type.

@@ -45,6 +45,7 @@ async fn sign_up_log_in_dashboard_and_log_out_with_forms(backend: Backend) -> Re
             ("email", "ada@example.com"),
             ("password", DEFAULT_PASSWORD),
             ("age_16_or_over", "yes"),
+            ("accept_terms", "yes"),
         ])
         .send()
         .await?;

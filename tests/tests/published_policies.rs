@@ -110,8 +110,8 @@ async fn privacy_pages_render_the_policy_files(backend: Backend) -> Result<()> {
     for fact in [
         "email log, policy notices: Email logs are retained for up to 12 months. (retention period: 12 months)",
         "request log: Request logs are retained for 90 days. (retention period: 90 days)",
-        "consents: Consent records are kept while the account is active",
-        "consents (consents)",
+        "consents, terms acceptances: Consent records are kept while the account is active",
+        "consents (consents, terms_acceptances)",
         "sign in identities (sign_in_identities)",
         "heepr_session / __Host-heepr_session:",
     ] {
@@ -346,6 +346,7 @@ async fn only_the_session_cookie_is_set_by_default(backend: Backend) -> Result<(
         ("email", "ada@example.com"),
         ("password", "correct horse battery"),
         ("age_16_or_over", "yes"),
+        ("accept_terms", "yes"),
     ];
     let login = [
         ("email", "ada@example.com"),

@@ -305,6 +305,7 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
                 ("display_name", name.as_str()),
                 ("email", email.as_str()),
                 ("age_16_or_over", "yes"),
+                ("accept_terms", "yes"),
             ])
             .send()
             .await?;
@@ -359,6 +360,7 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
             ("display_name", "X"),
             ("email", "taken@example.com"),
             ("age_16_or_over", "yes"),
+            ("accept_terms", "yes"),
         ])
         .send()
         .await?;

@@ -15,7 +15,7 @@ const HIDDEN: [&str; 2] = ["invoice\u{202E}fdp.exe", "ad\u{200D}a"];
 
 async fn sign_up(app: &TestApp, name: &str, email: &str) -> Result<(u16, Value)> {
     send(app.client()?.post(app.url("/api/v1/accounts")).json(&json!({
-        "display_name": name, "email": email, "password": DEFAULT_PASSWORD, "age_16_or_over": true
+        "display_name": name, "email": email, "password": DEFAULT_PASSWORD, "age_16_or_over": true, "accept_terms": true
     })))
     .await
 }

@@ -19,6 +19,10 @@ pub const DATA_MAP_FILE: &str = "data_map.toml";
 pub const RETENTION_FILE: &str = "retention.toml";
 /// The published privacy policy's file name.
 pub const PRIVACY_POLICY_FILE: &str = "privacy_policy.toml";
+/// The terms of service's file name (same format as the privacy policy).
+pub const TERMS_FILE: &str = "terms.toml";
+/// The acceptable use policy's file name (same format as the privacy policy).
+pub const ACCEPTABLE_USE_FILE: &str = "acceptable_use.toml";
 /// The cookie list's file name.
 pub const COOKIES_FILE: &str = "cookies.toml";
 /// The sub-processor list's file name.
@@ -37,6 +41,10 @@ pub struct Policies {
     pub retention: RetentionRules,
     /// The published privacy policy, every version.
     pub privacy_policy: PrivacyPolicy,
+    /// The terms of service, every version; sign-up accepts the one in force.
+    pub terms: PrivacyPolicy,
+    /// The acceptable use policy, every version (part of the terms).
+    pub acceptable_use: PrivacyPolicy,
     /// Every cookie heepr can set.
     pub cookies: CookiePolicy,
     /// Sub-processors and hosting.
@@ -47,13 +55,15 @@ pub struct Policies {
 
 impl Policies {
     /// Reads and validates every policy file of `dir`: `data_map.toml`, `retention.toml`,
-    /// `privacy_policy.toml`, `cookies.toml`, `subprocessors.toml`, `consents.toml`.
+    /// `privacy_policy.toml`, `terms.toml`, `acceptable_use.toml`, `cookies.toml`,
+    /// `subprocessors.toml`, `consents.toml`.
     ///
     /// Errors: the first problem found, as a [`PolicyError`] naming file, key and reason
     /// (missing file, bad TOML, unknown key, unknown enum value, a table naming a retention
     /// rule that does not exist, a rule no table uses, a retention description whose figure
     /// disagrees with its period, a period stated in any policy text that no rule with that
-    /// period enforces, an unknown placeholder in the privacy policy's text).
+    /// period enforces, an unknown placeholder in the text of the privacy policy, the terms or
+    /// the acceptable use policy).
     pub fn load(dir: &Path) -> Result<Policies, PolicyError> {
         let data_map_path = dir.join(DATA_MAP_FILE);
         let retention_path = dir.join(RETENTION_FILE);
@@ -61,6 +71,11 @@ impl Policies {
         let retention = RetentionRules::parse(&retention_path, &read(&retention_path)?)?;
         let privacy_path = dir.join(PRIVACY_POLICY_FILE);
         let privacy_policy = PrivacyPolicy::parse(&privacy_path, &read(&privacy_path)?)?;
+        let terms_path = dir.join(TERMS_FILE);
+        let terms = PrivacyPolicy::parse(&terms_path, &read(&terms_path)?)?;
+        let acceptable_use_path = dir.join(ACCEPTABLE_USE_FILE);
+        let acceptable_use =
+            PrivacyPolicy::parse(&acceptable_use_path, &read(&acceptable_use_path)?)?;
         let cookies_path = dir.join(COOKIES_FILE);
         let cookies = CookiePolicy::parse(&cookies_path, &read(&cookies_path)?)?;
         let subprocessors_path = dir.join(SUBPROCESSORS_FILE);
@@ -73,6 +88,8 @@ impl Policies {
             data_map,
             retention,
             privacy_policy,
+            terms,
+            acceptable_use,
             cookies,
             subprocessors,
             consent_purposes,
@@ -83,6 +100,8 @@ impl Policies {
             DATA_MAP_FILE,
             RETENTION_FILE,
             PRIVACY_POLICY_FILE,
+            TERMS_FILE,
+            ACCEPTABLE_USE_FILE,
             COOKIES_FILE,
             SUBPROCESSORS_FILE,
             CONSENTS_FILE,
@@ -90,9 +109,14 @@ impl Policies {
             let path = dir.join(file);
             retention_rules::check_stated_periods(&path, &read(&path)?, &policies.retention)?;
         }
+        let facts = policies.facts();
         policies
             .privacy_policy
-            .check_placeholders(&privacy_path, &policies.facts())?;
+            .check_placeholders(&privacy_path, &facts)?;
+        policies.terms.check_placeholders(&terms_path, &facts)?;
+        policies
+            .acceptable_use
+            .check_placeholders(&acceptable_use_path, &facts)?;
         Ok(policies)
     }
 
@@ -179,6 +203,26 @@ mod tests {
     fn shipped_policies_load() -> Result<(), PolicyError> {
         let policies = Policies::load(&repo_policies())?;
         assert!(policies.data_map.tables.contains_key("accounts"));
+        assert!(policies.terms.current().is_some());
+        assert!(policies.acceptable_use.current().is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn terms_with_an_unknown_placeholder_stop_start_up() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        for entry in std::fs::read_dir(repo_policies())? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name()))?;
+        }
+        let terms = std::fs::read_to_string(dir.path().join(TERMS_FILE))?;
+        std::fs::write(
+            dir.path().join(TERMS_FILE),
+            terms.replacen("{{ effective }}", "{{ effective_date }}", 1),
+        )?;
+        let err = Policies::load(dir.path()).err().ok_or("accepted")?;
+        assert!(err.file.ends_with(TERMS_FILE), "{err}");
+        assert_eq!(err.key, "versions[0].text");
         Ok(())
     }
 
@@ -199,6 +243,8 @@ mod tests {
         for file in [
             RETENTION_FILE,
             PRIVACY_POLICY_FILE,
+            TERMS_FILE,
+            ACCEPTABLE_USE_FILE,
             COOKIES_FILE,
             SUBPROCESSORS_FILE,
             CONSENTS_FILE,

@@ -33,6 +33,9 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     crate::privacy::publications::record_current(&db, &policies, now)
         .await
         .context("recording the snapshot of the privacy policy in force")?;
+    crate::privacy::publications::record_current_terms(&db, &policies, now)
+        .await
+        .context("recording the snapshots of the terms in force")?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("--bind {}: cannot listen", args.bind))?;

@@ -1,9 +1,11 @@
 //! The HTTP surface: the JSON API ([`api`]), server-rendered pages ([`pages`]) and the admin
 //! API ([`admin`]), each feature in its own file with its own `router()`, merged here with
-//! the fallbacks and the layers every route gets ([`request_log`], CSRF), and
+//! the fallbacks and the layers every route gets ([`request_log`], CSRF,
+//! [`security_headers`]), and
 //! [`idempotency`] (`Idempotency-Key`) on the API's orders, chats and bearer routes. Shared
 //! by all: [`extract`] (JSON bodies, the signed-in person) and [`client`] (client IP, user
-//! agent).
+//! agent). Not pages but served beside them: [`assets`] (the stylesheet, the icon) and
+//! [`well_known`] (robots.txt, sitemap, security.txt).
 //!
 //! Handlers are adapters: they may use every module below them (`platform` to `runtime`),
 //! never `cli`. Inside: `pages` may use `api`; `admin`, `api` and `pages` use `extract` and
@@ -11,11 +13,14 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod client;
 pub mod extract;
 pub mod idempotency;
 pub mod pages;
 pub mod request_log;
+pub mod security_headers;
+pub mod well_known;
 
 use axum::Router;
 use axum::body::Body;
@@ -51,7 +56,11 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(api::agent_worker::router().route_layer(idempotent()))
         .merge(api::openapi::router())
         .merge(api::consents::router())
+        .merge(assets::router())
+        .merge(well_known::router())
         .merge(pages::landing::router())
+        .merge(pages::site::router())
+        .merge(pages::docs::router())
         .merge(pages::account::router())
         .merge(pages::email_change::router())
         .merge(pages::policies::router())
@@ -67,6 +76,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_log::record,
+        ))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(security_headers::SecurityHeaders::new(&state.settings)),
+            security_headers::apply,
         ))
         .with_state(state))
 }

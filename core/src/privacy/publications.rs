@@ -13,6 +13,10 @@ use crate::platform::tokens::new_id;
 /// The name the privacy policy is recorded under (`policy_publications.policy`,
 /// `policy_notices.policy`).
 pub const PRIVACY_POLICY: &str = "privacy";
+/// The name the terms of service are recorded under (`policy_publications.policy`).
+pub const TERMS: &str = "terms";
+/// The name the acceptable use policy is recorded under (`policy_publications.policy`).
+pub const ACCEPTABLE_USE: &str = "acceptable_use";
 
 /// Records the snapshot of the privacy policy version in force, if not yet recorded, so
 /// that every version that was ever served stays readable as it was (called by `heepr
@@ -27,6 +31,31 @@ pub async fn record_current(db: &Db, policies: &Policies, now: i64) -> Result<bo
     let blocks = published::render(current, &policies.facts())
         .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?;
     record(db, PRIVACY_POLICY, current, &blocks, now).await
+}
+
+/// Records the snapshots of the terms and the acceptable use policy versions in force, as
+/// [`record_current`] does for the privacy policy (called by `heepr serve` at start-up), so
+/// the version a member accepted stays readable as it was. Returns how many it recorded.
+///
+/// Errors: database failures; a text that does not render (500).
+pub async fn record_current_terms(
+    db: &Db,
+    policies: &Policies,
+    now: i64,
+) -> Result<usize, AppError> {
+    let mut recorded = 0;
+    for (name, document) in [
+        (TERMS, &policies.terms),
+        (ACCEPTABLE_USE, &policies.acceptable_use),
+    ] {
+        let Some(current) = document.current() else {
+            continue;
+        };
+        let blocks = published::render(current, &policies.facts())
+            .map_err(|reason| AppError::Internal(anyhow::anyhow!("{name}: {reason}")))?;
+        recorded += usize::from(record(db, name, current, &blocks, now).await?);
+    }
+    Ok(recorded)
 }
 
 /// Records `version` of `policy` rendered as `blocks`, unless it was published before (the

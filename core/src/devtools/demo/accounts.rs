@@ -135,3 +135,35 @@ pub fn account(
     ]);
     DemoAccount { id, email, created }
 }
+
+/// The terms version demo accounts accepted: the first one `policies/terms.toml` published.
+pub const DEMO_TERMS_VERSION: &str = "2026-05-20";
+
+/// The `terms_acceptances` rows to fill.
+pub fn terms_table() -> Rows {
+    Rows::new(
+        "terms_acceptances",
+        &["id", "account_id", "version", "accepted_at"],
+    )
+}
+
+/// `account`'s acceptance of the terms at sign-up. Its id is derived from the account id,
+/// not drawn from the seed's stream, so adding it left every other demo value as it was.
+pub fn terms_acceptance(account: &DemoAccount, rows: &mut Rows) {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("terms:{}", account.id));
+    let mut bytes = [0u8; 10];
+    bytes.copy_from_slice(&digest[..10]);
+    let id = uuid::Builder::from_unix_timestamp_millis(
+        u64::try_from(account.created).unwrap_or(0),
+        &bytes,
+    )
+    .into_uuid()
+    .to_string();
+    rows.push(vec![
+        id.into(),
+        account.id.clone().into(),
+        DEMO_TERMS_VERSION.into(),
+        account.created.into(),
+    ]);
+}

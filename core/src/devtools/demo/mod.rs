@@ -3,7 +3,7 @@
 //! table (or family of tables) it fills; [`generate`] and [`generate_marketplace`] call them
 //! in a fixed order, since every value comes from the seed's stream in turn ([`seed`]).
 //!
-//! Accounts first ([`generate`]): accounts, their sign-up bonus in the ledger, their welcome
+//! Accounts first ([`generate`]): accounts, their terms acceptance, their sign-up bonus in the ledger, their welcome
 //! email and request log rows, a few thousand accounts per transaction. All demo accounts
 //! share the password [`DEMO_PASSWORD`] (one Argon2id hash computed once: hashing 100,000
 //! passwords would take an hour). Times are spread over the 18 months before
@@ -143,17 +143,20 @@ async fn write_accounts(
     report: &mut DemoReport,
 ) -> anyhow::Result<()> {
     let mut account_rows = accounts::table();
+    let mut terms_rows = accounts::terms_table();
     let mut bonus = BonusRows::default();
     let mut emails = logs::email_table();
     let mut requests = logs::request_table();
     for index in indexes {
         let account = accounts::account(rng, index, password_hash, &mut account_rows);
         report.account_ids.push(account.id.clone());
+        accounts::terms_acceptance(&account, &mut terms_rows);
         ledger::signup_bonus(rng, &account, &mut bonus);
         logs::welcome_email(rng, &account, &mut emails);
         logs::requests(rng, &account, &mut requests);
     }
     report.accounts += account_rows.write(tx).await?;
+    terms_rows.write(tx).await?;
     bonus.accounts.write(tx).await?;
     bonus.transfers.write(tx).await?;
     report.ledger_entries += bonus.entries.write(tx).await?;

@@ -1,6 +1,7 @@
 //! JSON API for accounts and sessions under `/api/v1`, authenticated by the session cookie.
 //!
-//! - `POST /api/v1/accounts` `{display_name, email, password, age_16_or_over}` → 201 profile
+//! - `POST /api/v1/accounts` `{display_name, email, password, age_16_or_over, accept_terms}`
+//!   → 201 profile (`accept_terms: true` accepts the terms in force; else 422 `accept_terms`)
 //! - `POST /api/v1/sessions` `{email, password}` → 200 `{session, account}` + cookie
 //! - `DELETE /api/v1/sessions/current` → 204, cookie removed
 //! - `GET /api/v1/me` → profile; `PATCH /api/v1/me` `{display_name}` → the corrected profile

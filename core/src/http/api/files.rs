@@ -214,13 +214,39 @@ async fn upload_to_thread(
     ))
 }
 
-/// A download response: attachment, sniffed type, `nosniff`, and a sandboxing CSP.
+/// Types a download keeps: ones a browser shows without running anything. Every other
+/// sniffed type (HTML, SVG, XML, scripts, executables, ...) is sent as
+/// `application/octet-stream`, so even a browser that ignored `Content-Disposition` would
+/// only save the bytes.
+pub const SAFE_DOWNLOAD_TYPES: &[&str] = &[
+    "text/plain",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "application/zip",
+    "application/gzip",
+    "audio/mpeg",
+    "audio/ogg",
+    "video/mp4",
+    "video/webm",
+];
+
+/// The `Content-Type` a download of a file sniffed as `mime_type` is sent with.
+pub fn download_type(mime_type: &str) -> String {
+    match mime_type {
+        "text/plain" => "text/plain; charset=utf-8".to_owned(),
+        t if SAFE_DOWNLOAD_TYPES.contains(&t) => t.to_owned(),
+        _ => "application/octet-stream".to_owned(),
+    }
+}
+
+/// A download response: attachment, sniffed type from the allow-list ([`download_type`]),
+/// `nosniff`, and a sandboxing CSP.
 pub fn send_file(file: Download) -> Response {
-    let content_type = if file.mime_type == "text/plain" {
-        "text/plain; charset=utf-8".to_owned()
-    } else {
-        file.mime_type
-    };
+    let content_type = download_type(&file.mime_type);
     let mut response = file.bytes.into_response();
     let headers = response.headers_mut();
     let value = |s: String| {

@@ -46,8 +46,12 @@ pub fn router() -> Router<AppState> {
 struct SignupPage {
     chrome: Chrome,
     error: Option<String>,
+    /// The field the error is about, so the page marks it (`age_16_or_over`, `accept_terms`).
+    error_field: Option<&'static str>,
     display_name: String,
     email: String,
+    age_ticked: bool,
+    terms_ticked: bool,
 }
 
 async fn signup_form() -> Response {
@@ -63,6 +67,7 @@ struct SignupFields {
     #[serde(default)]
     password: String,
     age_16_or_over: Option<String>,
+    accept_terms: Option<String>,
 }
 
 async fn signup_submit(
@@ -72,21 +77,27 @@ async fn signup_submit(
     jar: CookieJar,
     PageForm(fields): PageForm<SignupFields>,
 ) -> Result<Response, PageError> {
+    let ticked = crate::identity::accounts::validate::checkbox_ticked;
     let request = SignupRequest {
         display_name: fields.display_name.clone(),
         email: fields.email.clone(),
         password: fields.password,
-        age_16_or_over: crate::identity::accounts::validate::checkbox_ticked(
-            fields.age_16_or_over.as_deref(),
-        ),
+        age_16_or_over: ticked(fields.age_16_or_over.as_deref()),
+        accept_terms: ticked(fields.accept_terms.as_deref()),
     };
     let profile = match sign_up(&state, &request, client.ip).await {
         Ok(profile) => profile,
         Err(err) if err.status().is_client_error() => {
             let page = SignupPage {
                 error: Some(err.public_message()),
+                error_field: match &err {
+                    AppError::Invalid { field, .. } => Some(*field),
+                    _ => None,
+                },
                 display_name: fields.display_name,
                 email: fields.email,
+                age_ticked: request.age_16_or_over,
+                terms_ticked: request.accept_terms,
                 ..SignupPage::default()
             };
             return Ok(with_retry_after(render(err.status(), &page), &err));

@@ -1,7 +1,9 @@
 //! Server-rendered pages for customers and owners, one file per feature with its own
 //! `router()`: [`landing`], [`account`] (sign-up, login, dashboard, password, sessions,
 //! consents), [`email_change`] (changing one's email address), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
-//! [`policies`], [`privacy`] (the subject's requests), [`oauth`] (sign-in providers). Plain
+//! [`policies`], [`privacy`] (the subject's requests), [`oauth`] (sign-in providers),
+//! [`site`] (how it works, FAQ, owners, about, beta, contact), [`docs`] (the agent skill
+//! spec and the API reference). Plain
 //! HTML forms, no JavaScript needed: every form posts, and the answer is a redirect (303) or
 //! the same page with a message.
 //!
@@ -12,6 +14,7 @@
 
 pub mod account;
 pub mod browse;
+pub mod docs;
 pub mod email_change;
 pub mod landing;
 pub mod oauth;
@@ -19,6 +22,7 @@ pub mod orders;
 pub mod owner;
 pub mod policies;
 pub mod privacy;
+pub mod site;
 
 use askama::Template;
 use axum::extract::Form;
@@ -147,5 +151,10 @@ impl Chrome {
     /// The frame for whoever is signed in, if anyone.
     pub fn of(user: Option<&SessionUser>) -> Chrome {
         user.map_or_else(Chrome::visitor, Chrome::signed_in)
+    }
+
+    /// The stylesheet's content-hashed URL (`http::assets`).
+    pub fn stylesheet(&self) -> &'static str {
+        crate::http::assets::stylesheet_url()
     }
 }

@@ -1,5 +1,5 @@
-//! The published policies: `/privacy` (and every old version at
-//! `/privacy/versions/{version}`), `/cookies`, `/subprocessors`. Every fact on these pages
+//! The published policies: `/privacy`, `/terms` and `/acceptable-use` (each with every old
+//! version at `.../versions/{version}`), `/cookies`, `/subprocessors`. Every fact on these pages
 //! (retention periods, export sections, sub-processors, cookies, effective dates) is
 //! rendered from the policy files loaded at start-up, the same files the sweeps and exports
 //! run by. An old version that `heepr policy publish` published is served from its snapshot,
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use heepr_compliance::cookies::CookieSpec;
-use heepr_compliance::published::{self, Block, PolicyVersion};
+use heepr_compliance::published::{self, Block, PolicyVersion, PrivacyPolicy};
 use heepr_compliance::ropa::category_name;
 
 use super::{Chrome, PageError, not_found_page, render};
@@ -20,13 +20,20 @@ use crate::http::extract::MaybeUser;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::privacy::publications;
-use crate::privacy::publications::PRIVACY_POLICY;
+use crate::privacy::publications::{ACCEPTABLE_USE, PRIVACY_POLICY, TERMS};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/privacy", get(privacy))
         .route("/privacy/versions/{version}", get(privacy_version))
+        .route("/terms", get(terms))
+        .route("/terms/versions/{version}", get(terms_version))
+        .route("/acceptable-use", get(acceptable_use))
+        .route(
+            "/acceptable-use/versions/{version}",
+            get(acceptable_use_version),
+        )
         .route("/cookies", get(cookies))
         .route("/subprocessors", get(subprocessors))
 }
@@ -35,6 +42,8 @@ pub fn router() -> Router<AppState> {
 #[template(path = "policies/privacy.html")]
 struct PrivacyPage<'a> {
     chrome: Chrome,
+    /// The document's path (`/privacy`, `/terms`, `/acceptable-use`).
+    base: &'static str,
     title: &'a str,
     version: &'a str,
     effective: &'a str,
@@ -43,17 +52,46 @@ struct PrivacyPage<'a> {
     versions: Vec<&'a PolicyVersion>,
 }
 
+/// A versioned published document: its name in `policy_publications`, its path, and which
+/// of the loaded policies it is.
+#[derive(Debug, Clone, Copy)]
+enum Document {
+    Privacy,
+    Terms,
+    AcceptableUse,
+}
+
+impl Document {
+    fn name(self) -> &'static str {
+        match self {
+            Document::Privacy => PRIVACY_POLICY,
+            Document::Terms => TERMS,
+            Document::AcceptableUse => ACCEPTABLE_USE,
+        }
+    }
+
+    fn base(self) -> &'static str {
+        match self {
+            Document::Privacy => "/privacy",
+            Document::Terms => "/terms",
+            Document::AcceptableUse => "/acceptable-use",
+        }
+    }
+
+    fn of(self, state: &AppState) -> &PrivacyPolicy {
+        match self {
+            Document::Privacy => &state.policies.privacy_policy,
+            Document::Terms => &state.policies.terms,
+            Document::AcceptableUse => &state.policies.acceptable_use,
+        }
+    }
+}
+
 async fn privacy(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, PageError> {
-    let current = state
-        .policies
-        .privacy_policy
-        .current()
-        .map(|v| v.version.clone())
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no privacy policy version")))?;
-    show_version(&state, Chrome::of(user.as_ref()), &current).await
+    show_current(&state, Chrome::of(user.as_ref()), Document::Privacy).await
 }
 
 async fn privacy_version(
@@ -61,15 +99,66 @@ async fn privacy_version(
     MaybeUser(user): MaybeUser,
     Path(version): Path<String>,
 ) -> Result<Response, PageError> {
-    show_version(&state, Chrome::of(user.as_ref()), &version).await
+    show_version(
+        &state,
+        Chrome::of(user.as_ref()),
+        Document::Privacy,
+        &version,
+    )
+    .await
+}
+
+async fn terms(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    show_current(&state, Chrome::of(user.as_ref()), Document::Terms).await
+}
+
+async fn terms_version(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(version): Path<String>,
+) -> Result<Response, PageError> {
+    show_version(&state, Chrome::of(user.as_ref()), Document::Terms, &version).await
+}
+
+async fn acceptable_use(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, PageError> {
+    show_current(&state, Chrome::of(user.as_ref()), Document::AcceptableUse).await
+}
+
+async fn acceptable_use_version(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(version): Path<String>,
+) -> Result<Response, PageError> {
+    let chrome = Chrome::of(user.as_ref());
+    show_version(&state, chrome, Document::AcceptableUse, &version).await
+}
+
+async fn show_current(
+    state: &AppState,
+    chrome: Chrome,
+    document: Document,
+) -> Result<Response, PageError> {
+    let current = document
+        .of(state)
+        .current()
+        .map(|v| v.version.clone())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no {} version", document.name())))?;
+    show_version(state, chrome, document, &current).await
 }
 
 async fn show_version(
     state: &AppState,
     chrome: Chrome,
+    document: Document,
     label: &str,
 ) -> Result<Response, PageError> {
-    let policy = &state.policies.privacy_policy;
+    let policy = document.of(state);
     let Some(index) = policy.versions.iter().position(|v| v.version == label) else {
         return Ok(not_found_page());
     };
@@ -79,15 +168,17 @@ async fn show_version(
     let snapshot = if current {
         None
     } else {
-        publications::snapshot(&state.db, PRIVACY_POLICY, &version.version).await?
+        publications::snapshot(&state.db, document.name(), &version.version).await?
     };
     let blocks = match snapshot {
         Some(blocks) => blocks,
-        None => published::render(version, &state.policies.facts())
-            .map_err(|reason| AppError::Internal(anyhow::anyhow!("privacy policy: {reason}")))?,
+        None => published::render(version, &state.policies.facts()).map_err(|reason| {
+            AppError::Internal(anyhow::anyhow!("{}: {reason}", document.name()))
+        })?,
     };
     let page = PrivacyPage {
         chrome,
+        base: document.base(),
         title: &policy.title,
         version: &version.version,
         effective: &version.effective,

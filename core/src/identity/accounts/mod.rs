@@ -1,5 +1,6 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
-//! correcting the display name ([`rename`]) and the email address ([`email_change`]), and what an account looks like to its owner
+//! correcting the display name ([`rename`]) and the email address ([`email_change`]),
+//! accepting the terms ([`terms`]), and what an account looks like to its owner
 //! ([`lookup`]: whether one exists, its hash, its id by email).
 //!
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
@@ -13,6 +14,7 @@ pub mod password_change;
 pub mod password_check;
 pub mod rename;
 pub mod signup;
+pub mod terms;
 pub mod validate;
 
 use serde::Serialize;

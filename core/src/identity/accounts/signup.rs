@@ -1,10 +1,11 @@
 //! Signing up: a new account with its member ledger account, the sign-up bonus and a welcome
 //! email, all in one transaction. Policy: "heepr is not intended for users under 16": a person
-//! who does not confirm being 16 or older is refused and nothing about them is stored.
+//! who does not confirm being 16 or older is refused and nothing about them is stored; so is
+//! one who does not accept the terms in force (`terms`).
 
 use serde::Deserialize;
 
-use super::{Profile, profile, validate};
+use super::{Profile, profile, terms, validate};
 use crate::ledger::{self, ISSUER, Transfer, TransferKind};
 use crate::platform::error::{AppError, is_unique_violation};
 use crate::platform::mail::{self, templates};
@@ -23,6 +24,10 @@ pub struct SignupRequest {
     pub password: String,
     /// The person confirms they are 16 or older.
     pub age_16_or_over: bool,
+    /// The person accepts the terms of service in force (the acceptable use policy is part
+    /// of them); missing counts as not accepted.
+    #[serde(default)]
+    pub accept_terms: bool,
 }
 
 /// Refusal message for people under 16 (policy: "Children").
@@ -31,7 +36,8 @@ pub const UNDER_16_MESSAGE: &str =
 
 /// Creates the account, credits the sign-up bonus and queues the welcome email.
 ///
-/// Errors: 422 for an invalid field or a missing 16+ confirmation (nothing stored); 429
+/// Errors: 422 for an invalid field, a missing 16+ confirmation or terms not accepted
+/// (`accept_terms`; nothing stored); 429
 /// when `ip` or everyone together made too many sign-ups (checked before the password is
 /// hashed, so a flood costs little); 409 `email_taken` when the email is already in use,
 /// whatever its case.
@@ -46,6 +52,7 @@ pub async fn sign_up(
     if !request.age_16_or_over {
         return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
     }
+    let terms_version = terms::required(state, request.accept_terms)?;
     state.signups.check(ip)?;
     let password_hash = state.passwords.hash(&request.password).await?;
     let mut tx = state.db.begin_write().await?;
@@ -57,6 +64,7 @@ pub async fn sign_up(
             email_key: &email.key,
             display_name: &display_name,
             password_hash: Some(&password_hash),
+            terms_version: &terms_version,
         },
     )
     .await?;
@@ -78,9 +86,11 @@ pub struct NewAccount<'a> {
     pub display_name: &'a str,
     /// Argon2id PHC string, or `None`.
     pub password_hash: Option<&'a str>,
+    /// The terms version the person accepted (`terms::required`).
+    pub terms_version: &'a str,
 }
 
-/// Inside `tx`: inserts the account (16+ confirmed now), opens its member ledger account,
+/// Inside `tx`: inserts the account (16+ confirmed now) with its terms acceptance, opens its member ledger account,
 /// credits the sign-up bonus and queues the welcome email. Returns the account id. The
 /// caller commits, then wakes the mail worker.
 ///
@@ -118,6 +128,7 @@ pub async fn create_account(
         }
         other => other?,
     };
+    terms::record(tx, &id, account.terms_version, now).await?;
     ledger::open_member_account(tx, &id, now).await?;
     if state.settings.signup_bonus > 0 {
         let member = ledger::member_ledger_account(&id);

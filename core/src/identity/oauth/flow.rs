@@ -433,13 +433,16 @@ pub struct SignupConfirmation {
     pub email: String,
     /// Present when the person confirms being 16 or older.
     pub age_16_or_over: Option<String>,
+    /// Present when the person accepts the terms in force.
+    pub accept_terms: Option<String>,
 }
 
 /// Finishes a sign-up through a provider: creates the account (no password), its identity,
 /// the sign-up bonus and the welcome email. Returns the account id.
 ///
 /// Errors: 400 when no sign-up waits; 422 `age_16_or_over` when not confirmed (the
-/// provider's profile is deleted: nothing about the person is kept); 422 for a bad name or
+/// provider's profile is deleted: nothing about the person is kept); 422 `accept_terms`
+/// when the terms are not accepted (the sign-up stays pending); 422 for a bad name or
 /// email; 409 `email_taken` when an account already has the email (log in with its password
 /// and link the provider from the dashboard instead); 429 when `ip` or everyone made too
 /// many sign-ups (the pending sign-up stays, to be finished later).
@@ -458,6 +461,11 @@ pub async fn complete_signup(
             .await?;
         return Err(AppError::invalid("age_16_or_over", UNDER_16_MESSAGE));
     }
+    // Unlike the age, terms not ticked keep the pending sign-up: ticking them is all it takes.
+    let terms_version = crate::identity::accounts::terms::required(
+        state,
+        crate::identity::accounts::validate::checkbox_ticked(form.accept_terms.as_deref()),
+    )?;
     let display_name = validate::display_name(&form.display_name)?;
     let email = validate::email_address(&form.email)?;
     let provider = Provider::parse(&row.try_get::<String, _>("provider")?)?;
@@ -485,6 +493,7 @@ pub async fn complete_signup(
         email_key: &email.key,
         display_name: &display_name,
         password_hash: None,
+        terms_version: &terms_version,
     };
     let account_id = match create_account(&mut tx, state, &account).await {
         Err(AppError::Conflict {
