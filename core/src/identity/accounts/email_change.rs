@@ -201,7 +201,7 @@ async fn find(state: &AppState, token: &str) -> Result<(String, String, i64), Ap
     .bind(hash_secret(token))
     .fetch_optional(state.db.pool())
     .await?
-    .ok_or(AppError::NotFound("email change"))?;
+    .ok_or(AppError::NotFound("unused email confirmation link"))?;
     Ok((
         row.try_get("account_id")?,
         row.try_get("new_email")?,
@@ -229,7 +229,7 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
     .bind(hash_secret(token))
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(AppError::NotFound("email change"))?;
+    .ok_or(AppError::NotFound("unused email confirmation link"))?;
     let account_id: String = row.try_get("account_id")?;
     let new_email: String = row.try_get("new_email")?;
     let old_email: String = row.try_get("email")?;
