@@ -91,7 +91,8 @@ async fn deleting_account_erases_identifiers_everywhere(backend: Backend) -> Res
         .form(&[("password", "not my password")])
         .send()
         .await?;
-    assert_eq!(r.status(), 401);
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await?.contains("your account was not deleted"));
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure'",

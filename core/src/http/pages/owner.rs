@@ -8,8 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::agents::skill_setup_response;
 use crate::http::extract::SignedIn;
@@ -40,22 +41,33 @@ pub fn router() -> Router<AppState> {
 struct AgentsPage {
     chrome: Chrome,
     agents: Vec<OwnerAgent>,
+    /// The refused new agent's input and reason.
+    fs: FormState,
 }
 
 async fn agents_page(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
+    let page = agents_view(&state, &user, FormState::none()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn agents_view(
+    state: &AppState,
+    user: &SessionUser,
+    fs: FormState,
+) -> Result<AgentsPage, AppError> {
     let now = state.clock.now_ms();
-    let page = AgentsPage {
-        agents: wizard::list_owned(&state, &user.account_id)
+    Ok(AgentsPage {
+        agents: wizard::list_owned(state, &user.account_id)
             .await?
             .iter()
             .map(|a| a.owner_view(now))
             .collect(),
-        chrome: Chrome::signed_in(&user),
-    };
-    Ok(render(StatusCode::OK, &page))
+        chrome: Chrome::signed_in(user),
+        fs,
+    })
 }
 
 async fn create(
@@ -63,8 +75,13 @@ async fn create(
     SignedIn(user): SignedIn,
     PageForm(new): PageForm<NewAgent>,
 ) -> Result<Response, PageError> {
-    let agent = wizard::create(&state, &user.account_id, &new).await?;
-    Ok(Redirect::to(&format!("/owner/agents/{}/wizard/2", agent.id)).into_response())
+    let result = wizard::create(&state, &user.account_id, &new)
+        .await
+        .map(|agent| Redirect::to(&format!("/owner/agents/{}/wizard/2", agent.id)).into_response());
+    let submitted = Submitted::button("create")
+        .with("name", &new.name)
+        .with("description", &new.description);
+    answer(result, submitted, |fs| agents_view(&state, &user, fs)).await
 }
 
 #[derive(Template)]
@@ -74,7 +91,8 @@ struct WizardPage {
     a: OwnerAgent,
     step: i64,
     categories: Vec<(&'static str, &'static str, bool)>,
-    form_lines: String,
+    /// The step's fields: the agent's, or as typed when refused, with the reason.
+    fs: FormState,
 }
 
 async fn step_page(
@@ -82,25 +100,56 @@ async fn step_page(
     SignedIn(user): SignedIn,
     Path((id, step)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
-    if !(1..=5).contains(&step) {
-        return Err(AppError::NotFound("wizard step").into());
-    }
-    let agent = agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
-    let page = WizardPage {
-        categories: CATEGORIES
-            .iter()
-            .map(|(k, l)| (*k, *l, *k == agent.category))
-            .collect(),
-        form_lines: to_lines(&agent.order_form),
-        a: agent.owner_view(state.clock.now_ms()),
-        step,
-        chrome: Chrome::signed_in(&user),
-    };
+    let page = step_view(&state, &user, &id, step, None).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
+/// Wizard step `step` of agent `id`, showing the agent's stored values, or `refused` (the
+/// step's input and why it was refused).
+async fn step_view(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    step: i64,
+    refused: Option<FormState>,
+) -> Result<WizardPage, AppError> {
+    if !(1..=5).contains(&step) {
+        return Err(AppError::NotFound("wizard step"));
+    }
+    let agent = agents::load_owned(state.db.pool(), id, &user.account_id).await?;
+    let fs = refused.unwrap_or_else(|| FormState::filled(Submitted::of("step", &stored(&agent))));
+    let chosen = fs.value("step", "category").to_owned();
+    Ok(WizardPage {
+        categories: CATEGORIES
+            .iter()
+            .map(|(k, l)| (*k, *l, *k == chosen))
+            .collect(),
+        a: agent.owner_view(state.clock.now_ms()),
+        step,
+        chrome: Chrome::signed_in(user),
+        fs,
+    })
+}
+
+/// The wizard's fields as the agent has them stored, written as the form takes them.
+fn stored(agent: &agents::Agent) -> StepForm {
+    StepForm {
+        name: Some(agent.name.clone()),
+        description: Some(agent.description.clone()),
+        category: Some(agent.category.clone()),
+        tags: Some(agent.tags.join(", ")),
+        skills: Some(agent.skills.join("\n")),
+        private_notes: Some(agent.private_notes.clone()),
+        price_points: Some(agent.price_points.to_string()),
+        delivery_hours: Some(agent.delivery_hours.to_string()),
+        revision_limit: Some(agent.revision_limit.to_string()),
+        order_form: Some(to_lines(&agent.order_form)),
+        publish: None,
+    }
+}
+
 /// Every wizard field as typed (each step sends its own).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 struct StepForm {
     name: Option<String>,
     description: Option<String>,
@@ -130,8 +179,25 @@ async fn step_submit(
     Path((id, step)): Path<(String, i64)>,
     PageForm(form): PageForm<StepForm>,
 ) -> Result<Response, PageError> {
+    let result = save_step(&state, &user, &id, step, &form).await;
+    // Only the fields this step sent: a refusal on another step's field shows at the top.
+    let submitted = Submitted::of("step", &form);
+    answer(result, submitted, |fs| {
+        step_view(&state, &user, &id, step, Some(fs))
+    })
+    .await
+}
+
+/// Saves wizard step `step` (or publishes, from step 5); the answer is the next step.
+async fn save_step(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    step: i64,
+    form: &StepForm,
+) -> Result<Response, AppError> {
     if form.publish.is_some() {
-        wizard::publish(&state, &user.account_id, &id).await?;
+        wizard::publish(state, &user.account_id, id).await?;
         return Ok(Redirect::to(&format!("/owner/agents/{id}")).into_response());
     }
     let split = |v: &Option<String>, sep: char| {
@@ -156,7 +222,7 @@ async fn step_submit(
         order_form: form.order_form.as_deref().map(parse_lines).transpose()?,
         wizard_step: Some((step + 1).min(5)),
     };
-    wizard::update(&state, &user.account_id, &id, &changes).await?;
+    wizard::update(state, &user.account_id, id, &changes).await?;
     Ok(Redirect::to(&format!("/owner/agents/{id}/wizard/{}", (step + 1).min(5))).into_response())
 }
 

@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use heepr_compliance::dsr::RequestKind;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
-use super::{Chrome, PageError, PageForm, render, with_retry_after};
+use super::form::{FormState, Submitted, answer, reshow};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::password_check::password_matches;
@@ -57,11 +58,11 @@ struct RequestRow {
 struct PrivacyPage {
     chrome: Chrome,
     notice: Option<&'static str>,
-    error: Option<String>,
     requests: Vec<RequestRow>,
     restrictions: Vec<RestrictionRow>,
-    /// The display name shown in its form: the account's, or what was typed when refused.
-    display_name: String,
+    /// The page's forms: the display name starts as the account's; a refused form keeps
+    /// what was typed (never a password) and shows why.
+    fs: FormState,
 }
 
 /// A restriction of processing as the person sees it: when and why (GDPR Art. 18(3): they
@@ -129,7 +130,7 @@ async fn page_for(
     state: &AppState,
     user: &sessions::SessionUser,
     notice: Option<&'static str>,
-    error: Option<String>,
+    refused: Option<FormState>,
 ) -> Result<PrivacyPage, AppError> {
     let now = state.clock.now_ms();
     let filter = DsrFilter {
@@ -165,13 +166,13 @@ async fn page_for(
             lift_reason: r.lift_reason.unwrap_or_default(),
         })
         .collect();
+    let fs = refused.unwrap_or_default();
     Ok(PrivacyPage {
         chrome: Chrome::signed_in(user),
         notice,
-        error,
         requests,
         restrictions,
-        display_name: user.display_name.clone(),
+        fs,
     })
 }
 
@@ -199,19 +200,37 @@ async fn dashboard_request(
     Ok(matches!(submitted, intake::Submitted::Created(_)))
 }
 
+/// The privacy page with `submitted` refused (see [`answer`]).
+async fn on_privacy(
+    state: &AppState,
+    user: &sessions::SessionUser,
+    result: Result<Response, AppError>,
+    submitted: Submitted,
+) -> Result<Response, PageError> {
+    answer(result, submitted, |fs| {
+        page_for(state, user, None, Some(fs))
+    })
+    .await
+}
+
 async fn request_export(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let notice = if dashboard_request(&state, &user.account_id, RequestKind::Access, None).await? {
-        "export_requested"
-    } else {
-        "export_already_open"
-    };
-    Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+    let result = dashboard_request(&state, &user.account_id, RequestKind::Access, None)
+        .await
+        .map(|created| {
+            let notice = if created {
+                "export_requested"
+            } else {
+                "export_already_open"
+            };
+            Redirect::to(&format!("/account/privacy?notice={notice}")).into_response()
+        });
+    on_privacy(&state, &user, result, Submitted::button("export")).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct OtherFields {
     #[serde(default)]
     kind: String,
@@ -223,31 +242,34 @@ async fn other_request(
     SignedIn(user): SignedIn,
     PageForm(fields): PageForm<OtherFields>,
 ) -> Result<Response, PageError> {
-    let kind: RequestKind = match fields.kind.parse() {
-        Ok(
-            k @ (RequestKind::Rectification
-            | RequestKind::Restriction
-            | RequestKind::Objection
-            | RequestKind::ConsentWithdrawal),
-        ) => k,
-        _ => {
-            return Err(AppError::invalid(
-                "kind",
-                "choose rectification, restriction, objection or consent withdrawal",
-            )
-            .into());
-        }
-    };
-    let notice =
-        if dashboard_request(&state, &user.account_id, kind, fields.details.as_deref()).await? {
+    let result = async {
+        let kind: RequestKind = match fields.kind.parse() {
+            Ok(
+                k @ (RequestKind::Rectification
+                | RequestKind::Restriction
+                | RequestKind::Objection
+                | RequestKind::ConsentWithdrawal),
+            ) => k,
+            _ => {
+                return Err(AppError::invalid(
+                    "kind",
+                    "choose rectification, restriction, objection or consent withdrawal",
+                ));
+            }
+        };
+        let details = fields.details.as_deref();
+        let notice = if dashboard_request(&state, &user.account_id, kind, details).await? {
             "request_sent"
         } else {
             "request_already_open"
         };
-    Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+        Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+    }
+    .await;
+    on_privacy(&state, &user, result, Submitted::of("request", &fields)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct NameFields {
     #[serde(default)]
     display_name: String,
@@ -263,15 +285,10 @@ async fn change_name(
     let change = ProfileChange {
         display_name: fields.display_name.clone(),
     };
-    match change_display_name(&state, &user.account_id, &change).await {
-        Ok(_) => Ok(Redirect::to("/account/privacy?notice=name_changed").into_response()),
-        Err(err) if err.status().is_client_error() => {
-            let mut page = page_for(&state, &user, None, Some(err.public_message())).await?;
-            page.display_name = fields.display_name;
-            Ok(render(err.status(), &page))
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = change_display_name(&state, &user.account_id, &change)
+        .await
+        .map(|_| Redirect::to("/account/privacy?notice=name_changed").into_response());
+    on_privacy(&state, &user, result, Submitted::of("name", &fields)).await
 }
 
 /// Streams the subject's own archive. 401 when not signed in; 404 for another person's
@@ -375,25 +392,17 @@ async fn delete_account(
     .await;
     let refusal = match checked {
         Ok(true) => None,
-        Ok(false) => Some((
-            StatusCode::UNAUTHORIZED,
-            "That password is not right: your account was not deleted.".to_string(),
-            None,
+        Ok(false) => Some(AppError::invalid(
+            "password",
+            "that password is not right: your account was not deleted",
         )),
-        Err(err) if err.status().is_client_error() => Some((
-            err.status(),
-            format!("{}; your account was not deleted.", err.public_message()),
-            Some(err),
-        )),
-        Err(err) => return Err(err.into()),
+        Err(err) => Some(err),
     };
-    if let Some((status, message, err)) = refusal {
-        let page = page_for(&state, &user, None, Some(message)).await?;
-        let response = render(status, &page);
-        return Ok(match err {
-            Some(err) => with_retry_after(response, &err),
-            None => response,
-        });
+    if let Some(err) = refusal {
+        // The password is never written back; the refusal says nothing was deleted.
+        let submitted = Submitted::button("delete").with("password", "");
+        let page = |fs| page_for(&state, &user, None, Some(fs));
+        return reshow(err, submitted, page).await;
     }
     let active = heepr_compliance::holds::active(state.db.pool(), &user.account_id)
         .await
