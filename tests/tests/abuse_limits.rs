@@ -141,7 +141,7 @@ async fn account_deletion_checks_the_password_under_the_login_throttle(
     let owner = delete_from("198.51.100.10", DEFAULT_PASSWORD).await?;
     assert_eq!(
         owner.status(),
-        200,
+        303,
         "from her own client the deletion goes ahead"
     );
     assert_eq!(app.count(erasures, &zelda_id).await?, 1);

@@ -2,7 +2,8 @@
 //! 409 for a conflict), what was typed kept in its fields (never a password), the reason
 //! next to the field at fault or at the top of the form, and the signed-in person's
 //! header. The plain error page (a missing order) keeps the header too; the JSON API's
-//! refusals stay JSON.
+//! refusals stay JSON. Every action answers 303 (post/redirect/get): reloading the page
+//! that shows a new API key shows it gone and issues none.
 
 #![allow(
     clippy::too_many_lines,
@@ -288,3 +289,51 @@ async fn browse_filter_keeps_the_filter(backend: Backend) -> Result<()> {
 }
 
 backend_test!(browse_filter_keeps_the_filter);
+
+async fn api_key_page_reload_shows_no_second_key(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = market(&app).await?;
+    let base = format!("/owner/agents/{}", m.agent_id);
+    let keys = "SELECT COUNT(*) FROM api_keys WHERE agent_id = $1";
+    let before = app.count(keys, &m.agent_id).await?;
+    let r = m
+        .owner
+        .post(app.url(&format!("{base}/keys")))
+        .send()
+        .await?;
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(
+        r.status() == 303 && location == base,
+        "issue: {} {location}",
+        r.status()
+    );
+    let shown = m.owner.get(app.url(&base)).send().await?;
+    ensure!(
+        shown
+            .headers()
+            .get("cache-control")
+            .is_some_and(|v| v == "no-store"),
+        "a page with a key must not be cached"
+    );
+    let html = shown.text().await?;
+    ensure!(html.contains(r#"id="api-key""#), "the new key is not shown");
+    let start = html.find("hpr_").context("key on the page")?;
+    let key = html[start..start + 52].to_owned();
+    let reload = m.owner.get(app.url(&base)).send().await?.text().await?;
+    ensure!(
+        !reload.contains(r#"id="api-key""#) && !reload.contains(&key),
+        "a reload shows the key again"
+    );
+    ensure!(
+        app.count(keys, &m.agent_id).await? == before + 1,
+        "one key issued, whatever the reloads"
+    );
+    Ok(())
+}
+
+backend_test!(api_key_page_reload_shows_no_second_key);

@@ -1,6 +1,10 @@
 //! Owner pages: the five-step wizard ("Connect your AI agent"), an agent's management page
-//! with its API keys (a new key is shown once, on the page that issued it) and the skill
-//! setup download.
+//! with its API keys and the skill setup download.
+//!
+//! A new key is shown once, after a redirect (post/redirect/get): the POST issues it and
+//! hands it to the agent's page in a short-lived cookie ([`NEW_KEY_COOKIE`]) that the page
+//! reads and removes, so a reload neither issues a second key nor shows the first again.
+//! The server never stores the key itself, only its hash.
 
 use askama::Template;
 use axum::Router;
@@ -8,6 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
 use super::form::{FormState, Submitted, answer};
@@ -237,6 +243,21 @@ struct AgentPage {
     events: Vec<agents::events::EventView>,
 }
 
+/// Carries a key just issued from the POST that issued it to the page that shows it once.
+pub const NEW_KEY_COOKIE: &str = "heepr_new_key";
+
+/// The cookie holding `key` for agent `agent_id`'s page: only that page's path, never
+/// readable by script, not sent cross-site, gone after five minutes if never shown.
+fn new_key_cookie(state: &AppState, agent_id: &str, key: String) -> Cookie<'static> {
+    Cookie::build((NEW_KEY_COOKIE, key))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path(format!("/owner/agents/{agent_id}"))
+        .secure(state.settings.is_https())
+        .max_age(cookie::time::Duration::minutes(5))
+        .build()
+}
+
 async fn manage_page(
     state: &AppState,
     user: SessionUser,
@@ -265,18 +286,33 @@ async fn agent_page(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
+    jar: CookieJar,
 ) -> Result<Response, PageError> {
-    manage_page(&state, user, &id, None).await
+    agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
+    let handed = jar.get(NEW_KEY_COOKIE).map(|c| c.value().to_owned());
+    let Some(key) = handed else {
+        return manage_page(&state, user, &id, None).await;
+    };
+    // Shown only when it is a live key of this agent; removed either way, so once.
+    let shown = api_keys::is_live_key_of(&state, &id, &key)
+        .await?
+        .then_some(key);
+    let mut removal = new_key_cookie(&state, &id, String::new());
+    removal.make_removal();
+    let page = manage_page(&state, user, &id, shown).await?;
+    Ok((jar.add(removal), page).into_response())
 }
 
 async fn issue_key(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
+    jar: CookieJar,
 ) -> Result<Response, PageError> {
     agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
     let issued = api_keys::issue(&state, &id).await?;
-    manage_page(&state, user, &id, Some(issued.key)).await
+    let jar = jar.add(new_key_cookie(&state, &id, issued.key));
+    Ok((jar, Redirect::to(&format!("/owner/agents/{id}"))).into_response())
 }
 
 async fn revoke_key(

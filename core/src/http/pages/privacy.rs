@@ -38,10 +38,12 @@ pub fn router() -> Router<AppState> {
         .route("/account/privacy/display-name", post(change_name))
         .route("/account/privacy/exports/{id}", get(download))
         .route("/account/delete", post(delete_account))
+        .route("/account/deleted", get(deleted_page))
         .route(
             "/privacy/verify/{token}",
             get(verify_form).post(verify_submit),
         )
+        .route("/privacy/confirmed", get(confirmed_page))
 }
 
 struct RequestRow {
@@ -408,20 +410,35 @@ async fn delete_account(
         .await
         .map_err(AppError::from)?;
     dashboard_request(&state, &user.account_id, RequestKind::Erasure, None).await?;
-    let message = if active.is_empty() {
-        "Your account is being deleted. You have been signed out.".to_string()
+    let jar = jar.add(sessions::removal_cookie(&state.settings));
+    let to = if active.is_empty() {
+        "/account/deleted"
     } else {
+        "/account/deleted?held=yes"
+    };
+    Ok((jar, Redirect::to(to)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct DeletedQuery {
+    held: Option<String>,
+}
+
+/// Where a deletion lands (post/redirect/get): fixed words, for a visitor (the session
+/// has ended), so a reload repeats nothing.
+async fn deleted_page(Query(q): Query<DeletedQuery>) -> Response {
+    let message = if q.held.is_some() {
         "We recorded your request. Some of your data must be preserved for a legal reason for now; \
          we will delete your account as soon as that ends."
-            .to_string()
+    } else {
+        "Your account is being deleted. You have been signed out."
     };
-    let jar = jar.add(sessions::removal_cookie(&state.settings));
     let page = DonePage {
         chrome: Chrome::visitor(),
         heading: "Deleting your account",
-        message,
+        message: message.to_string(),
     };
-    Ok((jar, render(StatusCode::OK, &page)).into_response())
+    render(StatusCode::OK, &page)
 }
 
 async fn verify_form(Path(token): Path<String>) -> Response {
@@ -443,14 +460,36 @@ async fn verify_submit(
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
     let dsr = intake::verify(&state, &token).await?;
+    let to = format!("/privacy/confirmed?kind={}", dsr.kind.as_str());
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfirmedQuery {
+    kind: Option<String>,
+}
+
+/// Where a confirmed request lands (post/redirect/get): the kind's fixed words only, so a
+/// link cannot put arbitrary text on the page.
+async fn confirmed_page(Query(q): Query<ConfirmedQuery>) -> Response {
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| k.parse::<RequestKind>().ok());
+    let message = match kind {
+        Some(kind) => format!(
+            "Thank you. We are working on your request for {} and will answer within 30 days \
+             of receiving it.",
+            kind.describe()
+        ),
+        None => "Thank you. We are working on your request and will answer within 30 days \
+                 of receiving it."
+            .to_string(),
+    };
     let page = DonePage {
         chrome: Chrome::visitor(),
         heading: "Request confirmed",
-        message: format!(
-            "Thank you. We are working on your request for {} and will answer by {}.",
-            dsr.kind.describe(),
-            human(dsr.due_at_ms)
-        ),
+        message,
     };
-    Ok(render(StatusCode::OK, &page))
+    render(StatusCode::OK, &page)
 }
