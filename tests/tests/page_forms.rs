@@ -337,3 +337,43 @@ async fn api_key_page_reload_shows_no_second_key(backend: Backend) -> Result<()>
 }
 
 backend_test!(api_key_page_reload_shows_no_second_key);
+
+async fn cross_site_page_form_is_refused_with_a_page(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (member, _) = app.member("Dana Member", "dana@example.com").await?;
+    let r = member
+        .post(app.url("/account/password"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("current_password", "x"), ("new_password", "y")])
+        .send()
+        .await?;
+    ensure!(r.status() == 403, "page form: {}", r.status());
+    let html_type = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    ensure!(html_type, "the refusal of a page form is not a page");
+    let html = r.text().await?;
+    signed_in_as(&html, "Dana Member")?;
+    ensure!(
+        html.contains("reload the page and send the form again"),
+        "the page does not say what to do: {html}"
+    );
+
+    let r = member
+        .post(app.url("/api/v1/orders"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({}))
+        .send()
+        .await?;
+    ensure!(r.status() == 403, "API: {}", r.status());
+    let body: serde_json::Value = r.json().await?;
+    ensure!(
+        error_code(&body) == "cross_origin_request",
+        "the API keeps its JSON: {body}"
+    );
+    Ok(())
+}
+
+backend_test!(cross_site_page_form_is_refused_with_a_page);
