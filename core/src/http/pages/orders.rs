@@ -22,6 +22,7 @@ use crate::market::chats::order_thread;
 use crate::market::chats::presale::{self, ThreadScope, ThreadView};
 use crate::market::files::FileView;
 use crate::market::orders::choices::OrderChoices;
+use crate::market::orders::status::OrderStatus;
 use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
 use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
@@ -125,8 +126,12 @@ struct OrderPage {
     chrome: Chrome,
     o: OrderView,
     status_label: String,
+    /// Where the price stands, as the ledger shows it (held, paid out or refunded).
+    escrow: String,
     choices: OrderChoices,
-    answers: Vec<(String, String)>,
+    answers: Vec<AnswerRow>,
+    /// Whether files may still be added (not once the order has ended).
+    uploads_open: bool,
     is_customer: bool,
     is_owner: bool,
     base: String,
@@ -155,24 +160,13 @@ async fn order_view(
 ) -> Result<OrderPage, AppError> {
     let (order, actor) = orders::load_for_person(state.db.pool(), id, &user.account_id).await?;
     let view = orders::view(state, &order).await?;
-    let answers = view
-        .answers
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let held = crate::ledger::escrow_balance(state.db.pool(), id).await?;
     Ok(OrderPage {
+        escrow: escrow_text(order.status, view.price_points, held),
+        answers: answer_rows(&view.answers, &view.files),
+        uploads_open: !order.status.is_terminal(),
         status_label: order.status.as_str().replace('_', " "),
         choices: OrderChoices::of(actor, order.status, view.review.is_some()),
-        answers,
         is_customer: matches!(actor, Actor::Customer(_)),
         is_owner: matches!(actor, Actor::Owner(_)),
         base: format!("/orders/{id}"),
@@ -183,6 +177,52 @@ async fn order_view(
         chrome: Chrome::signed_in(user),
         fs,
     })
+}
+
+/// One answer of the brief: a file answer shows the file's name with its download link
+/// (the answer itself holds the file's id).
+struct AnswerRow {
+    field: String,
+    text: String,
+    download: Option<String>,
+}
+
+fn answer_rows(answers: &serde_json::Value, files: &[FileView]) -> Vec<AnswerRow> {
+    let Some(map) = answers.as_object() else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(field, value)| {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            match files.iter().find(|f| f.id == text) {
+                Some(file) => AnswerRow {
+                    field: field.clone(),
+                    text: file.name.clone(),
+                    download: Some(format!("/api/v1/files/{}", file.id)),
+                },
+                None => AnswerRow {
+                    field: field.clone(),
+                    text,
+                    download: None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Where an order's price stands: held while the escrow holds it; once the escrow is empty,
+/// paid out (completed) or back with the customer (cancelled, refunded).
+fn escrow_text(status: OrderStatus, price: i64, held: i64) -> String {
+    match status {
+        _ if held > 0 => format!("{held} points in escrow until settled"),
+        OrderStatus::Completed => format!("{price} points paid to the owner (settled)"),
+        OrderStatus::Cancelled | OrderStatus::Refunded => {
+            format!("{price} points refunded to the customer")
+        }
+        _ => format!("{price} points in escrow until settled"),
+    }
 }
 
 /// `result` of a form on order `id`, or the order page with `submitted` refused.
@@ -361,6 +401,8 @@ struct ThreadPage {
     base: String,
     messages: Vec<MessageView>,
     read_only: bool,
+    /// Files may always be added to an open thread.
+    uploads_open: bool,
     files: Vec<FileView>,
     /// A refused form's input and reason.
     fs: FormState,
@@ -389,6 +431,7 @@ async fn thread_view(
         base: format!("/threads/{id}"),
         messages: shown(presale::messages(state, &thread).await?),
         read_only: false,
+        uploads_open: true,
         files: presale::thread_files(state, &thread).await?,
         t: thread.view(),
         chrome: Chrome::signed_in(user),
