@@ -1,7 +1,7 @@
 //! The order page tells the truth about an order: the escrow line follows the ledger
 //! (held, paid out, refunded), a file in the brief shows its name with a download link,
 //! and an ended order takes no more files (the API answers 409 `order_closed`, the page
-//! hides the upload form).
+//! hides the upload form). Times read as words (`in 24 hours (2 Dec 2026, 20:15 UTC)`).
 
 use anyhow::{Result, ensure};
 use heepr_tests::market::{complete_order, id_of, market, place_order, post, send, upload};
@@ -21,6 +21,20 @@ fn escrow_line(html: &str) -> &str {
         .nth(1)
         .and_then(|rest| rest.split("</span>").next())
         .unwrap_or("")
+}
+
+/// Whether `html` shows a time as `2026-12-02T20:15:22...`.
+fn has_raw_time(html: &str) -> bool {
+    html.as_bytes().windows(13).any(|w| {
+        let digits = |r: std::ops::Range<usize>| w[r].iter().all(u8::is_ascii_digit);
+        digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
+            && digits(11..13)
+    })
 }
 
 async fn the_order_page_follows_the_ledger_and_the_brief(backend: Backend) -> Result<()> {
@@ -69,6 +83,21 @@ async fn the_order_page_follows_the_ledger_and_the_brief(backend: Backend) -> Re
         "the brief does not name its file with a link"
     );
     ensure!(html.contains(r#"id="upload""#), "an open order takes files");
+    // Times in the reader's words, never raw RFC 3339.
+    ensure!(
+        html.contains("Deadline: in 24 hours (") && html.contains(" UTC)"),
+        "the deadline is not in words"
+    );
+    let (s, body) = post(
+        &app,
+        &m.customer,
+        &format!("/api/v1/orders/{id}/messages"),
+        json!({"body": "Grey cat please"}),
+    )
+    .await?;
+    ensure!(s == 201 || s == 200, "message: {s} {body}");
+    let html = order_html(&app, &m.customer, &id).await?;
+    ensure!(!has_raw_time(&html), "a raw RFC 3339 time on the page");
 
     complete_order(&app, &m.agent, &m.customer, &id).await?;
     let html = order_html(&app, &m.customer, &id).await?;

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use super::filters;
 use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
@@ -22,6 +23,7 @@ use crate::identity::sessions;
 use crate::ledger;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
+use crate::platform::time::human_text;
 use crate::privacy::consents::{self, ConsentChange, ConsentStatus};
 
 /// Routes of this module.
@@ -213,11 +215,7 @@ async fn dashboard(
         .await?
         .into_iter()
         .map(|e| EntryRow {
-            when: e
-                .created_at
-                .get(..16)
-                .unwrap_or(&e.created_at)
-                .replace('T', " "),
+            when: human_text(&e.created_at),
             kind: e.kind.replace('_', " "),
             amount: format!("{:+}", e.amount),
         })
@@ -226,16 +224,8 @@ async fn dashboard(
         .await?
         .into_iter()
         .map(|s| SessionRow {
-            created: s
-                .created_at
-                .get(..16)
-                .unwrap_or(&s.created_at)
-                .replace('T', " "),
-            last_seen: s
-                .last_seen_at
-                .get(..16)
-                .unwrap_or(&s.last_seen_at)
-                .replace('T', " "),
+            created: human_text(&s.created_at),
+            last_seen: human_text(&s.last_seen_at),
             from: format!(
                 "{} · {}",
                 s.ip.unwrap_or_default(),

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::filters;
 use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, render};
 use crate::http::api::files::read_parts;

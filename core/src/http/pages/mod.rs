@@ -13,6 +13,7 @@
 
 pub mod account;
 pub mod browse;
+pub mod filters;
 pub mod form;
 pub mod landing;
 pub mod oauth;

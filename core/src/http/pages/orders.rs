@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 
+use super::filters;
 use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::files::{attach_to_order, attach_to_thread};
@@ -27,7 +28,7 @@ use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, tra
 use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::platform::time::human;
+use crate::platform::time::{human, human_relative};
 use crate::platform::unicode;
 
 /// Routes of this module.
@@ -128,6 +129,8 @@ struct OrderPage {
     status_label: String,
     /// Where the price stands, as the ledger shows it (held, paid out or refunded).
     escrow: String,
+    /// The deadline in words: `in 3 hours (2 Dec 2026, 20:15 UTC)`.
+    deadline: String,
     choices: OrderChoices,
     answers: Vec<AnswerRow>,
     /// Whether files may still be added (not once the order has ended).
@@ -163,6 +166,7 @@ async fn order_view(
     let held = crate::ledger::escrow_balance(state.db.pool(), id).await?;
     Ok(OrderPage {
         escrow: escrow_text(order.status, view.price_points, held),
+        deadline: human_relative(order.deadline_at, state.clock.now_ms()),
         answers: answer_rows(&view.answers, &view.files),
         uploads_open: !order.status.is_terminal(),
         status_label: order.status.as_str().replace('_', " "),

@@ -16,6 +16,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 
+use super::filters;
 use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::agents::skill_setup_response;

@@ -150,7 +150,7 @@ async fn page_for(
             .filter(|a| a.downloadable(now))
             .map(|a| a.expires_at_ms);
         requests.push(RequestRow {
-            received: r.received_at.get(..10).unwrap_or_default().to_string(),
+            received: crate::platform::time::human_text(&r.received_at),
             kind: r.kind.describe().to_string(),
             status: r.status.as_str().replace('_', " "),
             due: human(r.due_at_ms),
