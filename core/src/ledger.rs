@@ -199,6 +199,17 @@ pub async fn balance(pool: &sqlx::AnyPool, account_id: &str) -> Result<i64, AppE
     Ok(balance.unwrap_or(0))
 }
 
+/// The points an order's escrow holds now (0 once settled or refunded, or never opened).
+///
+/// Errors: the database's.
+pub async fn escrow_balance(pool: &sqlx::AnyPool, order_id: &str) -> Result<i64, AppError> {
+    let balance = sqlx::query_scalar::<_, i64>("SELECT balance FROM ledger_accounts WHERE id = $1")
+        .bind(escrow_ledger_account(order_id))
+        .fetch_optional(pool)
+        .await?;
+    Ok(balance.unwrap_or(0))
+}
+
 /// One ledger entry as its member sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EntryView {

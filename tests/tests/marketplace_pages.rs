@@ -104,9 +104,10 @@ async fn browser_journey(backend: Backend) -> Result<()> {
     .await?;
     ensure!(s == 303 && location == base, "{s} {location}");
 
-    // Issue a key: shown once on the page, never again.
-    let (s, _, html) = submit(&owner, app.url(&format!("{base}/keys")), &[]).await?;
-    ensure!(s == 200);
+    // Issue a key: shown once on the page it redirects to, never again.
+    let (s, location, _) = submit(&owner, app.url(&format!("{base}/keys")), &[]).await?;
+    ensure!(s == 303 && location == base, "{s} {location}");
+    let (_, html) = page(&owner, app.url(&base)).await?;
     let start = html.find("hpr_").context("key on the page")?;
     let key = html[start..start + 52].to_owned();
     let (_, again) = page(&owner, app.url(&base)).await?;

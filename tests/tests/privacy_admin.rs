@@ -265,7 +265,18 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
         .map(|(b, _)| format!("{b}/forged"))
         .unwrap_or_default();
     assert_eq!(browser.post(&forged).send().await?.status(), 404);
-    assert_eq!(browser.post(&link).send().await?.status(), 200);
+    // Post/redirect/get: the confirmation lands on a page a reload does not repeat.
+    let confirmed = browser.post(&link).send().await?;
+    assert_eq!(confirmed.status(), 303);
+    let landing = confirmed
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(landing, "/privacy/confirmed?kind=objection");
+    let page = browser.get(app.url(&landing)).send().await?.text().await?;
+    assert!(page.contains("objection to processing"), "{page}");
     assert_eq!(status_of(&app, &rid).await?, "in_progress");
     assert_eq!(
         browser.post(&link).send().await?.status(),

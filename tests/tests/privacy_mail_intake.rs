@@ -56,7 +56,7 @@ async fn delete_account(app: &TestApp, client: &reqwest::Client, id: &str) -> Re
         .form(&[("password", heepr_tests::DEFAULT_PASSWORD)])
         .send()
         .await?;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 303, "post/redirect/get");
     let erasure: String = sqlx::query_scalar(
         "SELECT id FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND channel = 'dashboard'",
     )

@@ -252,6 +252,32 @@ async fn retention_figures_follow_the_policy_file(backend: Backend) -> Result<()
 }
 backend_test!(retention_figures_follow_the_policy_file);
 
+/// Without `--out`, `heepr ropa` writes under the data dir, never into the current directory.
+#[tokio::test]
+async fn ropa_writes_under_the_data_dir_by_default() -> Result<()> {
+    let data = tempfile::tempdir()?;
+    let cwd = std::env::current_dir()?;
+    let cli = Cli::try_parse_from([
+        "heepr",
+        "--policies",
+        &policies_dir().display().to_string(),
+        "--data-dir",
+        &data.path().display().to_string(),
+        "ropa",
+    ])?;
+    heepr_core::cli::run(cli).await?;
+    ensure!(
+        data.path().join("ropa").join("ropa.json").is_file()
+            && data.path().join("ropa").join("ropa.md").is_file(),
+        "no record under DATA_DIR/ropa"
+    );
+    ensure!(
+        !cwd.join("ropa.json").exists() && !cwd.join("ropa.md").exists(),
+        "the record was written into the current directory"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn ropa_lists_every_category_of_the_data_map() -> Result<()> {
     let out = tempfile::tempdir()?;

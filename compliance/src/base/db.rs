@@ -41,6 +41,32 @@ pub enum DbError {
     /// The driver refused the URL or the connection.
     #[error("cannot open database")]
     Connect(#[from] sqlx::Error),
+    /// The database server refused the connection or the login.
+    #[error("cannot open the database at {host}")]
+    Open {
+        /// `host:port` from the URL (no user or password).
+        host: String,
+        /// What the driver said.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The server did not answer within [`CONNECT_TIMEOUT`] (down, firewalled, wrong host).
+    #[error("the database server at {host} did not answer within {} seconds", CONNECT_TIMEOUT.as_secs())]
+    Unreachable {
+        /// `host:port` from the URL (no user or password).
+        host: String,
+    },
+}
+
+/// How long opening the database may take before start-up reports the server
+/// unreachable (a firewalled host otherwise hangs for the OS's TCP timeout, minutes).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The `host[:port]` of a database URL, for messages (no user, password or path).
+fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split(['/', '?']).next().unwrap_or(rest).to_string()
 }
 
 /// A pooled connection to heepr's database; cheap to clone.
@@ -83,8 +109,26 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await?;
+            .connect_with(options);
+        // Only a server is waited for: SQLite opens a local file.
+        let pool = if backend == Backend::Sqlite {
+            pool.await?
+        } else {
+            match tokio::time::timeout(CONNECT_TIMEOUT, pool).await {
+                Ok(Ok(pool)) => pool,
+                Ok(Err(source)) => {
+                    return Err(DbError::Open {
+                        host: url_host(url),
+                        source,
+                    });
+                }
+                Err(_) => {
+                    return Err(DbError::Unreachable {
+                        host: url_host(url),
+                    });
+                }
+            }
+        };
         Ok(Db { pool, backend })
     }
 
@@ -145,6 +189,15 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_of_a_url_names_no_secret() {
+        assert_eq!(
+            url_host("postgres://heepr:secret@db.example:5433/heepr?sslmode=require"),
+            "db.example:5433"
+        );
+        assert_eq!(url_host("postgres://db.example/heepr"), "db.example");
+    }
 
     #[test]
     fn redacts_password_only() {

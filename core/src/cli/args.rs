@@ -194,9 +194,17 @@ pub enum RetentionCommand {
 /// Flags of `heepr ropa`.
 #[derive(Debug, Clone, Args)]
 pub struct RopaArgs {
-    /// Directory to write ropa.md and ropa.json into (created if missing).
-    #[arg(long, default_value = ".")]
-    pub out: PathBuf,
+    /// Directory to write ropa.md and ropa.json into (created if missing); default
+    /// DATA_DIR/ropa, never the current directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl RopaArgs {
+    /// Where the record goes: `--out`, else `data_dir/ropa`.
+    pub fn out_dir(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| data_dir.join("ropa"))
+    }
 }
 
 /// `heepr policy ...`.

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(csrf)
+        .layer(middleware::from_fn_with_state(state.clone(), pages::frame))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_log::record,
@@ -84,12 +85,15 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .with_state(state))
 }
 
+/// The API's JSON refusal, marked so `pages::frame` answers a page form with a page.
 fn csrf_rejection(_error: ProtectionError) -> Response<Body> {
-    error_response(
+    let mut response = error_response(
         StatusCode::FORBIDDEN,
         "cross_origin_request",
         "cross-site request refused: submit the form from the heepr site itself".into(),
-    )
+    );
+    response.extensions_mut().insert(pages::CrossSiteRefusal);
+    response
 }
 
 /// `{"status": "ok", "deferred_writes": {queued, dropped, failed, written}}`: the database

@@ -103,6 +103,21 @@ pub async fn issue(state: &AppState, agent_id: &str) -> Result<IssuedKey, AppErr
     })
 }
 
+/// Whether `key` is a live (not revoked) key of `agent_id`: the page that shows a new
+/// key once checks the key it was handed is really that agent's.
+///
+/// Errors: the database's.
+pub async fn is_live_key_of(state: &AppState, agent_id: &str, key: &str) -> Result<bool, AppError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE agent_id = $1 AND key_hash = $2 AND revoked_at IS NULL",
+    )
+    .bind(agent_id)
+    .bind(hash_secret(key))
+    .fetch_one(state.db.pool())
+    .await?;
+    Ok(n == 1)
+}
+
 /// The keys of `agent_id`, newest first.
 pub async fn list(state: &AppState, agent_id: &str) -> Result<Vec<KeySummary>, AppError> {
     let rows = sqlx::query(

@@ -19,11 +19,41 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// A short human form for pages, e.g. `2026-11-29 07:11 UTC`.
+/// A time in the reader's words, for pages and emails: `2 Dec 2026, 20:15 UTC`.
 pub fn human(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
         .unwrap_or_else(|| ms.to_string())
+}
+
+/// An RFC 3339 time (as the API and views carry them) in the reader's words ([`human`]);
+/// text that is not a time is returned as it is.
+pub fn human_text(text: &str) -> String {
+    parse_rfc3339(text).map_or_else(|| text.to_owned(), human)
+}
+
+/// How far `ms` is from `now_ms`, in words: `in 3 hours`, `5 minutes ago`, `just now`
+/// (the largest whole unit: minutes, hours, days).
+pub fn relative(ms: i64, now_ms: i64) -> String {
+    let diff = ms.saturating_sub(now_ms);
+    let minutes = diff.unsigned_abs() / 60_000;
+    let (n, unit) = match minutes {
+        0 => return "just now".to_owned(),
+        m if m < 60 => (m, "minute"),
+        m if m < 48 * 60 => (m / 60, "hour"),
+        m => (m / (24 * 60), "day"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if diff > 0 {
+        format!("in {n} {unit}{plural}")
+    } else {
+        format!("{n} {unit}{plural} ago")
+    }
+}
+
+/// Both: `in 3 hours (2 Dec 2026, 20:15 UTC)`.
+pub fn human_relative(ms: i64, now_ms: i64) -> String {
+    format!("{} ({})", relative(ms, now_ms), human(ms))
 }
 
 /// The first fire time of `schedule` strictly after `after_ms` (Unix ms), reading the
@@ -64,6 +94,21 @@ fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_words() {
+        let t = ms("2026-12-02T20:15:22.888Z");
+        assert_eq!(human(t), "2 Dec 2026, 20:15 UTC");
+        assert_eq!(
+            human_text("2026-12-02T20:15:22.888Z"),
+            "2 Dec 2026, 20:15 UTC"
+        );
+        assert_eq!(human_text("never"), "never");
+        assert_eq!(relative(t, t - 3 * 3_600_000), "in 3 hours");
+        assert_eq!(relative(t, t + 60_000), "1 minute ago");
+        assert_eq!(relative(t, t + 3 * 86_400_000), "3 days ago");
+        assert_eq!(relative(t, t), "just now");
+    }
     use std::str::FromStr;
 
     fn ms(s: &str) -> i64 {

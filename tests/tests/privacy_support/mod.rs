@@ -272,7 +272,7 @@ pub async fn ask_erasure(
         .send()
         .await?;
     anyhow::ensure!(
-        r.status() == 200,
+        r.status() == 303,
         "account deletion answered {}",
         r.status()
     );

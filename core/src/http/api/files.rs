@@ -148,14 +148,25 @@ fn created(views: Vec<FileView>) -> (StatusCode, Json<Value>) {
 /// Stores the files of `multipart` on order `id` for `account_id`, a party to it (the API
 /// and the order page alike): the customer's are briefs, the owner's attachments.
 ///
-/// Errors: 404 unless a party; 422 without a file; those of [`read_files`] and storing.
+/// Errors: 404 unless a party; 409 `order_closed` once the order has ended (completed,
+/// cancelled or refunded: its record is final); 422 without a file; those of
+/// [`read_files`] and storing.
 pub async fn attach_to_order(
     state: &AppState,
     account_id: &str,
     id: &str,
     multipart: Multipart,
 ) -> Result<Vec<FileView>, AppError> {
-    let (_, actor) = orders::load_for_person(state.db.pool(), id, account_id).await?;
+    let (order, actor) = orders::load_for_person(state.db.pool(), id, account_id).await?;
+    if order.status.is_terminal() {
+        return Err(AppError::Conflict {
+            code: "order_closed",
+            message: format!(
+                "this order is {}: files can no longer be added",
+                order.status.as_str()
+            ),
+        });
+    }
     let parts = read_files(state, multipart).await?;
     let purpose = if matches!(actor, Actor::Customer(_)) {
         Purpose::Brief

@@ -11,6 +11,8 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use super::filters;
+use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
 use crate::http::extract::{MaybeUser, RequestAccount, SignedIn};
@@ -21,6 +23,7 @@ use crate::identity::sessions;
 use crate::ledger;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
+use crate::platform::time::human_text;
 use crate::privacy::consents::{self, ConsentChange, ConsentStatus};
 
 /// Routes of this module.
@@ -223,11 +226,7 @@ async fn dashboard(
         .await?
         .into_iter()
         .map(|e| EntryRow {
-            when: e
-                .created_at
-                .get(..16)
-                .unwrap_or(&e.created_at)
-                .replace('T', " "),
+            when: human_text(&e.created_at),
             kind: e.kind.replace('_', " "),
             amount: format!("{:+}", e.amount),
         })
@@ -236,16 +235,8 @@ async fn dashboard(
         .await?
         .into_iter()
         .map(|s| SessionRow {
-            created: s
-                .created_at
-                .get(..16)
-                .unwrap_or(&s.created_at)
-                .replace('T', " "),
-            last_seen: s
-                .last_seen_at
-                .get(..16)
-                .unwrap_or(&s.last_seen_at)
-                .replace('T', " "),
+            created: human_text(&s.created_at),
+            last_seen: human_text(&s.last_seen_at),
             from: format!(
                 "{} · {}",
                 s.ip.unwrap_or_default(),
@@ -270,7 +261,8 @@ async fn dashboard(
 #[template(path = "password.html")]
 struct PasswordPage {
     chrome: Chrome,
-    error: Option<String>,
+    /// Why the change was refused (passwords are never written back into the page).
+    fs: FormState,
 }
 
 async fn password_form(SignedIn(user): SignedIn) -> Response {
@@ -278,7 +270,7 @@ async fn password_form(SignedIn(user): SignedIn) -> Response {
         StatusCode::OK,
         &PasswordPage {
             chrome: Chrome::signed_in(&user),
-            error: None,
+            fs: FormState::none(),
         },
     )
 }
@@ -289,17 +281,18 @@ async fn password_submit(
     Client(client): Client,
     PageForm(request): PageForm<PasswordChangeRequest>,
 ) -> Result<Response, PageError> {
-    match change_password(&state, &user, &request, client.ip).await {
-        Ok(_) => Ok(Redirect::to("/dashboard?notice=password_changed").into_response()),
-        Err(err) if err.status().is_client_error() => {
-            let page = PasswordPage {
-                chrome: Chrome::signed_in(&user),
-                error: Some(err.public_message()),
-            };
-            Ok(with_retry_after(render(err.status(), &page), &err))
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = change_password(&state, &user, &request, client.ip)
+        .await
+        .map(|_| Redirect::to("/dashboard?notice=password_changed").into_response());
+    // The fields are named so a refusal sits on its field, but passwords are not echoed.
+    let submitted = Submitted::button("password")
+        .with("current_password", "")
+        .with("new_password", "");
+    let chrome = Chrome::signed_in(&user);
+    answer(result, submitted, |fs| async move {
+        Ok(PasswordPage { chrome, fs })
+    })
+    .await
 }
 
 async fn end_session(
@@ -316,18 +309,28 @@ async fn end_session(
 struct ConsentsPage {
     chrome: Chrome,
     consents: Vec<ConsentStatus>,
+    /// A refused change's reason (shown on its purpose's row).
+    fs: FormState,
 }
 
 async fn consents_page(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let consents = consents::current(&state, &user.account_id).await?;
-    let page = ConsentsPage {
-        chrome: Chrome::signed_in(&user),
-        consents,
-    };
+    let page = consents_view(&state, &user, FormState::none()).await?;
     Ok(render(StatusCode::OK, &page))
+}
+
+async fn consents_view(
+    state: &AppState,
+    user: &sessions::SessionUser,
+    fs: FormState,
+) -> Result<ConsentsPage, AppError> {
+    Ok(ConsentsPage {
+        chrome: Chrome::signed_in(user),
+        consents: consents::current(state, &user.account_id).await?,
+        fs,
+    })
 }
 
 async fn consents_change(
@@ -335,6 +338,9 @@ async fn consents_change(
     SignedIn(user): SignedIn,
     PageForm(form): PageForm<ConsentChange>,
 ) -> Result<Response, PageError> {
-    consents::record(&state, &user.account_id, &form.purpose, form.action).await?;
-    Ok(Redirect::to("/account/consents").into_response())
+    let result = consents::record(&state, &user.account_id, &form.purpose, form.action)
+        .await
+        .map(|_| Redirect::to("/account/consents").into_response());
+    let submitted = Submitted::button("consent").with("purpose", &form.purpose);
+    answer(result, submitted, |fs| consents_view(&state, &user, fs)).await
 }

@@ -8,12 +8,15 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::filters;
+use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, render};
 use crate::http::api::files::read_parts;
 use crate::http::extract::{MaybeUser, SignedIn};
+use crate::identity::sessions::SessionUser;
 use crate::market::agents::browse::{self, BrowseQuery, CategoryCount};
 use crate::market::agents::order_form::FieldType;
 use crate::market::agents::{self, CATEGORIES, PublicAgent};
@@ -53,7 +56,7 @@ fn enc(s: &str) -> String {
 }
 
 /// The browse form as typed: every field text, so empty inputs are simply "no filter".
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 struct BrowseForm {
     #[serde(default)]
     q: String,
@@ -98,6 +101,21 @@ struct BrowsePage {
     total: i64,
     prev_link: Option<String>,
     next_link: Option<String>,
+    /// A refused filter's reason (the input is in the fields above).
+    fs: FormState,
+}
+
+/// The filter `text` as a number: `None` when empty; when not a number, `None` too (the
+/// page shows the rest of the filter's results) and the refusal is kept in `refusal`.
+fn filter_num<T: std::str::FromStr>(
+    field: &'static str,
+    text: &str,
+    refusal: &mut Option<AppError>,
+) -> Option<T> {
+    num(field, text).unwrap_or_else(|err| {
+        refusal.get_or_insert(err);
+        None
+    })
 }
 
 async fn browse_page(
@@ -105,17 +123,31 @@ async fn browse_page(
     MaybeUser(user): MaybeUser,
     Query(form): Query<BrowseForm>,
 ) -> Result<Response, PageError> {
+    let mut refusal = None;
     let query = BrowseQuery {
         category: Some(form.category.clone()).filter(|c| !c.is_empty()),
-        min_rating: num("min_rating", &form.min_rating)?,
+        min_rating: filter_num("min_rating", &form.min_rating, &mut refusal),
         online: Some(form.online == "true"),
-        min_price: num("min_price", &form.min_price)?,
-        max_price: num("max_price", &form.max_price)?,
+        min_price: filter_num("min_price", &form.min_price, &mut refusal),
+        max_price: filter_num("max_price", &form.max_price, &mut refusal),
         q: Some(form.q.clone()),
         sort: Some(form.sort.clone()).filter(|s| !s.is_empty()),
-        page: num("page", &form.page)?,
+        page: filter_num("page", &form.page, &mut refusal),
     };
-    let result = browse::browse(&state, &query).await?;
+    let result = match browse::browse(&state, &query).await {
+        Err(err) if refusal.is_none() && super::form::shown_on_form(&err) => {
+            refusal = Some(err);
+            browse::browse(&state, &BrowseQuery::default()).await?
+        }
+        other => other?,
+    };
+    let (status, fs) = match &refusal {
+        Some(err) => (
+            err.status(),
+            FormState::refused(Submitted::of("filter", &form), err),
+        ),
+        None => (StatusCode::OK, FormState::none()),
+    };
     let base = format!(
         "/agents?q={}&category={}&online={}&min_rating={}&min_price={}&max_price={}&sort={}",
         enc(&form.q),
@@ -147,8 +179,9 @@ async fn browse_page(
         min_rating: form.min_rating,
         min_price: form.min_price,
         max_price: form.max_price,
+        fs,
     };
-    Ok(render(StatusCode::OK, &page_view))
+    Ok(render(status, &page_view))
 }
 
 #[derive(Template)]
@@ -194,6 +227,8 @@ struct AgentPage {
     a: PublicAgent,
     is_owner: bool,
     reviews: Vec<ReviewView>,
+    /// The refused order form's answers and reason.
+    fs: FormState,
 }
 
 async fn agent_page(
@@ -201,16 +236,25 @@ async fn agent_page(
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let agent = agents::load_published(state.db.pool(), &id).await?;
-    let page = AgentPage {
-        is_owner: user
-            .as_ref()
-            .is_some_and(|u| u.account_id == agent.owner_id),
-        chrome: Chrome::of(user.as_ref()),
-        a: agent.public_view(state.clock.now_ms()),
-        reviews: reviews::for_agent(&state, &id, 50).await?,
-    };
+    let page = agent_view(&state, user.as_ref(), &id, FormState::none()).await?;
     Ok(render(StatusCode::OK, &page))
+}
+
+/// The agent's public page for `user`, with `fs` (a refused order form) shown.
+async fn agent_view(
+    state: &AppState,
+    user: Option<&SessionUser>,
+    id: &str,
+    fs: FormState,
+) -> Result<AgentPage, AppError> {
+    let agent = agents::load_published(state.db.pool(), id).await?;
+    Ok(AgentPage {
+        is_owner: user.is_some_and(|u| u.account_id == agent.owner_id),
+        chrome: Chrome::of(user),
+        a: agent.public_view(state.clock.now_ms()),
+        reviews: reviews::for_agent(state, id, 50).await?,
+        fs,
+    })
 }
 
 async fn order_submit(
@@ -220,7 +264,37 @@ async fn order_submit(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     let agent = agents::load_published(state.db.pool(), &id).await?;
-    let parts = read_parts(&state, multipart).await?;
+    let parts = match read_parts(&state, multipart).await {
+        Ok(parts) => parts,
+        Err(err) => {
+            let page = |fs| agent_view(&state, Some(&user), &id, fs);
+            return super::form::reshow(err, Submitted::button("order"), page).await;
+        }
+    };
+    // Every answer as typed, to show again if the order is refused (a chosen file cannot
+    // be: browsers never pre-fill file inputs).
+    let submitted = agent
+        .order_form
+        .iter()
+        .fold(Submitted::button("order"), |s, field| {
+            let typed = parts.text.get(&field.name).map_or("", String::as_str);
+            s.with(&field.name, typed)
+        });
+    let result = place_from_parts(&state, &user, &agent, &parts).await;
+    answer(result, submitted, |fs| {
+        agent_view(&state, Some(&user), &id, fs)
+    })
+    .await
+}
+
+/// Places the order of `user` with `agent` from the order form's multipart `parts`: file
+/// fields are stored as briefs first, numbers read as numbers.
+async fn place_from_parts(
+    state: &AppState,
+    user: &SessionUser,
+    agent: &agents::Agent,
+    parts: &crate::http::api::files::Parts,
+) -> Result<Response, AppError> {
     let mut answers = Map::new();
     for field in &agent.order_form {
         let value = match field.field_type {
@@ -228,17 +302,17 @@ async fn order_submit(
                 let Some(i) = parts.file_fields.iter().position(|f| f == &field.name) else {
                     continue;
                 };
-                let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
+                let mut tx = state.db.begin_write().await?;
                 let stored = files::record(
                     &mut tx,
-                    &state,
+                    state,
                     &user.account_id,
                     Target::Unattached,
                     Purpose::Brief,
                     &parts.files[i..=i],
                 )
                 .await?;
-                tx.commit().await.map_err(AppError::from)?;
+                tx.commit().await?;
                 stored.first().map(|f| Value::String(f.id.clone()))
             }
             FieldType::Number => parts
@@ -262,10 +336,10 @@ async fn order_submit(
         }
     }
     let order = orders::place(
-        &state,
+        state,
         &user.account_id,
         &NewOrder {
-            agent_id: id,
+            agent_id: agent.id.clone(),
             answers: Value::Object(answers),
         },
     )
@@ -278,6 +352,11 @@ async fn chat_open(
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let thread = presale::open(&state, &user.account_id, &id).await?;
-    Ok(Redirect::to(&format!("/threads/{}", thread.id)).into_response())
+    let result = presale::open(&state, &user.account_id, &id)
+        .await
+        .map(|thread| Redirect::to(&format!("/threads/{}", thread.id)).into_response());
+    answer(result, Submitted::button("chat"), |fs| {
+        agent_view(&state, Some(&user), &id, fs)
+    })
+    .await
 }

@@ -5,10 +5,11 @@
 //! [`site`] (how it works, FAQ, owners, about, beta, contact), [`docs`] (the agent skill
 //! spec and the API reference). Plain
 //! HTML forms, no JavaScript needed: every form posts, and the answer is a redirect (303) or
-//! the same page with a message.
+//! the same page with the input kept and the refusal next to its field.
 //!
 //! This module holds what every page shares: the page frame ([`Chrome`]), reading a form,
-//! showing an error as a page, rendering and the 404 page. A page for signed-in people takes
+//! showing an error as a page framed for whoever is signed in ([`frame`]), rendering and
+//! the 404 page; [`form`] re-shows a refused form with its input and the reason. A page for signed-in people takes
 //! `http::extract::SignedIn`, which sends visitors to the login page. Pages may use
 //! `http::api` (multipart uploads, downloads), never the reverse.
 
@@ -16,6 +17,8 @@ pub mod account;
 pub mod browse;
 pub mod docs;
 pub mod email_change;
+pub mod filters;
+pub mod form;
 pub mod landing;
 pub mod oauth;
 pub mod orders;
@@ -25,14 +28,17 @@ pub mod privacy;
 pub mod site;
 
 use askama::Template;
-use axum::extract::Form;
-use axum::extract::FromRequest;
+use axum::body::Body;
 use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
+use axum::extract::{Form, FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 
-use crate::identity::sessions::SessionUser;
+use crate::identity::sessions::{self, SessionUser};
 use crate::platform::error::AppError;
+use crate::platform::state::AppState;
 
 /// A form body; a malformed one becomes a page saying so (400).
 #[derive(Debug, FromRequest)]
@@ -66,23 +72,74 @@ impl IntoResponse for PageError {
         } else {
             "That did not work"
         };
-        let mut response = render(
-            status,
-            &MessagePage {
-                chrome: Chrome::visitor(),
-                heading,
-                message: self.0.public_message(),
-            },
-        );
-        // A page answering 429 says when to come back, as the API does.
-        if let AppError::TooManyRequests { retry_after_secs } = self.0 {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(retry_after_secs),
-            );
-        }
-        response
+        let response = error_page(status, heading, self.0.public_message());
+        with_retry_after(response, &self.0)
     }
+}
+
+/// An error page still to be framed: [`frame`] renders it with the header of whoever is
+/// signed in (the handler that failed may not have read the session).
+#[derive(Debug, Clone)]
+struct ErrorPage {
+    heading: &'static str,
+    message: String,
+}
+
+/// A bare `status` answer carrying an [`ErrorPage`] for [`frame`] to render.
+fn error_page(status: StatusCode, heading: &'static str, message: String) -> Response {
+    let mut response = status.into_response();
+    response
+        .extensions_mut()
+        .insert(ErrorPage { heading, message });
+    response
+}
+
+/// Marks the CSRF layer's refusal, so [`frame`] answers a page form's with a page (the
+/// API keeps its JSON body).
+#[derive(Debug, Clone, Copy)]
+pub struct CrossSiteRefusal;
+
+/// Middleware around every route (outside the CSRF layer): renders error pages with the
+/// signed-in person's header, and turns a CSRF refusal of a page form into a page saying
+/// what to do.
+pub async fn frame(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_api = path.starts_with("/api/") || path.starts_with("/admin/api/");
+    let token = CookieJar::from_headers(request.headers())
+        .get(sessions::cookie_name(&state.settings))
+        .map(|c| c.value().to_owned());
+    let response = next.run(request).await;
+    let page = if let Some(page) = response.extensions().get::<ErrorPage>() {
+        page.clone()
+    } else if response.extensions().get::<CrossSiteRefusal>().is_some() && !is_api {
+        ErrorPage {
+            heading: "This form was refused",
+            message: "Your browser said this form was sent from another site, so heepr did \
+                      not act on it and nothing was changed. If you filled it in on heepr: \
+                      go back, reload the page and send the form again."
+                .into(),
+        }
+    } else {
+        return response;
+    };
+    let user = match token {
+        Some(token) => sessions::authenticate(&state, &token).await.ok().flatten(),
+        None => None,
+    };
+    let html = MessagePage {
+        chrome: Chrome::of(user.as_ref()),
+        heading: page.heading,
+        message: page.message.clone(),
+    }
+    .render()
+    .unwrap_or_else(|_| format!("{}: {}", page.heading, page.message));
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Response::from_parts(parts, Body::from(html))
 }
 
 /// `response` with a `Retry-After` when `err` is a 429, so a page form refused by a limit
@@ -105,15 +162,12 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     }
 }
 
-/// The 404 page.
+/// The 404 page (framed by [`frame`]).
 pub fn not_found_page() -> Response {
-    render(
+    error_page(
         StatusCode::NOT_FOUND,
-        &MessagePage {
-            chrome: Chrome::visitor(),
-            heading: "Page not found",
-            message: "There is no page at this address.".into(),
-        },
+        "Page not found",
+        "There is no page at this address.".into(),
     )
 }
 

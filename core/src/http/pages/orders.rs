@@ -1,6 +1,7 @@
 //! Pages for orders and chats: my orders (as customer and as owner), an order with its
 //! actions, messages and files, and a pre-sale thread with its offers. Every form posts and
-//! redirects back; a refusal is shown as a page with the reason.
+//! redirects back; a refusal shows the same page again with the input kept and the reason
+//! next to the form ([`super::form`]).
 
 use askama::Template;
 use axum::Router;
@@ -8,8 +9,10 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::filters;
+use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::files::{attach_to_order, attach_to_thread};
 use crate::http::extract::SignedIn;
@@ -20,11 +23,12 @@ use crate::market::chats::order_thread;
 use crate::market::chats::presale::{self, ThreadScope, ThreadView};
 use crate::market::files::FileView;
 use crate::market::orders::choices::OrderChoices;
+use crate::market::orders::status::OrderStatus;
 use crate::market::orders::{self, Actor, OrderAction, OrderScope, OrderView, transitions};
 use crate::market::reviews::{self, NewReply, NewReview};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
-use crate::platform::time::human;
+use crate::platform::time::{human, human_relative};
 use crate::platform::unicode;
 
 /// Routes of this module.
@@ -123,14 +127,22 @@ struct OrderPage {
     chrome: Chrome,
     o: OrderView,
     status_label: String,
+    /// Where the price stands, as the ledger shows it (held, paid out or refunded).
+    escrow: String,
+    /// The deadline in words: `in 3 hours (2 Dec 2026, 20:15 UTC)`.
+    deadline: String,
     choices: OrderChoices,
-    answers: Vec<(String, String)>,
+    answers: Vec<AnswerRow>,
+    /// Whether files may still be added (not once the order has ended).
+    uploads_open: bool,
     is_customer: bool,
     is_owner: bool,
     base: String,
     messages: Vec<MessageView>,
     read_only: bool,
     files: Vec<FileView>,
+    /// A refused form's input and reason.
+    fs: FormState,
 }
 
 async fn order_page(
@@ -138,36 +150,94 @@ async fn order_page(
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    let view = orders::view(&state, &order).await?;
-    let answers = view
-        .answers
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let page = OrderPage {
+    let page = order_view(&state, &user, &id, FormState::none()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The order page as `user` sees it, with `fs` (a refused form) shown.
+async fn order_view(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    fs: FormState,
+) -> Result<OrderPage, AppError> {
+    let (order, actor) = orders::load_for_person(state.db.pool(), id, &user.account_id).await?;
+    let view = orders::view(state, &order).await?;
+    let held = crate::ledger::escrow_balance(state.db.pool(), id).await?;
+    Ok(OrderPage {
+        escrow: escrow_text(order.status, view.price_points, held),
+        deadline: human_relative(order.deadline_at, state.clock.now_ms()),
+        answers: answer_rows(&view.answers, &view.files),
+        uploads_open: !order.status.is_terminal(),
         status_label: order.status.as_str().replace('_', " "),
         choices: OrderChoices::of(actor, order.status, view.review.is_some()),
-        answers,
         is_customer: matches!(actor, Actor::Customer(_)),
         is_owner: matches!(actor, Actor::Owner(_)),
         base: format!("/orders/{id}"),
-        messages: shown(order_thread::messages(&state, &order).await?),
+        messages: shown(order_thread::messages(state, &order).await?),
         read_only: order.chat_read_only(state.clock.now_ms()),
         files: view.files.clone(),
         o: view,
-        chrome: Chrome::signed_in(&user),
+        chrome: Chrome::signed_in(user),
+        fs,
+    })
+}
+
+/// One answer of the brief: a file answer shows the file's name with its download link
+/// (the answer itself holds the file's id).
+struct AnswerRow {
+    field: String,
+    text: String,
+    download: Option<String>,
+}
+
+fn answer_rows(answers: &serde_json::Value, files: &[FileView]) -> Vec<AnswerRow> {
+    let Some(map) = answers.as_object() else {
+        return Vec::new();
     };
-    Ok(render(StatusCode::OK, &page))
+    map.iter()
+        .map(|(field, value)| {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            match files.iter().find(|f| f.id == text) {
+                Some(file) => AnswerRow {
+                    field: field.clone(),
+                    text: file.name.clone(),
+                    download: Some(format!("/api/v1/files/{}", file.id)),
+                },
+                None => AnswerRow {
+                    field: field.clone(),
+                    text,
+                    download: None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Where an order's price stands: held while the escrow holds it; once the escrow is empty,
+/// paid out (completed) or back with the customer (cancelled, refunded).
+fn escrow_text(status: OrderStatus, price: i64, held: i64) -> String {
+    match status {
+        _ if held > 0 => format!("{held} points in escrow until settled"),
+        OrderStatus::Completed => format!("{price} points paid to the owner (settled)"),
+        OrderStatus::Cancelled | OrderStatus::Refunded => {
+            format!("{price} points refunded to the customer")
+        }
+        _ => format!("{price} points in escrow until settled"),
+    }
+}
+
+/// `result` of a form on order `id`, or the order page with `submitted` refused.
+async fn on_order(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    result: Result<Response, AppError>,
+    submitted: Submitted,
+) -> Result<Response, PageError> {
+    answer(result, submitted, |fs| order_view(state, user, id, fs)).await
 }
 
 async fn customer_action(
@@ -176,21 +246,23 @@ async fn customer_action(
     id: &str,
     action: OrderAction,
     reason: Option<&str>,
-) -> Result<Response, PageError> {
+) -> Result<Response, AppError> {
     transitions::act(state, id, Actor::Customer(&user.account_id), action, reason).await?;
     Ok(to_order(id))
 }
 
-/// The route of a customer's move that takes no form (cancel, accept delivery).
+/// The route of a customer's move that takes no form (cancel, accept delivery); a refusal
+/// is shown at the top of the page's `action` form.
 fn customer_move(action: OrderAction) -> MethodRouter<AppState> {
     post(
         move |State(state): State<AppState>, SignedIn(user): SignedIn, Path(id): Path<String>| async move {
-            customer_action(&state, &user, &id, action, None).await
+            let result = customer_action(&state, &user, &id, action, None).await;
+            on_order(&state, &user, &id, result, Submitted::button("action")).await
         },
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct ReasonForm {
     #[serde(default)]
     reason: String,
@@ -202,17 +274,18 @@ async fn request_revision(
     Path(id): Path<String>,
     PageForm(form): PageForm<ReasonForm>,
 ) -> Result<Response, PageError> {
-    customer_action(
+    let result = customer_action(
         &state,
         &user,
         &id,
         OrderAction::RequestRevision,
         Some(&form.reason),
     )
-    .await
+    .await;
+    on_order(&state, &user, &id, result, Submitted::of("revision", &form)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct DecisionForm {
     approve: String,
 }
@@ -228,11 +301,13 @@ async fn revision_decision(
     } else {
         OrderAction::DeclineRevision
     };
-    transitions::act(&state, &id, Actor::Owner(&user.account_id), action, None).await?;
-    Ok(to_order(&id))
+    let result = transitions::act(&state, &id, Actor::Owner(&user.account_id), action, None)
+        .await
+        .map(|_| to_order(&id));
+    on_order(&state, &user, &id, result, Submitted::button("action")).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct ReviewForm {
     rating: String,
     #[serde(default)]
@@ -245,22 +320,21 @@ async fn review(
     Path(id): Path<String>,
     PageForm(form): PageForm<ReviewForm>,
 ) -> Result<Response, PageError> {
-    let rating = form
-        .rating
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid("rating", "rate from 1 to 5 stars"))?;
-    orders::review(
-        &state,
-        &user.account_id,
-        &id,
-        &NewReview {
+    let result = async {
+        let rating = form
+            .rating
+            .trim()
+            .parse()
+            .map_err(|_| AppError::invalid("rating", "rate from 1 to 5 stars"))?;
+        let review = NewReview {
             rating,
-            body: form.body,
-        },
-    )
-    .await?;
-    Ok(to_order(&id))
+            body: form.body.clone(),
+        };
+        orders::review(&state, &user.account_id, &id, &review).await?;
+        Ok(to_order(&id))
+    }
+    .await;
+    on_order(&state, &user, &id, result, Submitted::of("review", &form)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,7 +342,7 @@ struct BackTo {
     order: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct BodyForm {
     #[serde(default)]
     body: String,
@@ -281,11 +355,19 @@ async fn reply(
     Query(back): Query<BackTo>,
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
-    reviews::reply(&state, &user.account_id, &id, &NewReply { body: form.body }).await?;
-    Ok(match back.order {
-        Some(order) => to_order(&order),
-        None => Redirect::to("/orders").into_response(),
-    })
+    let reply = NewReply {
+        body: form.body.clone(),
+    };
+    let result = reviews::reply(&state, &user.account_id, &id, &reply).await;
+    match (result, back.order) {
+        (Ok(_), Some(order)) => Ok(to_order(&order)),
+        (Ok(_), None) => Ok(Redirect::to("/orders").into_response()),
+        (Err(err), Some(order)) => {
+            let submitted = Submitted::of("reply", &form);
+            on_order(&state, &user, &order, Err(err), submitted).await
+        }
+        (Err(err), None) => Err(err.into()),
+    }
 }
 
 async fn order_message(
@@ -295,8 +377,10 @@ async fn order_message(
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
     let (order, actor) = orders::load_for_person(state.db.pool(), &id, &user.account_id).await?;
-    order_thread::post(&state, &order, actor, &form.body).await?;
-    Ok(to_order(&id))
+    let result = order_thread::post(&state, &order, actor, &form.body)
+        .await
+        .map(|_| to_order(&id));
+    on_order(&state, &user, &id, result, Submitted::of("message", &form)).await
 }
 
 async fn order_files(
@@ -305,8 +389,10 @@ async fn order_files(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    attach_to_order(&state, &user.account_id, &id, multipart).await?;
-    Ok(to_order(&id))
+    let result = attach_to_order(&state, &user.account_id, &id, multipart)
+        .await
+        .map(|_| to_order(&id));
+    on_order(&state, &user, &id, result, Submitted::button("upload")).await
 }
 
 #[derive(Template)]
@@ -319,7 +405,11 @@ struct ThreadPage {
     base: String,
     messages: Vec<MessageView>,
     read_only: bool,
+    /// Files may always be added to an open thread.
+    uploads_open: bool,
     files: Vec<FileView>,
+    /// A refused form's input and reason.
+    fs: FormState,
 }
 
 async fn thread_page(
@@ -327,18 +417,41 @@ async fn thread_page(
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
-    let page = ThreadPage {
-        is_customer: matches!(actor, Actor::Customer(_)),
-        offers: offers::cards(offers::for_thread(&state, &thread).await?, actor),
-        base: format!("/threads/{id}"),
-        messages: shown(presale::messages(&state, &thread).await?),
-        read_only: false,
-        files: presale::thread_files(&state, &thread).await?,
-        t: thread.view(),
-        chrome: Chrome::signed_in(&user),
-    };
+    let page = thread_view(&state, &user, &id, FormState::none()).await?;
     Ok(render(StatusCode::OK, &page))
+}
+
+/// The thread page as `user` sees it, with `fs` (a refused form) shown.
+async fn thread_view(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    fs: FormState,
+) -> Result<ThreadPage, AppError> {
+    let (thread, actor) = presale::load_for_person(state, id, &user.account_id).await?;
+    Ok(ThreadPage {
+        is_customer: matches!(actor, Actor::Customer(_)),
+        offers: offers::cards(offers::for_thread(state, &thread).await?, actor),
+        base: format!("/threads/{id}"),
+        messages: shown(presale::messages(state, &thread).await?),
+        read_only: false,
+        uploads_open: true,
+        files: presale::thread_files(state, &thread).await?,
+        t: thread.view(),
+        chrome: Chrome::signed_in(user),
+        fs,
+    })
+}
+
+/// `result` of a form on thread `id`, or the thread page with `submitted` refused.
+async fn on_thread(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    result: Result<Response, AppError>,
+    submitted: Submitted,
+) -> Result<Response, PageError> {
+    answer(result, submitted, |fs| thread_view(state, user, id, fs)).await
 }
 
 fn to_thread(id: &str) -> Response {
@@ -352,11 +465,13 @@ async fn thread_message(
     PageForm(form): PageForm<BodyForm>,
 ) -> Result<Response, PageError> {
     let (thread, actor) = presale::load_for_person(&state, &id, &user.account_id).await?;
-    presale::post(&state, &thread, actor, &form.body).await?;
-    Ok(to_thread(&id))
+    let result = presale::post(&state, &thread, actor, &form.body)
+        .await
+        .map(|_| to_thread(&id));
+    on_thread(&state, &user, &id, result, Submitted::of("message", &form)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct OfferForm {
     #[serde(default)]
     scope: String,
@@ -380,14 +495,18 @@ async fn send_offer(
             .parse::<i64>()
             .map_err(|_| AppError::invalid(field, format!("{field} must be a whole number")))
     };
-    let offer = NewOffer {
-        scope: form.scope,
-        price_points: int("price_points", &form.price_points)?,
-        delivery_hours: int("delivery_hours", &form.delivery_hours)?,
-        expires_in_hours: int("expires_in_hours", &form.expires_in_hours)?,
-    };
-    offers::send(&state, &thread, &offer).await?;
-    Ok(to_thread(&id))
+    let result = async {
+        let offer = NewOffer {
+            scope: form.scope.clone(),
+            price_points: int("price_points", &form.price_points)?,
+            delivery_hours: int("delivery_hours", &form.delivery_hours)?,
+            expires_in_hours: int("expires_in_hours", &form.expires_in_hours)?,
+        };
+        offers::send(&state, &thread, &offer).await?;
+        Ok(to_thread(&id))
+    }
+    .await;
+    on_thread(&state, &user, &id, result, Submitted::of("offer", &form)).await
 }
 
 async fn thread_files(
@@ -396,8 +515,10 @@ async fn thread_files(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    attach_to_thread(&state, &user.account_id, &id, multipart).await?;
-    Ok(to_thread(&id))
+    let result = attach_to_thread(&state, &user.account_id, &id, multipart)
+        .await
+        .map(|_| to_thread(&id));
+    on_thread(&state, &user, &id, result, Submitted::button("upload")).await
 }
 
 async fn decide(
@@ -406,11 +527,17 @@ async fn decide(
     id: &str,
     accept: bool,
 ) -> Result<Response, PageError> {
-    let (offer, order) = offers::decide(state, &user.account_id, id, accept).await?;
-    Ok(match order {
-        Some(order) => to_order(&order.id),
-        None => to_thread(&offer.thread_id),
-    })
+    let err = match offers::decide(state, &user.account_id, id, accept).await {
+        Ok((_, Some(order))) => return Ok(to_order(&order.id)),
+        Ok((offer, None)) => return Ok(to_thread(&offer.thread_id)),
+        Err(err) => err,
+    };
+    // The refusal is shown on the offer's card, so the page is that offer's thread.
+    let Some(thread_id) = offers::thread_of(state, &user.account_id, id).await? else {
+        return Err(err.into());
+    };
+    let submitted = Submitted::button("decide").with("offer", id);
+    on_thread(state, user, &thread_id, Err(err), submitted).await
 }
 
 async fn accept_offer(

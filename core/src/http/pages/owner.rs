@@ -1,6 +1,10 @@
 //! Owner pages: the five-step wizard ("Connect your AI agent"), an agent's management page
-//! with its API keys (a new key is shown once, on the page that issued it) and the skill
-//! setup download.
+//! with its API keys and the skill setup download.
+//!
+//! A new key is shown once, after a redirect (post/redirect/get): the POST issues it and
+//! hands it to the agent's page in a short-lived cookie ([`NEW_KEY_COOKIE`]) that the page
+//! reads and removes, so a reload neither issues a second key nor shows the first again.
+//! The server never stores the key itself, only its hash.
 
 use askama::Template;
 use axum::Router;
@@ -8,8 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
 
+use super::filters;
+use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, PageForm, render};
 use crate::http::api::agents::skill_setup_response;
 use crate::http::extract::SignedIn;
@@ -40,22 +48,33 @@ pub fn router() -> Router<AppState> {
 struct AgentsPage {
     chrome: Chrome,
     agents: Vec<OwnerAgent>,
+    /// The refused new agent's input and reason.
+    fs: FormState,
 }
 
 async fn agents_page(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
+    let page = agents_view(&state, &user, FormState::none()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+async fn agents_view(
+    state: &AppState,
+    user: &SessionUser,
+    fs: FormState,
+) -> Result<AgentsPage, AppError> {
     let now = state.clock.now_ms();
-    let page = AgentsPage {
-        agents: wizard::list_owned(&state, &user.account_id)
+    Ok(AgentsPage {
+        agents: wizard::list_owned(state, &user.account_id)
             .await?
             .iter()
             .map(|a| a.owner_view(now))
             .collect(),
-        chrome: Chrome::signed_in(&user),
-    };
-    Ok(render(StatusCode::OK, &page))
+        chrome: Chrome::signed_in(user),
+        fs,
+    })
 }
 
 async fn create(
@@ -63,8 +82,13 @@ async fn create(
     SignedIn(user): SignedIn,
     PageForm(new): PageForm<NewAgent>,
 ) -> Result<Response, PageError> {
-    let agent = wizard::create(&state, &user.account_id, &new).await?;
-    Ok(Redirect::to(&format!("/owner/agents/{}/wizard/2", agent.id)).into_response())
+    let result = wizard::create(&state, &user.account_id, &new)
+        .await
+        .map(|agent| Redirect::to(&format!("/owner/agents/{}/wizard/2", agent.id)).into_response());
+    let submitted = Submitted::button("create")
+        .with("name", &new.name)
+        .with("description", &new.description);
+    answer(result, submitted, |fs| agents_view(&state, &user, fs)).await
 }
 
 #[derive(Template)]
@@ -74,7 +98,8 @@ struct WizardPage {
     a: OwnerAgent,
     step: i64,
     categories: Vec<(&'static str, &'static str, bool)>,
-    form_lines: String,
+    /// The step's fields: the agent's, or as typed when refused, with the reason.
+    fs: FormState,
 }
 
 async fn step_page(
@@ -82,25 +107,56 @@ async fn step_page(
     SignedIn(user): SignedIn,
     Path((id, step)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
-    if !(1..=5).contains(&step) {
-        return Err(AppError::NotFound("wizard step").into());
-    }
-    let agent = agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
-    let page = WizardPage {
-        categories: CATEGORIES
-            .iter()
-            .map(|(k, l)| (*k, *l, *k == agent.category))
-            .collect(),
-        form_lines: to_lines(&agent.order_form),
-        a: agent.owner_view(state.clock.now_ms()),
-        step,
-        chrome: Chrome::signed_in(&user),
-    };
+    let page = step_view(&state, &user, &id, step, None).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
+/// Wizard step `step` of agent `id`, showing the agent's stored values, or `refused` (the
+/// step's input and why it was refused).
+async fn step_view(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    step: i64,
+    refused: Option<FormState>,
+) -> Result<WizardPage, AppError> {
+    if !(1..=5).contains(&step) {
+        return Err(AppError::NotFound("wizard step"));
+    }
+    let agent = agents::load_owned(state.db.pool(), id, &user.account_id).await?;
+    let fs = refused.unwrap_or_else(|| FormState::filled(Submitted::of("step", &stored(&agent))));
+    let chosen = fs.value("step", "category").to_owned();
+    Ok(WizardPage {
+        categories: CATEGORIES
+            .iter()
+            .map(|(k, l)| (*k, *l, *k == chosen))
+            .collect(),
+        a: agent.owner_view(state.clock.now_ms()),
+        step,
+        chrome: Chrome::signed_in(user),
+        fs,
+    })
+}
+
+/// The wizard's fields as the agent has them stored, written as the form takes them.
+fn stored(agent: &agents::Agent) -> StepForm {
+    StepForm {
+        name: Some(agent.name.clone()),
+        description: Some(agent.description.clone()),
+        category: Some(agent.category.clone()),
+        tags: Some(agent.tags.join(", ")),
+        skills: Some(agent.skills.join("\n")),
+        private_notes: Some(agent.private_notes.clone()),
+        price_points: Some(agent.price_points.to_string()),
+        delivery_hours: Some(agent.delivery_hours.to_string()),
+        revision_limit: Some(agent.revision_limit.to_string()),
+        order_form: Some(to_lines(&agent.order_form)),
+        publish: None,
+    }
+}
+
 /// Every wizard field as typed (each step sends its own).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 struct StepForm {
     name: Option<String>,
     description: Option<String>,
@@ -130,8 +186,25 @@ async fn step_submit(
     Path((id, step)): Path<(String, i64)>,
     PageForm(form): PageForm<StepForm>,
 ) -> Result<Response, PageError> {
+    let result = save_step(&state, &user, &id, step, &form).await;
+    // Only the fields this step sent: a refusal on another step's field shows at the top.
+    let submitted = Submitted::of("step", &form);
+    answer(result, submitted, |fs| {
+        step_view(&state, &user, &id, step, Some(fs))
+    })
+    .await
+}
+
+/// Saves wizard step `step` (or publishes, from step 5); the answer is the next step.
+async fn save_step(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    step: i64,
+    form: &StepForm,
+) -> Result<Response, AppError> {
     if form.publish.is_some() {
-        wizard::publish(&state, &user.account_id, &id).await?;
+        wizard::publish(state, &user.account_id, id).await?;
         return Ok(Redirect::to(&format!("/owner/agents/{id}")).into_response());
     }
     let split = |v: &Option<String>, sep: char| {
@@ -156,7 +229,7 @@ async fn step_submit(
         order_form: form.order_form.as_deref().map(parse_lines).transpose()?,
         wizard_step: Some((step + 1).min(5)),
     };
-    wizard::update(&state, &user.account_id, &id, &changes).await?;
+    wizard::update(state, &user.account_id, id, &changes).await?;
     Ok(Redirect::to(&format!("/owner/agents/{id}/wizard/{}", (step + 1).min(5))).into_response())
 }
 
@@ -169,6 +242,21 @@ struct AgentPage {
     keys: Vec<KeySummary>,
     new_key: Option<String>,
     events: Vec<agents::events::EventView>,
+}
+
+/// Carries a key just issued from the POST that issued it to the page that shows it once.
+pub const NEW_KEY_COOKIE: &str = "heepr_new_key";
+
+/// The cookie holding `key` for agent `agent_id`'s page: only that page's path, never
+/// readable by script, not sent cross-site, gone after five minutes if never shown.
+fn new_key_cookie(state: &AppState, agent_id: &str, key: String) -> Cookie<'static> {
+    Cookie::build((NEW_KEY_COOKIE, key))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path(format!("/owner/agents/{agent_id}"))
+        .secure(state.settings.is_https())
+        .max_age(cookie::time::Duration::minutes(5))
+        .build()
 }
 
 async fn manage_page(
@@ -199,18 +287,33 @@ async fn agent_page(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
+    jar: CookieJar,
 ) -> Result<Response, PageError> {
-    manage_page(&state, user, &id, None).await
+    agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
+    let handed = jar.get(NEW_KEY_COOKIE).map(|c| c.value().to_owned());
+    let Some(key) = handed else {
+        return manage_page(&state, user, &id, None).await;
+    };
+    // Shown only when it is a live key of this agent; removed either way, so once.
+    let shown = api_keys::is_live_key_of(&state, &id, &key)
+        .await?
+        .then_some(key);
+    let mut removal = new_key_cookie(&state, &id, String::new());
+    removal.make_removal();
+    let page = manage_page(&state, user, &id, shown).await?;
+    Ok((jar.add(removal), page).into_response())
 }
 
 async fn issue_key(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
+    jar: CookieJar,
 ) -> Result<Response, PageError> {
     agents::load_owned(state.db.pool(), &id, &user.account_id).await?;
     let issued = api_keys::issue(&state, &id).await?;
-    manage_page(&state, user, &id, Some(issued.key)).await
+    let jar = jar.add(new_key_cookie(&state, &id, issued.key));
+    Ok((jar, Redirect::to(&format!("/owner/agents/{id}"))).into_response())
 }
 
 async fn revoke_key(

@@ -11,10 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use heepr_compliance::dsr::RequestKind;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
-use super::{Chrome, PageError, PageForm, render, with_retry_after};
+use super::form::{FormState, Submitted, answer, reshow};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, SignedIn};
 use crate::identity::accounts::password_check::password_matches;
@@ -37,10 +38,12 @@ pub fn router() -> Router<AppState> {
         .route("/account/privacy/display-name", post(change_name))
         .route("/account/privacy/exports/{id}", get(download))
         .route("/account/delete", post(delete_account))
+        .route("/account/deleted", get(deleted_page))
         .route(
             "/privacy/verify/{token}",
             get(verify_form).post(verify_submit),
         )
+        .route("/privacy/confirmed", get(confirmed_page))
 }
 
 struct RequestRow {
@@ -57,11 +60,11 @@ struct RequestRow {
 struct PrivacyPage {
     chrome: Chrome,
     notice: Option<&'static str>,
-    error: Option<String>,
     requests: Vec<RequestRow>,
     restrictions: Vec<RestrictionRow>,
-    /// The display name shown in its form: the account's, or what was typed when refused.
-    display_name: String,
+    /// The page's forms: the display name starts as the account's; a refused form keeps
+    /// what was typed (never a password) and shows why.
+    fs: FormState,
 }
 
 /// A restriction of processing as the person sees it: when and why (GDPR Art. 18(3): they
@@ -129,7 +132,7 @@ async fn page_for(
     state: &AppState,
     user: &sessions::SessionUser,
     notice: Option<&'static str>,
-    error: Option<String>,
+    refused: Option<FormState>,
 ) -> Result<PrivacyPage, AppError> {
     let now = state.clock.now_ms();
     let filter = DsrFilter {
@@ -147,7 +150,7 @@ async fn page_for(
             .filter(|a| a.downloadable(now))
             .map(|a| a.expires_at_ms);
         requests.push(RequestRow {
-            received: r.received_at.get(..10).unwrap_or_default().to_string(),
+            received: crate::platform::time::human_text(&r.received_at),
             kind: r.kind.describe().to_string(),
             status: r.status.as_str().replace('_', " "),
             due: human(r.due_at_ms),
@@ -165,13 +168,13 @@ async fn page_for(
             lift_reason: r.lift_reason.unwrap_or_default(),
         })
         .collect();
+    let fs = refused.unwrap_or_default();
     Ok(PrivacyPage {
         chrome: Chrome::signed_in(user),
         notice,
-        error,
         requests,
         restrictions,
-        display_name: user.display_name.clone(),
+        fs,
     })
 }
 
@@ -199,19 +202,37 @@ async fn dashboard_request(
     Ok(matches!(submitted, intake::Submitted::Created(_)))
 }
 
+/// The privacy page with `submitted` refused (see [`answer`]).
+async fn on_privacy(
+    state: &AppState,
+    user: &sessions::SessionUser,
+    result: Result<Response, AppError>,
+    submitted: Submitted,
+) -> Result<Response, PageError> {
+    answer(result, submitted, |fs| {
+        page_for(state, user, None, Some(fs))
+    })
+    .await
+}
+
 async fn request_export(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let notice = if dashboard_request(&state, &user.account_id, RequestKind::Access, None).await? {
-        "export_requested"
-    } else {
-        "export_already_open"
-    };
-    Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+    let result = dashboard_request(&state, &user.account_id, RequestKind::Access, None)
+        .await
+        .map(|created| {
+            let notice = if created {
+                "export_requested"
+            } else {
+                "export_already_open"
+            };
+            Redirect::to(&format!("/account/privacy?notice={notice}")).into_response()
+        });
+    on_privacy(&state, &user, result, Submitted::button("export")).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct OtherFields {
     #[serde(default)]
     kind: String,
@@ -223,31 +244,34 @@ async fn other_request(
     SignedIn(user): SignedIn,
     PageForm(fields): PageForm<OtherFields>,
 ) -> Result<Response, PageError> {
-    let kind: RequestKind = match fields.kind.parse() {
-        Ok(
-            k @ (RequestKind::Rectification
-            | RequestKind::Restriction
-            | RequestKind::Objection
-            | RequestKind::ConsentWithdrawal),
-        ) => k,
-        _ => {
-            return Err(AppError::invalid(
-                "kind",
-                "choose rectification, restriction, objection or consent withdrawal",
-            )
-            .into());
-        }
-    };
-    let notice =
-        if dashboard_request(&state, &user.account_id, kind, fields.details.as_deref()).await? {
+    let result = async {
+        let kind: RequestKind = match fields.kind.parse() {
+            Ok(
+                k @ (RequestKind::Rectification
+                | RequestKind::Restriction
+                | RequestKind::Objection
+                | RequestKind::ConsentWithdrawal),
+            ) => k,
+            _ => {
+                return Err(AppError::invalid(
+                    "kind",
+                    "choose rectification, restriction, objection or consent withdrawal",
+                ));
+            }
+        };
+        let details = fields.details.as_deref();
+        let notice = if dashboard_request(&state, &user.account_id, kind, details).await? {
             "request_sent"
         } else {
             "request_already_open"
         };
-    Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+        Ok(Redirect::to(&format!("/account/privacy?notice={notice}")).into_response())
+    }
+    .await;
+    on_privacy(&state, &user, result, Submitted::of("request", &fields)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct NameFields {
     #[serde(default)]
     display_name: String,
@@ -263,15 +287,10 @@ async fn change_name(
     let change = ProfileChange {
         display_name: fields.display_name.clone(),
     };
-    match change_display_name(&state, &user.account_id, &change).await {
-        Ok(_) => Ok(Redirect::to("/account/privacy?notice=name_changed").into_response()),
-        Err(err) if err.status().is_client_error() => {
-            let mut page = page_for(&state, &user, None, Some(err.public_message())).await?;
-            page.display_name = fields.display_name;
-            Ok(render(err.status(), &page))
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = change_display_name(&state, &user.account_id, &change)
+        .await
+        .map(|_| Redirect::to("/account/privacy?notice=name_changed").into_response());
+    on_privacy(&state, &user, result, Submitted::of("name", &fields)).await
 }
 
 /// Streams the subject's own archive. 401 when not signed in; 404 for another person's
@@ -375,44 +394,51 @@ async fn delete_account(
     .await;
     let refusal = match checked {
         Ok(true) => None,
-        Ok(false) => Some((
-            StatusCode::UNAUTHORIZED,
-            "That password is not right: your account was not deleted.".to_string(),
-            None,
+        Ok(false) => Some(AppError::invalid(
+            "password",
+            "that password is not right: your account was not deleted",
         )),
-        Err(err) if err.status().is_client_error() => Some((
-            err.status(),
-            format!("{}; your account was not deleted.", err.public_message()),
-            Some(err),
-        )),
-        Err(err) => return Err(err.into()),
+        Err(err) => Some(err),
     };
-    if let Some((status, message, err)) = refusal {
-        let page = page_for(&state, &user, None, Some(message)).await?;
-        let response = render(status, &page);
-        return Ok(match err {
-            Some(err) => with_retry_after(response, &err),
-            None => response,
-        });
+    if let Some(err) = refusal {
+        // The password is never written back; the refusal says nothing was deleted.
+        let submitted = Submitted::button("delete").with("password", "");
+        let page = |fs| page_for(&state, &user, None, Some(fs));
+        return reshow(err, submitted, page).await;
     }
     let active = heepr_compliance::holds::active(state.db.pool(), &user.account_id)
         .await
         .map_err(AppError::from)?;
     dashboard_request(&state, &user.account_id, RequestKind::Erasure, None).await?;
-    let message = if active.is_empty() {
-        "Your account is being deleted. You have been signed out.".to_string()
+    let jar = jar.add(sessions::removal_cookie(&state.settings));
+    let to = if active.is_empty() {
+        "/account/deleted"
     } else {
+        "/account/deleted?held=yes"
+    };
+    Ok((jar, Redirect::to(to)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct DeletedQuery {
+    held: Option<String>,
+}
+
+/// Where a deletion lands (post/redirect/get): fixed words, for a visitor (the session
+/// has ended), so a reload repeats nothing.
+async fn deleted_page(Query(q): Query<DeletedQuery>) -> Response {
+    let message = if q.held.is_some() {
         "We recorded your request. Some of your data must be preserved for a legal reason for now; \
          we will delete your account as soon as that ends."
-            .to_string()
+    } else {
+        "Your account is being deleted. You have been signed out."
     };
-    let jar = jar.add(sessions::removal_cookie(&state.settings));
     let page = DonePage {
         chrome: Chrome::visitor(),
         heading: "Deleting your account",
-        message,
+        message: message.to_string(),
     };
-    Ok((jar, render(StatusCode::OK, &page)).into_response())
+    render(StatusCode::OK, &page)
 }
 
 async fn verify_form(Path(token): Path<String>) -> Response {
@@ -434,14 +460,36 @@ async fn verify_submit(
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
     let dsr = intake::verify(&state, &token).await?;
+    let to = format!("/privacy/confirmed?kind={}", dsr.kind.as_str());
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfirmedQuery {
+    kind: Option<String>,
+}
+
+/// Where a confirmed request lands (post/redirect/get): the kind's fixed words only, so a
+/// link cannot put arbitrary text on the page.
+async fn confirmed_page(Query(q): Query<ConfirmedQuery>) -> Response {
+    let kind = q
+        .kind
+        .as_deref()
+        .and_then(|k| k.parse::<RequestKind>().ok());
+    let message = match kind {
+        Some(kind) => format!(
+            "Thank you. We are working on your request for {} and will answer within 30 days \
+             of receiving it.",
+            kind.describe()
+        ),
+        None => "Thank you. We are working on your request and will answer within 30 days \
+                 of receiving it."
+            .to_string(),
+    };
     let page = DonePage {
         chrome: Chrome::visitor(),
         heading: "Request confirmed",
-        message: format!(
-            "Thank you. We are working on your request for {} and will answer by {}.",
-            dsr.kind.describe(),
-            human(dsr.due_at_ms)
-        ),
+        message,
     };
-    Ok(render(StatusCode::OK, &page))
+    render(StatusCode::OK, &page)
 }

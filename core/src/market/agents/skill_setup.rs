@@ -41,7 +41,7 @@ pub fn files(agent: &Agent, public_url: &str) -> Vec<(String, String)> {
             format!(
                 "Skill setup for the heepr agent \"{name}\" ({id}).\n\n\
                  1. Issue an API key on heepr (Agents > {name} > API keys) and export it:\n   export HEEPR_API_KEY=hpr_...\n\
-                 2. Copy the folder for your runner into your project:\n   claude-code/ (Claude Code), cursor/ (Cursor), cline/ (Cline),\n   http-runner/ (any script: runner.sh uses curl).\n\
+                 2. Copy the folder for your runner into your project:\n   claude-code/ (Claude Code), cursor/ (Cursor), cline/ (Cline),\n   http-runner/ (any script: runner.sh uses curl and python3).\n\
                  3. SKILL.md explains the bearer API; the full reference is {url}/api/openapi.json\n",
                 name = agent.name,
                 id = agent.id,
@@ -102,20 +102,35 @@ to the customer automatically. Files attached to an order: `GET {url}/api/v1/age
 
 // The writes are retried (a dropped connection) with one Idempotency-Key per order and
 // step, so a retry gets the first answer instead of accepting or delivering twice.
+/// The http runner: a POSIX shell script with curl, reading JSON with python3 (a grep for
+/// `"id"` also matches the ids of an order's files, so it would accept a file id as an
+/// order and stop at the 404).
 fn runner_sh(url: &str) -> String {
-    format!(
-        "#!/bin/sh\n# A minimal heepr agent runner: heartbeat, accept new orders, deliver a text file.\n\
-# Usage: HEEPR_API_KEY=hpr_... sh runner.sh\nset -eu\nAPI={url}/api/v1/agent\nAUTH=\"Authorization: Bearer $HEEPR_API_KEY\"\n\
-# Writes are retried with an Idempotency-Key: a retry gets the first answer, never a second action.\n\
-RETRY=\"--retry 3 --retry-all-errors\"\n\
-curl -fsS -X POST -H \"$AUTH\" \"$API/heartbeat\" >/dev/null\n\
-for id in $(curl -fsS -H \"$AUTH\" \"$API/orders?status=placed\" | grep -o '\"id\":\"[^\"]*\"' | cut -d'\"' -f4); do\n\
-  curl -fsS $RETRY -X POST -H \"$AUTH\" -H \"Idempotency-Key: accept-$id\" \"$API/orders/$id/accept\" >/dev/null\n\
-  echo \"Result for order $id\" > /tmp/heepr-result.txt\n\
-  curl -fsS $RETRY -X POST -H \"$AUTH\" -H \"Idempotency-Key: deliver-$id\" -F note='Done' -F file=@/tmp/heepr-result.txt \"$API/orders/$id/deliveries\" >/dev/null\n\
-  echo \"delivered $id\"\ndone\n"
-    )
+    RUNNER_SH.replace("{url}", url)
 }
+
+const RUNNER_SH: &str = r#"#!/bin/sh
+# A minimal heepr agent runner: heartbeat, accept new orders, deliver a text file.
+# Usage: HEEPR_API_KEY=hpr_... sh runner.sh    (needs curl and python3)
+set -eu
+API={url}/api/v1/agent
+AUTH="Authorization: Bearer $HEEPR_API_KEY"
+# Writes are retried with an Idempotency-Key: a retry gets the first answer, never a second action.
+RETRY="--retry 3 --retry-all-errors"
+# The ids of the orders in the JSON list on stdin (not of their files or anything else).
+order_ids() {
+  python3 -c 'import json, sys; print("\n".join(o["id"] for o in json.load(sys.stdin)["orders"]))'
+}
+RESULT=$(mktemp)
+trap 'rm -f "$RESULT"' EXIT
+curl -fsS -X POST -H "$AUTH" "$API/heartbeat" >/dev/null
+for id in $(curl -fsS -H "$AUTH" "$API/orders?status=placed" | order_ids); do
+  curl -fsS $RETRY -X POST -H "$AUTH" -H "Idempotency-Key: accept-$id" "$API/orders/$id/accept" >/dev/null
+  echo "Result for order $id" > "$RESULT"
+  curl -fsS $RETRY -X POST -H "$AUTH" -H "Idempotency-Key: deliver-$id" -F note='Done' -F "file=@$RESULT;filename=result.txt" "$API/orders/$id/deliveries" >/dev/null
+  echo "delivered $id"
+done
+"#;
 
 /// The bundle as `.tar.gz` bytes.
 ///

@@ -189,6 +189,24 @@ pub async fn for_thread(state: &AppState, thread: &Thread) -> Result<Vec<OfferVi
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// The thread of offer `id` when it was sent to `customer_id` (a page showing a refused
+/// decision goes back to it); `None` otherwise.
+///
+/// Errors: the database's.
+pub async fn thread_of(
+    state: &AppState,
+    customer_id: &str,
+    id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT thread_id FROM offers WHERE id = $1 AND customer_id = $2")
+            .bind(id)
+            .bind(customer_id)
+            .fetch_optional(state.db.pool())
+            .await?,
+    )
+}
+
 /// The customer accepts (`accept = true`) or declines offer `id`. Accepting places an order
 /// on the offer's terms in the same transaction.
 ///
