@@ -11,11 +11,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use super::{Chrome, PageError, PageForm, render, with_retry_after};
+use super::form::{FormState, Submitted, answer};
+use super::{Chrome, PageError, PageForm, render};
 use crate::http::client::Client;
 use crate::http::extract::SignedIn;
 use crate::identity::accounts::email_change::{self, EmailChangeRequest};
 use crate::identity::sessions::SessionUser;
+use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
 
@@ -36,12 +38,11 @@ struct EmailPage {
     current: String,
     /// The pending new address and until when its link works.
     pending: Option<(String, String)>,
-    typed: String,
-    error: Option<String>,
-    error_field: &'static str,
+    fs: FormState,
 }
 
-async fn page(state: &AppState, user: &SessionUser, typed: String) -> Result<EmailPage, PageError> {
+/// The page, with form `email` in state `fs`.
+async fn page(state: &AppState, user: &SessionUser, fs: FormState) -> Result<EmailPage, AppError> {
     let pending = email_change::pending_for(state, &user.account_id)
         .await?
         .map(|(email, until)| (email, human(until)));
@@ -49,9 +50,7 @@ async fn page(state: &AppState, user: &SessionUser, typed: String) -> Result<Ema
         chrome: Chrome::signed_in(user),
         current: user.email.clone(),
         pending,
-        typed,
-        error: None,
-        error_field: "",
+        fs,
     })
 }
 
@@ -59,7 +58,7 @@ async fn form(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Response, PageError> {
-    let page = page(&state, &user, String::new()).await?;
+    let page = page(&state, &user, FormState::none()).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -69,16 +68,14 @@ async fn submit(
     Client(client): Client,
     PageForm(request): PageForm<EmailChangeRequest>,
 ) -> Result<Response, PageError> {
-    match email_change::ask(&state, &user, &request, client.ip).await {
-        Ok(_) => Ok(Redirect::to("/account/email?notice=sent").into_response()),
-        Err(err) if err.status().is_client_error() => {
-            let mut shown = page(&state, &user, request.new_email.clone()).await?;
-            shown.error = Some(err.public_message());
-            shown.error_field = err.field().unwrap_or("");
-            Ok(with_retry_after(render(err.status(), &shown), &err))
-        }
-        Err(err) => Err(err.into()),
-    }
+    let result = email_change::ask(&state, &user, &request, client.ip)
+        .await
+        .map(|_| Redirect::to("/account/email").into_response());
+    // The address typed is kept; the password is never echoed.
+    let submitted = Submitted::button("email")
+        .with("new_email", &request.new_email)
+        .with("password", "");
+    answer(result, submitted, |fs| page(&state, &user, fs)).await
 }
 
 #[derive(Template)]
