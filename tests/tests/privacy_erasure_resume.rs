@@ -39,14 +39,13 @@ async fn owner_named_by_customer(app: &TestApp) -> Result<(String, reqwest::Clie
     Ok((owner_id, customer, order))
 }
 
-async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend) -> Result<()> {
-    let app = TestApp::spawn(&backend).await?;
-    let (owner_id, _customer, order) = owner_named_by_customer(&app).await?;
-
-    // The erasure stops (a crash) right after its first transaction.
-    let mut job = ErasureJob {
+/// The erasure of `owner_id`, stopped (as by a crash) right after its first transaction:
+/// the pseudonym is on, other people's text not yet redacted. Run it again with
+/// `stop_after_batches = None` to complete it.
+async fn interrupted_erasure<'a>(app: &'a TestApp, owner_id: &'a str) -> Result<ErasureJob<'a>> {
+    let job = ErasureJob {
         map: &app.state.policies.data_map,
-        account_id: &owner_id,
+        account_id: owner_id,
         request_id: None,
         actor: "test",
         data_dir: app.test_db.data_dir.path(),
@@ -58,6 +57,15 @@ async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend
         matches!(first, Err(ErasureError::Interrupted(1))),
         "{first:?}"
     );
+    Ok(job)
+}
+
+async fn an_interrupted_erasure_shows_the_pseudonym_and_resumes(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner_id, _customer, order) = owner_named_by_customer(&app).await?;
+
+    // The erasure stops (a crash) right after its first transaction.
+    let mut job = interrupted_erasure(&app, &owner_id).await?;
     let pseudonym = pseudonym_of(&app, &owner_id).await?;
     let row = sqlx::query("SELECT email, display_name FROM accounts WHERE id = $1")
         .bind(&owner_id)
@@ -154,20 +162,7 @@ async fn an_export_built_during_a_counterpartys_erasure_is_held_until_redacted(
 
     // The owner's erasure is under way (cut short after its first transaction): the
     // customer's message is not redacted yet.
-    let mut job = ErasureJob {
-        map: &app.state.policies.data_map,
-        account_id: &owner_id,
-        request_id: None,
-        actor: "test",
-        data_dir: app.test_db.data_dir.path(),
-        batch_rows: erasure::DEFAULT_BATCH_ROWS,
-        stop_after_batches: Some(1),
-    };
-    let first = erasure::run(&app.state.db, &job, app.clock_now()).await;
-    assert!(
-        matches!(first, Err(ErasureError::Interrupted(1))),
-        "{first:?}"
-    );
+    let mut job = interrupted_erasure(&app, &owner_id).await?;
 
     // The customer asks for their export meanwhile: it is built, found to name the owner,
     // and held back; nothing is downloadable.

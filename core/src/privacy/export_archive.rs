@@ -217,15 +217,15 @@ pub async fn register_archive(
     built: &BuiltArchive,
 ) -> Result<Registered, AppError> {
     let now = state.clock.now_ms();
+    // The subject's own completed erasure first: it discards the archive for good rather
+    // than asking for another build (one begun and not finished is found by the check in
+    // the registering transaction).
+    if heepr_compliance::erasure::is_erased(state.db.pool(), &built.account_id).await? {
+        discard(state, built, "the data subject's erasure began").await?;
+        return Ok(Registered::Discarded);
+    }
     let erasures = {
         let mut conn = state.db.pool().acquire().await?;
-        // The subject's own erasure first: it discards the archive for good (checked
-        // again, authoritatively, in the registering transaction).
-        if subject_lock::erasure_began(&mut conn, &built.account_id).await? {
-            drop(conn);
-            discard(state, built, "the data subject's erasure began").await?;
-            return Ok(Registered::Discarded);
-        }
         ErasuresInFlight::read(&mut conn).await?
     };
     if erasures.completed_since(&built.erasures_before) {
