@@ -126,6 +126,44 @@ async fn shutdown_drains_the_queue(backend: Backend) -> Result<()> {
     Ok(())
 }
 
+backend_test!(rows_queued_before_the_writer_starts_wait_for_the_first_period);
+/// Regression: the timer's first tick came at once, so a row queued before the writer's
+/// first poll was written alone instead of waiting for its batch (about one start in two).
+async fn rows_queued_before_the_writer_starts_wait_for_the_first_period(
+    backend: Backend,
+) -> Result<()> {
+    use heepr_core::platform::deferred_writes::{DeferredWrites, QueueConfig};
+    let app = TestApp::spawn(&backend).await?;
+    for attempt in 0..16 {
+        let queue = DeferredWrites::new(QueueConfig {
+            flush_every: NEVER,
+            ..QueueConfig::default()
+        });
+        queue.push(Deferred::RequestLog(RequestLogEntry {
+            id: heepr_core::platform::tokens::new_id(),
+            occurred_at_ms: app.clock_now(),
+            method: "GET".into(),
+            route: "/healthz".into(),
+            status: 200,
+            latency_ms: 1,
+            client_ip: "198.51.100.7".into(),
+            user_agent: None,
+            account_id: None,
+        }));
+        let drainer = queue.take_drainer().context("drainer")?;
+        let writer = Writer::spawn(app.state.db.clone(), drainer);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(queue.stats().written, 0, "attempt {attempt}: written early");
+        writer.stop().await;
+        assert_eq!(
+            queue.stats().written,
+            1,
+            "attempt {attempt}: shutdown writes it"
+        );
+    }
+    Ok(())
+}
+
 backend_test!(an_export_includes_the_subjects_queued_requests);
 async fn an_export_includes_the_subjects_queued_requests(backend: Backend) -> Result<()> {
     let app = TestApp::spawn_with(&backend, |s| {

@@ -60,7 +60,9 @@ async fn run(db: Db, drainer: Drainer, mut stopped: oneshot::Receiver<()>) {
         stats,
     } = drainer;
     let mut batch = Batch::default();
-    let mut tick = tokio::time::interval(config.flush_every);
+    // `interval` ticks at once; starting one period out keeps the first rows batched too.
+    let first = tokio::time::Instant::now() + config.flush_every;
+    let mut tick = tokio::time::interval_at(first, config.flush_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
