@@ -172,6 +172,44 @@ async fn a_failed_export_stays_open_and_is_retried(backend: Backend) -> Result<(
 }
 backend_test!(a_failed_export_stays_open_and_is_retried);
 
+async fn staff_moves(app: &TestApp, token: &str, id: &str, to: &str) -> Result<()> {
+    let r = app
+        .client()?
+        .post(app.url(&format!("/admin/api/v1/requests/{id}/transition")))
+        .header("Authorization", format!("Bearer {token}"))
+        .json(&json!({"to": to, "reason": "the disk was full"}))
+        .send()
+        .await?;
+    let status = r.status();
+    anyhow::ensure!(status == 200, "to {to}: {status} {}", r.text().await?);
+    Ok(())
+}
+
+/// Regression: a failed erasure went back in progress in one step and had its job asked
+/// for in a second, so a crash between them left it in progress with no job (waiting for
+/// staff while its due date passed). Leaving `failed` now asks for the job itself, for the
+/// worker's retry and the staff's alike.
+async fn a_failed_erasure_runs_again_when_it_goes_back_in_progress(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let officer = staff_token(&app, "dpo@heepr.example", StaffRole::PrivacyOfficer).await?;
+    let (_e, account) = app.member("Ezra Failed", "ezra@example.com").await?;
+    let ezra = account["id"].as_str().context("id")?.to_string();
+    let id = record_by_staff(&app, &officer, "ezra@example.com", "erasure").await?;
+    staff_moves(&app, &officer, &id, "in_progress").await?;
+    staff_moves(&app, &officer, &id, "failed").await?;
+    staff_moves(&app, &officer, &id, "in_progress").await?;
+    let asked: Option<i64> =
+        sqlx::query_scalar("SELECT job_requested_at FROM dsr_requests WHERE id = $1")
+            .bind(&id)
+            .fetch_one(app.pool())
+            .await?;
+    assert!(asked.is_some(), "the job is asked for with the move");
+    wait_status(&app, &id, "completed").await?;
+    assert!(heepr_compliance::erasure::is_erased(app.pool(), &ezra).await?);
+    Ok(())
+}
+backend_test!(a_failed_erasure_runs_again_when_it_goes_back_in_progress);
+
 async fn wait_failures(app: &TestApp, id: &str, n: i64) -> Result<()> {
     for _ in 0..300 {
         let got: i64 = sqlx::query_scalar("SELECT job_failures FROM dsr_requests WHERE id = $1")

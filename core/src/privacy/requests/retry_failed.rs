@@ -11,7 +11,7 @@
 use heepr_compliance::audit::AuditActor;
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
 
-use super::transitions::{request_job, transition};
+use super::transitions::transition;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -29,8 +29,8 @@ const PASS_LIMIT: i64 = 20;
 /// Errors: the database's.
 pub async fn retry_due(state: &AppState) -> Result<u64, AppError> {
     let now = state.clock.now_ms();
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, kind, job_failures, updated_at FROM dsr_requests \
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT id, job_failures, updated_at FROM dsr_requests \
          WHERE status = $1 AND kind IN ($2, $3) AND job_failures BETWEEN 1 AND $4 \
          ORDER BY updated_at, id LIMIT $5",
     )
@@ -42,7 +42,7 @@ pub async fn retry_due(state: &AppState) -> Result<u64, AppError> {
     .fetch_all(state.db.pool())
     .await?;
     let mut retried = 0;
-    for (id, kind, failures, failed_at) in rows {
+    for (id, failures, failed_at) in rows {
         let Some(delay) = usize::try_from(failures - 1)
             .ok()
             .and_then(|i| RETRY_DELAYS_MS.get(i))
@@ -52,7 +52,6 @@ pub async fn retry_due(state: &AppState) -> Result<u64, AppError> {
         if failed_at.saturating_add(*delay) > now {
             continue;
         }
-        let kind: RequestKind = super::parse_stored(&kind)?;
         match transition(
             state,
             &id,
@@ -67,11 +66,7 @@ pub async fn retry_due(state: &AppState) -> Result<u64, AppError> {
             Err(AppError::Conflict { .. } | AppError::ConflictWith { .. }) => continue,
             Err(err) => return Err(err),
         }
-        // An access request's job is requested by entering `in_progress`; an erasure's
-        // needs asking.
-        if kind == RequestKind::Erasure {
-            request_job(state, &id, kind, &AuditActor::SYSTEM).await?;
-        }
+        // Leaving `failed` requested the job in the same transaction.
         tracing::info!(request_id = %id, failures, "retrying a failed privacy job");
         retried += 1;
     }

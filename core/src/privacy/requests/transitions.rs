@@ -13,8 +13,8 @@ use crate::platform::state::AppState;
 
 /// Moves request `id` to `to` (with `reason` for on hold, rejected, failed), as `actor`.
 ///
-/// Entering `in_progress` marks the subject verified and, for an access request, asks the
-/// worker to build the export. Completion (except of an erasure) and rejection are emailed.
+/// Entering `in_progress` marks the subject verified and, for an access request (or an
+/// erasure coming back from `failed`), asks the worker to run its job. Completion (except of an erasure) and rejection are emailed.
 ///
 /// Errors: 404 for an unknown id; 409 `transition_not_allowed` with
 /// `details.allowed` (the states allowed from the current one), 422 when a reason is missing;
@@ -63,6 +63,12 @@ pub async fn transition(
         });
     }
     let entering_progress = to == RequestStatus::InProgress;
+    // An access request's export starts on entering progress; an erasure's waits for staff,
+    // unless it failed before: going back in progress is then its retry, and asking for the
+    // job in this same transaction means a crash cannot leave it in progress with no job.
+    let job_now = entering_progress
+        && (kind == RequestKind::Access
+            || (kind == RequestKind::Erasure && from == RequestStatus::Failed));
     let closes = matches!(to, RequestStatus::Completed | RequestStatus::Rejected);
     let done = sqlx::query(
         "UPDATE dsr_requests SET status = $1, status_reason = $2, updated_at = $3, \
@@ -79,7 +85,7 @@ pub async fn transition(
     .bind(now)
     .bind(i64::from(entering_progress))
     .bind(i64::from(closes))
-    .bind(i64::from(entering_progress && kind == RequestKind::Access))
+    .bind(i64::from(job_now))
     .bind(id)
     .bind(from.as_str())
     .bind(RequestStatus::InProgress.as_str())
