@@ -178,6 +178,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         stop_after_batches: None,
     };
     heepr_compliance::erasure::run(&app.state.db, &job, app.clock_now() + 1_000).await?;
+    let before = pseudonym_of(app.pool(), &erin).await?;
     let present = |pool: sqlx::AnyPool| async move {
         sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM accounts WHERE email = 'erin.erased@example.com'",
@@ -216,6 +217,13 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     .await?;
     assert_eq!(replayed, 1);
     assert_eq!(present(reopened.pool().clone()).await?, 0);
+    // Regression: the replay drew a new pseudonym, so records signed "Former member 3F2A"
+    // before the restore were signed by another name after it.
+    assert_eq!(
+        pseudonym_of(reopened.pool(), &erin).await?,
+        before,
+        "the same pseudonym as before the restore"
+    );
     let kim: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = 'kim.kept@example.com'")
             .fetch_one(reopened.pool())
@@ -233,6 +241,16 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         0
     );
     Ok(())
+}
+
+/// The pseudonym written over `account_id`'s account row.
+async fn pseudonym_of(pool: &sqlx::AnyPool, account_id: &str) -> Result<String> {
+    let name: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(pool)
+        .await?;
+    anyhow::ensure!(name.starts_with("Former member "), "{name}");
+    Ok(name)
 }
 
 /// Runs `heepr backup <args> --backup-dir <dir>` in-process (the real clap definition).
@@ -631,6 +649,11 @@ async fn restore_keeps_an_erasure_run_from_another_data_dir(backend: Backend) ->
     let elsewhere = tempfile::tempdir()?;
     let erase = ["dsr", "erase", "--email", email.as_str(), "--yes"];
     assert_eq!(heepr_with(&db, elsewhere.path(), &erase).await?, 0);
+    let account_id: String =
+        sqlx::query_scalar("SELECT account_id FROM erasure_ledger ORDER BY erased_at DESC LIMIT 1")
+            .fetch_one(db.db.pool())
+            .await?;
+    let before = pseudonym_of(db.db.pool(), &account_id).await?;
     let id = catalog_ids(&dir)?.pop().context("a backup")?;
     assert_eq!(heepr_backup(&db, &dir, &["restore", &id]).await?, 0);
     let reopened = heepr_compliance::Db::connect(&db.url, 2).await?;
@@ -642,6 +665,7 @@ async fn restore_keeps_an_erasure_run_from_another_data_dir(backend: Backend) ->
         back, 0,
         "the erased person did not come back with the backup"
     );
+    assert_eq!(pseudonym_of(reopened.pool(), &account_id).await?, before);
     Ok(())
 }
 backend_test!(restore_keeps_an_erasure_run_from_another_data_dir);

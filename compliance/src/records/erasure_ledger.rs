@@ -2,7 +2,10 @@
 //! database and mirrored to an append-only file outside it (`DATA_DIR/erasure-ledger.jsonl`),
 //! so that after a backup restore the erasures done since the backup can be re-applied.
 //!
-//! The file holds ids and times only, one JSON object per line, and is never rewritten.
+//! The file holds ids, times and the pseudonym the erasure drew, one JSON object per line,
+//! and is never rewritten. The pseudonym is there so a replay after a restore writes the
+//! same one again: a retained review signed "Former member 3F2A" before the restore is not
+//! signed by someone else after it.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -24,6 +27,10 @@ pub struct LedgerEntry {
     pub request_id: Option<String>,
     /// When the erasure completed (Unix ms).
     pub erased_at: i64,
+    /// The pseudonym the erasure wrote ("Former member 3F2A"); absent in lines written
+    /// before it was recorded, whose replay draws a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pseudonym: Option<String>,
 }
 
 /// The ledger file's path under `data_dir`.
@@ -98,14 +105,16 @@ pub async fn sync_file(pool: &sqlx::AnyPool, data_dir: &Path) -> Result<usize, S
         .into_iter()
         .map(|e| e.id)
         .collect();
-    let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT id, account_id, request_id, erased_at FROM erasure_ledger ORDER BY erased_at, id",
+    type Row = (String, String, Option<String>, i64, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT l.id, l.account_id, l.request_id, l.erased_at, p.pseudonym FROM erasure_ledger l \
+         LEFT JOIN pseudonyms p ON p.account_id = l.account_id ORDER BY l.erased_at, l.id",
     )
     .fetch_all(pool)
     .await
     .map_err(|e| e.to_string())?;
     let mut written = 0;
-    for (id, account_id, request_id, erased_at) in rows {
+    for (id, account_id, request_id, erased_at, pseudonym) in rows {
         if in_file.contains(&id) {
             continue;
         }
@@ -114,6 +123,7 @@ pub async fn sync_file(pool: &sqlx::AnyPool, data_dir: &Path) -> Result<usize, S
             account_id,
             request_id,
             erased_at,
+            pseudonym,
         };
         append_to_file(data_dir, &entry)
             .map_err(|e| format!("{}: {e}", file_path(data_dir).display()))?;

@@ -35,6 +35,17 @@ pub async fn after_restore(
     })?;
     let mut replayed = 0;
     for entry in &entries {
+        if let Some(pseudonym) = &entry.pseudonym {
+            // The same pseudonym as before the restore, on every record it is written to.
+            erasure::keep_pseudonym(
+                db.pool(),
+                &entry.account_id,
+                pseudonym,
+                SystemClock.now_ms(),
+            )
+            .await
+            .with_context(|| format!("keeping the pseudonym of account {}", entry.account_id))?;
+        }
         let job = ErasureJob {
             map: &policies.data_map,
             account_id: &entry.account_id,

@@ -133,6 +133,7 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
         account_id: run.job.account_id.to_string(),
         request_id: run.job.request_id.map(str::to_string),
         erased_at: now_ms,
+        pseudonym: Some(run.pseudonym.clone()),
     };
     if !erasure_ledger::record(&mut tx, &entry).await? {
         // A concurrent run of the same erasure completed first: exactly one completion

@@ -39,3 +39,4 @@ pub use erase_account::{is_erased, run};
 pub use in_flight::ErasuresInFlight;
 pub use job::{DEFAULT_BATCH_ROWS, ErasureError, ErasureJob, ErasureOutcome, TableCounts};
 pub use preview::preview;
+pub use pseudonym::keep_pseudonym;

@@ -1,6 +1,7 @@
 //! The erased person's pseudonym and redaction with it. The pseudonym is random (the OS's
 //! generator), never derived from the email or id, and stored in `pseudonyms` so every run
-//! and every retained record uses the same one.
+//! and every retained record uses the same one. The erasure ledger carries it too, so an
+//! erasure replayed after a restore ([`keep_pseudonym`]) writes the same one again.
 
 use rand::Rng;
 use sqlx::AnyConnection;
@@ -44,4 +45,27 @@ pub(super) async fn pseudonym_for(
     Err(ErasureError::Policy(
         "could not draw a unique pseudonym".into(),
     ))
+}
+
+/// Records `pseudonym` as `account_id`'s before an erasure is replayed after a restore (it
+/// comes from the erasure ledger), so the replay writes the pseudonym the retained records
+/// had before the restore instead of drawing a new one. Does nothing when the account
+/// already has one or another account holds that pseudonym (the replay then draws one).
+///
+/// Errors: the database's.
+pub async fn keep_pseudonym(
+    pool: &sqlx::AnyPool,
+    account_id: &str,
+    pseudonym: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pseudonyms (account_id, pseudonym, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(pseudonym)
+    .bind(now_ms)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
