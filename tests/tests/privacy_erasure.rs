@@ -901,7 +901,8 @@ async fn erasure_reaches_mentions_in_other_peoples_conversations(backend: Backen
         &app,
         &m.customer,
         &format!("/api/v1/threads/{}/messages", id_of(&thread)),
-        json!({"body": "Did Zed Quillfeather hire you too?"}),
+        // Written to dodge a plain search: case-joined, tagged and spelled out, underscored.
+        json!({"body": "Did ZedQuillfeather hire you too? Ask zed.q+work (at) example (dot) com or zed_quillfeather."}),
     )
     .await?;
     assert_eq!(s, 201, "{body}");
@@ -937,7 +938,7 @@ async fn erasure_reaches_mentions_in_other_peoples_conversations(backend: Backen
         .bind(id_of(&thread))
         .fetch_one(app.pool())
         .await?;
-    assert_eq!(chat, format!("Did {p} hire you too?"));
+    assert_eq!(chat, format!("Did {p} hire you too? Ask {p} or {p}."));
     let (review_body, reply): (String, String) =
         sqlx::query_as("SELECT body, reply_body FROM reviews WHERE order_id = $1")
             .bind(&order)

@@ -37,7 +37,7 @@
 //! **Words and separators** (of the display name's key). A *word* is a run of letters and
 //! digits, an apostrophe between two of them staying inside (`o'brien`); a word with no
 //! letter (`2024`) is dropped. *Soft separators* are whitespace, dashes (Unicode Pd), `.`,
-//! and the middle dots `·` `‧` `・`; every other character (emoji, symbols, brackets,
+//! `_`, and the middle dots `·` `‧` `・`; every other character (emoji, symbols, brackets,
 //! commas, slashes, quotes) is a *decoration* and ends a *group* (the words between
 //! decorations). A word is *strong* when it has at least 3 letters, or 2 when it is in a
 //! script written without spaces (Han, Hiragana, Katakana, Hangul, Thai, Lao, Khmer,
@@ -64,12 +64,15 @@
 //! **Where a needle matches.** Between two parts of a name needle the text may have any
 //! non-empty run of soft separators (`García-López` = `García López` = `garcía  lópez` =
 //! `García.López`), or none where both sides are in a script written without spaces
-//! (`山田 太郎` = `山田太郎`). A name needle must start and end at a Unicode word boundary
+//! (`山田 太郎` = `山田太郎`), or none where the text breaks the words without showing it: an
+//! invisible character the key drops (zero-width space, word joiner, soft hyphen:
+//! `Sofia\u{200B}Müller`) or a lower-to-upper case change (`SofiaMüller`); words glued in
+//! one case (`sofiamuller`) are not matched, since they would hit ordinary words. A name needle must start and end at a Unicode word boundary
 //! (UAX #29, computed on the key) so it never matches inside an ordinary word: `Ann` does
-//! not match `Annual` or `planning`, `Ana` does not match `Banana`, `Ana2` or `_ana_`.
-//! Three additions: the punctuation UAX #29 keeps inside a word (apostrophe, `.`, `:`, the
-//! middle dots) is a boundary on both sides (`Ana's`, `d'Ana`, `Ana Müller.pdf`,
-//! `Kontakt:Ana`); an Arabic name may follow one or two of the proclitic letters و ف ب ل ك
+//! not match `Annual` or `planning`, `Ana` does not match `Banana` or `Ana2`.
+//! Three additions: the punctuation UAX #29 keeps inside a word (apostrophe, `.`, `:`, `_`,
+//! the middle dots) is a boundary on both sides (`Ana's`, `d'Ana`, `Ana Müller.pdf`,
+//! `Kontakt:Ana`, `_ana_`, `ana_muller_cv.pdf`); an Arabic name may follow one or two of the proclitic letters و ف ب ل ك
 //! (`ومحمد`, "and Muhammad"); a Korean name may be followed by more Hangul (particles and
 //! honorifics attach: `김민준님`). Han, Hiragana and Thai have a word boundary between
 //! every two characters, so a Chinese, Japanese or Thai name is found wherever its whole
@@ -81,7 +84,10 @@
 //! only `.`, `%`, `+`, `-`, `_`, so `?u=ana%40example.com` matches); after it no letter,
 //! digit, `@`, `-`, `_`, `+`, nor a `.` followed by a letter or digit. So
 //! `xana@example.com`, `joe+ana@example.com` and `ana@example.com.evil.org` are other
-//! addresses, while `mailto:ana@example.com.` matches.
+//! addresses, while `mailto:ana@example.com.` matches. The address also matches with a
+//! sub-address tag when it has none of its own (`ana+shop@example.com`), and with its `@`
+//! and dots spelled out, in brackets or between spaces (`ana (at) example (dot) com`,
+//! `ana[at]example[dot]com`, `ana dot b at example dot com`, `ana @ example.com`).
 //!
 //! **Replacing.** Overlapping matches resolve leftmost-longest; each match is replaced in
 //! the original text, everything else kept byte for byte (the key keeps, per grapheme, its
@@ -93,12 +99,14 @@
 //! code pages, Shift_JIS, GB 18030, ...), HTML with tags stripped and entities decoded,
 //! and attachment file names (RFC 2231 included); the raw bytes are searched too.
 
+mod email_variants;
 mod key;
 mod mail;
 mod needles;
 #[cfg(test)]
 mod tests;
 
+use email_variants::EmailShape;
 use key::{Keyed, is_arabic, is_arabic_proclitic, is_hangul, is_soft_separator, is_spaceless};
 use needles::{Kind, Needle};
 
@@ -113,6 +121,8 @@ pub struct SubjectIdentifiers {
     display_name: String,
     /// Longest first (for [`Self::needles`]; matches are ordered by [`Self::find`]).
     needles: Vec<Needle>,
+    /// The address's tagged and spelled-out forms.
+    email_shape: Option<EmailShape>,
 }
 
 impl std::fmt::Debug for SubjectIdentifiers {
@@ -144,6 +154,7 @@ impl SubjectIdentifiers {
         SubjectIdentifiers {
             email: email.to_string(),
             display_name: display_name.to_string(),
+            email_shape: needles::email_key(email).and_then(|k| EmailShape::of(&k)),
             needles,
         }
     }
@@ -184,6 +195,14 @@ impl SubjectIdentifiers {
                 }
                 from = start + keyed.char_at(start).map_or(1, char::len_utf8);
             }
+        }
+        if let Some(shape) = &self.email_shape {
+            found.extend(
+                shape
+                    .find(&keyed)
+                    .into_iter()
+                    .filter_map(|(start, end)| keyed.original_range(start, end)),
+            );
         }
         // Leftmost-longest: by start, the longest first, then skip what overlaps.
         found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -275,7 +294,7 @@ fn match_at(keyed: &Keyed<'_>, needle: &Needle, start: usize) -> Option<usize> {
         }
         let touching = prev.chars().next_back().is_some_and(is_spaceless)
             && part.chars().next().is_some_and(is_spaceless);
-        if pos == gap_start && !touching {
+        if pos == gap_start && !touching && !keyed.is_hidden_break(pos) {
             return None;
         }
         if !keyed.key.get(pos..)?.starts_with(part.as_str()) {
@@ -303,6 +322,7 @@ fn is_mid_word_punct(c: char) -> bool {
         c,
         '\'' | '.'
             | ':'
+            | '_'
             | '\u{00B7}'
             | '\u{0387}'
             | '\u{055F}'

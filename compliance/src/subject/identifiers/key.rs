@@ -145,10 +145,11 @@ pub(super) fn is_arabic_proclitic(c: char) -> bool {
 }
 
 /// A soft separator (in the match key): the characters that may stand between two words of
-/// a name, interchangeably: whitespace, dashes (general category Pd), full stop, middle dots.
+/// a name, interchangeably: whitespace, dashes (general category Pd), full stop, underscore
+/// (`ana_muller` as a handle or file name), middle dots.
 pub(super) fn is_soft_separator(c: char) -> bool {
     c.is_whitespace()
-        || matches!(c, '.' | '\u{00B7}' | '\u{2027}' | '\u{30FB}')
+        || matches!(c, '.' | '_' | '\u{00B7}' | '\u{2027}' | '\u{30FB}')
         || CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::DashPunctuation
 }
 
@@ -202,6 +203,38 @@ impl<'t> Keyed<'t> {
                 .collect()
         });
         bounds.binary_search(&at).is_ok()
+    }
+
+    /// Whether the text breaks between two words at key offset `at` with no visible
+    /// separator: an invisible character dropped from the key sits there (a zero-width
+    /// space, a word joiner, a soft hyphen: `Ana\u{200B}Müller`), or the case changes from
+    /// lower to upper (`AnaMüller`). A name's words may meet there; words merely glued in
+    /// one case (`anamuller`) are not matched, as they would also hit ordinary words.
+    pub(super) fn is_hidden_break(&self, at: usize) -> bool {
+        if self.map.is_empty() {
+            let bytes = self.original.as_bytes();
+            return at > 0
+                && bytes.get(at - 1).is_some_and(u8::is_ascii_lowercase)
+                && bytes.get(at).is_some_and(u8::is_ascii_uppercase);
+        }
+        // The graphemes whose key starts at `at`: more than one means some have empty keys.
+        let first = self.map.partition_point(|&(k, _)| k < at);
+        let past = self.map.partition_point(|&(k, _)| k <= at);
+        if past.saturating_sub(first) >= 2 {
+            return true;
+        }
+        let (Some(&(_, here)), Some(&(_, before))) = (
+            self.map.get(first),
+            first.checked_sub(1).and_then(|i| self.map.get(i)),
+        ) else {
+            return false;
+        };
+        let next = self.original.get(here..).and_then(|s| s.chars().next());
+        let prev = self
+            .original
+            .get(before..here)
+            .and_then(|s| s.chars().next_back());
+        prev.is_some_and(char::is_lowercase) && next.is_some_and(char::is_uppercase)
     }
 
     /// The character of the key ending at `at`.

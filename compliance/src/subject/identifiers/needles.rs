@@ -190,13 +190,12 @@ pub(super) fn name_needles(display_name: &str, single_words: bool) -> Vec<Needle
 /// The needles of `email`: the address whole, and its percent-encoded form (`%40` for `@`,
 /// as in links carrying the address in a query string). None when it is not an address.
 pub(super) fn email_needles(email: &str) -> Vec<Needle> {
-    let key = key_of(email.trim());
+    let Some(key) = email_key(email) else {
+        return Vec::new();
+    };
     let Some((local, domain)) = key.rsplit_once('@') else {
         return Vec::new();
     };
-    if local.is_empty() || domain.is_empty() || key.chars().any(char::is_whitespace) {
-        return Vec::new();
-    }
     let encoded = format!("{local}%40{domain}");
     vec![
         Needle {
@@ -208,4 +207,12 @@ pub(super) fn email_needles(email: &str) -> Vec<Needle> {
             parts: vec![encoded],
         },
     ]
+}
+
+/// `email` in match-key form, when it is an address (`local@domain`, no spaces).
+pub(super) fn email_key(email: &str) -> Option<String> {
+    let key = key_of(email.trim());
+    let (local, domain) = key.rsplit_once('@')?;
+    let usable = !local.is_empty() && !domain.is_empty() && !key.chars().any(char::is_whitespace);
+    usable.then_some(key)
 }

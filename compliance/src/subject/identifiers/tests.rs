@@ -365,7 +365,9 @@ fn a_name_inside_an_ordinary_word_is_never_touched() {
     check(
         &name("Ana"),
         &[
-            ("Banana Ana2 anagram _ana_", None),
+            ("Banana Ana2 anagram", None),
+            // `_` separates: Markdown emphasis, handles and file names.
+            ("_ana_", Some("_Former member 7F3A_")),
             ("Ana!", Some("Former member 7F3A!")),
         ],
     );
@@ -638,4 +640,61 @@ fn the_cases_erasure_redacted_before_still_hold() {
         Some("Thanks Former member 7F3A (Former member 7F3A), Former member 7F3A!")
     );
     assert_eq!(ids.redact("nothing here", "x"), None);
+}
+
+#[test]
+fn words_joined_invisibly_by_case_or_by_underscore_match() {
+    let ids = name("Sofia Müller");
+    check(
+        &ids,
+        &[
+            ("Hi Sofia\u{200B}Müller!", Some("Hi Former member 7F3A!")),
+            ("Hi Sofia\u{2060}Müller!", Some("Hi Former member 7F3A!")),
+            ("Hi Sofia\u{AD}Müller!", Some("Hi Former member 7F3A!")),
+            ("Hi SofiaMüller!", Some("Hi Former member 7F3A!")),
+            ("@SofiaMuller wrote", Some("@Former member 7F3A wrote")),
+            ("sofia_muller_cv.pdf", Some("Former member 7F3A_cv.pdf")),
+            ("SOFIA__MÜLLER", Some("Former member 7F3A")),
+            // Glued in one case, the words could be any word: left alone.
+            ("sofiamuller", None),
+            ("SOFIAMULLER", None),
+        ],
+    );
+}
+
+#[test]
+fn tagged_and_spelled_out_addresses_match() {
+    let ids = SubjectIdentifiers::new("Ana.Mueller@Example.com", "");
+    check(
+        &ids,
+        &[
+            ("ana.mueller+shop@example.com", Some(P)),
+            (
+                "Mail ana.mueller (at) example (dot) com.",
+                Some("Mail Former member 7F3A."),
+            ),
+            ("ana.mueller[at]example[dot]com", Some(P)),
+            ("ana.mueller{ at }example.com", Some(P)),
+            ("ana.mueller at example dot com", Some(P)),
+            ("ana dot mueller at example dot com", Some(P)),
+            ("ANA.MUELLER @ EXAMPLE.COM", Some(P)),
+            ("ana.mueller\u{A0}(at)\u{A0}example.com", Some(P)),
+            // Other addresses, or not an address at all.
+            ("joe+ana.mueller(at)example.com", None),
+            ("ana.mueller at example", None),
+            ("ana.mueller+@example.com", None),
+            ("ana.mueller atexample.com", None),
+            ("ana.mueller at example dot community", None),
+            ("ana.mueller+shop@example.com.evil.org", None),
+        ],
+    );
+    // An address with its own tag does not widen to other tags.
+    let tagged = SubjectIdentifiers::new("ana+heepr@example.com", "");
+    check(
+        &tagged,
+        &[
+            ("ana+heepr (at) example.com", Some(P)),
+            ("ana+other@example.com", None),
+        ],
+    );
 }
