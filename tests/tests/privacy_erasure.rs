@@ -955,3 +955,55 @@ async fn erasure_reaches_mentions_in_other_peoples_conversations(backend: Backen
     Ok(())
 }
 backend_test!(erasure_reaches_mentions_in_other_peoples_conversations);
+
+/// Regression: a text file someone else uploaded that names the erased person (a brief
+/// addressed to them) was kept byte for byte. Its text is now rewritten redacted, the row
+/// points at the copy (new SHA-256, new size) and the original bytes are gone; a file that
+/// cannot be rewritten without damage (an image) is kept as uploaded.
+async fn erasure_rewrites_text_files_that_name_the_person(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (zed, _) = app.member("Zed Quillfeather", "zed.q@example.com").await?;
+    let zed_id = account_id(&app, "zed.q@example.com").await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let order = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let brief = "Brief for Zed Quillfeather\nCopy zed.q@example.com on every draft.\n";
+    let path = format!("/api/v1/orders/{order}/files");
+    let text_id =
+        heepr_tests::market::upload(&app, &m.customer, &path, "brief.md", brief.as_bytes()).await?;
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend_from_slice(b"tEXtAuthor Zed Quillfeather");
+    let png_id = heepr_tests::market::upload(&app, &m.customer, &path, "mock.png", &png).await?;
+    let original = stored_path(&app, &text_id).await?;
+    let png_path = stored_path(&app, &png_id).await?;
+
+    delete_account(&app, &zed, &zed_id).await?;
+    let p = pseudonym_of(&app, &zed_id).await?;
+    let r = m
+        .customer
+        .get(app.url(&format!("/api/v1/files/{text_id}")))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let got = r.text().await?;
+    assert_eq!(got, format!("Brief for {p}\nCopy {p} on every draft.\n"));
+    let (sha, size): (String, i64) =
+        sqlx::query_as("SELECT content_sha256, size_bytes FROM files WHERE id = $1")
+            .bind(&text_id)
+            .fetch_one(app.pool())
+            .await?;
+    use sha2::Digest;
+    assert_eq!(sha, hex::encode(sha2::Sha256::digest(got.as_bytes())));
+    assert_eq!(size, got.len() as i64);
+    let data = app.test_db.data_dir.path();
+    assert!(
+        !data.join(&original).exists(),
+        "the original bytes are gone"
+    );
+    assert!(data.join(stored_path(&app, &text_id).await?).exists());
+    assert!(
+        data.join(&png_path).exists(),
+        "an image is kept as uploaded"
+    );
+    Ok(())
+}
+backend_test!(erasure_rewrites_text_files_that_name_the_person);

@@ -12,7 +12,9 @@
 //!   `export` (section or `none`), `erasure` (`delete`/`update`/`keep`/`none`), `retention`,
 //!   `key` (unique row key for paging, default `id`), `delete_if_null` (with `update`: rows
 //!   whose column is NULL are deleted instead, e.g. pre-sale chats), `redact_everywhere`
-//!   (text columns whose mentions of the subject are redacted in everyone's rows), `columns`;
+//!   (text columns whose mentions of the subject are redacted in everyone's rows),
+//!   `redact_contents` (a stored file's `path`/`sha256`/`size`/`mime` columns: text files
+//!   naming the subject are rewritten redacted), `columns`;
 //! - per column: `personal`, `category`, `basis`, `erasure`
 //!   (`keep`/`null`/`pseudonymise`/`redact`/`set`), `erased_value` (with `set`), `export`
 //!   (`false` for secrets), `file` (a stored file's path: exported under `files/`, deleted
@@ -72,6 +74,25 @@ pub struct TableSpec {
     /// of an order email still queued for the counterparty). Default: none.
     #[serde(default)]
     pub redact_everywhere: Vec<String>,
+    /// A content-addressed stored file whose text erasure redacts in everyone's rows (a
+    /// brief or deliverable naming the subject). Default: none.
+    pub redact_contents: Option<StoredContents>,
+}
+
+/// The columns describing a content-addressed stored file (bytes under the data dir at
+/// [`content_path`](crate::subject::erasure::content_path) of their SHA-256), so erasure
+/// can replace a text file naming the subject by a redacted copy and point the row at it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredContents {
+    /// The stored file's path, relative to the data dir (a `file = true` column).
+    pub path: String,
+    /// The bytes' SHA-256, lower-case hex.
+    pub sha256: String,
+    /// The bytes' length (bytes).
+    pub size: String,
+    /// The sniffed MIME type: only `text/*`, JSON, XML and YAML files are rewritten.
+    pub mime: String,
 }
 
 impl TableSpec {
@@ -335,6 +356,29 @@ impl DataMap {
                     path,
                     key(&format!("redact_everywhere[{i}]")),
                     format!("{col:?} is not a personal column of {name}"),
+                ));
+            }
+        }
+        if let Some(contents) = &table.redact_contents {
+            for (field, col) in [
+                ("path", &contents.path),
+                ("sha256", &contents.sha256),
+                ("size", &contents.size),
+                ("mime", &contents.mime),
+            ] {
+                if !table.columns.contains_key(col) {
+                    return Err(PolicyError::new(
+                        path,
+                        key(&format!("redact_contents.{field}")),
+                        format!("{col:?} is not a column of {name}"),
+                    ));
+                }
+            }
+            if table.columns.get(&contents.path).and_then(|c| c.file) != Some(true) {
+                return Err(PolicyError::new(
+                    path,
+                    key("redact_contents.path"),
+                    format!("{:?} is not a file column of {name}", contents.path),
                 ));
             }
         }

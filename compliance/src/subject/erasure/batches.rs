@@ -41,6 +41,27 @@ impl Run<'_> {
         self.outcome.longest_batch_ms = self.outcome.longest_batch_ms.max(ms);
     }
 
+    /// The next page of `base` after `cursor` (read outside any write transaction), once
+    /// the test hook has had its say.
+    pub(super) async fn next_page(
+        &self,
+        base: &str,
+        key: &str,
+        cursor: Option<&Value>,
+    ) -> Result<Vec<AnyRow>, ErasureError> {
+        self.check_stop()?;
+        let rows = paging::fetch_page(
+            self.db.pool(),
+            base,
+            key,
+            self.job.account_id,
+            cursor,
+            self.job.batch_rows,
+        )
+        .await?;
+        Ok(rows)
+    }
+
     pub(super) fn check_stop(&self) -> Result<(), ErasureError> {
         match self.job.stop_after_batches {
             Some(n) if self.outcome.batches >= n => Err(ErasureError::Interrupted(n)),
@@ -48,7 +69,7 @@ impl Run<'_> {
         }
     }
 
-    fn counts(&mut self, table: &str, rule: &'static str) -> &mut TableCounts {
+    pub(super) fn counts(&mut self, table: &str, rule: &'static str) -> &mut TableCounts {
         self.outcome
             .tables
             .entry(table.to_string())
@@ -282,16 +303,7 @@ impl Run<'_> {
     ) -> Result<(), ErasureError> {
         let mut cursor: Option<Value> = None;
         loop {
-            self.check_stop()?;
-            let rows = paging::fetch_page(
-                self.db.pool(),
-                base,
-                key,
-                self.job.account_id,
-                cursor.as_ref(),
-                self.job.batch_rows,
-            )
-            .await?;
+            let rows = self.next_page(base, key, cursor.as_ref()).await?;
             let Some(last) = rows.last() else {
                 return Ok(());
             };

@@ -116,6 +116,13 @@ pub async fn run(
             run.redact_everywhere(name, table).await?;
         }
     }
+    for (name, table) in &job.map.tables {
+        if let Some(contents) = &table.redact_contents {
+            run.redact_contents(name, table, contents).await?;
+        }
+    }
+    // Also after a crash that came between repointing rows and deleting what they replaced.
+    run.delete_replaced_files().await?;
     run.outcome.files_deleted += files::scrub_dirs(job.map, job.data_dir, &run.ids)?;
 
     record_completion(&mut run, now_ms).await?;

@@ -17,7 +17,8 @@
 //! - An account under an active legal hold is refused with the hold's reason.
 //!
 //! Files: `erase_account.rs` (the run, start to finish), `batches.rs` (the batched passes
-//! over one table: delete, rewrite, redact everywhere), `preview.rs` (counts before
+//! over one table: delete, rewrite, redact everywhere), `contents.rs` (text files naming the
+//! subject rewritten redacted), `preview.rs` (counts before
 //! approval), `pseudonym.rs` (the pseudonym and redaction), `files.rs` (stored and spooled
 //! files), `in_flight.rs` (what an export built meanwhile must check), `table_rules.rs` (what the data map asks of a table), `paging.rs` (the row pager
 //! and rewrite), `job.rs` (inputs, outcome, errors).
@@ -26,6 +27,7 @@
 //! audit), [`crate::subject::holds`] and [`crate::subject::subject_rows`].
 
 mod batches;
+mod contents;
 mod erase_account;
 pub(crate) mod files;
 mod in_flight;
@@ -35,6 +37,7 @@ mod preview;
 mod pseudonym;
 mod table_rules;
 
+pub use contents::{MAX_TEXT_BYTES, content_path};
 pub use erase_account::{is_erased, run};
 pub use in_flight::ErasuresInFlight;
 pub use job::{DEFAULT_BATCH_ROWS, ErasureError, ErasureJob, ErasureOutcome, TableCounts};

@@ -131,8 +131,8 @@ pub fn sniff(bytes: &[u8]) -> &'static str {
 /// `files/<first 2 hex>/<sha>`. Recorded in `files.stored_path` (the data map's `file`
 /// column, so export and erasure find the bytes).
 pub fn stored_path(sha: &str) -> String {
-    let shard = sha.get(..2).unwrap_or("00");
-    format!("files/{shard}/{sha}")
+    // Erasure writes redacted copies into the same store: one layout, defined there.
+    heepr_compliance::erasure::content_path(sha)
 }
 
 fn blob_path(state: &AppState, sha: &str) -> PathBuf {

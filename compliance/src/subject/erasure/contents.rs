@@ -1,0 +1,232 @@
+//! Redacting the subject in the text of stored files, whoever uploaded them: a brief or a
+//! deliverable that names the erased person (`Report for Ana Müller`, their address) is
+//! replaced by a redacted copy and its rows point at the copy (new SHA-256 and size); the
+//! original bytes are deleted once no row uses them. Driven by the data map's
+//! `redact_contents`.
+//!
+//! Only text is rewritten (`text/*`, JSON, XML, YAML, valid UTF-8, at most
+//! [`MAX_TEXT_BYTES`]): a PDF, an image or an office document cannot be rewritten without
+//! damaging it, and is kept as uploaded.
+//!
+//! Crash safety: the copy is written (and synced) before the transaction that points the
+//! rows at it; that transaction also lists the original in the job's
+//! `erasure_jobs.replaced_files`, and [`Run::delete_replaced_files`] deletes what that list
+//! names and no row uses, on this run or the next one after a crash. A copy left by a crash
+//! before the commit is the redacted text, naming nobody.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::batches::Run;
+use super::files;
+use super::job::ErasureError;
+use super::paging;
+use crate::policy::data_map::{StoredContents, TableSpec};
+use crate::subject::subject_rows::{ident, json_value, text_value};
+
+/// Largest text file rewritten (bytes); uploads are limited to 25 MiB by default.
+pub const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where the bytes with SHA-256 `sha` (lower-case hex) are stored, relative to the data
+/// dir: `files/<first 2 hex>/<sha>`. The one definition of the content store's layout.
+pub fn content_path(sha: &str) -> String {
+    let shard = sha.get(..2).unwrap_or("00");
+    format!("files/{shard}/{sha}")
+}
+
+/// Whether a file of sniffed type `mime` is text that can be rewritten.
+fn is_text(mime: &str) -> bool {
+    let mime = mime.split(';').next().unwrap_or_default().trim();
+    mime.starts_with("text/")
+        || matches!(
+            mime,
+            "application/json" | "application/xml" | "application/yaml" | "application/x-yaml"
+        )
+}
+
+/// A redacted copy, written to the content store.
+#[derive(Debug, Clone)]
+struct Copy {
+    path: String,
+    sha: String,
+    size: i64,
+}
+
+impl Run<'_> {
+    /// Rewrites every text file of table `name` (every row, whoever uploaded it) that names
+    /// the subject, per `spec`; pages through the table outside write transactions and
+    /// opens one only for a page with files to repoint.
+    pub(super) async fn redact_contents(
+        &mut self,
+        name: &str,
+        table: &TableSpec,
+        spec: &StoredContents,
+    ) -> Result<(), ErasureError> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let t = ident(name).map_err(ErasureError::Policy)?;
+        let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
+        let (path, sha, size, mime) = (
+            ident(&spec.path).map_err(ErasureError::Policy)?,
+            ident(&spec.sha256).map_err(ErasureError::Policy)?,
+            ident(&spec.size).map_err(ErasureError::Policy)?,
+            ident(&spec.mime).map_err(ErasureError::Policy)?,
+        );
+        let base = format!(
+            "SELECT {key}, {path}, {sha}, {mime} FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL"
+        );
+        // One redaction per content, however many rows share it.
+        let mut copies: HashMap<String, Option<Copy>> = HashMap::new();
+        let mut cursor: Option<Value> = None;
+        loop {
+            let rows = self.next_page(&base, &key, cursor.as_ref()).await?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            cursor = Some(json_value(last, 0));
+            let mut repoint: Vec<(Value, String, String, Copy)> = Vec::new();
+            for row in &rows {
+                let (Some(stored), Some(old_sha), Some(kind)) =
+                    (text_value(row, 1), text_value(row, 2), text_value(row, 3))
+                else {
+                    continue;
+                };
+                if !is_text(&kind) {
+                    continue;
+                }
+                if !copies.contains_key(&old_sha) {
+                    let copy = self.redacted_copy(&stored)?;
+                    copies.insert(old_sha.clone(), copy);
+                }
+                if let Some(Some(copy)) = copies.get(&old_sha) {
+                    repoint.push((json_value(row, 0), stored, old_sha, copy.clone()));
+                }
+            }
+            if !repoint.is_empty() {
+                let sql = format!(
+                    "UPDATE {t} SET {path} = $1, {sha} = $2, {size} = $3 WHERE {key} = $4 AND {sha} = $5"
+                );
+                self.repoint(name, &sql, repoint).await?;
+            }
+            if (rows.len() as i64) < self.job.batch_rows {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Points the rows at their copies and lists the originals for deletion, in one
+    /// transaction; then deletes the originals no row uses.
+    async fn repoint(
+        &mut self,
+        name: &str,
+        sql: &str,
+        repoint: Vec<(Value, String, String, Copy)>,
+    ) -> Result<(), ErasureError> {
+        let started = Instant::now();
+        let mut tx = self.db.begin_write().await?;
+        let mut changed = 0;
+        let mut originals: Vec<String> = Vec::new();
+        for (key_value, stored, old_sha, copy) in &repoint {
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .bind(&copy.path)
+                .bind(&copy.sha)
+                .bind(copy.size);
+            let done = paging::bind_value(q, key_value)
+                .bind(old_sha)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() > 0 {
+                changed += 1;
+                if !originals.contains(stored) {
+                    originals.push(stored.clone());
+                }
+            }
+        }
+        if !originals.is_empty() {
+            let listed = originals.join("\n") + "\n";
+            sqlx::query(
+                "UPDATE erasure_jobs SET replaced_files = replaced_files || $1 WHERE account_id = $2",
+            )
+            .bind(&listed)
+            .bind(self.job.account_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.note_batch(started);
+        self.counts(name, "update").redacted += changed;
+        self.delete_replaced_files().await
+    }
+
+    /// Deletes the originals listed in the job's `replaced_files` that no row uses any
+    /// more (the list goes with the job row when the erasure completes).
+    pub(super) async fn delete_replaced_files(&mut self) -> Result<(), ErasureError> {
+        let listed: Option<String> =
+            sqlx::query_scalar("SELECT replaced_files FROM erasure_jobs WHERE account_id = $1")
+                .bind(self.job.account_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        let mut conn = self.db.pool().acquire().await?;
+        for stored in listed.unwrap_or_default().lines().filter(|l| !l.is_empty()) {
+            if !files::still_used(&mut conn, self.job.map, stored).await?
+                && files::delete_stored(self.job.data_dir, stored)?
+            {
+                self.outcome.files_deleted += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The redacted copy of the text file at `stored`, written to the content store;
+    /// `None` when it names nobody, is gone, too large, or not UTF-8.
+    fn redacted_copy(&self, stored: &str) -> Result<Option<Copy>, ErasureError> {
+        let full = self.job.data_dir.join(stored);
+        let Ok(meta) = std::fs::metadata(&full) else {
+            return Ok(None);
+        };
+        if meta.len() > MAX_TEXT_BYTES {
+            return Ok(None);
+        }
+        let Ok(text) = std::fs::read_to_string(&full) else {
+            return Ok(None);
+        };
+        let Some(redacted) = self.ids.redact(&text, &self.pseudonym) else {
+            return Ok(None);
+        };
+        let sha = hex::encode(Sha256::digest(redacted.as_bytes()));
+        let path = content_path(&sha);
+        write_synced(&self.job.data_dir.join(&path), redacted.as_bytes())?;
+        Ok(Some(Copy {
+            path,
+            sha,
+            size: i64::try_from(redacted.len()).unwrap_or(i64::MAX),
+        }))
+    }
+}
+
+/// Writes `bytes` at `path` through a temporary file in the same directory, synced, then
+/// renamed, so a reader or a crash never sees half a file.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ErasureError> {
+    let io = |source: std::io::Error| ErasureError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .ok_or_else(|| io(std::io::Error::other("no parent directory")))?;
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
