@@ -44,6 +44,11 @@ async fn shutdown_stops_the_scheduler_and_every_job(backend: Backend) -> Result<
         "the jobs hold the state"
     );
     running.shutdown().await;
+    // Regression: the lease outlived a clean stop by 90 s, refusing `backup restore`.
+    ensure!(
+        jobs::running_servers(&state.db, clock.now_ms()).await? == 0,
+        "a stopped server still counts as running"
+    );
     // Every task that could run scheduled work held a clone of the state.
     ensure!(
         Arc::strong_count(&state.settings) == 1,

@@ -46,6 +46,10 @@ pub struct Jobs {
     set: JoinSet<()>,
     /// Which job each task runs, to log and restart it by name.
     jobs: HashMap<Id, (&'static str, MakeJob)>,
+    /// The presence lease this server holds (database, lease name), released on shutdown
+    /// so `heepr backup restore` right after a clean stop is not refused for
+    /// [`PRESENCE_TTL_MS`].
+    presence: Option<(heepr_compliance::Db, String)>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -68,6 +72,7 @@ impl Jobs {
         Self {
             set: JoinSet::new(),
             jobs: HashMap::new(),
+            presence: None,
         }
     }
 
@@ -123,6 +128,12 @@ impl Jobs {
     pub async fn shutdown(mut self) {
         self.set.shutdown().await;
         self.jobs.clear();
+        if let Some((db, name)) = self.presence.take()
+            && let Err(err) = heepr_compliance::lease::release(&db, &name, &name).await
+        {
+            // It lapses by itself after PRESENCE_TTL_MS.
+            tracing::warn!("releasing the presence lease: {err}");
+        }
     }
 }
 
@@ -157,7 +168,9 @@ pub fn spawn(state: AppState) -> Jobs {
         });
     }
     let s = state.clone();
-    jobs.spawn("presence", move || presence(s.clone()));
+    let name = format!("{PRESENCE_PREFIX}{}", crate::platform::tokens::new_id());
+    jobs.presence = Some((state.db.clone(), name.clone()));
+    jobs.spawn("presence", move || presence(s.clone(), name.clone()));
     jobs.spawn("login throttle housekeeping", move || {
         throttle_housekeeping(state.clone())
     });
@@ -175,8 +188,7 @@ async fn throttle_housekeeping(state: AppState) {
 
 /// Keeps a lease saying "a server runs on this database", so `heepr backup restore` can
 /// refuse to pull the database out from under it.
-async fn presence(state: AppState) {
-    let name = format!("{PRESENCE_PREFIX}{}", crate::platform::tokens::new_id());
+async fn presence(state: AppState, name: String) {
     let mut tick = tokio::time::interval(PRESENCE_RENEW);
     loop {
         tick.tick().await;

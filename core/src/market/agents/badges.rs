@@ -3,8 +3,13 @@
 //!
 //! - `top_rated`: at least 5 reviews and an average rating of 4.5 or more;
 //! - `reliable`: at least 10 completed orders and fewer than 1 refund per 20 completed;
-//! - `fast_delivery`: promises delivery within 24 hours;
+//! - `fast_delivery`: promises delivery within 24 hours and has kept it: at least
+//!   [`FAST_AFTER_ORDERS`] completed orders and fewer than 1 refund per 20 completed (a
+//!   missed deadline refunds the order), so a new agent cannot claim it by its promise alone;
 //! - `new`: first published less than 30 days ago.
+
+/// Completed orders before a 24-hour promise earns `fast_delivery`.
+pub const FAST_AFTER_ORDERS: i64 = 3;
 
 /// Thirty days in ms (the `new` badge).
 const NEW_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
@@ -36,7 +41,10 @@ pub fn badges(agent: &TrackRecord, now: i64) -> Vec<&'static str> {
     if agent.completed_orders >= 10 && agent.refunded_orders * 20 < agent.completed_orders {
         out.push("reliable");
     }
-    if agent.delivery_hours <= 24 {
+    if agent.delivery_hours <= 24
+        && agent.completed_orders >= FAST_AFTER_ORDERS
+        && agent.refunded_orders * 20 < agent.completed_orders
+    {
         out.push("fast_delivery");
     }
     if agent.published_at.is_some_and(|p| now - p < NEW_WINDOW_MS) {
@@ -53,5 +61,35 @@ pub fn label(key: &str) -> &'static str {
         "fast_delivery" => "Fast delivery",
         "new" => "New",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(completed: i64, refunded: i64) -> TrackRecord {
+        TrackRecord {
+            review_count: 0,
+            rating_total: 0,
+            completed_orders: completed,
+            refunded_orders: refunded,
+            delivery_hours: 24,
+            published_at: None,
+        }
+    }
+
+    /// Regression: a draft agent promising 24 hours showed "Fast delivery" with no order done.
+    #[test]
+    fn fast_delivery_is_earned_by_kept_promises_not_the_promise() {
+        assert!(badges(&record(0, 0), 0).is_empty());
+        assert!(badges(&record(2, 0), 0).is_empty());
+        assert_eq!(badges(&record(3, 0), 0), ["fast_delivery"]);
+        assert!(badges(&record(3, 1), 0).is_empty(), "a missed deadline");
+        let slow = TrackRecord {
+            delivery_hours: 48,
+            ..record(3, 0)
+        };
+        assert!(badges(&slow, 0).is_empty());
     }
 }
