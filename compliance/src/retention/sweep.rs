@@ -236,7 +236,7 @@ pub async fn sweep_rule(
             lease.abandon();
             return Ok(run);
         }
-        Err(err @ (SweepStop::Db(_) | SweepStop::Files(_))) => {
+        Err(err @ (SweepStop::Db(_) | SweepStop::Files(_) | SweepStop::Unsweepable(_))) => {
             run.outcome = Outcome::Failed;
             run.error = Some(err.to_string());
             tracing::warn!(rule = rule_name, "retention sweep failed: {err}");

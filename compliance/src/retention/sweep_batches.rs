@@ -1,7 +1,7 @@
 //! How a sweep batches: for each table of a rule, which rows may go (older than the
 //! cut-off by the table's retention clock, no subject under legal hold, no other row still
 //! pointing at it through a foreign key), counted first, then deleted in bounded batches
-//! (`DELETE ... WHERE id IN (SELECT ... LIMIT n)`), each its own short write transaction,
+//! (`DELETE ... WHERE key IN (SELECT ... LIMIT n)`, by the table's row key), each its own short write transaction,
 //! with the rule's lease renewed before every batch. Each batch's transaction also adds its
 //! rows to the run's `retention_runs` record, so the record counts exactly the committed
 //! batches, even when the process is killed. A kill leaves whole batches done; the next run
@@ -94,7 +94,9 @@ pub struct TableSweep {
 /// table finished onto `tables`, so a failure keeps what was done.
 ///
 /// Errors: the database's; losing the lease to another sweeper stops the run;
-/// [`SweepStop::Stopped`] from the test hook [`SweepOptions::stop_after_batches`].
+/// [`SweepStop::Unsweepable`] for a table the rule cannot sweep (never skipped: its rows
+/// would outlive the period); [`SweepStop::Stopped`] from the test hook
+/// [`SweepOptions::stop_after_batches`].
 pub(super) async fn sweep_tables(
     ctx: &BatchContext<'_>,
     policies: &Policies,
@@ -116,9 +118,10 @@ pub(super) async fn sweep_tables(
         .iter()
         .filter(|(_, t)| t.retention == rule_name)
     {
+        // Skipping such a table would keep its rows past the published period unseen.
         let Some(filter) = candidate_filter(policies, table_name, table, &foreign_keys, holds)
         else {
-            continue;
+            return Err(SweepStop::Unsweepable(table_name.clone()));
         };
         let count_sql = format!("SELECT COUNT(*) FROM {table_name} r WHERE {filter}");
         let examined: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
@@ -144,8 +147,9 @@ pub(super) async fn sweep_tables(
             let returning = files.as_ref().map_or(String::new(), |f| {
                 format!(" RETURNING {}", f.columns.join(", "))
             });
+            let key = table.key_column();
             let delete_sql = format!(
-                "DELETE FROM {table_name} WHERE id IN (SELECT r.id FROM {table_name} r WHERE {filter} LIMIT $2){returning}"
+                "DELETE FROM {table_name} WHERE {key} IN (SELECT r.{key} FROM {table_name} r WHERE {filter} LIMIT $2){returning}"
             );
             let result =
                 delete_in_batches(ctx, &delete_sql, files.as_ref(), before.1, &mut sweep).await;
@@ -187,6 +191,11 @@ pub(super) enum SweepStop {
     /// A swept row's stored file could not be deleted, or there is no data dir to find it.
     #[error("{0}")]
     Files(String),
+    /// A table of the rule has no usable retention clock or row key in the data map.
+    #[error(
+        "table {0} cannot be swept: its retention clock or row key is missing or not a plain column name"
+    )]
+    Unsweepable(String),
     /// The test hook's "kill": the record and the lease are left as a crash leaves them.
     #[error("stopped after {0} batches (test hook)")]
     Stopped(u64),
@@ -323,17 +332,21 @@ fn candidate_filter(
     holds: Option<&HoldSource>,
 ) -> Option<String> {
     let clock = table.retention_clock.as_deref().filter(|c| is_ident(c))?;
-    if !is_ident(table_name) || !table.columns.contains_key("id") {
+    // A table keyed by another column (one pending email change per account) is swept by
+    // that key: requiring an `id` column left such tables unswept past their period.
+    let key = table.key_column();
+    if !is_ident(table_name) || !is_ident(key) || !table.columns.contains_key(key) {
         return None;
     }
     let mut filter = format!("r.{clock} < $1");
     if let Some(holds) = holds {
         for link in &table.links {
-            let subject = subject_expr(policies, link)?;
-            filter.push_str(&format!(
-                " AND NOT EXISTS (SELECT 1 FROM {} h WHERE h.{} = {subject} AND {})",
-                holds.table, holds.subject_column, holds.active_condition
-            ));
+            for subject in subject_exprs(policies, link, "r", 0)? {
+                filter.push_str(&format!(
+                    " AND NOT EXISTS (SELECT 1 FROM {} h WHERE h.{} = {subject} AND {})",
+                    holds.table, holds.subject_column, holds.active_condition
+                ));
+            }
         }
     }
     // Self-references too (a duplicate request pointing at its original): the original
@@ -350,28 +363,49 @@ fn candidate_filter(
     Some(filter)
 }
 
-/// SQL for the account id a row (alias `r`) belongs to through `link`.
-fn subject_expr(policies: &Policies, link: &SubjectLink) -> Option<String> {
-    if !is_ident(&link.column) {
+/// How many tables a chain of `via` links may cross (the data map's deepest is two).
+const MAX_LINK_DEPTH: u8 = 4;
+
+/// SQL for the account ids a row (alias `alias`) belongs to through `link`: one expression
+/// per subject. A `via` link without a subject column reaches every subject of the other
+/// table's row through that table's own links (an agent event on an order belongs to the
+/// order's customer and to the agent's owner), so a hold on either keeps the row; `None`
+/// there made the sweep skip the whole table.
+fn subject_exprs(
+    policies: &Policies,
+    link: &SubjectLink,
+    alias: &str,
+    depth: u8,
+) -> Option<Vec<String>> {
+    if !is_ident(&link.column) || depth > MAX_LINK_DEPTH {
         return None;
     }
-    match (&link.via, &link.subject_column) {
-        (None, _) => Some(format!("r.{}", link.column)),
-        (Some(via), Some(subject_column)) => {
-            let (other, key) = via.split_once('.')?;
-            if !(is_ident(other)
-                && is_ident(key)
-                && is_ident(subject_column)
-                && policies.data_map.tables.contains_key(other))
-            {
-                return None;
-            }
-            Some(format!(
-                "(SELECT v.{subject_column} FROM {other} v WHERE v.{key} = r.{})",
-                link.column
-            ))
+    let column = format!("{alias}.{}", link.column);
+    let Some(via) = &link.via else {
+        return Some(vec![column]);
+    };
+    let (other, key) = via.split_once('.')?;
+    let other_table = policies.data_map.tables.get(other)?;
+    if !(is_ident(other) && is_ident(key)) {
+        return None;
+    }
+    let inner = format!("v{depth}");
+    let from =
+        |expr: &str| format!("(SELECT {expr} FROM {other} {inner} WHERE {inner}.{key} = {column})");
+    match &link.subject_column {
+        Some(subject_column) if is_ident(subject_column) => {
+            Some(vec![from(&format!("{inner}.{subject_column}"))])
         }
-        (Some(_), None) => None,
+        Some(_) => None,
+        None => {
+            let mut exprs = Vec::new();
+            for next in &other_table.links {
+                for expr in subject_exprs(policies, next, &inner, depth + 1)? {
+                    exprs.push(from(&expr));
+                }
+            }
+            Some(exprs)
+        }
     }
 }
 
