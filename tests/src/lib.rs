@@ -8,6 +8,7 @@
 //! (`CI=true`) a missing URL is a failure, so the PostgreSQL half can never pass silently.
 
 pub mod dovecot;
+pub mod mail;
 pub mod market;
 
 use std::path::{Path, PathBuf};
@@ -105,12 +106,12 @@ impl TestDb {
 }
 
 impl TestDb {
-    /// Inserts a bare active account whose id, email and display name are all `id`, for
+    /// Inserts a bare active, verified account whose id, email and display name are all `id`, for
     /// tests that need a row to point at rather than a person to sign in as.
     pub async fn insert_account(&self, id: &str) -> Result<()> {
         sqlx::query(
-            "INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at) \
-             VALUES ($1, $1, $1, 'active', 0, 0, 0)",
+            "INSERT INTO accounts (id, email, display_name, status, age_16_or_over_confirmed_at, created_at, updated_at, email_verified_at) \
+             VALUES ($1, $1, $1, 'active', 0, 0, 0, 0)",
         )
         .bind(id)
         .execute(self.db.pool())
@@ -292,8 +293,43 @@ impl TestApp {
         self.state.db.pool()
     }
 
-    /// Signs up through the API; returns the account JSON.
+    /// Signs up through the API and verifies the address by following the link of the
+    /// verification email, as the person would; returns the account JSON (as signed up,
+    /// before the bonus was credited).
     pub async fn sign_up(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<Value> {
+        let account = self
+            .sign_up_unverified(client, name, email, password)
+            .await?;
+        let address = account["email"]
+            .as_str()
+            .context("no email in the account")?;
+        self.verify_email(address).await?;
+        Ok(account)
+    }
+
+    /// Follows the newest verification link mailed to `email` (its page's button), from a
+    /// browser that is not signed in.
+    pub async fn verify_email(&self, email: &str) -> Result<()> {
+        let link = mail::link_to(self, email, "/account/verify/").await?;
+        // The link names the public URL, which need not be where the test server listens.
+        let path = link
+            .find("/account/verify/")
+            .map_or(link.as_str(), |at| &link[at..]);
+        let response = self.client()?.post(self.url(path)).send().await?;
+        if response.status() != 303 {
+            bail!("verification failed: {}", response.status());
+        }
+        Ok(())
+    }
+
+    /// Signs up through the API without verifying the address; returns the account JSON.
+    pub async fn sign_up_unverified(
         &self,
         client: &reqwest::Client,
         name: &str,

@@ -13,8 +13,10 @@ async fn sign_up_credits_bonus_hashes_password_and_sends_welcome(backend: Backen
         .await?;
     assert_eq!(account["email"], "ada@example.com");
     assert_eq!(account["display_name"], "Ada Lovelace");
-    assert_eq!(account["points_balance"], 500);
+    // Signed up, the bonus waits for the address to be verified (the harness followed the link).
+    assert_eq!(account["points_balance"], 0);
     let id = account["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(heepr_core::ledger::balance(app.pool(), &id).await?, 500);
 
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(&id)
@@ -26,18 +28,20 @@ async fn sign_up_credits_bonus_hashes_password_and_sends_welcome(backend: Backen
     );
     assert!(!hash.contains(DEFAULT_PASSWORD));
 
-    // Welcome email: delivered by the worker, logged, written as an .eml file.
+    // The verification email, then the welcome email once verified: delivered by the
+    // worker, logged, written as .eml files.
     app.wait_for_count(
         "SELECT COUNT(*) FROM email_log WHERE account_id = $1 AND status = 'sent'",
         &id,
-        1,
+        2,
     )
     .await?;
-    let (template, recipient, subject): (String, String, String) =
-        sqlx::query_as("SELECT template, recipient, subject FROM email_log WHERE account_id = $1")
-            .bind(&id)
-            .fetch_one(app.pool())
-            .await?;
+    let (template, recipient, subject): (String, String, String) = sqlx::query_as(
+        "SELECT template, recipient, subject FROM email_log WHERE account_id = $1 AND template <> 'verify_email'",
+    )
+    .bind(&id)
+    .fetch_one(app.pool())
+    .await?;
     assert_eq!(
         (template.as_str(), recipient.as_str()),
         ("welcome", "ada@example.com")
@@ -53,10 +57,12 @@ async fn sign_up_credits_bonus_hashes_password_and_sends_welcome(backend: Backen
     );
     let mail_dir = app.test_db.data_dir.path().join("mail");
     let eml: Vec<_> = std::fs::read_dir(&mail_dir)?.collect::<Result<_, _>>()?;
-    assert_eq!(eml.len(), 1);
-    let text = std::fs::read_to_string(eml[0].path())?;
-    assert!(text.contains("To: ada@example.com"), "{text}");
-    assert!(text.contains("500 points"), "{text}");
+    assert_eq!(eml.len(), 2);
+    for file in eml {
+        let text = std::fs::read_to_string(file.path())?;
+        assert!(text.contains("To: ada@example.com"), "{text}");
+        assert!(text.contains("500 points"), "{text}");
+    }
     Ok(())
 }
 

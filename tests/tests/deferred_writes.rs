@@ -62,8 +62,8 @@ async fn requests_queue_their_writes_and_batches_land(backend: Backend) -> Resul
 
     let _writer = Writer::spawn(app.state.db.clone(), drainer);
     app.flush().await;
-    // Sign-up, login, 150 health checks, one /me.
-    assert_eq!(log_rows(&app).await?, 153);
+    // Sign-up, its verification link, login, 150 health checks, one /me.
+    assert_eq!(log_rows(&app).await?, 154);
     let mine: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM request_log WHERE account_id = $1 AND route = '/api/v1/me'",
     )
@@ -78,8 +78,8 @@ async fn requests_queue_their_writes_and_batches_land(backend: Backend) -> Resul
             .await?;
     assert_eq!(seen, app.clock_now(), "the batch wrote the last-seen time");
     let stats = &health(&app, &client).await?["deferred_writes"];
-    // 153 rows and one last-seen time.
-    assert_eq!(stats["written"], 154, "{stats}");
+    // 154 rows and one last-seen time.
+    assert_eq!(stats["written"], 155, "{stats}");
     assert_eq!(stats["dropped"], 0, "{stats}");
     Ok(())
 }

@@ -220,4 +220,4 @@ async fn demo_data_content_is_pinned_for_a_seed(backend: Backend) -> Result<()> 
 backend_test!(demo_data_content_is_pinned_for_a_seed);
 
 /// The content hash of [`demo_data_content_is_pinned_for_a_seed`]'s data.
-const PINNED_DEMO_HASH: &str = "5b7000fcf04fadd6bf87762a144eec21d6d05fc5e98fc5886f3f44c5f0bb4b3d";
+const PINNED_DEMO_HASH: &str = "29ad6f4599e89855f15e300fe85b3693ea65989b6b389cffcffeab070a6548de";

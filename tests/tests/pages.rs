@@ -57,6 +57,15 @@ async fn sign_up_log_in_dashboard_and_log_out_with_forms(backend: Backend) -> Re
             .and_then(|v| v.to_str().ok()),
         Some("/dashboard")
     );
+    let unverified = browser
+        .get(app.url("/dashboard"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(unverified.contains("0 points"), "{unverified}");
+    assert!(unverified.contains("Verify your email address"));
+    app.verify_email("ada@example.com").await?;
     let dashboard = browser
         .get(app.url("/dashboard"))
         .send()
@@ -64,6 +73,7 @@ async fn sign_up_log_in_dashboard_and_log_out_with_forms(backend: Backend) -> Re
         .text()
         .await?;
     assert!(dashboard.contains("500 points"), "{dashboard}");
+    assert!(!dashboard.contains("Verify your email address"));
     assert!(
         dashboard.contains("Ada &lt;script&gt;") || dashboard.contains("Ada &#60;script&#62;"),
         "names are escaped"

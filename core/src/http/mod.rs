@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(pages::docs::router())
         .merge(pages::account::router())
         .merge(pages::email_change::router())
+        .merge(pages::verification::router())
         .merge(pages::policies::router())
         .merge(pages::oauth::router())
         .merge(pages::browse::router())

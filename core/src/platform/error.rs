@@ -46,6 +46,15 @@ pub enum AppError {
     /// action.
     #[error("{0}")]
     Forbidden(String),
+    /// The caller may not do this yet, for a reason they can fix (403 with its own code),
+    /// e.g. `email_unverified` before an order.
+    #[error("{message}")]
+    Refused {
+        /// Machine-readable code, e.g. `email_unverified`.
+        code: &'static str,
+        /// What to do about it.
+        message: String,
+    },
     /// The resource existed but is gone for good (410), e.g. an expired download link.
     #[error("{0}")]
     Gone(String),
@@ -91,7 +100,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } | AppError::ConflictWith { .. } => StatusCode::CONFLICT,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Refused { .. } => StatusCode::FORBIDDEN,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -108,7 +117,9 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::BadCredentials => "bad_credentials",
             AppError::NotFound(_) => "not_found",
-            AppError::Conflict { code, .. } | AppError::ConflictWith { code, .. } => code,
+            AppError::Conflict { code, .. }
+            | AppError::ConflictWith { code, .. }
+            | AppError::Refused { code, .. } => code,
             AppError::Forbidden(_) => "forbidden",
             AppError::Gone(_) => "gone",
             AppError::PayloadTooLarge(_) => "payload_too_large",

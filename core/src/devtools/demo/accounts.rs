@@ -98,6 +98,7 @@ pub fn table() -> Rows {
             "age_16_or_over_confirmed_at",
             "created_at",
             "updated_at",
+            "email_verified_at",
         ],
     )
 }
@@ -131,6 +132,8 @@ pub fn account(
         "active".into(),
         created.into(),
         created.into(),
+        created.into(),
+        // Demo accounts verified their address when they signed up (their bonus is in).
         created.into(),
     ]);
     DemoAccount { id, email, created }

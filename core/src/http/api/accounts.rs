@@ -10,6 +10,8 @@
 //! - `POST /api/v1/me/email` `{new_email, password}` → 202 `{pending_email, expires_at}`: a
 //!   confirmation link goes to the new address (the change happens when it is used), a
 //!   notice to the current one
+//! - `POST /api/v1/me/email/verification` → 202 `{sent_to, expires_at}`: a new verification
+//!   link (409 `already_verified`; 429 past the resend limit)
 //! - `GET /api/v1/me/sessions`; `DELETE /api/v1/me/sessions/{id}` → 204
 
 use axum::Json;
@@ -29,6 +31,7 @@ use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::rename::{ProfileChange, change_display_name};
 use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::accounts::verification::{self, SentLink};
 use crate::identity::accounts::{self, Profile};
 use crate::identity::sessions;
 use crate::ledger;
@@ -46,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me/ledger", get(my_ledger))
         .route("/api/v1/me/password", put(update_password))
         .route("/api/v1/me/email", post(change_email))
+        .route("/api/v1/me/email/verification", post(resend_verification))
         .route("/api/v1/me/sessions", get(my_sessions))
         .route("/api/v1/me/sessions/{id}", delete(end_session))
 }
@@ -59,6 +63,14 @@ async fn create_account(
     let profile = sign_up(&state, &request, client.ip).await?;
     account.set(&profile.id);
     Ok((StatusCode::CREATED, Json(profile)))
+}
+
+async fn resend_verification(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<(StatusCode, Json<SentLink>), AppError> {
+    let sent = verification::resend(&state, &user.account_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
 async fn create_session(

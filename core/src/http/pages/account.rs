@@ -19,6 +19,7 @@ use crate::http::extract::{MaybeUser, RequestAccount, SignedIn};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::accounts::verification;
 use crate::identity::sessions;
 use crate::ledger;
 use crate::platform::error::AppError;
@@ -196,6 +197,8 @@ struct DashboardPage {
     chrome: Chrome,
     display_name: String,
     notice: Option<&'static str>,
+    /// The address is not verified yet: no bonus, no orders (a banner says so).
+    unverified: bool,
     balance: i64,
     entries: Vec<EntryRow>,
     sessions: Vec<SessionRow>,
@@ -250,6 +253,7 @@ async fn dashboard(
         chrome: Chrome::signed_in(&user),
         display_name: user.display_name,
         notice: query.notice.as_deref().and_then(notice_text),
+        unverified: !verification::is_verified(state.db.pool(), &user.account_id).await?,
         balance,
         entries,
         sessions,

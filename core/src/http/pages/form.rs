@@ -171,6 +171,7 @@ pub fn shown_on_form(err: &AppError) -> bool {
             | AppError::Conflict { .. }
             | AppError::ConflictWith { .. }
             | AppError::Forbidden(_)
+            | AppError::Refused { .. }
             | AppError::PayloadTooLarge(_)
             | AppError::TooManyRequests { .. }
     )

@@ -1,6 +1,6 @@
 //! Server-rendered pages for customers and owners, one file per feature with its own
 //! `router()`: [`landing`], [`account`] (sign-up, login, dashboard, password, sessions,
-//! consents), [`email_change`] (changing one's email address), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
+//! consents), [`email_change`] (changing one's email address), [`verification`] (verifying it at sign-up), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
 //! [`policies`], [`privacy`] (the subject's requests), [`oauth`] (sign-in providers),
 //! [`site`] (how it works, FAQ, owners, about, beta, contact), [`docs`] (the agent skill
 //! spec and the API reference). Plain
@@ -26,6 +26,7 @@ pub mod owner;
 pub mod policies;
 pub mod privacy;
 pub mod site;
+pub mod verification;
 
 use askama::Template;
 use axum::body::Body;

@@ -1,6 +1,6 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
 //! correcting the display name ([`rename`]) and the email address ([`email_change`]),
-//! accepting the terms ([`terms`]), and what an account looks like to its owner
+//! accepting the terms ([`terms`]), verifying the email address ([`verification`]), and what an account looks like to its owner
 //! ([`lookup`]: whether one exists, its hash, its id by email).
 //!
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
@@ -16,6 +16,7 @@ pub mod rename;
 pub mod signup;
 pub mod terms;
 pub mod validate;
+pub mod verification;
 
 use serde::Serialize;
 use sqlx::Row;
@@ -35,6 +36,8 @@ pub struct Profile {
     pub display_name: String,
     /// Sign-in email, normalised to lower case.
     pub email: String,
+    /// Whether the email address is verified (the sign-up bonus and ordering wait for it).
+    pub email_verified: bool,
     /// Current points balance.
     pub points_balance: i64,
     /// When the account was created (RFC 3339, UTC).
@@ -46,7 +49,7 @@ pub struct Profile {
 /// Errors: [`AppError::NotFound`] when there is no such active account.
 pub async fn profile(state: &AppState, account_id: &str) -> Result<Profile, AppError> {
     let row = sqlx::query(
-        "SELECT id, display_name, email, created_at FROM accounts WHERE id = $1 AND status = $2",
+        "SELECT id, display_name, email, email_verified_at, created_at FROM accounts WHERE id = $1 AND status = $2",
     )
     .bind(account_id)
     .bind(AccountStatus::Active.as_str())
@@ -57,6 +60,9 @@ pub async fn profile(state: &AppState, account_id: &str) -> Result<Profile, AppE
         id: row.try_get("id")?,
         display_name: row.try_get("display_name")?,
         email: row.try_get("email")?,
+        email_verified: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .is_some(),
         points_balance: ledger::balance(state.db.pool(), account_id).await?,
         created_at: rfc3339(row.try_get("created_at")?),
     })

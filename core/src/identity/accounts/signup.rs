@@ -1,14 +1,13 @@
-//! Signing up: a new account with its member ledger account, the sign-up bonus and a welcome
-//! email, all in one transaction. Policy: "heepr is not intended for users under 16": a person
+//! Signing up: a new account with its member ledger account and a verification link
+//! (`verification`: the sign-up bonus waits for it), all in one transaction. Policy: "heepr is not intended for users under 16": a person
 //! who does not confirm being 16 or older is refused and nothing about them is stored; so is
 //! one who does not accept the terms in force (`terms`).
 
 use serde::Deserialize;
 
-use super::{Profile, profile, terms, validate};
-use crate::ledger::{self, ISSUER, Transfer, TransferKind};
+use super::{Profile, profile, terms, validate, verification};
+use crate::ledger;
 use crate::platform::error::{AppError, is_unique_violation};
-use crate::platform::mail::{self, templates};
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
 
@@ -34,7 +33,8 @@ pub struct SignupRequest {
 pub const UNDER_16_MESSAGE: &str =
     "heepr is not intended for people under 16: you must be 16 or older to create an account";
 
-/// Creates the account, credits the sign-up bonus and queues the welcome email.
+/// Creates the account and mails its verification link (the bonus is credited when the link
+/// is followed).
 ///
 /// Errors: 422 for an invalid field, a missing 16+ confirmation or terms not accepted
 /// (`accept_terms`; nothing stored); 429
@@ -65,6 +65,7 @@ pub async fn sign_up(
             display_name: &display_name,
             password_hash: Some(&password_hash),
             terms_version: &terms_version,
+            email_verified: false,
         },
     )
     .await?;
@@ -88,10 +89,13 @@ pub struct NewAccount<'a> {
     pub password_hash: Option<&'a str>,
     /// The terms version the person accepted (`terms::required`).
     pub terms_version: &'a str,
+    /// Whether the address is verified already (a sign-in provider vouched for it).
+    pub email_verified: bool,
 }
 
-/// Inside `tx`: inserts the account (16+ confirmed now) with its terms acceptance, opens its member ledger account,
-/// credits the sign-up bonus and queues the welcome email. Returns the account id. The
+/// Inside `tx`: inserts the account (16+ confirmed now) with its terms acceptance and opens
+/// its member ledger account; then, for a verified address, credits the sign-up bonus and
+/// queues the welcome email, else mails a verification link. Returns the account id. The
 /// caller commits, then wakes the mail worker.
 ///
 /// Errors: 409 `email_taken` when the email, or one that looks the same (same matching key),
@@ -130,24 +134,15 @@ pub async fn create_account(
     };
     terms::record(tx, &id, account.terms_version, now).await?;
     ledger::open_member_account(tx, &id, now).await?;
-    if state.settings.signup_bonus > 0 {
-        let member = ledger::member_ledger_account(&id);
-        let bonus = Transfer {
-            kind: TransferKind::SignupBonus,
-            reference: &id,
-            from: ISSUER,
-            to: &member,
-            amount: state.settings.signup_bonus,
-        };
-        ledger::transfer(tx, &bonus, now).await?;
+    let to = verification::Addressee {
+        id: &id,
+        email: account.email,
+        display_name: account.display_name,
+    };
+    if account.email_verified {
+        verification::mark_verified_in(tx, state, &to, now).await?;
+    } else {
+        verification::send_in(tx, state, &to).await?;
     }
-    let welcome = templates::welcome(
-        account.email,
-        &id,
-        account.display_name,
-        state.settings.signup_bonus,
-        &state.settings.public_url,
-    )?;
-    mail::enqueue(tx, &welcome, now).await?;
     Ok(id)
 }

@@ -437,8 +437,9 @@ pub struct SignupConfirmation {
     pub accept_terms: Option<String>,
 }
 
-/// Finishes a sign-up through a provider: creates the account (no password), its identity,
-/// the sign-up bonus and the welcome email. Returns the account id.
+/// Finishes a sign-up through a provider: creates the account (no password) and its
+/// identity; an address the provider vouches for is verified at once (bonus and welcome
+/// email), any other gets a verification link. Returns the account id.
 ///
 /// Errors: 400 when no sign-up waits; 422 `age_16_or_over` when not confirmed (the
 /// provider's profile is deleted: nothing about the person is kept); 422 `accept_terms`
@@ -470,11 +471,20 @@ pub async fn complete_signup(
     let email = validate::email_address(&form.email)?;
     let provider = Provider::parse(&row.try_get::<String, _>("provider")?)?;
     state.signups.check(ip)?;
+    let raw: String = row.try_get("profile_json")?;
+    // The provider vouches only for the address it returned, not one typed over it.
+    let vouched = provider.read_profile(&raw)?;
+    let email_verified = vouched.email_verified
+        && vouched
+            .email
+            .as_deref()
+            .is_some_and(|e| validate::email_key(e) == email.key);
     let profile = ProviderProfile {
         subject: row.try_get("subject")?,
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
-        raw: row.try_get("profile_json")?,
+        email_verified,
+        raw,
     };
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
@@ -494,6 +504,7 @@ pub async fn complete_signup(
         display_name: &display_name,
         password_hash: None,
         terms_version: &terms_version,
+        email_verified,
     };
     let account_id = match create_account(&mut tx, state, &account).await {
         Err(AppError::Conflict {

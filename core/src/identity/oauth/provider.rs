@@ -27,6 +27,10 @@ pub struct ProviderProfile {
     pub email: Option<String>,
     /// Name, if the provider shared it (GitHub: the name, else the login).
     pub display_name: Option<String>,
+    /// Whether the provider vouches that `email` belongs to the person: Google says so
+    /// in `email_verified`; GitHub's profile shows only an address its owner verified and
+    /// made public, and Facebook shares only a confirmed one, so theirs count when present.
+    pub email_verified: bool,
     /// The profile response as returned (JSON text).
     pub raw: String,
 }
@@ -117,9 +121,16 @@ impl Provider {
             Provider::Github => text("name").or_else(|| text("login")),
             _ => text("name"),
         };
+        let email = text("email").map(|e| e.to_lowercase());
+        let email_verified = email.is_some()
+            && match self {
+                Provider::Google => value.get("email_verified") == Some(&Value::Bool(true)),
+                Provider::Github | Provider::Facebook => true,
+            };
         Ok(ProviderProfile {
             subject,
-            email: text("email").map(|e| e.to_lowercase()),
+            email,
+            email_verified,
             display_name,
             raw: raw.to_owned(),
         })

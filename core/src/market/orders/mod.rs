@@ -27,6 +27,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::identity::accounts::verification;
 use crate::identity::restrictions;
 use crate::market::agents::{self, order_form};
 use crate::market::files::{self, FileView};
@@ -391,7 +392,8 @@ pub struct Terms {
 ///
 /// Errors: 404 for an unknown or unpublished agent; 422 for answers that do not match the
 /// form, a file answer that is not the customer's unattached upload, or ordering from one's
-/// own agent; 409 `insufficient_points`; 409 `account_restricted` when processing of the
+/// own agent; 403 `email_unverified` before the customer verified their email address;
+/// 409 `insufficient_points`; 409 `account_restricted` when processing of the
 /// customer's or the owner's data is restricted. Nothing is written in any error case.
 pub async fn place(
     state: &AppState,
@@ -430,6 +432,8 @@ pub async fn place_in(
         ));
     }
     restrictions::refuse_new_order(tx, customer_id, &agent.owner_id).await?;
+    // The points an order spends come from the sign-up bonus, which waits for verification.
+    verification::require_verified(&mut **tx, customer_id).await?;
     if terms.price_points <= 0 {
         return Err(AppError::invalid(
             "price_points",
