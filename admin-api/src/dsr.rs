@@ -110,6 +110,39 @@ impl Kind {
     }
 }
 
+/// How the subject's identity was established before the request was acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifiedBy {
+    /// Asked on the dashboard, signed in.
+    SignedIn,
+    /// The subject followed the link sent to the account's address.
+    EmailLink,
+    /// Staff checked it another way (`verification_note` says how).
+    Staff,
+    /// heepr opened the request itself (a child's account): nobody to check.
+    Controller,
+    /// An operator ran it on the server's command line.
+    Operator,
+    /// A way this reader does not know (a newer server).
+    #[serde(other)]
+    Unknown,
+}
+
+impl VerifiedBy {
+    /// Words for the console ("checked by staff").
+    pub fn describe(self) -> &'static str {
+        match self {
+            VerifiedBy::SignedIn => "signed in",
+            VerifiedBy::EmailLink => "emailed link followed",
+            VerifiedBy::Staff => "checked by staff",
+            VerifiedBy::Controller => "opened by heepr",
+            VerifiedBy::Operator => "operator on the server",
+            VerifiedBy::Unknown => "unknown way",
+        }
+    }
+}
+
 /// A data-subject request (`Dsr` on the server): every answer that returns one request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -130,7 +163,7 @@ pub struct Request {
     pub status_reason: Option<String>,
     /// Received (RFC 3339).
     pub received_at: String,
-    /// Due (RFC 3339): one calendar month after receipt, plus any extension.
+    /// Due (RFC 3339): 30 days after receipt, plus 30 days per extension month.
     pub due_at: String,
     /// The same due date in Unix ms, for sorting and colouring.
     pub due_at_ms: i64,
@@ -140,6 +173,11 @@ pub struct Request {
     pub extension_reason: Option<String>,
     /// When the subject's identity was verified (RFC 3339).
     pub verified_at: Option<String>,
+    /// How it was verified (none before verification, or when not recorded then).
+    pub verified_by: Option<VerifiedBy>,
+    /// How staff checked the subject's identity, when they verified it. Starting a request
+    /// its subject has not confirmed needs this as the transition's `reason`.
+    pub verification_note: Option<String>,
     /// The open request of the same kind this one duplicates.
     pub duplicate_of: Option<String>,
     /// Who recorded it: `subject:<id>`, `staff:<id>` or `cli`.
@@ -231,7 +269,9 @@ pub struct Note {
 pub struct Transition {
     /// The target: a [`Status`] wire name (others answer 422 `invalid_field`).
     pub to: String,
-    /// Why; required to enter `on_hold`, `rejected` or `failed`.
+    /// Why; required to enter `on_hold`, `rejected` or `failed`, and to enter `in_progress`
+    /// when the subject has not confirmed the request (`verified_at` empty): then it says how
+    /// staff checked the subject's identity and is kept as `verification_note`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -54,7 +54,7 @@ pub use audit::{AuditEntry, AuditList, AuditQuery, BrokenLink, ChainVerification
 pub use backups::{Backup, BackupList};
 pub use dsr::{
     CreateRequest, Extension, Kind, Note, NoteBody, Request, RequestList, RequestsQuery, Status,
-    Transition,
+    Transition, VerifiedBy,
 };
 pub use erasure::{ErasurePreview, TableCounts};
 pub use error::{ErrorBody, ErrorEnvelope, HoldRefusal, TransitionRefusal};

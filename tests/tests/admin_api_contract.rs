@@ -18,7 +18,7 @@ use heepr_admin_api::{
     CreateRequest, DryRun, ErasurePreview, ErrorBody, ErrorEnvelope, Extension, Hold, HoldLifted,
     HoldList, HoldRefusal, IntakeList, IntakeOutcome, Kind, Me, Note, NoteBody, PlaceRestriction,
     Reason, Rectified, Rectify, Request, RequestDetail, RequestList, Restriction, Role, RuleList,
-    Status, Transition, TransitionRefusal,
+    Status, Transition, TransitionRefusal, VerifiedBy,
 };
 use heepr_compliance::dsr::RequestStatus;
 use heepr_core::identity::staff::StaffRole;
@@ -178,11 +178,15 @@ impl<'a> Api<'a> {
 
 const NO_BODY: Option<&()> = None;
 
-/// The body that starts a request (moves it to `in_progress`).
+/// How staff checked a subject's identity, in the tests.
+const CHECKED: &str = "replied from the account's address to our question";
+
+/// The body that starts a request (moves it to `in_progress`), saying how the subject's
+/// identity was checked (needed when they have not confirmed it).
 fn start() -> Transition {
     Transition {
         to: Status::InProgress.as_str().into(),
-        reason: None,
+        reason: Some(CHECKED.into()),
     }
 }
 
@@ -217,6 +221,10 @@ async fn access_request(api: &mut Api<'_>, alice: &str) -> Result<()> {
         .post("/requests/{id}/transition", &[rid], Some(&start))
         .await?;
     assert_eq!(started.status, Status::InProgress);
+    assert_eq!(
+        (started.verified_by, started.verification_note.as_deref()),
+        (Some(VerifiedBy::Staff), Some(CHECKED))
+    );
     wait_status(api.app, rid, "completed").await?;
     let detail: RequestDetail = api.get("/requests/{id}", &[rid], "").await?;
     assert!(detail.export_archive.is_some(), "{detail:?}");

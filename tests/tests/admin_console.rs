@@ -94,8 +94,20 @@ async fn officer_approves_an_erasure_in_the_console(backend: Backend) -> Result<
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     assert_eq!(preview.tables.get("accounts").map(|t| t.rows), Some(1));
 
-    // Start: the server accepts and the console shows its answer.
+    // Start: the subject has not confirmed, so the console asks how their identity was
+    // checked and sends nothing without it; then the server accepts and it shows the answer.
     c.press(KeyCode::Char('s')).await;
+    c.press(KeyCode::Enter).await;
+    let asked = c.app.dialog.as_ref().and_then(|d| d.error.clone());
+    assert!(
+        asked
+            .as_deref()
+            .unwrap_or_default()
+            .contains("how you checked"),
+        "{asked:?}"
+    );
+    assert_eq!(status_of(&app, &rid).await?, "awaiting_verification");
+    c.type_text("called the number on file").await;
     c.press(KeyCode::Enter).await;
     assert!(
         outcome(&c).contains("accepted, request is now in_progress"),
@@ -103,6 +115,15 @@ async fn officer_approves_an_erasure_in_the_console(backend: Backend) -> Result<
         outcome(&c)
     );
     assert_eq!(status_of(&app, &rid).await?, "in_progress");
+    let (by, note): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT verified_by, verification_note FROM dsr_requests WHERE id = $1")
+            .bind(&rid)
+            .fetch_one(app.pool())
+            .await?;
+    assert_eq!(
+        (by.as_deref(), note.as_deref()),
+        (Some("staff"), Some("called the number on file"))
+    );
 
     // A transition the state machine forbids is not offered: no dialog, nothing sent.
     let audited = app
@@ -248,6 +269,8 @@ async fn officer_runs_the_desk_from_the_console(backend: Backend) -> Result<()> 
     assert_eq!(&r.received_at[..10], &letter[..10]);
 
     c.press(KeyCode::Char('s')).await;
+    c.type_text("her letter is signed and matches the account")
+        .await;
     c.press(KeyCode::Enter).await;
     c.press(KeyCode::Char('e')).await;
     c.type_text("Dora Martin").await;

@@ -278,6 +278,16 @@ async fn dsr_state_machine_over_the_api(backend: Backend) -> Result<()> {
     let page = browser.get(app.url(&landing)).send().await?.text().await?;
     assert!(page.contains("objection to processing"), "{page}");
     assert_eq!(status_of(&app, &rid).await?, "in_progress");
+    let (_, shown) = call(
+        &app,
+        Method::GET,
+        &format!("/admin/api/v1/requests/{rid}"),
+        t,
+        None,
+    )
+    .await?;
+    assert_eq!(shown["request"]["verified_by"], "email_link", "{shown}");
+    assert_eq!(shown["request"]["verification_note"], Value::Null);
     assert_eq!(
         browser.post(&link).send().await?.status(),
         404,
@@ -686,3 +696,80 @@ async fn audit_chain_verifies_and_detects_an_edited_row(backend: Backend) -> Res
     Ok(())
 }
 backend_test!(audit_chain_verifies_and_detects_an_edited_row);
+
+/// Staff may start a request its subject has not confirmed only by saying how they checked
+/// the subject's identity (GDPR Art. 12(6)): without it the answer is 422 `reason`, nothing
+/// changes and the refusal is audited; with it the request is verified `by staff` and the
+/// note is kept with it (and masked like the request's other free text for support).
+async fn staff_verify_an_unconfirmed_request_only_saying_how(backend: Backend) -> Result<()> {
+    let app = spawn_keeping_mail(&backend).await?;
+    let officer = staff_token(&app, "dpo@heepr.example", StaffRole::PrivacyOfficer).await?;
+    let support = staff_token(&app, "help@heepr.example", StaffRole::Support).await?;
+    app.member("Cleo Subject", "cleo.subject@example.com")
+        .await?;
+    let t = Some(officer.as_str());
+    let (_, dsr) = call(
+        &app,
+        Method::POST,
+        "/admin/api/v1/requests",
+        t,
+        Some(json!({"email": "cleo.subject@example.com", "kind": "access"})),
+    )
+    .await?;
+    let rid = dsr["id"].as_str().context("id")?.to_string();
+    let start = format!("/admin/api/v1/requests/{rid}/transition");
+    for body in [
+        json!({"to": "in_progress"}),
+        json!({"to": "in_progress", "reason": "  "}),
+    ] {
+        let (s, answer) = call(&app, Method::POST, &start, t, Some(body)).await?;
+        assert_eq!(
+            (s, answer["error"]["field"].as_str()),
+            (422, Some("reason")),
+            "{answer}"
+        );
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("how you checked"), "{answer}");
+    }
+    assert_eq!(status_of(&app, &rid).await?, "awaiting_verification");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE request_id = $1 AND action = 'dsr.transition' AND outcome = 'refused'",
+            &rid
+        )
+        .await?,
+        2
+    );
+    let note = "she answered from cleo.subject@example.com with her order number";
+    let checked = json!({"to": "in_progress", "reason": note});
+    let (s, body) = call(&app, Method::POST, &start, t, Some(checked)).await?;
+    assert_eq!(
+        (s, body["verified_by"].as_str()),
+        (200, Some("staff")),
+        "{body}"
+    );
+    assert_eq!(body["verification_note"], note);
+    assert!(body["verified_at"].is_string(), "{body}");
+    assert_eq!(
+        body["status_reason"],
+        Value::Null,
+        "the note is not a status reason"
+    );
+    let (_, seen) = call(
+        &app,
+        Method::GET,
+        &format!("/admin/api/v1/requests/{rid}"),
+        Some(support.as_str()),
+        None,
+    )
+    .await?;
+    let masked = seen["request"]["verification_note"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        !masked.contains("cleo.subject@example.com") && masked.contains("order number"),
+        "{seen}"
+    );
+    Ok(())
+}
+backend_test!(staff_verify_an_unconfirmed_request_only_saying_how);

@@ -245,7 +245,7 @@ async fn staff_rectify_and_the_person_is_told(backend: Backend) -> Result<()> {
         "{body}"
     );
     assert_eq!(account_id(&app, "rita.old@example.com").await?, rita);
-    let start = json!({"to": "in_progress"});
+    let start = json!({"to": "in_progress", "reason": "she wrote from the account's address"});
     let (s, body) = admin(
         &app,
         Method::POST,

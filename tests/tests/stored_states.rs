@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use heepr_compliance::base::stored_state::{StoredState, stored_texts};
-use heepr_compliance::dsr::{RequestKind, RequestStatus};
+use heepr_compliance::dsr::{RequestKind, RequestStatus, VerifiedBy};
 use heepr_compliance::sweep::RunOutcome;
 use heepr_core::identity::accounts::AccountStatus;
 use heepr_core::identity::oauth::flow::{FlowPurpose, SignInFlowStatus};
@@ -53,6 +53,7 @@ fn stored_states() -> Vec<(&'static str, Vec<&'static str>)> {
         texts::<SignInFlowStatus>(),
         texts::<StaffRole>(),
         texts::<TransferKind>(),
+        texts::<VerifiedBy>(),
     ]
 }
 

@@ -104,9 +104,19 @@ impl Dialog {
         (r.kind == kind && r.allowed_transitions.contains(&Status::Completed)).then(|| r.id.clone())
     }
 
+    /// Whether this dialog starts a request its subject has not confirmed, so staff must
+    /// say how they checked the subject's identity (the server refuses it without).
+    pub fn verifies(&self) -> bool {
+        self.op == Op::Start && self.request.verified_at.is_none()
+    }
+
     /// Enter: the command, once the reason is there and an erasure's id matches.
     fn submit(&mut self) -> Step {
         let reason = self.input.trim().to_string();
+        if self.verifies() && reason.is_empty() {
+            self.error = Some("say how you checked the subject's identity first".into());
+            return Step::Stay;
+        }
         if self.op.needs_reason() && reason.is_empty() {
             self.error =
                 Some("type a reason first (it is recorded and may be sent to the subject)".into());
@@ -120,7 +130,7 @@ impl Dialog {
         };
         let command = match self.op {
             Op::VerifyIdentity => transition(Status::AwaitingVerification, None),
-            Op::Start => transition(Status::InProgress, None),
+            Op::Start => transition(Status::InProgress, self.verifies().then_some(reason)),
             Op::Complete => transition(Status::Completed, None),
             Op::Reject => transition(Status::Rejected, Some(reason)),
             Op::RunExport => Command::Export { id: id.clone() },

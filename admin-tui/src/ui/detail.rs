@@ -58,10 +58,13 @@ fn request_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
             "received {} via {} · verified {} · extended {} month(s)",
             day(&r.received_at),
             r.channel,
-            r.verified_at.as_deref().map_or("no".to_string(), day),
+            verified_text(r),
             r.extended_months
         )),
     ];
+    if let Some(note) = &r.verification_note {
+        lines.push(Line::from(format!("identity checked: {note}")));
+    }
     if s.erased {
         lines.push(Line::from(Span::styled(
             "subject erased",
@@ -412,4 +415,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             .block(Block::bordered().title("Actions")),
         bar,
     );
+}
+
+/// "no", or the day and how ("2026-12-01, checked by staff").
+fn verified_text(r: &Request) -> String {
+    match (&r.verified_at, r.verified_by) {
+        (None, _) => "no".to_string(),
+        (Some(at), Some(by)) => format!("{}, {}", day(at), by.describe()),
+        (Some(at), None) => day(at),
+    }
 }

@@ -75,10 +75,18 @@ fn explain(app: &App, d: &Dialog, lines: &mut Vec<Line<'static>>) -> &'static st
             lines.push(Line::from("Moves the request to awaiting_verification."));
             ""
         }
-        Op::Start => {
+        Op::Start if d.verifies() => {
             lines.push(Line::from(
-                "Moves the request to in_progress (marks the subject verified).",
+                "The subject has not confirmed this request: starting it marks them verified.",
             ));
+            lines.push(Line::from(Span::styled(
+                "Say how you checked their identity (kept with the request):",
+                Style::new().fg(AMBER),
+            )));
+            "how identity was checked"
+        }
+        Op::Start => {
+            lines.push(Line::from("Moves the request to in_progress."));
             ""
         }
         Op::Complete => {

@@ -50,6 +50,41 @@ impl RequestKind {
     }
 }
 
+crate::stored_state! {
+    /// How the data subject's identity was established before a request was acted on
+    /// (`dsr_requests.verified_by`; GDPR Art. 12(6): the controller acts on a request only
+    /// once it is reasonably sure who asks). Staff verifying by other means must say how
+    /// (`verification_note`), so an auditor can tell a checked request from a waved-through one.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum VerifiedBy: "verified_by" {
+        /// Asked on the dashboard, signed in with the account's password or provider.
+        SignedIn = "signed_in",
+        /// The subject followed the confirmation link sent to the account's own address.
+        EmailLink = "email_link",
+        /// A staff member checked the subject's identity another way; the note says how.
+        Staff = "staff",
+        /// heepr opened the request itself (an account staff flagged as a child's): there is
+        /// no requester whose identity to check.
+        Controller = "controller",
+        /// An operator ran it on the server's command line for a known account.
+        Operator = "operator",
+    }
+}
+
+impl VerifiedBy {
+    /// Words for the console and pages ("by the emailed link").
+    pub fn describe(self) -> &'static str {
+        match self {
+            VerifiedBy::SignedIn => "signed in to their account",
+            VerifiedBy::EmailLink => "followed the link sent to the account's address",
+            VerifiedBy::Staff => "checked by staff",
+            VerifiedBy::Controller => "opened by heepr itself",
+            VerifiedBy::Operator => "run by an operator on the server",
+        }
+    }
+}
+
 /// A name that is not a known kind or status (the error of every stored state's `FromStr`).
 pub type UnknownName = crate::base::stored_state::UnknownState;
 

@@ -37,7 +37,7 @@ async fn run_cli_request(
         channel: Channel::Cli,
         details: None,
         actor: &heepr_compliance::audit::AuditActor::CLI,
-        verified: true,
+        verified: Some(heepr_compliance::dsr::VerifiedBy::Operator),
         run_job_now: true,
     };
     let dsr = crate::privacy::requests::intake::create(state, &new)

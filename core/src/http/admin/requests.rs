@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use heepr_admin_api as api;
 use heepr_compliance::audit::{self as chain, AuditFilter};
-use heepr_compliance::dsr::{RequestKind, RequestStatus};
+use heepr_compliance::dsr::{RequestKind, RequestStatus, VerifiedBy};
 use heepr_compliance::erasure;
 use heepr_compliance::holds;
 
@@ -110,15 +110,15 @@ async fn create_request(
         channel: Channel::Staff,
         details: body.details.as_deref(),
         actor: &member.actor(),
-        verified: false,
+        verified: None,
         run_job_now: false,
     };
     let dsr = intake::create_received(&state, &new, received_at).await?;
     Ok((StatusCode::CREATED, Json(wire::request(dsr))))
 }
 
-/// Records a request that staff member `member` enters for `account_id`. A `verified` one
-/// (a child's erasure) counts as verified and starts its job at once; any other waits for
+/// Records a request that staff member `member` enters for `account_id`. One `verified`
+/// already (a child's erasure heepr opens itself) starts its job at once; any other waits for
 /// the subject to confirm through the emailed link.
 async fn staff_request(
     state: &AppState,
@@ -126,7 +126,7 @@ async fn staff_request(
     account_id: &str,
     kind: RequestKind,
     details: Option<&str>,
-    verified: bool,
+    verified: Option<VerifiedBy>,
 ) -> Result<api::Request, AppError> {
     let dsr = intake::create(
         state,
@@ -137,7 +137,7 @@ async fn staff_request(
             details,
             actor: &member.actor(),
             verified,
-            run_job_now: verified,
+            run_job_now: verified.is_some(),
         },
     )
     .await?;
@@ -357,7 +357,7 @@ async fn flag_child(
         &id,
         RequestKind::Erasure,
         Some(&details),
-        true,
+        Some(VerifiedBy::Controller),
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(dsr)))

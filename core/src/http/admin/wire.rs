@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use heepr_admin_api as api;
 use heepr_compliance::audit::{AuditRecord, Verification};
 use heepr_compliance::backup::BackupEntry;
-use heepr_compliance::dsr::{RequestKind, RequestStatus};
+use heepr_compliance::dsr::{RequestKind, RequestStatus, VerifiedBy};
 use heepr_compliance::erasure::TableCounts;
 use heepr_compliance::holds::Hold;
 use heepr_compliance::retention::Store;
@@ -53,6 +53,17 @@ pub fn kind(k: RequestKind) -> api::Kind {
     }
 }
 
+/// How a request was verified, on the wire.
+pub fn verified_by(v: VerifiedBy) -> api::VerifiedBy {
+    match v {
+        VerifiedBy::SignedIn => api::VerifiedBy::SignedIn,
+        VerifiedBy::EmailLink => api::VerifiedBy::EmailLink,
+        VerifiedBy::Staff => api::VerifiedBy::Staff,
+        VerifiedBy::Controller => api::VerifiedBy::Controller,
+        VerifiedBy::Operator => api::VerifiedBy::Operator,
+    }
+}
+
 /// [`request`] for a caller who sees emails masked (support): addresses the subject wrote
 /// into the request's free text are masked too.
 pub fn request_masked(mut d: Dsr, masks: bool) -> api::Request {
@@ -60,6 +71,7 @@ pub fn request_masked(mut d: Dsr, masks: bool) -> api::Request {
         d.details = d.details.as_deref().map(mask_emails_in);
         d.status_reason = d.status_reason.as_deref().map(mask_emails_in);
         d.extension_reason = d.extension_reason.as_deref().map(mask_emails_in);
+        d.verification_note = d.verification_note.as_deref().map(mask_emails_in);
     }
     request(d)
 }
@@ -80,6 +92,8 @@ pub fn request(d: Dsr) -> api::Request {
         extended_months: d.extended_months,
         extension_reason: d.extension_reason,
         verified_at: d.verified_at,
+        verified_by: d.verified_by.map(verified_by),
+        verification_note: d.verification_note,
         duplicate_of: d.duplicate_of,
         created_by: d.created_by,
         completed_at: d.completed_at,

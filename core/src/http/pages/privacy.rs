@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use heepr_compliance::dsr::RequestKind;
+use heepr_compliance::dsr::{RequestKind, VerifiedBy};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
@@ -194,7 +194,7 @@ async fn dashboard_request(
             channel: Channel::Dashboard,
             details,
             actor: &heepr_compliance::audit::AuditActor::subject(account_id),
-            verified: true,
+            verified: Some(VerifiedBy::SignedIn),
             run_job_now: matches!(kind, RequestKind::Access | RequestKind::Erasure),
         },
     )

@@ -197,7 +197,7 @@ pub async fn record_message(
                 channel: Channel::Staff,
                 details: Some(&text),
                 actor: &AuditActor::MAIL_INTAKE,
-                verified: false,
+                verified: None,
                 run_job_now: false,
             };
             let recorded = record(&mut tx, state, &new, msg.arrived_at_ms).await?;

@@ -108,7 +108,7 @@ pub async fn classify(
         channel: Channel::Staff,
         details: Some(&details),
         actor,
-        verified: false,
+        verified: None,
         run_job_now: false,
     };
     let recorded = record(&mut tx, state, &new, arrived_at).await?;

@@ -8,7 +8,7 @@
 //! it never inherits the open request's verified state.
 
 use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
-use heepr_compliance::dsr::{self, RequestKind, RequestStatus};
+use heepr_compliance::dsr::{self, RequestKind, RequestStatus, VerifiedBy};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
@@ -48,10 +48,11 @@ pub struct NewRequest<'a> {
     pub details: Option<&'a str>,
     /// Who records it (audit actor).
     pub actor: &'a AuditActor,
-    /// Identity already proven (dashboard session and password, staff child flag, CLI):
-    /// the request starts `in_progress`; otherwise `awaiting_verification` with an emailed
-    /// confirmation link.
-    pub verified: bool,
+    /// How identity is already established (signed in on the dashboard, a request heepr
+    /// opens itself for a child's account, the CLI): the request starts `in_progress`.
+    /// `None`: `awaiting_verification` with a confirmation link emailed to the account's
+    /// address (or staff verify it, saying how: `transitions::transition`).
+    pub verified: Option<VerifiedBy>,
     /// Start the job at once (access requests always do once verified; erasure only when
     /// asked: dashboard deletion, child flag, CLI).
     pub run_job_now: bool,
@@ -237,19 +238,19 @@ pub async fn record(
     .bind(RequestStatus::OnHold.as_str())
     .fetch_optional(&mut **tx)
     .await?;
-    let token = (!new.verified).then(new_secret);
-    let status = if new.verified {
+    let token = new.verified.is_none().then(new_secret);
+    let status = if new.verified.is_some() {
         RequestStatus::InProgress
     } else {
         RequestStatus::AwaitingVerification
     };
     let due = dsr::due_at(received_at, 0);
-    let run_job = new.verified && (new.kind == RequestKind::Access || new.run_job_now);
+    let run_job = new.verified.is_some() && (new.kind == RequestKind::Access || new.run_job_now);
     sqlx::query(
         "INSERT INTO dsr_requests (id, account_id, kind, status, channel, details, received_at, due_at, \
          extended_months, verified_at, verification_token_hash, duplicate_of, created_by, job_requested_at, updated_at, \
-         verification_sent_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15)",
+         verification_sent_at, verified_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&id)
     .bind(new.account_id)
@@ -259,7 +260,7 @@ pub async fn record(
     .bind(new.details.map(str::trim).filter(|d| !d.is_empty()))
     .bind(received_at)
     .bind(due)
-    .bind(new.verified.then_some(now))
+    .bind(new.verified.map(|_| now))
     .bind(token.as_deref().map(hash_secret))
     .bind(duplicate_of.as_deref())
     .bind(new.actor.as_str())
@@ -267,6 +268,7 @@ pub async fn record(
     .bind(now)
     // The link works for 14 days from when it is emailed, now.
     .bind(token.is_some().then_some(now))
+    .bind(new.verified.map(VerifiedBy::as_str))
     .execute(&mut **tx)
     .await?;
     audit(

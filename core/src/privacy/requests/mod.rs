@@ -23,7 +23,7 @@ pub mod transitions;
 pub mod unconfirmed;
 
 use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
-use heepr_compliance::dsr::{RequestKind, RequestStatus};
+use heepr_compliance::dsr::{RequestKind, RequestStatus, VerifiedBy};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -63,6 +63,11 @@ pub struct Dsr {
     pub extension_reason: Option<String>,
     /// When the subject's identity was verified (RFC 3339).
     pub verified_at: Option<String>,
+    /// How it was verified (`None` before verification, or for a request verified before
+    /// the way was recorded).
+    pub verified_by: Option<VerifiedBy>,
+    /// How staff checked the subject's identity, when they verified it.
+    pub verification_note: Option<String>,
     /// The open request this one duplicates.
     pub duplicate_of: Option<String>,
     /// Who recorded it (`subject:<id>`, `staff:<id>`, `cli`).
@@ -79,7 +84,7 @@ pub struct Dsr {
 
 /// Columns read into a [`Dsr`].
 pub const DSR_COLUMNS: &str = "id, account_id, kind, status, channel, details, status_reason, received_at, due_at, \
-     extended_months, extension_reason, verified_at, duplicate_of, created_by, completed_at, job_requested_at";
+     extended_months, extension_reason, verified_at, verified_by, verification_note, duplicate_of, created_by, completed_at, job_requested_at";
 
 impl Dsr {
     /// Reads a row selected with [`DSR_COLUMNS`]; `now_ms` decides `overdue`.
@@ -106,6 +111,12 @@ impl Dsr {
             extended_months: row.try_get("extended_months")?,
             extension_reason: row.try_get("extension_reason")?,
             verified_at: opt_time("verified_at")?,
+            verified_by: row
+                .try_get::<Option<String>, _>("verified_by")?
+                .as_deref()
+                .map(parse_stored)
+                .transpose()?,
+            verification_note: row.try_get("verification_note")?,
             duplicate_of: row.try_get("duplicate_of")?,
             created_by: row.try_get("created_by")?,
             completed_at: opt_time("completed_at")?,

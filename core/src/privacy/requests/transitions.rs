@@ -2,7 +2,7 @@
 //! its deadline. Every change is one transaction with its audit entry and its email.
 
 use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
-use heepr_compliance::dsr::{self, RequestKind, RequestStatus, TransitionError};
+use heepr_compliance::dsr::{self, RequestKind, RequestStatus, TransitionError, VerifiedBy};
 use serde_json::json;
 use sqlx::Row;
 
@@ -13,11 +13,14 @@ use crate::platform::state::AppState;
 
 /// Moves request `id` to `to` (with `reason` for on hold, rejected, failed), as `actor`.
 ///
-/// Entering `in_progress` marks the subject verified and, for an access request (or an
-/// erasure coming back from `failed`), asks the worker to run its job. Completion (except of an erasure) and rejection are emailed.
+/// Entering `in_progress` marks the subject verified (by the emailed link when `actor` is the
+/// subject; staff must give `reason`: how they checked the subject's identity, kept as the
+/// verification note) and, for an access request (or an erasure coming back from `failed`),
+/// asks the worker to run its job. Completion (except of an erasure) and rejection are emailed.
 ///
 /// Errors: 404 for an unknown id; 409 `transition_not_allowed` with
-/// `details.allowed` (the states allowed from the current one), 422 when a reason is missing;
+/// `details.allowed` (the states allowed from the current one), 422 `reason` when a reason
+/// (or, for a request its subject has not confirmed, the verification note) is missing;
 /// 409 `request_changed` when another change won the race.
 pub async fn transition(
     state: &AppState,
@@ -28,30 +31,38 @@ pub async fn transition(
 ) -> Result<Dsr, AppError> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
-    let row = sqlx::query("SELECT status, kind, account_id FROM dsr_requests WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound("request"))?;
+    let row =
+        sqlx::query("SELECT status, kind, account_id, verified_at FROM dsr_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::NotFound("request"))?;
     let from: String = row.try_get("status")?;
     let kind: String = row.try_get("kind")?;
     let account_id: String = row.try_get("account_id")?;
     let from: RequestStatus = parse_stored(&from)?;
     let kind: RequestKind = parse_stored(&kind)?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if let Err(err) = dsr::check_transition(from, to, reason) {
-        let details = json!({"from": from, "to": to, "error": err.to_string()});
-        audit(
+    let unverified = row.try_get::<Option<i64>, _>("verified_at")?.is_none();
+    let verifies = (to == RequestStatus::InProgress && unverified)
+        .then(|| verification(actor, &account_id, reason));
+    if let Some(Err(err)) = verifies {
+        refuse(
             &mut tx,
             actor,
-            AuditAction::DsrTransition,
-            Some(&account_id),
-            Some(id),
-            AuditOutcome::Refused,
-            details,
+            &account_id,
+            id,
+            json!({"from": from, "to": to, "error": err.to_string()}),
             now,
         )
         .await?;
+        tx.commit().await?;
+        return Err(err);
+    }
+    let verifies = verifies.and_then(Result::ok);
+    if let Err(err) = dsr::check_transition(from, to, reason) {
+        let details = json!({"from": from, "to": to, "error": err.to_string()});
+        refuse(&mut tx, actor, &account_id, id, details, now).await?;
         tx.commit().await?;
         return Err(match err {
             TransitionError::NotAllowed { allowed, .. } => AppError::ConflictWith {
@@ -77,6 +88,7 @@ pub async fn transition(
          completed_at = CASE WHEN $5 = 1 THEN $3 ELSE completed_at END, \
          job_requested_at = CASE WHEN $6 = 1 THEN $3 WHEN $1 = $9 THEN job_requested_at ELSE NULL END, \
          job_failures = CASE WHEN $1 = $10 THEN job_failures + 1 ELSE job_failures END, \
+         verified_by = COALESCE($11, verified_by), verification_note = COALESCE($12, verification_note), \
          locked_until = NULL \
          WHERE id = $7 AND status = $8",
     )
@@ -90,6 +102,8 @@ pub async fn transition(
     .bind(from.as_str())
     .bind(RequestStatus::InProgress.as_str())
     .bind(RequestStatus::Failed.as_str())
+    .bind(verifies.map(|(by, _)| by.as_str()))
+    .bind(verifies.and_then(|(_, note)| note))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -105,7 +119,7 @@ pub async fn transition(
         Some(&account_id),
         Some(id),
         AuditOutcome::Ok,
-        json!({"from": from, "to": to}),
+        json!({"from": from, "to": to, "verified_by": verifies.map(|(by, _)| by)}),
         now,
     )
     .await?;
@@ -137,6 +151,51 @@ pub async fn transition(
         state.privacy_wakeup.notify_one();
     }
     get(state.db.pool(), id, now).await
+}
+
+/// How a request not verified yet becomes verified by `actor` moving it into progress: the
+/// subject themselves only through the emailed link (`intake::confirm`), anyone else (staff)
+/// only by saying in `reason` how they checked the subject's identity (GDPR Art. 12(6)),
+/// which is stored as the request's verification note.
+///
+/// Errors: 422 `reason` when staff give none.
+fn verification<'r>(
+    actor: &AuditActor,
+    account_id: &str,
+    reason: Option<&'r str>,
+) -> Result<(VerifiedBy, Option<&'r str>), AppError> {
+    if *actor == AuditActor::subject(account_id) {
+        return Ok((VerifiedBy::EmailLink, None));
+    }
+    match reason {
+        Some(note) => Ok((VerifiedBy::Staff, Some(note))),
+        None => Err(AppError::invalid("reason", VERIFY_NOTE_NEEDED)),
+    }
+}
+
+/// Why staff cannot start a request the subject has not confirmed without a note.
+pub const VERIFY_NOTE_NEEDED: &str = "the subject has not confirmed this request: say in the reason how you checked their identity (e.g. replied from the account's address to our question, or matched details only they know); it is recorded with the request";
+
+/// Inside `tx`: the audit entry of a refused transition.
+async fn refuse(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    actor: &AuditActor,
+    account_id: &str,
+    id: &str,
+    details: serde_json::Value,
+    now: i64,
+) -> Result<(), AppError> {
+    audit(
+        tx,
+        actor,
+        AuditAction::DsrTransition,
+        Some(account_id),
+        Some(id),
+        AuditOutcome::Refused,
+        details,
+        now,
+    )
+    .await
 }
 
 /// Checks, before staff act on it, that request `id` is `account_id`'s, of `kind`, and may
