@@ -192,3 +192,73 @@ async fn a_pending_link_goes_with_the_account_and_with_its_retention_period(
     );
     Ok(())
 }
+
+backend_test!(a_deleted_accounts_address_earns_no_second_bonus_for_a_year);
+/// Policy (`closed_addresses`, 365 days): deleting an account and signing up again with
+/// the same address, or one that looks the same, earns no second sign-up bonus; only a
+/// keyed hash is kept (never the address), and after the period the address earns one
+/// again and the sweep deletes the hash.
+async fn a_deleted_accounts_address_earns_no_second_bonus_for_a_year(
+    backend: Backend,
+) -> Result<()> {
+    use heepr_compliance::sweep::{self, SweepOptions};
+    let app = TestApp::spawn(&backend).await?;
+    let erase = |client: reqwest::Client, id: String| {
+        let app = &app;
+        async move {
+            let r = client
+                .post(app.url("/account/delete"))
+                .form(&[("password", DEFAULT_PASSWORD)])
+                .send()
+                .await?;
+            ensure!(r.status() == 303, "{}", r.status());
+            app.wait_for_count(
+                "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND status = 'completed'",
+                &id,
+                1,
+            )
+            .await?;
+            anyhow::Ok(())
+        }
+    };
+    let (first, account) = app.member("Gil", "gil@example.com").await?;
+    ensure!(balance(&app, &first).await? == 500);
+    erase(first, account["id"].as_str().unwrap_or_default().to_owned()).await?;
+    let hashes: Vec<String> = sqlx::query_scalar("SELECT address_hmac FROM closed_addresses")
+        .fetch_all(app.pool())
+        .await?;
+    ensure!(
+        hashes.len() == 1 && !hashes[0].contains("gil"),
+        "{hashes:?}"
+    );
+
+    let (again, account) = app.member("Gil", "GIL@Example.com").await?;
+    let id = account["id"].as_str().unwrap_or_default().to_owned();
+    let (_, me) = get(&app, &again, "/api/v1/me").await?;
+    ensure!(me["email_verified"] == true, "{me}");
+    ensure!(
+        balance(&app, &again).await? == 0,
+        "a second bonus was credited"
+    );
+    ensure!(bonus_entries(&app, &id).await? == 0);
+    erase(again, id).await?;
+
+    // 366 days later the address earns a bonus again, and the sweep
+    // deletes the hash.
+    app.clock.advance_ms(366 * 24 * HOUR_MS);
+    let (third, _) = app.member("Gil", "gil@example.com").await?;
+    ensure!(balance(&app, &third).await? == 500);
+    let options = SweepOptions::default();
+    let run = sweep::sweep_rule(
+        &app.state.db,
+        &app.state.policies,
+        &app.clock,
+        "closed_addresses",
+        app.clock_now(),
+        &options,
+        None,
+    )
+    .await?;
+    ensure!(run.rows_affected() == 1, "{run:?}");
+    Ok(())
+}

@@ -61,9 +61,29 @@ pub struct GlobalArgs {
     /// Default: DATA_DIR/backups.
     #[arg(long, env = "HEEPR_BACKUP_DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
+    /// The key file of the hashes kept for fraud prevention (64 hex characters; created on
+    /// first use). Every server of one deployment needs the same file. Default:
+    /// DATA_DIR/secrets/fraud-key.
+    #[arg(long, env = "HEEPR_FRAUD_KEY_FILE", global = true)]
+    pub fraud_key_file: Option<PathBuf>,
 }
 
 impl GlobalArgs {
+    /// The fraud-prevention key: `--fraud-key-file`, or `DATA_DIR/secrets/fraud-key`,
+    /// created when missing.
+    ///
+    /// Errors: the file cannot be read or created, or is malformed (naming the file).
+    pub fn fraud_key(
+        &self,
+    ) -> Result<crate::platform::fraud_key::FraudKey, crate::platform::fraud_key::FraudKeyError>
+    {
+        let path = self
+            .fraud_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secrets").join("fraud-key"));
+        crate::platform::fraud_key::FraudKey::load_or_create(&path)
+    }
+
     /// The backup directory: `--backup-dir`, or `DATA_DIR/backups`.
     pub fn backup_dir(&self) -> PathBuf {
         self.backup_dir

@@ -58,7 +58,9 @@ pub(crate) async fn operator_state(global: &GlobalArgs) -> anyhow::Result<AppSta
     let (db, policies) = open(global).await?;
     let public_url =
         std::env::var("HEEPR_PUBLIC_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".to_string());
-    let settings = Settings::with_defaults(global.data_dir.clone(), public_url);
+    let mut settings = Settings::with_defaults(global.data_dir.clone(), public_url);
+    // An erasure run from the command line keeps the same hash `serve` checks.
+    settings.fraud_key = global.fraud_key()?;
     AppState::new(db, settings, policies, Arc::new(SystemClock))
 }
 

@@ -39,7 +39,7 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("--bind {}: cannot listen", args.bind))?;
-    let mut settings = settings_from_args(global, args);
+    let mut settings = settings_from_args(global, args)?;
     if args.public_url.is_none() {
         // With --bind :0 the port is known only now; the CSRF layer trusts this origin.
         settings.public_url = format!("http://{}", listener.local_addr()?);
@@ -76,7 +76,9 @@ async fn shutdown_signal() {
 }
 
 /// The resolved [`Settings`] of `heepr serve`'s flags.
-pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
+///
+/// Errors: the fraud key file cannot be read or created.
+pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<Settings> {
     let public_url = args
         .public_url
         .clone()
@@ -85,7 +87,8 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         Some(url) => MailTransportConfig::Smtp(url.clone()),
         None => MailTransportConfig::File(global.data_dir.join("mail")),
     };
-    Settings {
+    Ok(Settings {
+        fraud_key: global.fraud_key()?,
         data_dir: global.data_dir.clone(),
         public_url,
         signup_bonus: args.signup_bonus,
@@ -104,7 +107,7 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> Settings {
         mail_intake: args.intake.mailbox(),
         deferred_writes: crate::platform::deferred_writes::QueueConfig::default(),
         password_pool: crate::platform::passwords::PasswordPool::default(),
-    }
+    })
 }
 
 fn duration_ms(d: Duration) -> i64 {

@@ -5,7 +5,8 @@
 //! names and shown text ([`unicode`]), the request log's store ([`request_log`]), the queue of
 //! writes a request does not wait for ([`deferred_writes`]), who is on the other end of a
 //! request ([`client`]), transactional email ([`mail`]), the mailbox privacy requests arrive
-//! in ([`intake_mailbox`]), the API's idempotency keys ([`idempotency`]), and the state
+//! in ([`intake_mailbox`]), the API's idempotency keys ([`idempotency`]), the key of the
+//! hashes kept for fraud prevention ([`fraud_key`]), and the state
 //! every handler and job shares ([`state`]).
 //!
 //! Depends on nothing else in the crate: every other module may use it.
@@ -14,6 +15,7 @@ pub mod client;
 pub mod db;
 pub mod deferred_writes;
 pub mod error;
+pub mod fraud_key;
 pub mod idempotency;
 pub mod intake_mailbox;
 pub mod mail;

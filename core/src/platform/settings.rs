@@ -164,6 +164,8 @@ pub struct Settings {
     pub deferred_writes: super::deferred_writes::QueueConfig,
     /// How many Argon2 hashes run and wait at once.
     pub password_pool: super::passwords::PasswordPool,
+    /// Keys the hashes of closed accounts' addresses (no second sign-up bonus).
+    pub fraud_key: super::fraud_key::FraudKey,
 }
 
 impl Settings {
@@ -189,6 +191,7 @@ impl Settings {
             mail_intake: None,
             deferred_writes: super::deferred_writes::QueueConfig::default(),
             password_pool: super::passwords::PasswordPool::default(),
+            fraud_key: super::fraud_key::FraudKey::ephemeral(),
         }
     }
 

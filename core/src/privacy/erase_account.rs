@@ -15,7 +15,7 @@ use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
 
 use super::requests::SYSTEM;
 use super::requests::transitions::transition;
-use crate::identity::accounts::AccountStatus;
+use crate::identity::accounts::{AccountStatus, closed_addresses};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 
@@ -74,6 +74,22 @@ async fn drain_mail(state: &AppState, account_id: &str) -> Result<(), AppError> 
     .await
 }
 
+/// Before the address is erased: keeps its keyed hash, so signing up again with it earns
+/// no second sign-up bonus (`identity::accounts::closed_addresses`). A resumed erasure
+/// that already emptied the address recorded it on its first run.
+async fn record_closed_address(state: &AppState, account_id: &str) -> Result<(), AppError> {
+    let key: Option<Option<String>> =
+        sqlx::query_scalar("SELECT email_normalized FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(state.db.pool())
+            .await?;
+    if let Some(Some(key)) = key {
+        let now = state.clock.now_ms();
+        closed_addresses::record(state.db.pool(), state, &key, now).await?;
+    }
+    Ok(())
+}
+
 /// Erases `account_id` for request `id`: refunds the subject's unfinished orders, drains
 /// and closes the account's mail, then runs the erasure the data map describes; completes
 /// the request, or puts it on hold (legal hold) or fails it (with the cause).
@@ -87,6 +103,7 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
         // Unfinished orders are refunded first (their cancellation emails go out with the
         // rest of the subject's mail below).
         crate::market::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
+        record_closed_address(state, account_id).await?;
     }
     drain_mail(state, account_id).await?;
     // The account is closed now: a request-log row queued before is committed by this flush

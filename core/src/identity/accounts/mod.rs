@@ -6,6 +6,7 @@
 //! May use `platform`, `ledger` (the sign-up bonus) and `identity::sessions` (a login opens
 //! one).
 
+pub mod closed_addresses;
 pub mod email_change;
 pub mod email_keys;
 pub mod login;

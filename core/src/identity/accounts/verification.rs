@@ -275,26 +275,56 @@ pub async fn mark_verified_in(
     if marked.rows_affected() != 1 {
         return Ok(false);
     }
-    if state.settings.signup_bonus > 0 {
+    let bonus = bonus_for(tx, state, account_id, now).await?;
+    if bonus > 0 {
         let member = ledger::member_ledger_account(account_id);
-        let bonus = Transfer {
+        let transfer = Transfer {
             kind: TransferKind::SignupBonus,
             reference: account_id,
             from: ISSUER,
             to: &member,
-            amount: state.settings.signup_bonus,
+            amount: bonus,
         };
-        ledger::transfer(tx, &bonus, now).await?;
+        ledger::transfer(tx, &transfer, now).await?;
     }
     let welcome = templates::welcome(
         account.email,
         account_id,
         account.display_name,
-        state.settings.signup_bonus,
+        bonus,
         &state.settings.public_url,
     )?;
     mail::enqueue(tx, &welcome, now).await?;
     Ok(true)
+}
+
+/// The sign-up bonus `account_id` gets on verification: the configured one, or 0 when an
+/// account with the same address was deleted within the `closed_addresses` period
+/// (policy: no second bonus for a re-registration).
+///
+/// Errors: the database's.
+async fn bonus_for(
+    tx: &mut Transaction<'static, Any>,
+    state: &AppState,
+    account_id: &str,
+    now: i64,
+) -> Result<i64, AppError> {
+    if state.settings.signup_bonus <= 0 {
+        return Ok(0);
+    }
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT email_normalized FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    let Some(key) = key else {
+        return Ok(state.settings.signup_bonus);
+    };
+    if super::closed_addresses::closed_recently(&mut **tx, state, &key, now).await? {
+        tracing::info!(account_id = %account_id, "no sign-up bonus: the address belonged to an account deleted recently");
+        return Ok(0);
+    }
+    Ok(state.settings.signup_bonus)
 }
 
 /// Whether `account_id`'s email address is verified.
