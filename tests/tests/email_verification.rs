@@ -16,6 +16,24 @@ async fn bonus_entries(app: &TestApp, id: &str) -> Result<i64> {
     .await
 }
 
+/// Deletes the signed-in `client`'s account `id` from the dashboard and waits for the
+/// erasure to complete.
+async fn delete_account(app: &TestApp, client: &reqwest::Client, id: &str) -> Result<()> {
+    let r = client
+        .post(app.url("/account/delete"))
+        .form(&[("password", DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(r.status() == 303, "{}", r.status());
+    app.wait_for_count(
+        "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND status = 'completed'",
+        id,
+        1,
+    )
+    .await?;
+    Ok(())
+}
+
 backend_test!(the_bonus_and_ordering_wait_for_the_verified_address);
 async fn the_bonus_and_ordering_wait_for_the_verified_address(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;
@@ -153,18 +171,7 @@ async fn a_pending_link_goes_with_the_account_and_with_its_retention_period(
 
     app.log_in(&eve, "eve@example.com", DEFAULT_PASSWORD)
         .await?;
-    let r = eve
-        .post(app.url("/account/delete"))
-        .form(&[("password", DEFAULT_PASSWORD)])
-        .send()
-        .await?;
-    ensure!(r.status() == 303, "{}", r.status());
-    app.wait_for_count(
-        "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND status = 'completed'",
-        &eve_id,
-        1,
-    )
-    .await?;
+    delete_account(&app, &eve, &eve_id).await?;
     ensure!(
         app.count(rows, &eve_id).await? == 0,
         "erasure left the link row"
@@ -203,27 +210,9 @@ async fn a_deleted_accounts_address_earns_no_second_bonus_for_a_year(
 ) -> Result<()> {
     use heepr_compliance::sweep::{self, SweepOptions};
     let app = TestApp::spawn(&backend).await?;
-    let erase = |client: reqwest::Client, id: String| {
-        let app = &app;
-        async move {
-            let r = client
-                .post(app.url("/account/delete"))
-                .form(&[("password", DEFAULT_PASSWORD)])
-                .send()
-                .await?;
-            ensure!(r.status() == 303, "{}", r.status());
-            app.wait_for_count(
-                "SELECT COUNT(*) FROM dsr_requests WHERE account_id = $1 AND kind = 'erasure' AND status = 'completed'",
-                &id,
-                1,
-            )
-            .await?;
-            anyhow::Ok(())
-        }
-    };
     let (first, account) = app.member("Gil", "gil@example.com").await?;
     ensure!(balance(&app, &first).await? == 500);
-    erase(first, account["id"].as_str().unwrap_or_default().to_owned()).await?;
+    delete_account(&app, &first, account["id"].as_str().unwrap_or_default()).await?;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT address_hmac FROM closed_addresses")
         .fetch_all(app.pool())
         .await?;
@@ -241,7 +230,7 @@ async fn a_deleted_accounts_address_earns_no_second_bonus_for_a_year(
         "a second bonus was credited"
     );
     ensure!(bonus_entries(&app, &id).await? == 0);
-    erase(again, id).await?;
+    delete_account(&app, &again, &id).await?;
 
     // 366 days later the address earns a bonus again, and the sweep
     // deletes the hash.
