@@ -718,10 +718,20 @@ async fn staff_verify_an_unconfirmed_request_only_saying_how(backend: Backend) -
     .await?;
     let rid = dsr["id"].as_str().context("id")?.to_string();
     let start = format!("/admin/api/v1/requests/{rid}/transition");
-    for body in [
-        json!({"to": "in_progress"}),
-        json!({"to": "in_progress", "reason": "  "}),
-    ] {
+    // Nothing readable counts as nothing: invisible characters, lone punctuation, escapes.
+    let unreadable = [
+        "  ",
+        "\u{200b}\u{200b}",
+        "\u{feff}\u{2060}\u{ad}",
+        ".",
+        "\u{1b}[2J\u{7}",
+    ];
+    let bodies = std::iter::once(json!({"to": "in_progress"})).chain(
+        unreadable
+            .iter()
+            .map(|r| json!({"to": "in_progress", "reason": r})),
+    );
+    for body in bodies {
         let (s, answer) = call(&app, Method::POST, &start, t, Some(body)).await?;
         assert_eq!(
             (s, answer["error"]["field"].as_str()),
@@ -738,10 +748,26 @@ async fn staff_verify_an_unconfirmed_request_only_saying_how(backend: Backend) -
             &rid
         )
         .await?,
-        2
+        6
     );
+    // The same for every reason staff must give: a rejection (emailed to the subject), an
+    // extension, a note.
+    for (path, body) in [
+        (
+            "transition",
+            json!({"to": "rejected", "reason": "\u{200b}"}),
+        ),
+        ("extend", json!({"months": 1, "reason": "\u{2060}"})),
+        ("notes", json!({"text": "\u{ad}."})),
+    ] {
+        let path = format!("/admin/api/v1/requests/{rid}/{path}");
+        let (s, answer) = call(&app, Method::POST, &path, t, Some(body)).await?;
+        assert_eq!(s, 422, "{path}: {answer}");
+    }
+    assert_eq!(status_of(&app, &rid).await?, "awaiting_verification");
     let note = "she answered from cleo.subject@example.com with her order number";
-    let checked = json!({"to": "in_progress", "reason": note});
+    // Invisible characters around the words are dropped, not kept.
+    let checked = json!({"to": "in_progress", "reason": format!("\u{200b}{note}\u{1b}")});
     let (s, body) = call(&app, Method::POST, &start, t, Some(checked)).await?;
     assert_eq!(
         (s, body["verified_by"].as_str()),

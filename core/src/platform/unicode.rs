@@ -8,7 +8,10 @@
 //!   characters (line breaks, tabs) refused;
 //! - **free text** (chat messages) keeps any script and mark, but its bidirectional controls
 //!   are shown escaped in pages ([`escape_bidi`]), so they cannot reorder what is around
-//!   them.
+//!   them;
+//! - **staff text** kept in the record (reasons, notes) goes through [`staff_text`] /
+//!   [`readable_text`]: invisible and control characters dropped, and refused when nothing
+//!   readable is left, so a reason that says nothing cannot pass a "reason required" rule.
 
 use std::borrow::Cow;
 
@@ -48,6 +51,63 @@ pub fn hidden_reason(c: char) -> String {
         "must not contain U+{:04X} ({kind}): it makes text display as something other than what it is",
         u32::from(c)
     )
+}
+
+/// Invisible formatting characters besides [`is_zero_width`] and [`is_bidi_control`]: the
+/// soft hyphen (U+00AD), the Mongolian vowel separator (U+180E), the invisible
+/// operators and deprecated format controls (U+2065–U+206F) and the interlinear annotation
+/// controls (U+FFF9–U+FFFB).
+pub fn is_other_format(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{2065}'..='\u{206F}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Free text staff write into the record (a reason, a note, how identity was checked),
+/// cleaned: NFC, invisible characters and control characters other than line breaks and
+/// tabs dropped (terminal escape sequences whole), trimmed. `None` when nothing readable is
+/// left: no letter or digit in any script (a zero-width space, a lone `.` or a terminal
+/// escape sequence say nothing).
+pub fn readable_text(raw: &str) -> Option<String> {
+    let mut text = String::with_capacity(raw.len());
+    let mut chars = raw.nfc();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // A terminal escape sequence (ESC [ parameters final-byte) goes whole, so its
+            // parameters do not pass for words.
+            let mut rest = chars.clone();
+            if rest.next() == Some('[') {
+                chars = rest;
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        let hidden = is_zero_width(c)
+            || is_bidi_control(c)
+            || is_other_format(c)
+            || (c.is_control() && c != '\n' && c != '\t');
+        if !hidden {
+            text.push(c);
+        }
+    }
+    let text = text.trim();
+    text.chars()
+        .any(char::is_alphanumeric)
+        .then(|| text.to_owned())
+}
+
+/// [`readable_text`] of a required staff field.
+///
+/// Errors: 422 on `field` when nothing readable is left.
+pub fn staff_text(field: &'static str, raw: &str) -> Result<String, AppError> {
+    readable_text(raw).ok_or_else(|| {
+        AppError::invalid(
+            field,
+            "must say something readable: letters or digits, not only spaces, punctuation or invisible characters",
+        )
+    })
 }
 
 /// A name-like field checked and normalised: trimmed, in NFC, 1 to `max_chars`
@@ -97,6 +157,31 @@ pub fn escape_bidi(text: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn staff_text_keeps_words_and_refuses_what_says_nothing() {
+        assert_eq!(
+            readable_text("\u{200b} called her\u{202e} back \u{1b}\n").as_deref(),
+            Some("called her back")
+        );
+        assert_eq!(
+            readable_text("Zoë: ok\nline two").as_deref(),
+            Some("Zoë: ok\nline two")
+        );
+        for nothing in [
+            "",
+            "  ",
+            "\u{200b}\u{200b}",
+            "\u{feff}\u{ad}",
+            ".",
+            "--",
+            "\u{1b}[2J",
+        ] {
+            assert_eq!(readable_text(nothing), None, "{nothing:?}");
+        }
+        assert!(staff_text("reason", "\u{2060}").is_err());
+    }
+
     use super::*;
 
     #[test]

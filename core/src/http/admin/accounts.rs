@@ -15,6 +15,7 @@ use crate::http::extract::ApiJson;
 use crate::identity::accounts::lookup;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
+use crate::platform::unicode::staff_text;
 use crate::privacy::rectification::{self, Correction, Field};
 use crate::privacy::requests::summary::subject_summary;
 use crate::privacy::restrictions;
@@ -58,11 +59,12 @@ async fn rectify(
 ) -> Result<Json<api::Rectified>, AppError> {
     let member = staff.officer()?;
     let field = Field::parse(&body.field)?;
+    let reason = staff_text("reason", &body.reason)?;
     let correction = Correction {
         account_id: &id,
         field,
         value: &body.value,
-        reason: &body.reason,
+        reason: &reason,
         request_id: body.request_id.as_deref(),
     };
     let completed = rectification::rectify(&state, &correction, &member.actor()).await?;
@@ -81,10 +83,11 @@ async fn place_restriction(
     ApiJson(body): ApiJson<api::PlaceRestriction>,
 ) -> Result<(StatusCode, Json<api::Restriction>), AppError> {
     let member = staff.officer()?;
+    let reason = staff_text("reason", &body.reason)?;
     let placed = restrictions::place(
         &state,
         &id,
-        &body.reason,
+        &reason,
         body.request_id.as_deref(),
         &member.actor(),
     )
@@ -99,6 +102,7 @@ async fn lift_restriction(
     ApiJson(body): ApiJson<api::Reason>,
 ) -> Result<Json<api::Restriction>, AppError> {
     let member = staff.officer()?;
-    let lifted = restrictions::lift(&state, &id, &body.reason, &member.actor()).await?;
+    let reason = staff_text("reason", &body.reason)?;
+    let lifted = restrictions::lift(&state, &id, &reason, &member.actor()).await?;
     Ok(Json(wire::restriction(lifted)))
 }

@@ -20,6 +20,7 @@ use crate::identity::restrictions;
 use crate::identity::staff::StaffMember;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
+use crate::platform::unicode::{readable_text, staff_text};
 use crate::privacy::export_archive::archive_of;
 use crate::privacy::legal_holds;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
@@ -179,7 +180,8 @@ async fn add_note(
     ApiJson(body): ApiJson<api::NoteBody>,
 ) -> Result<(StatusCode, Json<api::Note>), AppError> {
     let member = staff.officer()?;
-    let note = notes::add(&state, &id, &body.text, &member.actor()).await?;
+    let text = staff_text("text", &body.text)?;
+    let note = notes::add(&state, &id, &text, &member.actor()).await?;
     Ok((StatusCode::CREATED, Json(wire::note(note, false))))
 }
 
@@ -191,7 +193,9 @@ async fn transition_request(
 ) -> Result<Json<api::Request>, AppError> {
     let member = staff.officer()?;
     let to = parse_status(&body.to)?;
-    let dsr = transition(&state, &id, to, body.reason.as_deref(), &member.actor()).await?;
+    // A reason with nothing readable counts as none, so a required one is refused.
+    let reason = body.reason.as_deref().and_then(readable_text);
+    let dsr = transition(&state, &id, to, reason.as_deref(), &member.actor()).await?;
     Ok(Json(wire::request(dsr)))
 }
 
@@ -202,7 +206,8 @@ async fn extend_request(
     ApiJson(body): ApiJson<api::Extension>,
 ) -> Result<Json<api::Request>, AppError> {
     let member = staff.officer()?;
-    let dsr = extend(&state, &id, body.months, &body.reason, &member.actor()).await?;
+    let reason = staff_text("reason", &body.reason)?;
+    let dsr = extend(&state, &id, body.months, &reason, &member.actor()).await?;
     Ok(Json(wire::request(dsr)))
 }
 
@@ -319,7 +324,8 @@ async fn place_hold(
 ) -> Result<(StatusCode, Json<api::Hold>), AppError> {
     let member = staff.officer()?;
     let now = state.clock.now_ms();
-    let hold = legal_holds::place(&state.db, &id, &body.reason, &member.actor(), now).await?;
+    let reason = staff_text("reason", &body.reason)?;
+    let hold = legal_holds::place(&state.db, &id, &reason, &member.actor(), now).await?;
     Ok((StatusCode::CREATED, Json(wire::hold(hold))))
 }
 
@@ -331,7 +337,8 @@ async fn lift_hold(
 ) -> Result<Json<api::HoldLifted>, AppError> {
     let member = staff.officer()?;
     let now = state.clock.now_ms();
-    let account_id = legal_holds::lift(&state.db, &id, &body.reason, &member.actor(), now).await?;
+    let reason = staff_text("reason", &body.reason)?;
+    let account_id = legal_holds::lift(&state.db, &id, &reason, &member.actor(), now).await?;
     Ok(Json(api::HoldLifted {
         lifted: id,
         account_id,
@@ -349,7 +356,11 @@ async fn flag_child(
     refuse_if_held(&state, &id).await?;
     let details = format!(
         "Flagged by staff as belonging to someone under 16; erasure starts at once.{}",
-        body.note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+        body.note
+            .as_deref()
+            .and_then(readable_text)
+            .map(|n| format!(" Note: {n}"))
+            .unwrap_or_default()
     );
     let dsr = staff_request(
         &state,
