@@ -74,6 +74,14 @@ async fn the_bonus_and_ordering_wait_for_the_verified_address(backend: Backend) 
     // Single use: a second press finds no link and credits nothing more.
     let again = app.client()?.post(&link).send().await?;
     ensure!(again.status() == 404, "{}", again.status());
+    // Opening it again says so, with no button that would fail, and where to go.
+    let reopened = app.client()?.get(&link).send().await?;
+    ensure!(reopened.status() == 404);
+    let text = reopened.text().await?;
+    ensure!(
+        text.contains("used already") && !text.contains("Verify my email address</button>"),
+        "{text}"
+    );
     ensure!(bonus_entries(&app, &id).await? == 1);
     let (s, body) = post(&app, &carl, "/api/v1/orders", order).await?;
     ensure!(s == 201, "{s} {body}");
@@ -97,6 +105,9 @@ async fn an_expired_link_is_refused_and_a_resend_is_limited(backend: Backend) ->
     app.clock.advance_ms(48 * HOUR_MS + 1);
     let expired = app.client()?.post(&first).send().await?;
     ensure!(expired.status() == 410, "{}", expired.status());
+    let page = app.client()?.get(&first).send().await?;
+    ensure!(page.status() == 410);
+    ensure!(page.text().await?.contains("has expired"));
 
     let resend = || send(dana.post(app.url("/api/v1/me/email/verification")));
     let (s, body) = resend().await?;
@@ -249,5 +260,42 @@ async fn a_deleted_accounts_address_earns_no_second_bonus_for_a_year(
     )
     .await?;
     ensure!(run.rows_affected() == 1, "{run:?}");
+    Ok(())
+}
+
+backend_test!(a_mistyped_address_is_corrected_and_verified_by_the_change_link);
+/// Someone who signed up with a mistyped address changes it: the change's link, followed
+/// from the new address, verifies it (bonus credited), and a verification link sent to the
+/// old address no longer verifies anything.
+async fn a_mistyped_address_is_corrected_and_verified_by_the_change_link(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let hal = app.client()?;
+    app.sign_up_unverified(&hal, "Hal", "hal@exmaple.com", DEFAULT_PASSWORD)
+        .await?;
+    app.log_in(&hal, "hal@exmaple.com", DEFAULT_PASSWORD)
+        .await?;
+    let old_link = mail::link_to(&app, "hal@exmaple.com", "/account/verify/").await?;
+    let (s, body) = post(
+        &app,
+        &hal,
+        "/api/v1/me/email",
+        json!({"new_email": "hal@example.com", "password": DEFAULT_PASSWORD}),
+    )
+    .await?;
+    ensure!(s == 202, "{s} {body}");
+    let change = mail::link_to(&app, "hal@example.com", "/account/email/confirm/").await?;
+    let done = app.client()?.post(&change).send().await?;
+    ensure!(done.status() == 200, "{}", done.status());
+    let (_, me) = get(&app, &hal, "/api/v1/me").await?;
+    ensure!(
+        me["email"] == "hal@example.com" && me["email_verified"] == true,
+        "{me}"
+    );
+    ensure!(balance(&app, &hal).await? == 500);
+    let stale = app.client()?.post(&old_link).send().await?;
+    ensure!(stale.status() == 404, "{}", stale.status());
+    ensure!(balance(&app, &hal).await? == 500);
     Ok(())
 }

@@ -316,6 +316,12 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
         );
         let me = get_me(&app, &client).await?;
         ensure!(me["email"] == email.as_str(), "{me}");
+        // Google says the address is verified and Facebook shares only confirmed ones;
+        // GitHub's public profile address proves nothing, so that sign-up gets our link.
+        ensure!(
+            me["email_verified"] == (provider != "github"),
+            "{provider}: {me}"
+        );
         let account_id = me["id"].as_str().context("id")?.to_owned();
         let profile_json: String = sqlx::query_scalar(
             "SELECT profile_json FROM sign_in_identities WHERE account_id = $1 AND provider = $2",
@@ -343,6 +349,32 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
         let me = get_me(&app, &other).await?;
         ensure!(me["id"] == account_id.as_str());
     }
+
+    // The provider vouches for one mailbox only: `straße@` typed over the `strasse@` it
+    // verified has the same matching key but is another mailbox, so it is not verified.
+    set_profile(
+        &fake,
+        "google",
+        json!({"sub": "g-2", "name": "Max S", "email": "strasse@example.com", "email_verified": true}),
+    );
+    let max = app.client()?;
+    ensure!(sign_in_via(&app, &max, "google").await?.1 == "/auth/signup");
+    let created = max
+        .post(app.url("/auth/signup"))
+        .form(&[
+            ("display_name", "Max S"),
+            ("email", "straße@example.com"),
+            ("age_16_or_over", "yes"),
+            ("accept_terms", "yes"),
+        ])
+        .send()
+        .await?;
+    ensure!(location(&created)? == "/dashboard");
+    let me = get_me(&app, &max).await?;
+    ensure!(
+        me["email_verified"] == false && me["points_balance"] == 0,
+        "{me}"
+    );
 
     // A provider email that already has a password account: sign-up refused, log in instead.
     app.member("Existing", "taken@example.com").await?;

@@ -72,7 +72,7 @@ pub enum AppError {
         details: serde_json::Value,
     },
     /// Too many attempts (429); try again after this many seconds.
-    #[error("too many attempts: try again in {retry_after_secs} seconds")]
+    #[error("too many attempts: try again in {}", wait_words(*.retry_after_secs))]
     TooManyRequests {
         /// Seconds until the next attempt is allowed.
         retry_after_secs: u64,
@@ -250,5 +250,26 @@ mod tests {
             "UNIQUE constraint failed: ledger_transfers.kind, ledger_transfers.reference",
             "ledger_transfers_kind_reference_key"
         ));
+    }
+}
+
+/// A wait in words a person reads at a glance: "45 seconds", "3 minutes", "2 hours".
+fn wait_words(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        0..=119 => plural(secs, "second"),
+        120..=7199 => plural(secs.div_ceil(60), "minute"),
+        _ => plural(secs.div_ceil(3600), "hour"),
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    #[test]
+    fn waits_read_in_the_largest_fitting_unit() {
+        assert_eq!(super::wait_words(1), "1 second");
+        assert_eq!(super::wait_words(90), "90 seconds");
+        assert_eq!(super::wait_words(121), "3 minutes");
+        assert_eq!(super::wait_words(172_492), "48 hours");
     }
 }

@@ -185,6 +185,13 @@ async fn apply(
         Field::Email => query.bind(validate::email_key(value)),
     };
     query.execute(&mut *tx).await?;
+    if c.field == Field::Email {
+        // A verification link sent to the old address must not verify the new one.
+        sqlx::query("DELETE FROM email_verifications WHERE account_id = $1")
+            .bind(c.account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     audit(
         &mut tx,
         actor,

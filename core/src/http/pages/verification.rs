@@ -15,7 +15,7 @@ use axum::routing::get;
 use super::form::{FormState, Submitted, answer};
 use super::{Chrome, PageError, render};
 use crate::http::extract::SignedIn;
-use crate::identity::accounts::verification;
+use crate::identity::accounts::verification::{self, LinkState};
 use crate::identity::sessions::SessionUser;
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
@@ -87,15 +87,32 @@ struct ConfirmPage {
     chrome: Chrome,
     token: String,
     done: bool,
+    /// The link no longer works: why, instead of a button that would fail.
+    dead: Option<&'static str>,
 }
 
-async fn confirm_form(Path(token): Path<String>) -> Response {
+async fn confirm_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let (status, dead) = match verification::link_state(&state, &token).await? {
+        LinkState::Usable => (StatusCode::OK, None),
+        LinkState::Expired => (
+            StatusCode::GONE,
+            Some("This link has expired (a link works for 48 hours)."),
+        ),
+        LinkState::Unknown => (
+            StatusCode::NOT_FOUND,
+            Some("This link was used already, or a newer link replaced it."),
+        ),
+    };
     let page = ConfirmPage {
         chrome: Chrome::visitor(),
         token,
         done: false,
+        dead,
     };
-    render(StatusCode::OK, &page)
+    Ok(render(status, &page))
 }
 
 async fn confirm_submit(
@@ -111,6 +128,7 @@ async fn verified() -> Response {
         chrome: Chrome::visitor(),
         token: String::new(),
         done: true,
+        dead: None,
     };
     render(StatusCode::OK, &page)
 }

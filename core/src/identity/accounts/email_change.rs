@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
-use super::{AccountStatus, password_check, validate};
+use super::{AccountStatus, password_check, validate, verification};
 use crate::identity::sessions::SessionUser;
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
@@ -262,6 +262,19 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
         .bind(&account_id)
         .execute(&mut *tx)
         .await?;
+    // The link just followed came to the new address, so it verifies it (and credits the
+    // sign-up bonus of an account not verified yet); a verification link sent to the old
+    // address must not verify the new one.
+    sqlx::query("DELETE FROM email_verifications WHERE account_id = $1")
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await?;
+    let addressee = verification::Addressee {
+        id: &account_id,
+        email: &new_email,
+        display_name: &display_name,
+    };
+    verification::mark_verified_in(&mut tx, state, &addressee, now).await?;
     let entry = AuditEntry {
         actor: &AuditActor::subject(&account_id),
         action: AuditAction::AccountRectify,

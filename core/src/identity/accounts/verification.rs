@@ -327,6 +327,34 @@ async fn bonus_for(
     Ok(state.settings.signup_bonus)
 }
 
+/// What a verification link's page can offer, read without changing anything (a mail
+/// scanner may open it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// It verifies its account when its button is pressed.
+    Usable,
+    /// It worked for 48 hours and no longer does.
+    Expired,
+    /// It was used, replaced by a newer one, or never existed.
+    Unknown,
+}
+
+/// The [`LinkState`] of `token` now.
+///
+/// Errors: the database's.
+pub async fn link_state(state: &AppState, token: &str) -> Result<LinkState, AppError> {
+    let expires: Option<i64> =
+        sqlx::query_scalar("SELECT expires_at FROM email_verifications WHERE token_hash = $1")
+            .bind(hash_secret(token))
+            .fetch_optional(state.db.pool())
+            .await?;
+    Ok(match expires {
+        None => LinkState::Unknown,
+        Some(at) if at < state.clock.now_ms() => LinkState::Expired,
+        Some(_) => LinkState::Usable,
+    })
+}
+
 /// Whether `account_id`'s email address is verified.
 ///
 /// Errors: the database's (an unknown account counts as not verified).

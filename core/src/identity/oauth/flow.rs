@@ -472,13 +472,16 @@ pub async fn complete_signup(
     let provider = Provider::parse(&row.try_get::<String, _>("provider")?)?;
     state.signups.check(ip)?;
     let raw: String = row.try_get("profile_json")?;
-    // The provider vouches only for the address it returned, not one typed over it.
+    // The provider vouches only for the mailbox it returned, not one typed over it: the
+    // same address exactly (as normalised for sending), not merely one with the same
+    // matching key (`strasse@` and `straße@` match, but are two mailboxes).
     let vouched = provider.read_profile(&raw)?;
     let email_verified = vouched.email_verified
         && vouched
             .email
             .as_deref()
-            .is_some_and(|e| validate::email_key(e) == email.key);
+            .and_then(|e| validate::email_address(e).ok())
+            .is_some_and(|e| e.address == email.address);
     let profile = ProviderProfile {
         subject: row.try_get("subject")?,
         email: row.try_get("email")?,

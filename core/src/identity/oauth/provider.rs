@@ -28,8 +28,9 @@ pub struct ProviderProfile {
     /// Name, if the provider shared it (GitHub: the name, else the login).
     pub display_name: Option<String>,
     /// Whether the provider vouches that `email` belongs to the person: Google says so
-    /// in `email_verified`; GitHub's profile shows only an address its owner verified and
-    /// made public, and Facebook shares only a confirmed one, so theirs count when present.
+    /// in `email_verified`, and Facebook shares only a confirmed address. GitHub's public
+    /// profile address is whatever its owner typed there (its verified flag is only in
+    /// `/user/emails`, which we do not read), so a GitHub sign-up verifies by our link.
     pub email_verified: bool,
     /// The profile response as returned (JSON text).
     pub raw: String,
@@ -125,7 +126,8 @@ impl Provider {
         let email_verified = email.is_some()
             && match self {
                 Provider::Google => value.get("email_verified") == Some(&Value::Bool(true)),
-                Provider::Github | Provider::Facebook => true,
+                Provider::Facebook => true,
+                Provider::Github => false,
             };
         Ok(ProviderProfile {
             subject,
