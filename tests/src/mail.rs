@@ -29,7 +29,9 @@ pub async fn link_to(app: &TestApp, to: &str, path: &str) -> Result<String> {
     bail!("no email to {to} with a {path} link")
 }
 
-/// The newest delivered `.eml` to `to` with a link containing `path`.
+/// The newest delivered `.eml` to `to` with a link containing `path`. File times tick
+/// coarsely (a few ms), so of emails delivered within one tick any may be taken: a test
+/// that needs the newest of several keeps its mail queued instead.
 fn delivered_link(app: &TestApp, to: &str, path: &str) -> Result<Option<String>> {
     let dir = app.test_db.data_dir.path().join("mail");
     let Ok(entries) = std::fs::read_dir(&dir) else {

@@ -95,7 +95,13 @@ async fn the_bonus_and_ordering_wait_for_the_verified_address(backend: Backend) 
 
 backend_test!(an_expired_link_is_refused_and_a_resend_is_limited);
 async fn an_expired_link_is_refused_and_a_resend_is_limited(backend: Backend) -> Result<()> {
-    let app = TestApp::spawn(&backend).await?;
+    // Mail stays queued (its SMTP server refuses), so "the newest link" is the newest by
+    // the app's clock: delivered files written within one timestamp tick cannot be ordered.
+    let app = TestApp::spawn_with(&backend, |s| {
+        s.mail_transport =
+            heepr_core::platform::settings::MailTransportConfig::Smtp("smtp://127.0.0.1:9".into());
+    })
+    .await?;
     let dana = app.client()?;
     app.sign_up_unverified(&dana, "Dana", "dana@example.com", DEFAULT_PASSWORD)
         .await?;

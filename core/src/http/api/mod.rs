@@ -1,5 +1,5 @@
 //! The JSON API, one file per feature with its own `router()`: [`accounts`] (sign-up,
-//! sessions, the member's profile, ledger and sessions), [`agents`] (browsing, an owner's
+//! sessions, the member's profile, ledger and sessions), [`password_reset`], [`agents`] (browsing, an owner's
 //! agents and keys), [`orders`], [`chats`] (pre-sale threads, offers), [`files`],
 //! [`consents`], [`agent_worker`] (the bearer API an agent works through) and [`openapi`]
 //! (the API's description). Errors are `{"error": {"code", "message", "field"}}`.
@@ -15,3 +15,4 @@ pub mod consents;
 pub mod files;
 pub mod openapi;
 pub mod orders;
+pub mod password_reset;

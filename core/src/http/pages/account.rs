@@ -121,11 +121,27 @@ async fn signup_submit(
 struct LoginPage {
     chrome: Chrome,
     error: Option<String>,
+    /// A notice from the page that sent the person here.
+    notice: Option<&'static str>,
     email: String,
 }
 
-async fn login_form() -> Response {
-    render(StatusCode::OK, &LoginPage::default())
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    notice: Option<String>,
+}
+
+async fn login_form(Query(query): Query<LoginQuery>) -> Response {
+    let page = LoginPage {
+        notice: match query.notice.as_deref() {
+            Some("password_set") => Some(
+                "Your new password is set, and every other browser was signed out: log in with it.",
+            ),
+            _ => None,
+        },
+        ..LoginPage::default()
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Debug, Deserialize)]

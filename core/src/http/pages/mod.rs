@@ -1,6 +1,6 @@
 //! Server-rendered pages for customers and owners, one file per feature with its own
 //! `router()`: [`landing`], [`account`] (sign-up, login, dashboard, password, sessions,
-//! consents), [`email_change`] (changing one's email address), [`verification`] (verifying it at sign-up), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
+//! consents), [`email_change`] (changing one's email address), [`verification`] (verifying it at sign-up), [`password_reset`] (a new password from a mailed link), [`browse`], [`orders`] (orders and chats), [`owner`] (an owner's agents),
 //! [`policies`], [`privacy`] (the subject's requests), [`oauth`] (sign-in providers),
 //! [`site`] (how it works, FAQ, owners, about, beta, contact), [`docs`] (the agent skill
 //! spec and the API reference). Plain
@@ -23,6 +23,7 @@ pub mod landing;
 pub mod oauth;
 pub mod orders;
 pub mod owner;
+pub mod password_reset;
 pub mod policies;
 pub mod privacy;
 pub mod site;

@@ -1,5 +1,5 @@
 //! Accounts of customers and agent owners: signing up, logging in, changing the password,
-//! correcting the display name ([`rename`]) and the email address ([`email_change`]),
+//! setting a new one from a mailed link ([`password_reset`]), correcting the display name ([`rename`]) and the email address ([`email_change`]),
 //! accepting the terms ([`terms`]), verifying the email address ([`verification`]), and what an account looks like to its owner
 //! ([`lookup`]: whether one exists, its hash, its id by email).
 //!
@@ -13,6 +13,7 @@ pub mod login;
 pub mod lookup;
 pub mod password_change;
 pub mod password_check;
+pub mod password_reset;
 pub mod rename;
 pub mod signup;
 pub mod terms;

@@ -1,0 +1,154 @@
+//! Setting a new password from a mailed link: the same answer for any address (no
+//! enumeration), a single-use link that works for an hour, every session ended, the address
+//! verified (so the owner of an address someone else signed up with takes the account
+//! over), and at most a few emails per account, silently.
+
+use anyhow::{Result, ensure};
+use heepr_tests::market::{balance, get, post, send};
+use heepr_tests::{Backend, DEFAULT_PASSWORD, TestApp, backend_test, mail};
+use serde_json::json;
+
+const NEW_PASSWORD: &str = "a brand new passphrase";
+
+/// Reset emails to `to`, queued or sent.
+async fn reset_mails(app: &TestApp, to: &str) -> Result<i64> {
+    let queued = app
+        .count(
+            "SELECT COUNT(*) FROM email_outbox WHERE template = 'password_reset' AND recipient = $1",
+            to,
+        )
+        .await?;
+    let sent = app
+        .count(
+            "SELECT COUNT(*) FROM email_log WHERE template = 'password_reset' AND recipient = $1",
+            to,
+        )
+        .await?;
+    Ok(queued + sent)
+}
+
+async fn ask(app: &TestApp, email: &str) -> Result<(u16, serde_json::Value)> {
+    post(
+        app,
+        &app.client()?,
+        "/api/v1/password-resets",
+        json!({"email": email}),
+    )
+    .await
+}
+
+backend_test!(the_owner_of_an_address_sets_a_new_password_and_takes_the_account_over);
+async fn the_owner_of_an_address_sets_a_new_password_and_takes_the_account_over(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    // Someone else signed up with Ada's address and never verified it.
+    let squatter = app.client()?;
+    app.sign_up_unverified(&squatter, "Not Ada", "ada@example.com", DEFAULT_PASSWORD)
+        .await?;
+    app.log_in(&squatter, "ada@example.com", DEFAULT_PASSWORD)
+        .await?;
+
+    // Any address gets the same answer; only an account's address gets a link.
+    let known = ask(&app, "ADA@example.com").await?;
+    let unknown = ask(&app, "nobody@example.com").await?;
+    ensure!(known == unknown && known.0 == 202, "{known:?} {unknown:?}");
+    let link = mail::link_to(&app, "ada@example.com", "/account/password/reset/").await?;
+    app.flush().await;
+    ensure!(reset_mails(&app, "nobody@example.com").await? == 0);
+
+    // The link's page shows the form; a short password is refused on it, keeping nothing.
+    let ada = app.client()?;
+    let page = ada.get(&link).send().await?;
+    ensure!(page.status() == 200);
+    ensure!(page.text().await?.contains("Set my new password"));
+    let short = ada
+        .post(&link)
+        .form(&[("new_password", "short")])
+        .send()
+        .await?;
+    ensure!(short.status() == 422, "{}", short.status());
+    let set = ada
+        .post(&link)
+        .form(&[("new_password", NEW_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(set.status() == 303, "{}", set.status());
+    ensure!(set.headers()["location"] == "/login?notice=password_set");
+    let login_page = ada
+        .get(app.url("/login?notice=password_set"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        login_page.contains("Your new password is set"),
+        "{login_page}"
+    );
+
+    // The squatter is signed out and their password no longer works; Ada's does, and the
+    // address counts as verified (the link came to it): bonus credited.
+    let (s, _) = get(&app, &squatter, "/api/v1/me").await?;
+    ensure!(s == 401, "the old session still works: {s}");
+    let (s, _) = post(
+        &app,
+        &app.client()?,
+        "/api/v1/sessions",
+        json!({"email": "ada@example.com", "password": DEFAULT_PASSWORD}),
+    )
+    .await?;
+    ensure!(s == 401, "the old password still works: {s}");
+    app.log_in(&ada, "ada@example.com", NEW_PASSWORD).await?;
+    let (_, me) = get(&app, &ada, "/api/v1/me").await?;
+    ensure!(me["email_verified"] == true, "{me}");
+    ensure!(balance(&app, &ada).await? == 500);
+    // The address is told; the link is used up, and its page says so.
+    mail::link_to(&app, "ada@example.com", "/account/password/forgot").await?;
+    let again = app
+        .client()?
+        .post(&link)
+        .form(&[("new_password", NEW_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(again.status() == 404, "{}", again.status());
+    let reopened = app.client()?.get(&link).send().await?;
+    ensure!(reopened.status() == 404);
+    ensure!(reopened.text().await?.contains("used already"));
+    Ok(())
+}
+
+backend_test!(reset_links_expire_and_are_limited_without_saying_so);
+async fn reset_links_expire_and_are_limited_without_saying_so(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    app.member("Bo", "bo@example.com").await?;
+    for _ in 0..4 {
+        let (s, _) = ask(&app, "bo@example.com").await?;
+        ensure!(s == 202);
+    }
+    // One a minute: asking again at once sends nothing more, and says nothing different.
+    ensure!(reset_mails(&app, "bo@example.com").await? == 1);
+    let first = mail::link_to(&app, "bo@example.com", "/account/password/reset/").await?;
+    // An hour later the link has expired, on the page and the API.
+    app.clock.advance_ms(3_600_001);
+    let page = app.client()?.get(&first).send().await?;
+    ensure!(page.status() == 410);
+    ensure!(page.text().await?.contains("expired"));
+    let token = first.rsplit('/').next().unwrap_or_default();
+    let (s, _) = send(
+        app.client()?
+            .post(app.url(&format!("/api/v1/password-resets/{token}")))
+            .json(&json!({"new_password": NEW_PASSWORD})),
+    )
+    .await?;
+    ensure!(s == 410, "{s}");
+    // At most five in 24 hours, however often anyone asks.
+    for _ in 0..10 {
+        app.clock.advance_ms(61_000);
+        ask(&app, "bo@example.com").await?;
+    }
+    ensure!(reset_mails(&app, "bo@example.com").await? == 5);
+    // Not an address at all is the one thing refused.
+    let (s, _) = ask(&app, "not an address").await?;
+    ensure!(s == 422);
+    Ok(())
+}
