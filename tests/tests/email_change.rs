@@ -132,7 +132,8 @@ async fn a_person_changes_their_email_from_the_new_address(backend: Backend) -> 
         .await?;
     assert_eq!(audited, 1, "audited once, by field name only");
 
-    // An expired link changes nothing.
+    // An expired link changes nothing (asked a minute later: one ask a minute).
+    app.clock.advance_ms(61_000);
     let (s, _) = ask(
         &app,
         &alice,
@@ -196,3 +197,37 @@ async fn an_address_in_use_gets_the_same_answer_and_is_told(backend: Backend) ->
     Ok(())
 }
 backend_test!(an_address_in_use_gets_the_same_answer_and_is_told);
+
+/// Each ask mails an address the person typed: one a minute and five a day per account, so
+/// the form cannot flood anyone's inbox (found by a fresh pass: ten asks sent ten emails).
+async fn asking_again_and_again_mails_nobody_more_than_five_times(backend: Backend) -> Result<()> {
+    let app = spawn_keeping_mail(&backend).await?;
+    let (alice, _) = app.member("Alice Taker", "alice.f@example.com").await?;
+    let body = json!({"new_email": "victim@example.com", "password": DEFAULT_PASSWORD});
+    let (s, _) = ask(&app, &alice, body.clone()).await?;
+    assert_eq!(s, 202);
+    let (s, answer) = ask(&app, &alice, body.clone()).await?;
+    assert_eq!(s, 429, "{answer}");
+    // Four more a minute apart make five; the next is refused.
+    for _ in 0..4 {
+        app.clock.advance_ms(61_000);
+        let (s, _) = ask(&app, &alice, body.clone()).await?;
+        assert_eq!(s, 202);
+    }
+    app.clock.advance_ms(61_000);
+    let (s, _) = ask(&app, &alice, body.clone()).await?;
+    assert_eq!(s, 429);
+    let to_victim = app
+        .count(
+            "SELECT COUNT(*) FROM email_outbox WHERE recipient = $1",
+            "victim@example.com",
+        )
+        .await?;
+    assert_eq!(to_victim, 5);
+    // A day after the first, asking works again.
+    app.clock.advance_ms(24 * 3_600_000);
+    let (s, _) = ask(&app, &alice, body).await?;
+    assert_eq!(s, 202);
+    Ok(())
+}
+backend_test!(asking_again_and_again_mails_nobody_more_than_five_times);

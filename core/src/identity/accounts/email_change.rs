@@ -75,11 +75,64 @@ enum MailKind {
     Done,
 }
 
+impl MailKind {
+    /// The email's template name (`email_log.template`).
+    fn template(self) -> &'static str {
+        match self {
+            MailKind::Confirm => "email_change_confirm",
+            MailKind::Taken => "email_change_taken",
+            MailKind::Asked => "email_change_asked",
+            MailKind::Done => "email_changed",
+        }
+    }
+}
+
+/// Most change emails (a link, or "this address has an account") one account may have sent
+/// to new addresses in [`ASK_WINDOW_MS`].
+pub const MAX_ASKS: i64 = 5;
+/// The window [`MAX_ASKS`] counts in (ms): 24 hours.
+pub const ASK_WINDOW_MS: i64 = 24 * 3_600_000;
+/// Least time between two asks of one account (ms): one minute.
+pub const ASK_GAP_MS: i64 = 60_000;
+
+/// 429 when `account_id` asked within [`ASK_GAP_MS`], or [`MAX_ASKS`] times in
+/// [`ASK_WINDOW_MS`]: each ask mails an address the person typed, so without a limit the
+/// form would flood any inbox. Counts the emails queued or sent for the account's asks.
+///
+/// Errors: that 429 with `Retry-After`; the database's.
+async fn refuse_flood(state: &AppState, account_id: &str, now: i64) -> Result<(), AppError> {
+    let since = now - ASK_WINDOW_MS;
+    let times: Vec<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM email_outbox WHERE account_id = $1 AND template IN ($2, $3) AND created_at >= $4 \
+         UNION ALL SELECT queued_at FROM email_log WHERE account_id = $1 AND template IN ($2, $3) AND queued_at >= $4",
+    )
+    .bind(account_id)
+    .bind(MailKind::Confirm.template())
+    .bind(MailKind::Taken.template())
+    .bind(since)
+    .fetch_all(state.db.pool())
+    .await?;
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+        return Ok(());
+    };
+    let wait_ms = if i64::try_from(times.len()).unwrap_or(i64::MAX) >= MAX_ASKS {
+        first.saturating_add(ASK_WINDOW_MS).saturating_sub(now)
+    } else {
+        last.saturating_add(ASK_GAP_MS).saturating_sub(now)
+    };
+    if wait_ms > 0 {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: u64::try_from(wait_ms.saturating_add(999) / 1000).unwrap_or(1),
+        });
+    }
+    Ok(())
+}
+
 /// Starts a change of `user`'s email to `request.new_email`; see the module doc.
 ///
 /// Errors: 422 `new_email` for an address sign-up would refuse or the current one; 422
 /// `password` for a wrong password (or an account with none: set one first); 429 after
-/// too many password attempts; the database's.
+/// too many password attempts, or asks ([`refuse_flood`]); the database's.
 pub async fn ask(
     state: &AppState,
     user: &SessionUser,
@@ -115,6 +168,7 @@ pub async fn ask(
         ));
     }
     let now = state.clock.now_ms();
+    refuse_flood(state, &user.account_id, now).await?;
     let expires_at = now.saturating_add(EMAIL_CHANGE_LINK_MS);
     let token = new_secret();
     let mut tx = state.db.begin_write().await?;
@@ -325,17 +379,12 @@ impl MailContext<'_> {
         }
         .render()
         .map_err(|e| AppError::Internal(e.into()))?;
-        let (template, subject) = match kind {
-            MailKind::Confirm => ("email_change_confirm", "Confirm your new email address"),
-            MailKind::Taken => (
-                "email_change_taken",
-                "This address already has a heepr account",
-            ),
-            MailKind::Asked => (
-                "email_change_asked",
-                "A change of your email address was asked",
-            ),
-            MailKind::Done => ("email_changed", "Your heepr email address was changed"),
+        let template = kind.template();
+        let subject = match kind {
+            MailKind::Confirm => "Confirm your new email address",
+            MailKind::Taken => "This address already has a heepr account",
+            MailKind::Asked => "A change of your email address was asked",
+            MailKind::Done => "Your heepr email address was changed",
         };
         let email = Email {
             template,
