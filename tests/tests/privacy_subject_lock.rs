@@ -79,6 +79,45 @@ async fn export_overtaken_by_erasure_publishes_nothing(backend: Backend) -> Resu
 }
 backend_test!(export_overtaken_by_erasure_publishes_nothing);
 
+/// Found by a fresh pass: staff rejected an access request while its archive was being
+/// built, and the archive was still published for 7 days. Now a request that is no longer
+/// in progress when its archive is ready publishes nothing and keeps its state.
+async fn an_archive_of_a_request_rejected_meanwhile_is_not_published(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (_, account) = app.member("Rae Rejected", "rae@example.com").await?;
+    let rae = account["id"].as_str().context("id")?.to_string();
+    access_request(&app, "rejected-1", &rae, "in_progress").await?;
+    let built = build_archive(&app.state, "rejected-1", &rae).await?;
+    let officer = heepr_compliance::audit::AuditActor::staff("officer-1");
+    heepr_core::privacy::requests::transitions::transition(
+        &app.state,
+        "rejected-1",
+        heepr_compliance::dsr::RequestStatus::Rejected,
+        Some("manifestly unfounded: asked 40 times today"),
+        &officer,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(
+        register_archive(&app.state, &built).await?,
+        Registered::NotWanted
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM export_archives WHERE account_id = $1",
+            &rae
+        )
+        .await?,
+        0
+    );
+    assert_eq!(export_dir_files(&app)?, Vec::<String>::new());
+    assert_eq!(status_of(&app, "rejected-1").await?, "rejected");
+    Ok(())
+}
+backend_test!(an_archive_of_a_request_rejected_meanwhile_is_not_published);
+
 async fn erasure_waits_for_the_subjects_running_export(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;
     let (bea, account) = app.member("Bea Busy", "bea.busy@example.com").await?;

@@ -138,6 +138,8 @@ pub async fn run_export(
         Registered::BuildAgain { after_ms } => {
             run_again_after(state, id, after_ms).await?;
         }
+        // Staff closed or paused it: its state says why, nothing to add.
+        Registered::NotWanted => {}
     }
     Ok(())
 }
@@ -170,6 +172,9 @@ pub enum Registered {
         /// Delay before the next build (ms).
         after_ms: i64,
     },
+    /// Not recorded, its file deleted: staff rejected the request (or put it on hold) while
+    /// it was built, so nobody may download it; going back in progress builds it anew.
+    NotWanted,
 }
 
 /// Builds request `id`'s archive of `account_id` under `DATA_DIR/exports` (written under a
@@ -252,6 +257,25 @@ pub async fn register_archive(
         tx.rollback().await?;
         discard(state, built, "the data subject's erasure began").await?;
         return Ok(Registered::Discarded);
+    }
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM dsr_requests WHERE id = $1")
+            .bind(&built.request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let status = status
+        .as_deref()
+        .map(super::requests::parse_stored::<RequestStatus>)
+        .transpose()?;
+    if status != Some(RequestStatus::InProgress) {
+        tx.rollback().await?;
+        discard(
+            state,
+            built,
+            "the request was rejected or paused while it was built",
+        )
+        .await?;
+        return Ok(Registered::NotWanted);
     }
     // An erasure that began or ended since the search above: search and build again.
     if !ErasuresInFlight::read(&mut tx)
