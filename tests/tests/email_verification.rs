@@ -305,3 +305,30 @@ async fn a_mistyped_address_is_corrected_and_verified_by_the_change_link(
     ensure!(balance(&app, &hal).await? == 500);
     Ok(())
 }
+
+backend_test!(an_address_left_by_an_email_change_earns_no_second_bonus);
+/// Found by a fresh pass: sign up, change the address, delete the account, sign up with the
+/// first address again, and a second bonus was credited (only the address held at deletion
+/// was remembered). Now the address a verified account leaves is remembered too.
+async fn an_address_left_by_an_email_change_earns_no_second_bonus(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (frank, account) = app.member("Frank", "frank@example.com").await?;
+    ensure!(balance(&app, &frank).await? == 500);
+    let (s, body) = post(
+        &app,
+        &frank,
+        "/api/v1/me/email",
+        json!({"new_email": "frank.alt@example.com", "password": DEFAULT_PASSWORD}),
+    )
+    .await?;
+    ensure!(s == 202, "{s} {body}");
+    let change = mail::link_to(&app, "frank.alt@example.com", "/account/email/confirm/").await?;
+    ensure!(app.client()?.post(&change).send().await?.status() == 200);
+    delete_account(&app, &frank, account["id"].as_str().unwrap_or_default()).await?;
+    let (again, _) = app.member("Frank", "frank@example.com").await?;
+    ensure!(
+        balance(&app, &again).await? == 0,
+        "a second bonus at the first address"
+    );
+    Ok(())
+}

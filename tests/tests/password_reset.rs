@@ -152,3 +152,96 @@ async fn reset_links_expire_and_are_limited_without_saying_so(backend: Backend) 
     ensure!(s == 422);
     Ok(())
 }
+
+backend_test!(a_takeover_cancels_the_squatters_pending_email_change);
+/// Found by a fresh pass: whoever signed up with your address asked to change it to theirs;
+/// after you took the account over with a reset, their old confirmation link still moved
+/// the account to their address. A reset (and a password change) cancels a pending change.
+async fn a_takeover_cancels_the_squatters_pending_email_change(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let mallory = app.client()?;
+    app.sign_up_unverified(&mallory, "Mallory", "victim@example.com", DEFAULT_PASSWORD)
+        .await?;
+    app.log_in(&mallory, "victim@example.com", DEFAULT_PASSWORD)
+        .await?;
+    let (s, _) = post(
+        &app,
+        &mallory,
+        "/api/v1/me/email",
+        json!({"new_email": "mallory@evil.example", "password": DEFAULT_PASSWORD}),
+    )
+    .await?;
+    ensure!(s == 202);
+    let change = mail::link_to(&app, "mallory@evil.example", "/account/email/confirm/").await?;
+    ask(&app, "victim@example.com").await?;
+    let link = mail::link_to(&app, "victim@example.com", "/account/password/reset/").await?;
+    let set = app
+        .client()?
+        .post(&link)
+        .form(&[("new_password", NEW_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(set.status() == 303);
+    let late = app.client()?.post(&change).send().await?;
+    ensure!(
+        late.status() == 404,
+        "the squatter's change still worked: {}",
+        late.status()
+    );
+    let victim = app.client()?;
+    app.log_in(&victim, "victim@example.com", NEW_PASSWORD)
+        .await?;
+    let (_, me) = get(&app, &victim, "/api/v1/me").await?;
+    ensure!(me["email"] == "victim@example.com", "{me}");
+    Ok(())
+}
+
+backend_test!(no_login_with_the_old_password_survives_a_reset);
+/// Found by a fresh pass: a login that checked the old password just before a reset
+/// committed opened its session just after, and it survived. A login now opens its session
+/// only if the password it checked is still the account's.
+async fn no_login_with_the_old_password_survives_a_reset(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (_, account) = app.member("Cy", "cy@example.com").await?;
+    let id = account["id"].as_str().unwrap_or_default().to_owned();
+    ask(&app, "cy@example.com").await?;
+    let link = mail::link_to(&app, "cy@example.com", "/account/password/reset/").await?;
+    let reset = {
+        let client = app.client()?;
+        let link = link.clone();
+        tokio::spawn(async move {
+            client
+                .post(&link)
+                .form(&[("new_password", NEW_PASSWORD)])
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    let mut logins = Vec::new();
+    for _ in 0..12 {
+        let client = app.client()?;
+        let url = app.url("/api/v1/sessions");
+        logins.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": "cy@example.com", "password": DEFAULT_PASSWORD}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    ensure!(reset.await?? == 303);
+    for login in logins {
+        login.await??;
+    }
+    let open = app
+        .count("SELECT COUNT(*) FROM sessions WHERE account_id = $1", &id)
+        .await?;
+    ensure!(
+        open == 0,
+        "{open} sessions opened with the old password survived the reset"
+    );
+    Ok(())
+}

@@ -45,8 +45,15 @@ impl Facts {
             subprocessors.hosting.transfer.clone(),
         );
         let mut tables_by_rule: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        // Tables of personal data, and any table a rule with a period sweeps (a keyed hash
+        // of a deleted account's address is not linked to anyone, but its period is a
+        // promise the page must state).
         for (table, spec) in &data_map.tables {
-            if spec.columns.values().any(|c| c.personal) {
+            let swept = retention
+                .rules
+                .get(&spec.retention)
+                .is_some_and(|rule| rule.has_period());
+            if swept || spec.columns.values().any(|c| c.personal) {
                 tables_by_rule
                     .entry(spec.retention.as_str())
                     .or_default()

@@ -89,7 +89,7 @@ async fn reset_form(
         Err(AppError::Gone(why)) => (StatusCode::GONE, Some(why)),
         Err(AppError::NotFound(_)) => (
             StatusCode::NOT_FOUND,
-            Some("this link was used already, or a newer link replaced it".to_owned()),
+            Some("This link was used already, or a newer link replaced it".to_owned()),
         ),
         Err(other) => return Err(other.into()),
     };

@@ -50,12 +50,15 @@ async fn status_page(
     fs: FormState,
 ) -> Result<StatusPage, AppError> {
     let pending = verification::pending_for(state, &user.account_id).await?;
+    let mut conn = state.db.pool().acquire().await?;
+    let bonus =
+        verification::bonus_for(&mut conn, state, &user.account_id, state.clock.now_ms()).await?;
     Ok(StatusPage {
         chrome: Chrome::signed_in(user),
         email: user.email.clone(),
         verified: pending.is_none(),
         link_until: pending.flatten().map(human),
-        bonus: state.settings.signup_bonus,
+        bonus,
         fs,
     })
 }

@@ -1,7 +1,9 @@
 //! A deleted account's address earns no second sign-up bonus (issue 14 §1; policy: data kept
 //! "for a reasonable period after closure for fraud prevention"). Erasure records a keyed
 //! hash of the account's normalised address ([`record`]: HMAC-SHA256 under the server's
-//! `platform::fraud_key`, never the address); verifying a new account's address checks it
+//! `platform::fraud_key`, never the address), and so does a verified account changing its
+//! address, for the address it leaves (else: change it, delete, and sign up again with the
+//! first address); verifying a new account's address checks it
 //! ([`closed_recently`]) and credits no bonus on a match. The hash is linked to no account
 //! and the `closed_addresses` retention rule (365 days) deletes it; a match is also refused
 //! past that period if the sweep has not run yet.

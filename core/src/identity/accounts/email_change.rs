@@ -277,8 +277,8 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query(
-        "SELECT c.account_id, c.new_email, c.expires_at, a.email, a.display_name, a.status \
-         FROM email_changes c JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = $1",
+        "SELECT c.account_id, c.new_email, c.expires_at, a.email, a.email_normalized, a.display_name, a.status, \
+         a.email_verified_at FROM email_changes c JOIN accounts a ON a.id = c.account_id WHERE c.token_hash = $1",
     )
     .bind(hash_secret(token))
     .fetch_optional(&mut *tx)
@@ -301,6 +301,17 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
             code: "email_taken",
             message: "another account uses that email address now".into(),
         });
+    }
+    // The address left behind earned this account its bonus: it earns no second one when
+    // signed up with again (changing the address before deleting would dodge the hash).
+    let old_key: Option<String> = row.try_get("email_normalized")?;
+    if let Some(old_key) = old_key.filter(|_| {
+        row.try_get::<Option<i64>, _>("email_verified_at")
+            .ok()
+            .flatten()
+            .is_some()
+    }) {
+        super::closed_addresses::record(&mut *tx, state, &old_key, now).await?;
     }
     // The matching key moves with the address, or login would find the old one.
     sqlx::query(
@@ -350,6 +361,21 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     Ok(account_id)
+}
+
+/// Inside `tx`: drops `account_id`'s pending change, so its link changes nothing (a new
+/// password was set: whoever asked for the change may not be the owner).
+///
+/// Errors: the database's.
+pub async fn cancel_pending(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account_id: &str,
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM email_changes WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// What every email of one change says.

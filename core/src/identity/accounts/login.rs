@@ -47,6 +47,19 @@ pub async fn log_in(
     };
     let account_id: String = row.try_get("id")?;
     let mut tx = state.db.begin_write().await?;
+    // The hash was checked outside the transaction (Argon2 takes a while): a reset or change
+    // that committed meanwhile ended every session, so none may open on the old password.
+    let unchanged: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM accounts WHERE id = $1 AND password_hash = $2 AND status = $3",
+    )
+    .bind(&account_id)
+    .bind(hash.as_deref())
+    .bind(super::AccountStatus::Active.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if unchanged.is_none() {
+        return Err(AppError::BadCredentials);
+    }
     let session = sessions::create(&mut tx, state, &account_id, client).await?;
     tx.commit().await?;
     let user = SessionUser {

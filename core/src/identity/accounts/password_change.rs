@@ -53,6 +53,8 @@ pub async fn change_password(
         .execute(&mut *tx)
         .await?;
     let ended = sessions::end_others(&mut tx, &user.account_id, &user.session_id).await?;
+    // A change of address asked before (maybe by whoever had the old password) goes too.
+    super::email_change::cancel_pending(&mut tx, &user.account_id).await?;
     tx.commit().await?;
     tracing::info!(account_id = %user.account_id, ended, "password changed");
     Ok(ended)

@@ -9,7 +9,9 @@
 //!    [`RESEND_GAP_MS`], and beyond that nothing is sent, silently, so nobody can flood an
 //!    inbox through us.
 //! 2. [`reset`]: the link (single use) sets the new password, ends every session of the
-//!    account, verifies its address (the link came to it) and tells the address.
+//!    account, cancels a pending email change (and, for an address never verified, drops
+//!    the sign-in providers linked by whoever signed up with it), verifies its address (the
+//!    link came to it) and tells the address.
 
 use askama::Template;
 use serde::Deserialize;
@@ -181,7 +183,28 @@ pub async fn check_link(state: &AppState, token: &str) -> Result<(), AppError> {
 }
 
 fn expired() -> AppError {
-    AppError::Gone("this password reset link has expired: ask for a new one".into())
+    AppError::Gone("This password reset link has expired: ask for a new one".into())
+}
+
+/// Inside `tx`: what else of the account only its password's holder could use goes with a
+/// reset: a pending change of its email address (confirmed later, it would hand the account
+/// back to whoever asked), and, when the address was never verified (someone else signed up
+/// with it, and its owner takes it over now), the sign-in providers that person linked.
+///
+/// Errors: the database's.
+async fn shut_out_others(
+    tx: &mut Transaction<'static, Any>,
+    account_id: &str,
+    was_verified: bool,
+) -> Result<(), AppError> {
+    super::email_change::cancel_pending(tx, account_id).await?;
+    if !was_verified {
+        sqlx::query("DELETE FROM sign_in_identities WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Sets `new_password` on the account of reset link `token`, ends all its sessions,
@@ -197,8 +220,8 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query(
-        "SELECT r.account_id, r.expires_at, a.status, a.email, a.display_name FROM password_resets r \
-         JOIN accounts a ON a.id = r.account_id WHERE r.token_hash = $1",
+        "SELECT r.account_id, r.expires_at, a.status, a.email, a.display_name, a.email_verified_at \
+         FROM password_resets r JOIN accounts a ON a.id = r.account_id WHERE r.token_hash = $1",
     )
     .bind(hash_secret(token))
     .fetch_optional(&mut *tx)
@@ -228,6 +251,10 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
         .execute(&mut *tx)
         .await?;
     let ended = sessions::end_others(&mut tx, &id, "").await?;
+    let was_verified = row
+        .try_get::<Option<i64>, _>("email_verified_at")?
+        .is_some();
+    shut_out_others(&mut tx, &id, was_verified).await?;
     let addressee = verification::Addressee {
         id: &id,
         email: &address,

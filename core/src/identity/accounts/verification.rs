@@ -106,11 +106,13 @@ async fn queue_mail(
     now: i64,
 ) -> Result<(), AppError> {
     let link = format!("{}/account/verify/{token}", state.settings.public_url);
+    // An address that earned a bonus before earns none again: the email promises none.
+    let bonus = bonus_for(tx, state, account.id, now).await?;
     let body = VerifyMail {
         display_name: account.display_name,
         link: &link,
         expires: &human(expires_at),
-        bonus: state.settings.signup_bonus,
+        bonus,
     }
     .render()
     .map_err(|e| AppError::Internal(e.into()))?;
@@ -303,8 +305,8 @@ pub async fn mark_verified_in(
 /// (policy: no second bonus for a re-registration).
 ///
 /// Errors: the database's.
-async fn bonus_for(
-    tx: &mut Transaction<'static, Any>,
+pub async fn bonus_for(
+    conn: &mut sqlx::AnyConnection,
     state: &AppState,
     account_id: &str,
     now: i64,
@@ -312,15 +314,15 @@ async fn bonus_for(
     if state.settings.signup_bonus <= 0 {
         return Ok(0);
     }
-    let key: Option<String> =
+    let key: Option<Option<String>> =
         sqlx::query_scalar("SELECT email_normalized FROM accounts WHERE id = $1")
             .bind(account_id)
-            .fetch_one(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
-    let Some(key) = key else {
+    let Some(Some(key)) = key else {
         return Ok(state.settings.signup_bonus);
     };
-    if super::closed_addresses::closed_recently(&mut **tx, state, &key, now).await? {
+    if super::closed_addresses::closed_recently(&mut *conn, state, &key, now).await? {
         tracing::info!(account_id = %account_id, "no sign-up bonus: the address belonged to an account deleted recently");
         return Ok(0);
     }
