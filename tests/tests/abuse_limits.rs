@@ -162,7 +162,7 @@ async fn sign_ups_are_limited_per_address_and_overall(backend: Backend) -> Resul
     .await?;
     for i in 0..4 {
         let r = sign_up_from(&app, "203.0.113.5", &format!("farm{i}@example.com")).await?;
-        assert_eq!(r.status(), 201);
+        assert_eq!(r.status(), 202);
     }
     let refused = sign_up_from(&app, "203.0.113.5", "farm4@example.com").await?;
     assert_eq!(
@@ -203,7 +203,7 @@ async fn sign_ups_are_limited_per_address_and_overall(backend: Backend) -> Resul
             sign_up_from(&app, ip, &format!("other{i}@example.com"))
                 .await?
                 .status(),
-            201
+            202
         );
     }
     let global = sign_up_from(&app, "198.51.100.3", "other3@example.com").await?;

@@ -49,14 +49,44 @@ async fn sign_up_log_in_dashboard_and_log_out_with_forms(backend: Backend) -> Re
         ])
         .send()
         .await?;
-    assert_eq!(created.status(), 303);
-    assert_eq!(
-        created
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok()),
-        Some("/dashboard")
+    // "Check your email", the same page an address in use gets (no enumeration), and no
+    // session: the person logs in.
+    assert_eq!(created.status(), 200);
+    let sent = created.text().await?;
+    assert!(
+        sent.contains("Check your email") && sent.contains("ada@example.com"),
+        "{sent}"
     );
+    let taken = browser
+        .post(app.url("/signup"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("display_name", "Someone else"),
+            ("email", "ADA@example.com"),
+            ("password", DEFAULT_PASSWORD),
+            ("age_16_or_over", "yes"),
+            ("accept_terms", "yes"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(taken.status(), 200);
+    assert_eq!(
+        taken.text().await?,
+        sent,
+        "an address in use gets the same page"
+    );
+    assert_eq!(
+        browser.get(app.url("/dashboard")).send().await?.status(),
+        303,
+        "signing up opens no session"
+    );
+    let login = browser
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", "ada@example.com"), ("password", DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    assert_eq!(login.status(), 303);
     let unverified = browser
         .get(app.url("/dashboard"))
         .send()

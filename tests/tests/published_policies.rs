@@ -384,6 +384,8 @@ async fn only_the_session_cookie_is_set_by_default(backend: Backend) -> Result<(
         client.get(app.url("/cookies")),
         client.get(app.url("/signup")),
         client.post(app.url("/signup")).form(&form),
+        // Signing up opens no session: log in.
+        client.post(app.url("/login")).form(&login),
         client.get(app.url("/dashboard")),
         client.get(app.url("/account/consents")),
         client.get(app.url("/api/v1/me")),

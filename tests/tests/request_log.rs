@@ -62,7 +62,7 @@ async fn request_log_records_requests_without_secrets(backend: Backend) -> Resul
             (
                 "POST".into(),
                 "/api/v1/accounts".into(),
-                201,
+                202,
                 Some(id.clone())
             ),
             // The harness following the verification link, signed out.

@@ -30,7 +30,7 @@ use crate::identity::accounts::email_change::{self, EmailChangeRequest, PendingC
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
 use crate::identity::accounts::rename::{ProfileChange, change_display_name};
-use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::accounts::signup::{SignupOutcome, SignupRequest, SignupSent, sign_up};
 use crate::identity::accounts::verification::{self, SentLink};
 use crate::identity::accounts::{self, Profile};
 use crate::identity::sessions;
@@ -59,10 +59,12 @@ async fn create_account(
     Client(client): Client,
     account: RequestAccount,
     ApiJson(request): ApiJson<SignupRequest>,
-) -> Result<(StatusCode, Json<Profile>), AppError> {
-    let profile = sign_up(&state, &request, client.ip).await?;
-    account.set(&profile.id);
-    Ok((StatusCode::CREATED, Json(profile)))
+) -> Result<(StatusCode, Json<SignupSent>), AppError> {
+    let (sent, outcome) = sign_up(&state, &request, client.ip).await?;
+    if let SignupOutcome::Created(id) = &outcome {
+        account.set(id);
+    }
+    Ok((StatusCode::ACCEPTED, Json(sent)))
 }
 
 async fn resend_verification(

@@ -18,7 +18,7 @@ use crate::http::client::Client;
 use crate::http::extract::{MaybeUser, RequestAccount, SignedIn};
 use crate::identity::accounts::login::{LoginRequest, log_in};
 use crate::identity::accounts::password_change::{PasswordChangeRequest, change_password};
-use crate::identity::accounts::signup::{SignupRequest, sign_up};
+use crate::identity::accounts::signup::{SignupOutcome, SignupRequest, sign_up};
 use crate::identity::accounts::verification;
 use crate::identity::sessions;
 use crate::ledger;
@@ -78,7 +78,6 @@ async fn signup_submit(
     State(state): State<AppState>,
     Client(client): Client,
     account: RequestAccount,
-    jar: CookieJar,
     PageForm(fields): PageForm<SignupFields>,
 ) -> Result<Response, PageError> {
     let ticked = crate::identity::accounts::validate::checkbox_ticked;
@@ -89,8 +88,8 @@ async fn signup_submit(
         age_16_or_over: ticked(fields.age_16_or_over.as_deref()),
         accept_terms: ticked(fields.accept_terms.as_deref()),
     };
-    let profile = match sign_up(&state, &request, client.ip).await {
-        Ok(profile) => profile,
+    let (sent, outcome) = match sign_up(&state, &request, client.ip).await {
+        Ok(done) => done,
         Err(err) if err.status().is_client_error() => {
             let page = SignupPage {
                 error: Some(err.public_message()),
@@ -108,12 +107,23 @@ async fn signup_submit(
         }
         Err(err) => return Err(err.into()),
     };
-    account.set(&profile.id);
-    let mut tx = state.db.begin_write().await.map_err(AppError::from)?;
-    let session = sessions::create(&mut tx, &state, &profile.id, &client).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    let jar = jar.add(sessions::session_cookie(&state.settings, session.token));
-    Ok((jar, Redirect::to("/dashboard")).into_response())
+    if let SignupOutcome::Created(id) = &outcome {
+        account.set(id);
+    }
+    // No session: the same page whether or not the address had an account (signing the
+    // new one in would tell the two apart). The link in the email leads on.
+    let page = SignupSentPage {
+        chrome: Chrome::visitor(),
+        email: sent.email,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "signup_sent.html")]
+struct SignupSentPage {
+    chrome: Chrome,
+    email: String,
 }
 
 #[derive(Template, Default)]

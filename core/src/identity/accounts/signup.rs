@@ -2,10 +2,15 @@
 //! (`verification`: the sign-up bonus waits for it), all in one transaction. Policy: "heepr is not intended for users under 16": a person
 //! who does not confirm being 16 or older is refused and nothing about them is stored; so is
 //! one who does not accept the terms in force (`terms`).
+//!
+//! The answer never says whether the address already has an account (issue 14 §3: no
+//! enumeration): both get "check your email", and an address in use (or a look-alike of one)
+//! is mailed how to log in or set a new password instead, at most once an hour.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
 
-use super::{Profile, profile, terms, validate, verification};
+use super::{lookup, terms, validate, verification};
 use crate::ledger;
 use crate::platform::error::{AppError, is_unique_violation};
 use crate::platform::state::AppState;
@@ -33,19 +38,42 @@ pub struct SignupRequest {
 pub const UNDER_16_MESSAGE: &str =
     "heepr is not intended for people under 16: you must be 16 or older to create an account";
 
+/// What every sign-up that passed validation answers, whether or not the address was free.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignupSent {
+    /// The address, as normalised for sending.
+    pub email: String,
+    /// What to do now ([`SENT_MESSAGE`]).
+    pub message: &'static str,
+}
+
+/// The one answer to a sign-up (see the module doc).
+pub const SENT_MESSAGE: &str = "check your email: we sent this address a message (a link to verify it, or, if it already has an account, how to log in)";
+
+/// What [`sign_up`] did, for the caller's logs only (the person is told [`SignupSent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignupOutcome {
+    /// A new account (its id), with its verification link mailed.
+    Created(String),
+    /// The address (or a look-alike) has an account: it was told, nothing was created.
+    AddressInUse,
+}
+
+/// How long an address in use waits between two "someone signed up with your address"
+/// emails (ms): one hour, so sign-ups cannot flood it.
+pub const IN_USE_NOTICE_GAP_MS: i64 = 3_600_000;
+
 /// Creates the account and mails its verification link (the bonus is credited when the link
-/// is followed).
+/// is followed); for an address in use, mails that account instead. Both answer the same.
 ///
 /// Errors: 422 for an invalid field, a missing 16+ confirmation or terms not accepted
-/// (`accept_terms`; nothing stored); 429
-/// when `ip` or everyone together made too many sign-ups (checked before the password is
-/// hashed, so a flood costs little); 409 `email_taken` when the email is already in use,
-/// whatever its case.
+/// (`accept_terms`; nothing stored); 429 when `ip` or everyone together made too many
+/// sign-ups (checked before the password is hashed, so a flood costs little).
 pub async fn sign_up(
     state: &AppState,
     request: &SignupRequest,
     ip: std::net::IpAddr,
-) -> Result<Profile, AppError> {
+) -> Result<(SignupSent, SignupOutcome), AppError> {
     let display_name = validate::display_name(&request.display_name)?;
     let email = validate::email_address(&request.email)?;
     validate::new_password("password", &request.password)?;
@@ -54,9 +82,14 @@ pub async fn sign_up(
     }
     let terms_version = terms::required(state, request.accept_terms)?;
     state.signups.check(ip)?;
+    // Hashed in both cases, so an address in use answers no faster.
     let password_hash = state.passwords.hash(&request.password).await?;
+    let sent = SignupSent {
+        email: email.address.clone(),
+        message: SENT_MESSAGE,
+    };
     let mut tx = state.db.begin_write().await?;
-    let id = create_account(
+    let created = create_account(
         &mut tx,
         state,
         &NewAccount {
@@ -68,12 +101,79 @@ pub async fn sign_up(
             email_verified: false,
         },
     )
-    .await?;
+    .await;
+    let id = match created {
+        Ok(id) => id,
+        Err(AppError::Conflict {
+            code: "email_taken",
+            ..
+        }) => {
+            // PostgreSQL aborted the transaction on the unique violation: a new one tells
+            // the address.
+            tx.rollback().await?;
+            tell_address_in_use(state, &email.key).await?;
+            return Ok((sent, SignupOutcome::AddressInUse));
+        }
+        Err(other) => return Err(other),
+    };
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     tracing::info!(account_id = %id, "account created");
-    profile(state, &id).await
+    Ok((sent, SignupOutcome::Created(id)))
 }
+
+#[derive(askama::Template)]
+#[template(path = "email/signup_in_use.txt")]
+struct InUseMail<'a> {
+    display_name: &'a str,
+    public_url: &'a str,
+}
+
+/// Mails the active account with matching key `key` that someone signed up with its
+/// address, unless it was told within [`IN_USE_NOTICE_GAP_MS`].
+///
+/// Errors: the template's, the database's.
+async fn tell_address_in_use(state: &AppState, key: &str) -> Result<(), AppError> {
+    let now = state.clock.now_ms();
+    let mut tx = state.db.begin_write().await?;
+    let Some(row) = lookup::active_by_email_key(&mut *tx, key).await? else {
+        return Ok(());
+    };
+    let id: String = row.try_get("id")?;
+    let since = now - IN_USE_NOTICE_GAP_MS;
+    let told: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND template = $2 AND created_at >= $3) \
+         + (SELECT COUNT(*) FROM email_log WHERE account_id = $1 AND template = $2 AND queued_at >= $3)",
+    )
+    .bind(&id)
+    .bind(IN_USE_TEMPLATE)
+    .bind(since)
+    .fetch_one(&mut *tx)
+    .await?;
+    if told > 0 {
+        return Ok(());
+    }
+    let display_name: String = row.try_get("display_name")?;
+    let body = askama::Template::render(&InUseMail {
+        display_name: &display_name,
+        public_url: &state.settings.public_url,
+    })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let email = crate::platform::mail::Email {
+        template: IN_USE_TEMPLATE,
+        to: row.try_get("email")?,
+        account_id: Some(id),
+        subject: "Someone tried to sign up to heepr with your address".to_owned(),
+        body,
+    };
+    crate::platform::mail::enqueue(&mut tx, &email, now).await?;
+    tx.commit().await?;
+    state.mail_wakeup.notify_one();
+    Ok(())
+}
+
+/// The template of the "your address already has an account" email.
+const IN_USE_TEMPLATE: &str = "signup_in_use";
 
 /// A validated new account: normalised email and display name, and the password's hash
 /// (`None` for an account created through a sign-in provider, which has no password).
