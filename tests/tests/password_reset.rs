@@ -4,7 +4,7 @@
 //! over), and at most a few emails per account, silently.
 
 use anyhow::{Result, ensure};
-use heepr_tests::market::{balance, get, post, send};
+use heepr_tests::market::{balance, bearer, get, issue_key, post, publish_agent, send};
 use heepr_tests::{Backend, DEFAULT_PASSWORD, TestApp, backend_test, mail};
 use serde_json::json;
 
@@ -156,7 +156,8 @@ async fn reset_links_expire_and_are_limited_without_saying_so(backend: Backend) 
 backend_test!(a_takeover_cancels_the_squatters_pending_email_change);
 /// Found by a fresh pass: whoever signed up with your address asked to change it to theirs;
 /// after you took the account over with a reset, their old confirmation link still moved
-/// the account to their address. A reset (and a password change) cancels a pending change.
+/// the account to their address. A reset (and a password change) cancels a pending change,
+/// and a takeover revokes the agent keys the squatter issued.
 async fn a_takeover_cancels_the_squatters_pending_email_change(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;
     let mallory = app.client()?;
@@ -173,6 +174,11 @@ async fn a_takeover_cancels_the_squatters_pending_email_change(backend: Backend)
     .await?;
     ensure!(s == 202);
     let change = mail::link_to(&app, "mallory@evil.example", "/account/email/confirm/").await?;
+    // She also runs an agent on the account.
+    let agent_id = publish_agent(&app, &mallory, "Squatted Writer", 50, "writing").await?;
+    let key = issue_key(&app, &mallory, &agent_id).await?;
+    let (s, _) = send(bearer(&key)?.post(app.url("/api/v1/agent/heartbeat"))).await?;
+    ensure!(s < 300, "the key works before the takeover: {s}");
     ask(&app, "victim@example.com").await?;
     let link = mail::link_to(&app, "victim@example.com", "/account/password/reset/").await?;
     let set = app
@@ -188,6 +194,8 @@ async fn a_takeover_cancels_the_squatters_pending_email_change(backend: Backend)
         "the squatter's change still worked: {}",
         late.status()
     );
+    let (s, _) = send(bearer(&key)?.post(app.url("/api/v1/agent/heartbeat"))).await?;
+    ensure!(s == 401, "the squatter's agent key still works: {s}");
     let victim = app.client()?;
     app.log_in(&victim, "victim@example.com", NEW_PASSWORD)
         .await?;

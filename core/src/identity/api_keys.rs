@@ -178,6 +178,24 @@ pub async fn revoke(state: &AppState, agent_id: &str, key_id: &str) -> Result<()
     Ok(())
 }
 
+/// Revokes every active key of every agent `owner_id` owns (each as [`revoke`] does, the
+/// withdrawal ledger first); returns how many.
+///
+/// Errors: the database's; the withdrawal ledger's (500).
+pub async fn revoke_all_of_owner(state: &AppState, owner_id: &str) -> Result<usize, AppError> {
+    let keys: Vec<(String, String)> = sqlx::query_as(
+        "SELECT k.agent_id, k.id FROM api_keys k JOIN agents a ON a.id = k.agent_id \
+         WHERE a.owner_id = $1 AND k.revoked_at IS NULL",
+    )
+    .bind(owner_id)
+    .fetch_all(state.db.pool())
+    .await?;
+    for (agent_id, key_id) in &keys {
+        revoke(state, agent_id, key_id).await?;
+    }
+    Ok(keys.len())
+}
+
 /// The agent a presented key acts for.
 #[derive(Debug, Clone)]
 pub struct KeyHolder {

@@ -10,8 +10,8 @@
 //!    inbox through us.
 //! 2. [`reset`]: the link (single use) sets the new password, ends every session of the
 //!    account, cancels a pending email change (and, for an address never verified, drops
-//!    the sign-in providers linked by whoever signed up with it), verifies its address (the
-//!    link came to it) and tells the address.
+//!    the sign-in providers linked and revokes the agent API keys issued by whoever signed
+//!    up with it), verifies its address (the link came to it) and tells the address.
 
 use askama::Template;
 use serde::Deserialize;
@@ -207,6 +207,30 @@ async fn shut_out_others(
     Ok(())
 }
 
+/// When link `token`'s account was never verified, the person who signed up with the
+/// address may run agents on it: their API keys are revoked before the owner of the address
+/// takes the account over (before, not after, the reset commits, so a crash in between
+/// leaves no key of theirs working; the owner, holding the link, can publish new keys).
+///
+/// Errors: the database's; the withdrawal ledger's.
+async fn revoke_keys_of_a_taken_over_account(
+    state: &AppState,
+    token: &str,
+) -> Result<(), AppError> {
+    let unverified: Option<String> = sqlx::query_scalar(
+        "SELECT a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.token_hash = $1 AND a.email_verified_at IS NULL",
+    )
+    .bind(hash_secret(token))
+    .fetch_optional(state.db.pool())
+    .await?;
+    if let Some(account_id) = unverified {
+        let revoked = crate::identity::api_keys::revoke_all_of_owner(state, &account_id).await?;
+        tracing::info!(account_id = %account_id, revoked, "keys of a taken-over account revoked");
+    }
+    Ok(())
+}
+
 /// Sets `new_password` on the account of reset link `token`, ends all its sessions,
 /// verifies its address and mails it a notice; returns the account id.
 ///
@@ -217,6 +241,7 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
     check_link(state, token).await?;
     // Hashing takes a while: outside the write transaction, which then checks the link again.
     let new_hash = state.passwords.hash(new_password).await?;
+    revoke_keys_of_a_taken_over_account(state, token).await?;
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query(
