@@ -61,7 +61,13 @@ async fn the_owner_of_an_address_sets_a_new_password_and_takes_the_account_over(
     let ada = app.client()?;
     let page = ada.get(&link).send().await?;
     ensure!(page.status() == 200);
-    ensure!(page.text().await?.contains("Set my new password"));
+    let form = page.text().await?;
+    // It names the account, so a password manager files the new password under it.
+    ensure!(
+        form.contains("Set my new password")
+            && form.contains(r#"value="ada@example.com" autocomplete="username""#),
+        "{form}"
+    );
     let short = ada
         .post(&link)
         .form(&[("new_password", "short")])

@@ -75,6 +75,9 @@ async fn ask_submit(
 struct ResetPage {
     chrome: Chrome,
     token: String,
+    /// The account's address (empty when the link no longer works, or the form is shown
+    /// again after an error).
+    email: String,
     /// The link no longer works: why, instead of the form.
     dead: Option<String>,
     fs: FormState,
@@ -84,11 +87,12 @@ async fn reset_form(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let (status, dead) = match password_reset::check_link(&state, &token).await {
-        Ok(()) => (StatusCode::OK, None),
-        Err(AppError::Gone(why)) => (StatusCode::GONE, Some(why)),
+    let (status, email, dead) = match password_reset::check_link(&state, &token).await {
+        Ok(email) => (StatusCode::OK, email, None),
+        Err(AppError::Gone(why)) => (StatusCode::GONE, String::new(), Some(why)),
         Err(AppError::NotFound(_)) => (
             StatusCode::NOT_FOUND,
+            String::new(),
             Some("This link was used already, or a newer link replaced it".to_owned()),
         ),
         Err(other) => return Err(other.into()),
@@ -96,6 +100,7 @@ async fn reset_form(
     let page = ResetPage {
         chrome: Chrome::visitor(),
         token,
+        email,
         dead,
         fs: FormState::none(),
     };
@@ -113,9 +118,13 @@ async fn reset_submit(
     // The password typed is never echoed back.
     let submitted = Submitted::button("reset").with("new_password", "");
     answer(result, submitted, |fs| async move {
+        let email = password_reset::check_link(&state, &token)
+            .await
+            .unwrap_or_default();
         Ok::<_, AppError>(ResetPage {
             chrome: Chrome::visitor(),
             token: token.clone(),
+            email,
             dead: None,
             fs,
         })

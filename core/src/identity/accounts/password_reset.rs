@@ -166,19 +166,23 @@ async fn queue(
     Ok(())
 }
 
-/// Whether `token` is a reset link that works now (its page shows the form only then).
+/// Whether `token` is a reset link that works now (its page shows the form only then);
+/// returns the address of its account, which the form names (so a password manager files
+/// the new password under it).
 ///
 /// Errors: 404 for an unknown or used link; 410 for an expired one; the database's.
-pub async fn check_link(state: &AppState, token: &str) -> Result<(), AppError> {
-    let expires: Option<i64> =
-        sqlx::query_scalar("SELECT expires_at FROM password_resets WHERE token_hash = $1")
-            .bind(hash_secret(token))
-            .fetch_optional(state.db.pool())
-            .await?;
-    match expires {
+pub async fn check_link(state: &AppState, token: &str) -> Result<String, AppError> {
+    let found: Option<(i64, String)> = sqlx::query_as(
+        "SELECT r.expires_at, a.email FROM password_resets r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.token_hash = $1",
+    )
+    .bind(hash_secret(token))
+    .fetch_optional(state.db.pool())
+    .await?;
+    match found {
         None => Err(AppError::NotFound("unused password reset link")),
-        Some(at) if at < state.clock.now_ms() => Err(expired()),
-        Some(_) => Ok(()),
+        Some((at, _)) if at < state.clock.now_ms() => Err(expired()),
+        Some((_, email)) => Ok(email),
     }
 }
 
