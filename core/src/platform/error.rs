@@ -232,6 +232,16 @@ fn constraint_columns_match(msg: &str, index: &str) -> bool {
     table.is_some_and(|t| index == format!("{t}_{}_key", names.join("_")))
 }
 
+/// A wait in words a person reads at a glance: "45 seconds", "3 minutes", "2 hours".
+fn wait_words(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        0..=119 => plural(secs, "second"),
+        120..=7199 => plural(secs.div_ceil(60), "minute"),
+        _ => plural(secs.div_ceil(3600), "hour"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,25 +261,12 @@ mod tests {
             "ledger_transfers_kind_reference_key"
         ));
     }
-}
 
-/// A wait in words a person reads at a glance: "45 seconds", "3 minutes", "2 hours".
-fn wait_words(secs: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match secs {
-        0..=119 => plural(secs, "second"),
-        120..=7199 => plural(secs.div_ceil(60), "minute"),
-        _ => plural(secs.div_ceil(3600), "hour"),
-    }
-}
-
-#[cfg(test)]
-mod wait_tests {
     #[test]
     fn waits_read_in_the_largest_fitting_unit() {
-        assert_eq!(super::wait_words(1), "1 second");
-        assert_eq!(super::wait_words(90), "90 seconds");
-        assert_eq!(super::wait_words(121), "3 minutes");
-        assert_eq!(super::wait_words(172_492), "48 hours");
+        assert_eq!(wait_words(1), "1 second");
+        assert_eq!(wait_words(90), "90 seconds");
+        assert_eq!(wait_words(121), "3 minutes");
+        assert_eq!(wait_words(172_492), "48 hours");
     }
 }

@@ -109,14 +109,16 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn a_created_key_is_read_back_and_keys_the_mac() {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string());
-        let Ok(dir) = dir else { return };
+    fn a_created_key_is_read_back_and_keys_the_mac() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("secrets").join("fraud-key");
-        let made = FraudKey::load_or_create(&path).map(|k| k.mac("ana@example.com"));
-        let read = FraudKey::load_or_create(&path).map(|k| k.mac("ana@example.com"));
-        assert_eq!(made.ok(), read.ok());
+        let made = FraudKey::load_or_create(&path)?.mac("ana@example.com");
+        let read = FraudKey::load_or_create(&path)?.mac("ana@example.com");
+        assert_eq!(made, read);
+        assert_eq!(made.len(), 64);
         assert_ne!(
             FraudKey::ephemeral().mac("ana@example.com"),
             FraudKey::ephemeral().mac("ana@example.com")
@@ -124,18 +126,20 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
-            assert_eq!(mode.ok(), Some(0o600));
+            let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
         }
         assert!(format!("{:?}", FraudKey::ephemeral()).contains("redacted"));
+        Ok(())
     }
 
     #[test]
-    fn a_malformed_key_file_is_refused_naming_the_file() {
-        let Ok(dir) = tempfile::tempdir() else { return };
+    fn a_malformed_key_file_is_refused_naming_the_file() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("fraud-key");
-        let _ = std::fs::write(&path, "not hex");
+        std::fs::write(&path, "not hex")?;
         let err = FraudKey::load_or_create(&path).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("fraud-key") && e.contains("64 hex")));
+        Ok(())
     }
 }

@@ -102,16 +102,11 @@ pub const ASK_GAP_MS: i64 = 60_000;
 /// Errors: that 429 with `Retry-After`; the database's.
 async fn refuse_flood(state: &AppState, account_id: &str, now: i64) -> Result<(), AppError> {
     let since = now - ASK_WINDOW_MS;
-    let times: Vec<i64> = sqlx::query_scalar(
-        "SELECT created_at FROM email_outbox WHERE account_id = $1 AND template IN ($2, $3) AND created_at >= $4 \
-         UNION ALL SELECT queued_at FROM email_log WHERE account_id = $1 AND template IN ($2, $3) AND queued_at >= $4",
-    )
-    .bind(account_id)
-    .bind(MailKind::Confirm.template())
-    .bind(MailKind::Taken.template())
-    .bind(since)
-    .fetch_all(state.db.pool())
-    .await?;
+    let mut times = Vec::new();
+    for kind in [MailKind::Confirm, MailKind::Taken] {
+        let pool = state.db.pool();
+        times.extend(mail::queued_times(pool, account_id, kind.template(), since).await?);
+    }
     let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
         return Ok(());
     };

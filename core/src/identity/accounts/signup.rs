@@ -141,16 +141,8 @@ async fn tell_address_in_use(state: &AppState, key: &str) -> Result<(), AppError
     };
     let id: String = row.try_get("id")?;
     let since = now - IN_USE_NOTICE_GAP_MS;
-    let told: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM email_outbox WHERE account_id = $1 AND template = $2 AND created_at >= $3) \
-         + (SELECT COUNT(*) FROM email_log WHERE account_id = $1 AND template = $2 AND queued_at >= $3)",
-    )
-    .bind(&id)
-    .bind(IN_USE_TEMPLATE)
-    .bind(since)
-    .fetch_one(&mut *tx)
-    .await?;
-    if told > 0 {
+    let told = crate::platform::mail::queued_times(&mut *tx, &id, IN_USE_TEMPLATE, since).await?;
+    if !told.is_empty() {
         return Ok(());
     }
     let display_name: String = row.try_get("display_name")?;

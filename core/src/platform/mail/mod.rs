@@ -32,6 +32,31 @@ pub struct Email {
     pub body: String,
 }
 
+/// When each email of `template` to `account_id` queued at or after `since` (Unix ms) was
+/// queued, whether it still waits in the outbox or was delivered (logged): what a limit on
+/// how often an account may make us mail someone counts.
+///
+/// Errors: the database's.
+pub async fn queued_times<'e, E>(
+    executor: E,
+    account_id: &str,
+    template: &str,
+    since: i64,
+) -> Result<Vec<i64>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar(
+        "SELECT created_at FROM email_outbox WHERE account_id = $1 AND template = $2 AND created_at >= $3 \
+         UNION ALL SELECT queued_at FROM email_log WHERE account_id = $1 AND template = $2 AND queued_at >= $3",
+    )
+    .bind(account_id)
+    .bind(template)
+    .bind(since)
+    .fetch_all(executor)
+    .await
+}
+
 /// Queues `email` inside `tx`; it is delivered after the transaction commits.
 pub async fn enqueue(
     tx: &mut Transaction<'static, Any>,
