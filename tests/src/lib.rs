@@ -425,3 +425,24 @@ pub const DEFAULT_PASSWORD: &str = "correct horse battery";
 pub fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }
+
+/// Runs `heepr <args>` in-process on `db` with `data_dir` and the shipped policies (the real
+/// clap definition and command code); returns the exit code.
+///
+/// Errors: the arguments do not parse, or the command fails.
+pub async fn heepr_with(db: &TestDb, data_dir: &std::path::Path, args: &[&str]) -> Result<u8> {
+    use clap::Parser;
+    let data_dir = data_dir.display().to_string();
+    let policies = policies_dir().display().to_string();
+    let mut argv = vec![
+        "heepr",
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        &db.url,
+        "--policies",
+        &policies,
+    ];
+    argv.extend_from_slice(args);
+    heepr_core::cli::run(heepr_core::cli::args::Cli::try_parse_from(argv)?).await
+}

@@ -255,23 +255,11 @@ async fn pseudonym_of(pool: &sqlx::AnyPool, account_id: &str) -> Result<String> 
 
 /// Runs `heepr backup <args> --backup-dir <dir>` in-process (the real clap definition).
 async fn heepr_backup(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> Result<u8> {
-    use clap::Parser;
-    let data_dir = db.data_dir.path().display().to_string();
-    let policies = heepr_tests::policies_dir().display().to_string();
     let backup_dir = dir.display().to_string();
-    let mut argv = vec![
-        "heepr",
-        "--data-dir",
-        &data_dir,
-        "--database-url",
-        &db.url,
-        "--policies",
-        &policies,
-        "backup",
-    ];
+    let mut argv = vec!["backup"];
     argv.extend_from_slice(args);
     argv.extend_from_slice(&["--backup-dir", &backup_dir]);
-    heepr_core::cli::run(heepr_core::cli::args::Cli::try_parse_from(argv)?).await
+    heepr_tests::heepr_with(db, db.data_dir.path(), &argv).await
 }
 
 fn catalog_ids(dir: &std::path::Path) -> Result<Vec<String>> {
@@ -612,24 +600,6 @@ async fn restore_keeps_withdrawals_made_after_the_backup(backend: Backend) -> Re
 }
 backend_test!(restore_keeps_withdrawals_made_after_the_backup);
 
-/// Runs `heepr <args>` in-process on `db` with `data_dir` (the real clap definition).
-async fn heepr_with(db: &TestDb, data_dir: &std::path::Path, args: &[&str]) -> Result<u8> {
-    use clap::Parser;
-    let data_dir = data_dir.display().to_string();
-    let policies = heepr_tests::policies_dir().display().to_string();
-    let mut argv = vec![
-        "heepr",
-        "--data-dir",
-        &data_dir,
-        "--database-url",
-        &db.url,
-        "--policies",
-        &policies,
-    ];
-    argv.extend_from_slice(args);
-    heepr_core::cli::run(heepr_core::cli::args::Cli::try_parse_from(argv)?).await
-}
-
 /// An erasure run with another data dir (`heepr dsr erase` on another host, or from another
 /// directory) wrote its ledger line there, not beside the backups. The database knows it,
 /// so the restore copies the database's ledger before overwriting it, and the person stays
@@ -638,7 +608,7 @@ async fn restore_keeps_an_erasure_run_from_another_data_dir(backend: Backend) ->
     let db = TestDb::new(&backend).await?;
     let home = db.data_dir.path().to_path_buf();
     assert_eq!(
-        heepr_with(&db, &home, &["demo-data", "--accounts", "3"]).await?,
+        heepr_tests::heepr_with(&db, &home, &["demo-data", "--accounts", "3"]).await?,
         0
     );
     let email: String = sqlx::query_scalar("SELECT email FROM accounts ORDER BY id LIMIT 1")
@@ -648,7 +618,10 @@ async fn restore_keeps_an_erasure_run_from_another_data_dir(backend: Backend) ->
     assert_eq!(heepr_backup(&db, &dir, &["create"]).await?, 0);
     let elsewhere = tempfile::tempdir()?;
     let erase = ["dsr", "erase", "--email", email.as_str(), "--yes"];
-    assert_eq!(heepr_with(&db, elsewhere.path(), &erase).await?, 0);
+    assert_eq!(
+        heepr_tests::heepr_with(&db, elsewhere.path(), &erase).await?,
+        0
+    );
     let account_id: String =
         sqlx::query_scalar("SELECT account_id FROM erasure_ledger ORDER BY erased_at DESC LIMIT 1")
             .fetch_one(db.db.pool())

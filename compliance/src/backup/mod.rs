@@ -16,8 +16,13 @@
 //! `rotate.rs` (the 30-day rotation), `listing.rs` (`backup list` with its warnings),
 //! `pg_tools.rs` (`pg_dump`/`pg_restore` without the password on argv), `error.rs`.
 //!
-//! Depends on [`crate::base`] only.
+//! `carry.rs` carries the privacy desk's records (tables the data map marks `restore =
+//! "carry"` or `"chain"`) through a restore, so no request made after the backup is lost.
+//!
+//! Depends on [`crate::base`]; `carry.rs` also on [`crate::policy`] (the data map and the
+//! schema reader).
 
+pub mod carry;
 mod catalog;
 mod create;
 mod error;

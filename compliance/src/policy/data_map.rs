@@ -13,6 +13,7 @@
 //!   `key` (unique row key for paging, default `id`), `delete_if_null` (with `update`: rows
 //!   whose column is NULL are deleted instead, e.g. pre-sale chats), `redact_everywhere`
 //!   (text columns whose mentions of the subject are redacted in everyone's rows),
+//!   `restore` (`roll_back`, `carry` or `chain`: what a backup restore does to the rows),
 //!   `redact_contents` (a stored file's `path`/`sha256`/`size`/`mime` columns: text files
 //!   naming the subject are rewritten redacted), `columns`;
 //! - per column: `personal`, `category`, `basis`, `erasure`
@@ -77,6 +78,28 @@ pub struct TableSpec {
     /// A content-addressed stored file whose text erasure redacts in everyone's rows (a
     /// brief or deliverable naming the subject). Default: none.
     pub redact_contents: Option<StoredContents>,
+    /// What restoring a backup does to the table (default `roll_back`): the privacy desk's
+    /// own records are carried through a restore so that no request, hold or restriction
+    /// made after the backup is forgotten (policy: "we'll respond within 30 days").
+    #[serde(default)]
+    pub restore: RestoreAction,
+}
+
+/// What restoring a backup does to one table's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreAction {
+    /// The rows go back to what the backup holds (the marketplace's state of that day).
+    #[default]
+    RollBack,
+    /// The rows as they were just before the restore are written back over the backup's:
+    /// requests and their evidence, legal holds, restrictions, notes, export archives,
+    /// closed-address hashes. A row whose parent row (its account) the backup lacks is
+    /// reported, not written.
+    Carry,
+    /// The hash-chained audit log: the entries appended after the backup are appended
+    /// again when they continue the restored chain (only `audit_log`).
+    Chain,
 }
 
 /// The columns describing a content-addressed stored file (bytes under the data dir at
@@ -288,6 +311,13 @@ impl DataMap {
                 path,
                 key("columns"),
                 "must list every column",
+            ));
+        }
+        if table.restore == RestoreAction::Chain && name != "audit_log" {
+            return Err(PolicyError::new(
+                path,
+                key("restore"),
+                "\"chain\" is only for the audit log (audit_log)",
             ));
         }
         let has_personal = table.columns.values().any(|c| c.personal);
@@ -562,6 +592,25 @@ name = { personal = true, category = "account", basis = "contract", erasure = "p
     fn good_map_parses() -> Result<(), PolicyError> {
         let map = parse(GOOD)?;
         assert_eq!(map.personal_columns("people").len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn restore_chain_is_only_for_the_audit_log() -> Result<(), PolicyError> {
+        let carried = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\nrestore = \"carry\"",
+        );
+        assert_eq!(
+            parse(&carried)?.tables["people"].restore,
+            RestoreAction::Carry
+        );
+        let chained = GOOD.replace(
+            "retention = \"r\"",
+            "retention = \"r\"\nrestore = \"chain\"",
+        );
+        let err = parse(&chained).err().map(|e| e.key);
+        assert_eq!(err, Some("tables.people.restore".to_string()));
         Ok(())
     }
 

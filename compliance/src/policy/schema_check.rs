@@ -36,6 +36,61 @@ pub async fn read_columns(db: &Db) -> Result<SchemaColumns, sqlx::Error> {
     Ok(columns)
 }
 
+/// One column as the database declares it: enough to copy a row through sqlx `Any`, which
+/// needs the value's type even for a NULL (PostgreSQL refuses a text NULL in a BIGINT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnShape {
+    /// Column name.
+    pub name: String,
+    /// `true` for integer columns (decoded and bound as `i64`), `false` for text.
+    pub integer: bool,
+    /// Whether the column is part of the table's primary key.
+    pub primary_key: bool,
+}
+
+/// Table name → its columns in declaration order.
+pub type SchemaShapes = BTreeMap<String, Vec<ColumnShape>>;
+
+/// Reads every table's columns with their type and primary-key membership. The schema holds
+/// only integer and text columns (conventions: times as BIGINT ms, JSON and ids as TEXT).
+///
+/// Errors: the database's error when the catalog cannot be queried.
+pub async fn read_shapes(db: &Db) -> Result<SchemaShapes, sqlx::Error> {
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
+                    CAST(p.pk AS BIGINT) AS pk \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid"
+        }
+        Backend::Postgres => {
+            "SELECT CAST(c.table_name AS TEXT) AS table_name, CAST(c.column_name AS TEXT) AS column_name, \
+                    CAST(c.data_type AS TEXT) AS data_type, \
+                    CAST(CASE WHEN EXISTS (SELECT 1 FROM information_schema.table_constraints tc \
+                      JOIN information_schema.key_column_usage k ON tc.constraint_name = k.constraint_name \
+                        AND tc.table_schema = k.table_schema \
+                      WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = c.table_schema \
+                        AND tc.table_name = c.table_name AND k.column_name = c.column_name) \
+                    THEN 1 ELSE 0 END AS BIGINT) AS pk \
+             FROM information_schema.columns c WHERE c.table_schema = current_schema() \
+             ORDER BY c.table_name, c.ordinal_position"
+        }
+    };
+    let rows = sqlx::query(sql).fetch_all(db.pool()).await?;
+    let mut shapes = SchemaShapes::new();
+    for row in rows {
+        let table: String = row.try_get("table_name")?;
+        let data_type: String = row.try_get("data_type")?;
+        let pk: i64 = row.try_get("pk")?;
+        shapes.entry(table).or_default().push(ColumnShape {
+            name: row.try_get("column_name")?,
+            integer: data_type.to_ascii_uppercase().contains("INT"),
+            primary_key: pk > 0,
+        });
+    }
+    Ok(shapes)
+}
+
 /// A foreign key: `table.column` references `ref_table.ref_column`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForeignKey {

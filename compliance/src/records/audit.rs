@@ -96,6 +96,9 @@ pub enum AuditAction {
     RetentionDryRun,
     /// The backup catalog needs an operator (`backup.warning`).
     BackupWarning,
+    /// A backup was restored and the privacy desk's records carried over it
+    /// (`backup.restore`: counts and ids only).
+    BackupRestore,
     /// A staff member was created on the command line (`staff.create`).
     StaffCreate,
     /// A staff member's tokens were replaced by a fresh one (`staff.rotate`).
@@ -143,6 +146,7 @@ impl AuditAction {
             AuditAction::RetentionSweep => "retention.sweep",
             AuditAction::RetentionDryRun => "retention.dry_run",
             AuditAction::BackupWarning => "backup.warning",
+            AuditAction::BackupRestore => "backup.restore",
             AuditAction::StaffCreate => "staff.create",
             AuditAction::StaffRotate => "staff.rotate",
             AuditAction::StaffRevoke => "staff.revoke",

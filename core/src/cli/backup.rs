@@ -2,7 +2,7 @@
 //! rotate backups.
 
 use anyhow::{Context, bail};
-use heepr_compliance::backup;
+use heepr_compliance::backup::{self, carry};
 use heepr_compliance::{Clock, SystemClock};
 
 use super::args::{BackupArgs, BackupCommand, GlobalArgs};
@@ -72,53 +72,7 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
                 entry.id, entry.schema_version
             );
         }
-        BackupCommand::Restore { id } => {
-            let (db, _) = open(global).await?;
-            let running = crate::runtime::jobs::running_servers(&db, now).await?;
-            if running > 0 {
-                db.close().await;
-                bail!(
-                    "a heepr server is running on this database ({running} seen in the last {} s): stop it before restoring backup {id}",
-                    crate::runtime::jobs::PRESENCE_TTL_MS / 1000
-                );
-            }
-            // The database about to be overwritten knows every erasure, also those run with
-            // another data dir (another host, `dsr erase` from elsewhere): its ledger rows
-            // go into this data dir's ledger file first, or the restore would forget them.
-            let copied = heepr_compliance::erasure_ledger::sync_file(db.pool(), &global.data_dir)
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!("copying the erasure ledger before the restore: {e}")
-                })?;
-            db.close().await;
-            let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-            let backend =
-                heepr_compliance::Backend::from_url(&url).context("unsupported database URL")?;
-            let entry = backup::restore(&dir, id, &url, backend, known).await?;
-            let (db, policies) = open(global).await?;
-            let replayed = crate::privacy::restore::after_restore(
-                &db,
-                &policies,
-                &global.data_dir,
-                entry.created_at_ms,
-            )
-            .await?;
-            let ended =
-                crate::privacy::restore::end_credentials(&db, &global.data_dir, now).await?;
-            println!(
-                "restored backup {} taken {}; re-applied {replayed} erasures recorded since ({copied} ledger entries copied from the database before the restore)",
-                entry.id,
-                crate::platform::time::rfc3339(entry.created_at_ms)
-            );
-            println!(
-                "ended {} sessions and revoked {} staff tokens restored with the backup: people sign in again; give staff new tokens with `heepr staff rotate --email ...` (not to anyone who left since the backup)",
-                ended.sessions, ended.staff_tokens
-            );
-            println!(
-                "replayed the withdrawal ledger: {} consents withdrawn and {} agent API keys revoked again (taken back after the backup)",
-                ended.consents_withdrawn, ended.api_keys_revoked
-            );
-        }
+        BackupCommand::Restore { id } => restore(global, &dir, id, &url, now).await?,
         BackupCommand::Rotate => {
             let policies = load_policies(&global.policies)?;
             let removed = retention::rotate_backups(&policies, &dir, &global.data_dir, now)?;
@@ -126,4 +80,121 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `heepr backup restore ID`: carries the privacy desk's records out of the database about
+/// to be overwritten (or takes those an interrupted restore left), restores, writes them
+/// back, re-applies later erasures and withdrawals, ends restored credentials, and only
+/// then removes the carry file that marks the restore unfinished.
+async fn restore(
+    global: &GlobalArgs,
+    dir: &std::path::Path,
+    id: &str,
+    url: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let (db, policies) = open(global).await?;
+    let running = crate::runtime::jobs::running_servers(&db, now).await?;
+    if running > 0 {
+        db.close().await;
+        bail!(
+            "a heepr server is running on this database ({running} seen in the last {} s): stop it before restoring backup {id}",
+            crate::runtime::jobs::PRESENCE_TTL_MS / 1000
+        );
+    }
+    let taken = backup::read_catalog(dir)?
+        .backups
+        .into_iter()
+        .find(|b| b.id == id)
+        .map(|b| b.created_at_ms)
+        .ok_or_else(|| backup::BackupError::UnknownBackup(id.to_string()))?;
+    let carry = match carry::load(&global.data_dir)? {
+        Some(pending) => {
+            println!(
+                "an unfinished restore (of backup {}) left the privacy records it carries in {}: they are written back after this restore",
+                pending.backup_id,
+                carry::file_path(&global.data_dir).display()
+            );
+            pending
+        }
+        None => {
+            // The database about to be overwritten knows every erasure, also those run with
+            // another data dir (another host, `dsr erase` from elsewhere): its ledger rows
+            // go into this data dir's ledger file first, or the restore would forget them.
+            heepr_compliance::erasure_ledger::sync_file(db.pool(), &global.data_dir)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("copying the erasure ledger before the restore: {e}")
+                })?;
+            let read = carry::read(&db, &policies.data_map, id, taken, now).await?;
+            carry::save(&global.data_dir, &read)?;
+            read
+        }
+    };
+    db.close().await;
+    let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let backend = heepr_compliance::Backend::from_url(url).context("unsupported database URL")?;
+    let entry = backup::restore(dir, id, url, backend, known).await?;
+    let (db, policies) = open(global).await?;
+    let carried = carry::apply(&db, &carry).await?;
+    let replayed = crate::privacy::restore::after_restore(
+        &db,
+        &policies,
+        &global.data_dir,
+        entry.created_at_ms,
+    )
+    .await?;
+    let ended = crate::privacy::restore::end_credentials(&db, &global.data_dir, now).await?;
+    crate::privacy::restore::record(&db, &entry.id, &carried, replayed, now).await?;
+    carry::remove(&global.data_dir)?;
+    print_restored(&entry, &carried, replayed, &ended);
+    Ok(())
+}
+
+fn print_restored(
+    entry: &backup::BackupEntry,
+    carried: &carry::CarryOutcome,
+    replayed: usize,
+    ended: &crate::privacy::restore::EndedCredentials,
+) {
+    println!(
+        "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
+        entry.id,
+        crate::platform::time::rfc3339(entry.created_at_ms)
+    );
+    let written: Vec<String> = carried
+        .written
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    println!(
+        "carried the privacy records over the backup ({}); {} audit entries made since appended again",
+        if written.is_empty() {
+            "none".to_string()
+        } else {
+            written.join(", ")
+        },
+        carried.audit_rejoined
+    );
+    for skipped in &carried.skipped {
+        println!(
+            "not carried: {} {} (the backup has no {} it refers to; an account created after the backup is gone with the restore: answer that person by email)",
+            skipped.table, skipped.key, skipped.missing
+        );
+    }
+    if carried.audit_unjoined > 0 {
+        println!(
+            "{} audit entries made since the backup do not continue its chain (a backup of another database?) and were not appended",
+            carried.audit_unjoined
+        );
+    }
+    println!(
+        "ended {} sessions and revoked {} staff tokens restored with the backup: people sign in again; give staff new tokens with `heepr staff rotate --email ...` (not to anyone who left since the backup)",
+        ended.sessions, ended.staff_tokens
+    );
+    println!(
+        "replayed the withdrawal ledger: {} consents withdrawn and {} agent API keys revoked again (taken back after the backup)",
+        ended.consents_withdrawn, ended.api_keys_revoked
+    );
 }

@@ -192,3 +192,34 @@ async fn withdraw_again(
     .await?;
     Ok(true)
 }
+
+/// Audits a finished restore of backup `backup_id`: rows carried per table, rows not
+/// carried (table and key only), audit entries appended again, erasures re-applied.
+///
+/// Errors: the database's.
+pub async fn record(
+    db: &Db,
+    backup_id: &str,
+    carried: &heepr_compliance::backup::carry::CarryOutcome,
+    erasures_replayed: usize,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    let skipped: Vec<String> = carried
+        .skipped
+        .iter()
+        .map(|s| format!("{} {}", s.table, s.key))
+        .collect();
+    let entry = heepr_compliance::audit::AuditEntry {
+        actor: &heepr_compliance::audit::AuditActor::RESTORE,
+        action: heepr_compliance::audit::AuditAction::BackupRestore,
+        subject_account_id: None,
+        request_id: None,
+        outcome: heepr_compliance::audit::AuditOutcome::Ok,
+        details: serde_json::json!({"backup": backup_id, "carried": carried.written,
+            "not_carried": skipped, "audit_rejoined": carried.audit_rejoined,
+            "audit_unjoined": carried.audit_unjoined, "erasures_replayed": erasures_replayed}),
+    };
+    let mut tx = db.begin_write().await?;
+    heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;
+    tx.commit().await
+}
