@@ -143,12 +143,12 @@ impl Policies {
                     ),
                 ));
             };
-            if rule.store.is_some() {
+            if !rule.governs_tables() {
                 return Err(PolicyError::new(
                     &map_file,
                     format!("tables.{table_name}.retention"),
                     format!(
-                        "rule {:?} governs a file store, not tables",
+                        "rule {:?} governs a file store or accounts, not tables",
                         table.retention
                     ),
                 ));
@@ -166,7 +166,7 @@ impl Policies {
             }
         }
         for (rule_name, rule) in &self.retention.rules {
-            if rule.store.is_some() {
+            if !rule.governs_tables() {
                 continue;
             }
             let used = self
@@ -178,7 +178,9 @@ impl Policies {
                 return Err(PolicyError::new(
                     &self.dir.join(RETENTION_FILE),
                     format!("rules.{rule_name}"),
-                    format!("no table in {DATA_MAP_FILE} uses this rule, and it names no store"),
+                    format!(
+                        "no table in {DATA_MAP_FILE} uses this rule, and it names no store or accounts"
+                    ),
                 ));
             }
         }

@@ -2,7 +2,8 @@
 //!
 //! Each rule has a period (days or calendar months; none for data that lives as long as the
 //! account or the system), a cron schedule for the sweep, and either governs tables (they
-//! name it in the data map with `retention = "..."`) or a file store (`store = "backups"`).
+//! name it in the data map with `retention = "..."`), a file store (`store = "backups"`), or
+//! whole accounts that erasure removes (`accounts = "unverified"`).
 //!
 //! Schedules use the `cron` crate's syntax: six or seven fields,
 //! `sec min hour day-of-month month day-of-week [year]`, with Sunday as 1 in the
@@ -43,6 +44,17 @@ pub enum Store {
     MailFiles,
 }
 
+/// Accounts a rule erases whole (with the erasure the data map describes), instead of
+/// sweeping rows of tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSet {
+    /// Accounts whose email address was never confirmed, counted from sign-up
+    /// (`accounts.created_at`): the address may be someone else's, who never agreed to an
+    /// account.
+    Unverified,
+}
+
 /// One retention rule.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +72,8 @@ pub struct RetentionRule {
     pub schedule: Option<String>,
     /// The file store this rule governs, for rules that govern no table.
     pub store: Option<Store>,
+    /// The accounts this rule erases, for rules that govern no table.
+    pub accounts: Option<AccountSet>,
     /// The parsed schedule.
     #[serde(skip)]
     pub parsed_schedule: Option<cron::Schedule>,
@@ -119,6 +133,11 @@ impl RetentionRule {
         }
     }
 
+    /// Whether the rule governs tables of the data map (not a file store, not accounts).
+    pub fn governs_tables(&self) -> bool {
+        self.store.is_none() && self.accounts.is_none()
+    }
+
     /// Whether the rule removes data after a period (and so is swept).
     pub fn has_period(&self) -> bool {
         self.period_days.is_some() || self.period_months.is_some()
@@ -131,6 +150,19 @@ impl RetentionRule {
             (None, Some(m)) => Some(Period::Months(m)),
             (None, None) => None,
         }
+    }
+
+    /// When data whose clock reads `start_ms` is past the period (Unix ms): the first sweep
+    /// at or after it removes it. `None` for rules with no period.
+    pub fn ends_at_ms(&self, start_ms: i64) -> Option<i64> {
+        if let Some(days) = self.period_days {
+            return Some(start_ms + i64::from(days) * DAY_MS);
+        }
+        let months = self.period_months?;
+        let start = DateTime::<Utc>::from_timestamp_millis(start_ms)?;
+        start
+            .checked_add_months(Months::new(months))
+            .map(|t| t.timestamp_millis())
     }
 
     /// The cut-off for a sweep at `now_ms`: rows whose clock column is strictly older are
@@ -218,6 +250,20 @@ fn validate_rule(path: &Path, name: &str, rule: &mut RetentionRule) -> Result<()
             path,
             key("justification"),
             "must not be empty",
+        ));
+    }
+    if rule.store.is_some() && rule.accounts.is_some() {
+        return Err(PolicyError::new(
+            path,
+            key("accounts"),
+            "a rule governs a file store or accounts, not both",
+        ));
+    }
+    if rule.accounts.is_some() && !rule.has_period() {
+        return Err(PolicyError::new(
+            path,
+            key("accounts"),
+            "a rule that erases accounts needs a period",
         ));
     }
     if rule.store.is_some() && !rule.has_period() {
@@ -498,6 +544,45 @@ mod tests {
     }
 
     #[test]
+    fn an_accounts_rule_needs_a_period_and_no_store() {
+        let base = "[rules.unverified]\ndescription = \"d\"\njustification = \"j\"\naccounts = \"unverified\"\n";
+        let err = parse(base).err().map(|e| e.key);
+        assert_eq!(err.as_deref(), Some("rules.unverified.accounts"));
+        let both =
+            format!("{base}period_days = 30\nschedule = \"0 0 4 * * *\"\nstore = \"backups\"\n");
+        let err = parse(&both).err().map(|e| e.key);
+        assert_eq!(err.as_deref(), Some("rules.unverified.accounts"));
+        let good = format!("{base}period_days = 30\nschedule = \"0 0 4 * * *\"\n");
+        let rules = parse(&good).ok().map(|r| r.rules["unverified"].accounts);
+        assert_eq!(rules, Some(Some(AccountSet::Unverified)));
+    }
+
+    #[test]
+    fn ends_at_is_the_start_plus_the_period() {
+        let mut rule = RetentionRule {
+            description: String::new(),
+            justification: String::new(),
+            period_days: Some(30),
+            period_months: None,
+            schedule: None,
+            store: None,
+            accounts: None,
+            parsed_schedule: None,
+        };
+        assert_eq!(rule.ends_at_ms(1_000), Some(1_000 + 30 * DAY_MS));
+        assert_eq!(rule.cutoff_ms(1_000 + 30 * DAY_MS), Some(1_000));
+        rule.period_days = None;
+        rule.period_months = Some(1);
+        let jan31 = DateTime::parse_from_rfc3339("2027-01-31T00:00:00Z")
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default();
+        let feb28 = DateTime::parse_from_rfc3339("2027-02-28T00:00:00Z")
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default();
+        assert_eq!(rule.ends_at_ms(jan31), Some(feb28));
+    }
+
+    #[test]
     fn cutoff_counts_calendar_months() {
         let rule = RetentionRule {
             description: String::new(),
@@ -506,6 +591,7 @@ mod tests {
             period_months: Some(12),
             schedule: None,
             store: None,
+            accounts: None,
             parsed_schedule: None,
         };
         let at = |s: &str| {

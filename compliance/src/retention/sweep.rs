@@ -140,7 +140,7 @@ pub fn sweepable_rules(policies: &Policies) -> Vec<String> {
         .retention
         .rules
         .iter()
-        .filter(|(_, r)| r.has_period() && r.store.is_none())
+        .filter(|(_, r)| r.has_period() && r.governs_tables())
         .map(|(n, _)| n.clone())
         .collect()
 }
@@ -163,8 +163,8 @@ pub async fn sweep_rule(
         .rules
         .get(rule_name)
         .ok_or_else(|| SweepError::UnknownRule(rule_name.to_string()))?;
-    let cutoff_ms = match (rule.store, rule.cutoff_ms(now_ms)) {
-        (None, Some(cutoff)) => cutoff,
+    let cutoff_ms = match (rule.governs_tables(), rule.cutoff_ms(now_ms)) {
+        (true, Some(cutoff)) => cutoff,
         _ => return Err(SweepError::NotSweepable(rule_name.to_string())),
     };
     let mut run = RuleRun {

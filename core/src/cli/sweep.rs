@@ -3,7 +3,6 @@
 
 use heepr_compliance::sweep::{self, Outcome, RuleRun, SweepOptions};
 use heepr_compliance::{Clock, Db, Policies, SystemClock};
-use serde_json::json;
 
 use super::args::{GlobalArgs, SweepArgs};
 use super::open;
@@ -28,6 +27,7 @@ pub async fn run(global: &GlobalArgs, args: &SweepArgs) -> anyhow::Result<u8> {
     }
     let mut code = Exit::default();
     sweep_stores(global, &db, &policies, args, &mut code).await;
+    sweep_accounts(global, &policies, args, &mut code).await;
     sweep_tables(&db, &policies, &global.data_dir, args, &mut code).await;
     Ok(code.0)
 }
@@ -70,28 +70,15 @@ async fn sweep_stores(
     let backup_dir = global.backup_dir();
     for (rule, _) in store_rules {
         let started = SystemClock.now_ms();
-        let (outcome, report) = match retention::sweep_store(
+        let (outcome, report) = retention::run_store_rule(
+            db,
             policies,
             rule,
-            &global.data_dir,
-            &backup_dir,
+            (&global.data_dir, &backup_dir),
             started,
             args.dry_run,
-        ) {
-            Ok(report) => (Outcome::Succeeded, report.json()),
-            Err(err) => (
-                Outcome::Failed,
-                json!({"rule": rule, "dry_run": args.dry_run, "outcome": Outcome::Failed.as_str(),
-                    "error": format!("{err:#}"), "rows_affected": 0, "rows_examined": 0}),
-            ),
-        };
-        let now = SystemClock.now_ms();
-        let recorded =
-            retention::record_store_run(db, rule, args.dry_run, started, outcome, &report, now)
-                .await;
-        if let Err(err) = recorded {
-            tracing::warn!(rule = %rule, "recording the sweep of a file store failed: {err}");
-        }
+        )
+        .await;
         if args.json {
             println!("{report}");
         } else {
@@ -101,6 +88,65 @@ async fn sweep_stores(
                 report["rows_affected"],
                 report["rows_examined"],
                 report["cutoff"].as_str().unwrap_or("")
+            );
+        }
+        code.note(outcome, rule, report["error"].as_str());
+    }
+}
+
+/// Runs every accounts rule (`accounts = "unverified"`): erases the accounts past its
+/// period, with the service's own erasure (an operator state of this process).
+async fn sweep_accounts(
+    global: &GlobalArgs,
+    policies: &Policies,
+    args: &SweepArgs,
+    code: &mut Exit,
+) {
+    let rules: Vec<&String> = policies
+        .retention
+        .rules
+        .iter()
+        .filter(|(name, r)| {
+            r.accounts.is_some() && args.rule.as_ref().is_none_or(|only| only == *name)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if rules.is_empty() {
+        return;
+    }
+    let state = match super::operator_state(global).await {
+        Ok(state) => state,
+        Err(err) => {
+            for rule in rules {
+                code.note(Outcome::Failed, rule, Some(&format!("{err:#}")));
+            }
+            return;
+        }
+    };
+    for rule in rules {
+        let holder = crate::privacy::jobs::process_holder();
+        let (outcome, report) =
+            retention::run_accounts_rule(&state, rule, SystemClock.now_ms(), args.dry_run, holder)
+                .await;
+        if args.json {
+            println!("{report}");
+        } else {
+            let verb = if args.dry_run {
+                "would erase"
+            } else {
+                "erased"
+            };
+            println!(
+                "{rule}: {} — {verb} {} of {} accounts signed up before {} and never confirmed ({} wait: legal hold, open request or busy)",
+                outcome.as_str(),
+                if args.dry_run {
+                    &report["rows_examined"]
+                } else {
+                    &report["rows_affected"]
+                },
+                report["rows_examined"],
+                report["cutoff"].as_str().unwrap_or(""),
+                report["waiting"]
             );
         }
         code.note(outcome, rule, report["error"].as_str());
@@ -120,7 +166,7 @@ async fn sweep_tables(
                 .retention
                 .rules
                 .get(rule)
-                .is_some_and(|r| r.store.is_some()) =>
+                .is_some_and(|r| !r.governs_tables()) =>
         {
             Vec::new()
         }

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use heepr_compliance::audit::AuditActor;
 use heepr_compliance::base::error_chain::with_causes;
 use heepr_compliance::dsr::RequestStatus;
 use heepr_compliance::erasure::{self, ErasureError, ErasureJob};
@@ -90,12 +91,29 @@ async fn record_closed_address(state: &AppState, account_id: &str) -> Result<(),
     Ok(())
 }
 
-/// Erases `account_id` for request `id`: refunds the subject's unfinished orders, drains
-/// and closes the account's mail, then runs the erasure the data map describes; completes
-/// the request, or puts it on hold (legal hold) or fails it (with the cause).
+/// Who asked for an erasure, and so what it records.
+#[derive(Debug, Clone, Copy)]
+pub enum ErasureCause<'a> {
+    /// A data-subject request (its id): the account's address is remembered as closed
+    /// (`closed_addresses`), so re-registering earns no second bonus.
+    Request(&'a str),
+    /// A retention rule erasing an account whose address was never confirmed: no request,
+    /// and no closed address (it may be someone else's, who should get the bonus when they
+    /// sign up themselves).
+    Retention,
+}
+
+/// Erases `account_id`: refunds the subject's unfinished orders, drains and closes the
+/// account's mail, then runs the erasure the data map describes (resumable: run again after
+/// a crash, it goes on where it stopped). The outer error is the database's; the inner one
+/// is the erasure's own outcome (`Held` for a legal hold).
 ///
 /// Errors: the database's.
-pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result<(), AppError> {
+pub async fn erase_subject(
+    state: &AppState,
+    account_id: &str,
+    cause: ErasureCause<'_>,
+) -> Result<Result<(), ErasureError>, AppError> {
     if heepr_compliance::holds::active(state.db.pool(), account_id)
         .await?
         .is_empty()
@@ -103,7 +121,9 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
         // Unfinished orders are refunded first (their cancellation emails go out with the
         // rest of the subject's mail below).
         crate::market::orders::closing_for_erasure::close_open_orders(state, account_id).await?;
-        record_closed_address(state, account_id).await?;
+        if let ErasureCause::Request(_) = cause {
+            record_closed_address(state, account_id).await?;
+        }
     }
     drain_mail(state, account_id).await?;
     // The account is closed now: a request-log row queued before is committed by this flush
@@ -112,18 +132,31 @@ pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result
     // Under the subject's lock no export of this person runs: every archive file of theirs,
     // half-written or never registered, goes now (registered ones go with their rows).
     super::export_archive::remove_subject_export_files(state, account_id).await?;
-    let now = state.clock.now_ms();
+    let (request_id, actor) = match cause {
+        ErasureCause::Request(id) => (Some(id), SYSTEM.as_str()),
+        ErasureCause::Retention => (None, AuditActor::RETENTION.as_str()),
+    };
     let job = ErasureJob {
         map: &state.policies.data_map,
         account_id,
-        request_id: Some(id),
-        actor: SYSTEM.as_str(),
+        request_id,
+        actor,
         data_dir: &state.settings.data_dir,
         batch_rows: erasure::DEFAULT_BATCH_ROWS,
         stop_after_batches: None,
     };
-    match erasure::run(&state.db, &job, now).await {
-        Ok(_) => {
+    Ok(erasure::run(&state.db, &job, state.clock.now_ms())
+        .await
+        .map(|_| ()))
+}
+
+/// Erases `account_id` for request `id` ([`erase_subject`]); completes the request, or
+/// puts it on hold (legal hold) or fails it (with the cause).
+///
+/// Errors: the database's.
+pub async fn run_erasure(state: &AppState, id: &str, account_id: &str) -> Result<(), AppError> {
+    match erase_subject(state, account_id, ErasureCause::Request(id)).await? {
+        Ok(()) => {
             transition(state, id, RequestStatus::Completed, None, &SYSTEM).await?;
             super::requests::transitions::close_open_after_erasure(state, account_id, id).await?;
         }

@@ -10,7 +10,8 @@
 //! - [`mail_intake`]: requests that arrive by email (the intake mailbox over IMAP).
 //! - [`publications`]: snapshots of published policy versions; [`notices`]: change notices.
 //! - [`retention`]: legal holds for sweeps, rule descriptions, file-store sweeps, backup
-//!   rotation; [`restore`]: re-applying erasures after a backup is restored.
+//!   rotation; [`restore`]: re-applying erasures after a backup is restored;
+//!   [`unverified_accounts`]: erasing accounts whose address was never confirmed.
 //!
 //! May use [`crate::platform`], [`crate::ledger`], [`crate::identity`] and [`crate::market`]
 //! (an erasure closes the subject's open orders). Inside: jobs build on export_archive and
@@ -29,3 +30,4 @@ pub mod requests;
 pub mod restore;
 pub mod restrictions;
 pub mod retention;
+pub mod unverified_accounts;

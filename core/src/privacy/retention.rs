@@ -231,7 +231,86 @@ pub fn sweep_store(
     })
 }
 
-/// Records a file-store rule's run in `retention_runs` and the audit trail, as a table
+/// Runs file-store rule `rule` at `now_ms` ([`sweep_store`]) and records the run
+/// ([`record_store_run`]); returns how it ended and its report (JSON: `rule`, `store`,
+/// `dry_run`, `cutoff`, `outcome`, `rows_affected`, `rows_examined`, and `error` when it
+/// failed). A run that cannot be recorded is logged.
+pub async fn run_store_rule(
+    db: &Db,
+    policies: &Policies,
+    rule: &str,
+    dirs: (&Path, &Path),
+    now_ms: i64,
+    dry_run: bool,
+) -> (Outcome, serde_json::Value) {
+    let (data_dir, backup_dir) = dirs;
+    let (outcome, report) = match sweep_store(policies, rule, data_dir, backup_dir, now_ms, dry_run)
+    {
+        Ok(report) => (Outcome::Succeeded, report.json()),
+        Err(err) => (
+            Outcome::Failed,
+            json!({"rule": rule, "dry_run": dry_run, "outcome": Outcome::Failed.as_str(),
+                "error": format!("{err:#}"), "rows_affected": 0, "rows_examined": 0,
+                "cutoff": crate::platform::time::rfc3339(now_ms)}),
+        ),
+    };
+    let finished = heepr_compliance::Clock::now_ms(&heepr_compliance::SystemClock).max(now_ms);
+    record_run_or_log(db, rule, dry_run, (now_ms, finished), outcome, &report).await;
+    (outcome, report)
+}
+
+/// Runs accounts rule `rule` at `now_ms`
+/// ([`erase_expired`](super::unverified_accounts::erase_expired)) and records the run as a
+/// file-store rule's is recorded; returns how it ended and its report (JSON with `rule`,
+/// `accounts`, `dry_run`, `cutoff`, `outcome`, `rows_examined`, `rows_affected`, `waiting`,
+/// and `error` when it failed).
+pub async fn run_accounts_rule(
+    state: &crate::platform::state::AppState,
+    rule: &str,
+    now_ms: i64,
+    dry_run: bool,
+    holder: &str,
+) -> (Outcome, serde_json::Value) {
+    let ran = super::unverified_accounts::erase_expired(state, rule, now_ms, dry_run, holder).await;
+    let (outcome, mut report) = match ran {
+        Ok(report) => (Outcome::Succeeded, report.json(rule, dry_run)),
+        Err(err) => (
+            Outcome::Failed,
+            json!({"rule": rule, "accounts": "unverified", "dry_run": dry_run,
+                "error": err.public_message(), "rows_affected": 0, "rows_examined": 0,
+                "cutoff": crate::platform::time::rfc3339(now_ms)}),
+        ),
+    };
+    report["outcome"] = json!(outcome.as_str());
+    let finished = state.clock.now_ms();
+    record_run_or_log(
+        &state.db,
+        rule,
+        dry_run,
+        (now_ms, finished),
+        outcome,
+        &report,
+    )
+    .await;
+    (outcome, report)
+}
+
+async fn record_run_or_log(
+    db: &Db,
+    rule: &str,
+    dry_run: bool,
+    (started_ms, finished_ms): (i64, i64),
+    outcome: Outcome,
+    report: &serde_json::Value,
+) {
+    let recorded =
+        record_store_run(db, rule, dry_run, started_ms, outcome, report, finished_ms).await;
+    if let Err(err) = recorded {
+        tracing::warn!(rule = %rule, "recording the run of rule {rule} failed: {err}");
+    }
+}
+
+/// Records a file-store or accounts rule's run in `retention_runs` and the audit trail, as a table
 /// sweep records itself, so a failed rotation at 3 a.m. is visible to staff.
 ///
 /// Errors: the database's.

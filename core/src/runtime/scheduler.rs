@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
+use heepr_compliance::Policies;
+use heepr_compliance::retention::Store;
 use heepr_compliance::sweep::{self, SweepOptions};
 
 use crate::platform::error::AppError;
@@ -67,46 +69,70 @@ pub async fn run(state: AppState, tz: Tz) {
         let now = state.clock.now_ms();
         for (i, (rule, schedule)) in rules.iter().enumerate() {
             if next[i].is_some_and(|at| at <= now) {
-                if policies
-                    .retention
-                    .rules
-                    .get(rule)
-                    .is_some_and(|r| r.store.is_some())
-                {
-                    scheduled_backup(&state, now).await;
-                    next[i] = next_fire(schedule, tz, now);
-                    continue;
-                }
-                let options = SweepOptions {
-                    data_dir: Some(state.settings.data_dir.clone()),
-                    ..SweepOptions::default()
-                };
-                match sweep::sweep_rule(
-                    &state.db,
-                    &policies,
-                    state.clock.as_ref(),
-                    rule,
-                    now,
-                    &options,
-                    retention::HOLDS,
-                )
-                .await
-                {
-                    Ok(run) => tracing::info!(
-                        rule,
-                        outcome = run.outcome.as_str(),
-                        rows = run.rows_affected(),
-                        "scheduled sweep"
-                    ),
-                    Err(err) => tracing::warn!(
-                        rule,
-                        "scheduled sweep failed: {}",
-                        heepr_compliance::base::error_chain::with_causes(&err)
-                    ),
-                }
+                run_rule(&state, &policies, rule, now).await;
                 next[i] = next_fire(schedule, tz, now);
             }
         }
+    }
+}
+
+/// Runs retention rule `rule` once, as its schedule does at `now` (Unix ms), by what it
+/// governs: the `backups` store takes the day's backup then rotates; another file store
+/// (mail files) is pruned; an accounts rule erases the accounts past its period; a table
+/// rule is swept. Failures are logged (and recorded by the run), never returned: the
+/// scheduler goes on.
+pub async fn run_rule(state: &AppState, policies: &Policies, rule: &str, now: i64) {
+    let Some(spec) = policies.retention.rules.get(rule) else {
+        return;
+    };
+    match (spec.store, spec.accounts) {
+        (Some(Store::Backups), _) => scheduled_backup(state, now).await,
+        (Some(store), _) => {
+            let dirs = (
+                state.settings.data_dir.as_path(),
+                state.settings.backup_dir.as_path(),
+            );
+            let (outcome, report) =
+                retention::run_store_rule(&state.db, policies, rule, dirs, now, false).await;
+            tracing::info!(rule, store = ?store, outcome = outcome.as_str(), files = %report["rows_affected"], "scheduled sweep");
+        }
+        (None, Some(_)) => {
+            let holder = crate::privacy::jobs::process_holder();
+            let (outcome, report) =
+                retention::run_accounts_rule(state, rule, now, false, holder).await;
+            tracing::info!(rule, outcome = outcome.as_str(), accounts = %report["rows_affected"], "scheduled sweep");
+        }
+        (None, None) => scheduled_table_sweep(state, policies, rule, now).await,
+    }
+}
+
+async fn scheduled_table_sweep(state: &AppState, policies: &Policies, rule: &str, now: i64) {
+    let options = SweepOptions {
+        data_dir: Some(state.settings.data_dir.clone()),
+        ..SweepOptions::default()
+    };
+    match sweep::sweep_rule(
+        &state.db,
+        policies,
+        state.clock.as_ref(),
+        rule,
+        now,
+        &options,
+        retention::HOLDS,
+    )
+    .await
+    {
+        Ok(run) => tracing::info!(
+            rule,
+            outcome = run.outcome.as_str(),
+            rows = run.rows_affected(),
+            "scheduled sweep"
+        ),
+        Err(err) => tracing::warn!(
+            rule,
+            "scheduled sweep failed: {}",
+            heepr_compliance::base::error_chain::with_causes(&err)
+        ),
     }
 }
 

@@ -68,6 +68,27 @@ async fn dry_run(
         )?;
         return Ok(Json(api::DryRun::Store(wire::store_sweep(report))));
     }
+    if spec.accounts.is_some() {
+        let holder = crate::privacy::jobs::process_holder();
+        let report =
+            crate::privacy::unverified_accounts::erase_expired(&state, &rule, now, true, holder)
+                .await?;
+        let run = heepr_compliance::sweep::RuleRun {
+            rule: rule.clone(),
+            run_id: None,
+            dry_run: true,
+            cutoff_ms: report.cutoff_ms,
+            tables: vec![heepr_compliance::sweep::TableSweep {
+                table: "accounts".into(),
+                rows_examined: report.rows_examined,
+                rows_affected: 0,
+                longest_batch_ms: 0,
+            }],
+            outcome: heepr_compliance::sweep::Outcome::Succeeded,
+            error: None,
+        };
+        return Ok(Json(api::DryRun::Tables(wire::sweep_report(run))));
+    }
     if !spec.has_period() {
         return Err(AppError::Conflict {
             code: "no_period",

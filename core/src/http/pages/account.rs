@@ -223,8 +223,10 @@ struct DashboardPage {
     chrome: Chrome,
     display_name: String,
     notice: Option<&'static str>,
-    /// The address is not verified yet: no bonus, no orders (a banner says so).
+    /// The address is not verified yet: no bonus, no orders (a banner says so, with the
+    /// date the account is deleted if it stays unconfirmed, when a rule sets one).
     unverified: bool,
+    delete_unconfirmed_on: Option<String>,
     balance: i64,
     entries: Vec<EntryRow>,
     sessions: Vec<SessionRow>,
@@ -280,6 +282,9 @@ async fn dashboard(
         display_name: user.display_name,
         notice: query.notice.as_deref().and_then(notice_text),
         unverified: !verification::is_verified(state.db.pool(), &user.account_id).await?,
+        delete_unconfirmed_on: verification::unconfirmed_deletion_at(&state, &user.account_id)
+            .await?
+            .map(crate::platform::time::human),
         balance,
         entries,
         sessions,
