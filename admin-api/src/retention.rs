@@ -11,6 +11,8 @@ pub enum Store {
     Backups,
     /// Emails kept as files by the file transport.
     MailFiles,
+    /// Files of the upload store that no record names.
+    UploadOrphans,
     /// A store this reader does not know (a newer server).
     #[default]
     #[serde(other)]
@@ -19,13 +21,14 @@ pub enum Store {
 
 impl Store {
     /// Every store the server knows.
-    pub const ALL: [Store; 2] = [Store::Backups, Store::MailFiles];
+    pub const ALL: [Store; 3] = [Store::Backups, Store::MailFiles, Store::UploadOrphans];
 
     /// The wire name (`mail_files`).
     pub fn as_str(self) -> &'static str {
         match self {
             Store::Backups => "backups",
             Store::MailFiles => "mail_files",
+            Store::UploadOrphans => "upload_orphans",
             Store::Unknown => "unknown",
         }
     }

@@ -42,6 +42,10 @@ pub enum Store {
     /// Emails written as `.eml` files by the file transport (`DATA_DIR/mail`), pruned by
     /// their modification time.
     MailFiles,
+    /// Files of the upload store (`DATA_DIR/files`) that no record names (bytes of an
+    /// upload whose request failed, staging files a killed process left), pruned by their
+    /// modification time.
+    UploadOrphans,
 }
 
 /// Accounts a rule erases whole (with the erasure the data map describes), instead of

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use chrono_tz::Tz;
 use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry};
-use heepr_compliance::retention::{Store, prune_mail_files};
+use heepr_compliance::retention::{Store, prune_mail_files, unreferenced_files};
 use heepr_compliance::sweep::{HoldSource, Outcome, RuleRun};
 use heepr_compliance::{Db, Policies, backup, withdrawal_ledger};
 use serde::Serialize;
@@ -50,6 +50,7 @@ pub fn store_name(store: Store) -> &'static str {
     match store {
         Store::Backups => "backups",
         Store::MailFiles => "mail_files",
+        Store::UploadOrphans => "upload_orphans",
     }
 }
 
@@ -183,7 +184,8 @@ impl StoreSweepReport {
 /// period, or with `dry_run` only counts it.
 ///
 /// Errors: the rule has no period, or the files cannot be listed or removed.
-pub fn sweep_store(
+pub async fn sweep_store(
+    db: &Db,
     policies: &Policies,
     rule_name: &str,
     data_dir: &Path,
@@ -207,6 +209,7 @@ pub fn sweep_store(
     let store_dir = match store {
         Store::Backups => backup_dir.to_path_buf(),
         Store::MailFiles => data_dir.join("mail"),
+        Store::UploadOrphans => data_dir.join(unreferenced_files::UPLOAD_DIR),
     };
     let affected = match (store, dry_run) {
         _ if !store_dir.exists() => 0,
@@ -218,6 +221,16 @@ pub fn sweep_store(
             .count(),
         (Store::MailFiles, false) => prune_mail_files(&data_dir.join("mail"), cutoff)?,
         (Store::MailFiles, true) => 0,
+        (Store::UploadOrphans, dry_run) => {
+            unreferenced_files::prune_unreferenced(
+                db,
+                &policies.data_map,
+                data_dir,
+                cutoff,
+                dry_run,
+            )
+            .await?
+        }
     };
     let affected = i64::try_from(affected).unwrap_or(i64::MAX);
     Ok(StoreSweepReport {
@@ -244,8 +257,8 @@ pub async fn run_store_rule(
     dry_run: bool,
 ) -> (Outcome, serde_json::Value) {
     let (data_dir, backup_dir) = dirs;
-    let (outcome, report) = match sweep_store(policies, rule, data_dir, backup_dir, now_ms, dry_run)
-    {
+    let swept = sweep_store(db, policies, rule, data_dir, backup_dir, now_ms, dry_run).await;
+    let (outcome, report) = match swept {
         Ok(report) => (Outcome::Succeeded, report.json()),
         Err(err) => (
             Outcome::Failed,

@@ -59,13 +59,15 @@ async fn dry_run(
     let now = state.clock.now_ms();
     if spec.store.is_some() {
         let report = sweep_store(
+            &state.db,
             &state.policies,
             &rule,
             &state.settings.data_dir,
             &state.settings.backup_dir,
             now,
             true,
-        )?;
+        )
+        .await?;
         return Ok(Json(api::DryRun::Store(wire::store_sweep(report))));
     }
     if spec.accounts.is_some() {

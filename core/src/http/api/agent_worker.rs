@@ -190,6 +190,7 @@ async fn deliver(
         .get("note")
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
+    let stored = files::store(&state, &parts.files).await?;
     let mut tx = state.db.begin_write().await?;
     transitions::act_in(
         &mut tx,
@@ -206,7 +207,7 @@ async fn deliver(
         &order.owner_id,
         Target::Order(&id),
         Purpose::Deliverable,
-        &parts.files,
+        &stored,
     )
     .await?;
     tx.commit().await?;

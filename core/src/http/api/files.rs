@@ -77,15 +77,18 @@ pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Pa
                         format!("at most {} files per request", files::MAX_FILES_PER_REQUEST),
                     ));
                 }
-                let mut bytes = Vec::new();
+                // Streamed to a staging file: memory stays flat whatever the size, and a
+                // refused or broken upload deletes its partial file (the stager's drop).
+                let mut stager = files::staging::Stager::start(state).await?;
                 while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() as u64 > state.settings.upload_limit_bytes {
-                        files::check_size(state, &name, bytes.len())?;
+                    stager.write(&chunk).await?;
+                    if stager.size() > state.settings.upload_limit_bytes {
+                        files::check_size(state, &name, stager.size())?;
                     }
                 }
-                files::check_size(state, &name, bytes.len())?;
-                parts.files.push(Upload { name, bytes });
+                files::check_size(state, &name, stager.size())?;
+                let staged = stager.finish().await?;
+                parts.files.push(Upload { name, staged });
                 parts.file_fields.push(field_name);
             }
             None => {
@@ -135,8 +138,9 @@ async fn record(
     purpose: Purpose,
     uploads: &[Upload],
 ) -> Result<Vec<FileView>, AppError> {
+    let stored = files::store(state, uploads).await?;
     let mut tx = state.db.begin_write().await?;
-    let views = files::record(&mut tx, state, uploader, target, purpose, uploads).await?;
+    let views = files::record(&mut tx, state, uploader, target, purpose, &stored).await?;
     tx.commit().await?;
     Ok(views)
 }
@@ -254,12 +258,35 @@ pub fn download_type(mime_type: &str) -> String {
     }
 }
 
+/// Bytes read from a download's file per chunk of the response body.
+const DOWNLOAD_CHUNK: usize = 64 * 1024;
+
+/// The file's bytes as a stream of chunks, so a download holds one chunk in memory.
+fn read_chunks(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<axum::body::Bytes>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut file = file?;
+        let mut buf = vec![0; DOWNLOAD_CHUNK];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
 /// A download response: attachment, sniffed type from the allow-list ([`download_type`]),
 /// `nosniff`, and a sandboxing CSP.
 pub fn send_file(file: Download) -> Response {
     let content_type = download_type(&file.mime_type);
-    let mut response = file.bytes.into_response();
+    let mut response = axum::body::Body::from_stream(read_chunks(file.file)).into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
     let value = |s: String| {
         HeaderValue::from_str(&s).unwrap_or(HeaderValue::from_static("application/octet-stream"))
     };

@@ -302,6 +302,7 @@ async fn place_from_parts(
                 let Some(i) = parts.file_fields.iter().position(|f| f == &field.name) else {
                     continue;
                 };
+                let moved = files::store(state, &parts.files[i..=i]).await?;
                 let mut tx = state.db.begin_write().await?;
                 let stored = files::record(
                     &mut tx,
@@ -309,7 +310,7 @@ async fn place_from_parts(
                     &user.account_id,
                     Target::Unattached,
                     Purpose::Brief,
-                    &parts.files[i..=i],
+                    &moved,
                 )
                 .await?;
                 tx.commit().await?;

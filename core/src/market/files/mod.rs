@@ -1,7 +1,9 @@
 //! Uploaded files: briefs (with an order or in a chat), chat attachments and deliverables.
 //!
 //! - Stored on disk under `DATA_DIR/files/<first 2 hex>/<sha256>` by content hash, outside
-//!   any web root; the same bytes are stored once. Written to a temp name, then renamed.
+//!   any web root; the same bytes are stored once. Streamed to a staging file while hashed
+//!   and sniffed ([`staging`]), moved into the store before the transaction recording it,
+//!   and served streamed: memory stays flat whatever the size.
 //! - The original name is checked ([`sanitise_name`]: no path or control characters) and
 //!   kept only as metadata; it never becomes a path.
 //! - The MIME type is sniffed from the bytes (`infer`), never taken from the client.
@@ -15,7 +17,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::{Any, Row, Transaction};
 
 use crate::platform::db::fetch_for_ids;
@@ -54,14 +55,20 @@ pub enum Target<'a> {
     Thread(&'a str),
 }
 
-/// One file received in a request, before storing.
-#[derive(Debug, Clone)]
+pub mod staging;
+
+/// One file received in a request (streamed to the staging directory), before storing.
+#[derive(Debug)]
 pub struct Upload {
     /// The sanitised original name.
     pub name: String,
-    /// The bytes.
-    pub bytes: Vec<u8>,
+    /// The received bytes, their hash and type.
+    pub staged: staging::Staged,
 }
+
+/// An upload moved into the content store, ready to be recorded by [`record`].
+#[derive(Debug, Clone, Copy)]
+pub struct Stored<'a>(&'a Upload);
 
 /// A file as the parties see it.
 #[derive(Debug, Clone, Serialize)]
@@ -101,11 +108,11 @@ pub fn sanitise_name(raw: &str) -> Result<String, AppError> {
 }
 
 /// Checks an upload's size against the limit. Errors: 422 on `file` for empty or oversized.
-pub fn check_size(state: &AppState, name: &str, size: usize) -> Result<(), AppError> {
+pub fn check_size(state: &AppState, name: &str, size: u64) -> Result<(), AppError> {
     if size == 0 {
         return Err(AppError::invalid("file", format!("{name:?} is empty")));
     }
-    if size as u64 > state.settings.upload_limit_bytes {
+    if size > state.settings.upload_limit_bytes {
         return Err(AppError::invalid(
             "file",
             format!(
@@ -139,41 +146,41 @@ fn blob_path(state: &AppState, sha: &str) -> PathBuf {
     state.settings.data_dir.join(stored_path(sha))
 }
 
-/// Writes `bytes` to the content store (once per content) and returns its SHA-256 hex.
+/// Moves `uploads` into the content store (each content once). Call before the write
+/// transaction that records them: file I/O never runs inside one.
 ///
 /// Errors: 500 when the data dir cannot be written.
-pub async fn write_blob(state: &AppState, bytes: &[u8]) -> Result<String, AppError> {
-    let sha = hex::encode(Sha256::digest(bytes));
-    let path = blob_path(state, &sha);
-    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return Ok(sha);
+pub async fn store<'a>(
+    state: &AppState,
+    uploads: &'a [Upload],
+) -> Result<Vec<Stored<'a>>, AppError> {
+    let mut stored = Vec::with_capacity(uploads.len());
+    for upload in uploads {
+        upload.staged.store(&state.settings.data_dir).await?;
+        stored.push(Stored(upload));
     }
-    let dir = path.parent().map(PathBuf::from).unwrap_or_default();
-    let tmp_dir = state.settings.data_dir.join("files").join("tmp");
-    let io = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("storing upload: {e}"));
-    tokio::fs::create_dir_all(&dir).await.map_err(io)?;
-    tokio::fs::create_dir_all(&tmp_dir).await.map_err(io)?;
-    let tmp = tmp_dir.join(new_id());
-    tokio::fs::write(&tmp, bytes).await.map_err(io)?;
-    tokio::fs::rename(&tmp, &path).await.map_err(io)?;
-    Ok(sha)
+    Ok(stored)
 }
 
-/// Stores `uploads` on disk and records them for `uploader_id` in `tx`.
+/// Records the `stored` uploads for `uploader_id` in `tx` (rows only: [`store`] moved the
+/// bytes into the content store before).
+///
+/// Errors: the database's.
 pub async fn record(
     tx: &mut Transaction<'static, Any>,
     state: &AppState,
     uploader_id: &str,
     target: Target<'_>,
     purpose: Purpose,
-    uploads: &[Upload],
+    stored: &[Stored<'_>],
 ) -> Result<Vec<FileView>, AppError> {
     let now = state.clock.now_ms();
     let mut out = Vec::new();
-    for upload in uploads {
-        let sha = write_blob(state, &upload.bytes).await?;
+    for Stored(upload) in stored {
+        let sha = &upload.staged.sha256;
+        let size = i64::try_from(upload.staged.size).unwrap_or(i64::MAX);
         let id = new_id();
-        let mime = sniff(&upload.bytes);
+        let mime = upload.staged.mime;
         let (order_id, thread_id) = match target {
             Target::Unattached => (None, None),
             Target::Order(o) => (Some(o), None),
@@ -188,9 +195,9 @@ pub async fn record(
         .bind(order_id)
         .bind(thread_id)
         .bind(purpose.as_str())
-        .bind(&sha)
-        .bind(stored_path(&sha))
-        .bind(upload.bytes.len() as i64)
+        .bind(sha)
+        .bind(stored_path(sha))
+        .bind(size)
         .bind(mime)
         .bind(&upload.name)
         .bind(now)
@@ -199,7 +206,7 @@ pub async fn record(
         out.push(FileView {
             id,
             name: upload.name.clone(),
-            size_bytes: upload.bytes.len() as i64,
+            size_bytes: size,
             mime_type: mime.to_owned(),
             purpose: purpose.as_str().to_owned(),
             created_at: rfc3339(now),
@@ -298,8 +305,10 @@ pub struct Download {
     pub name: String,
     /// Sniffed MIME type.
     pub mime_type: String,
-    /// The bytes.
-    pub bytes: Vec<u8>,
+    /// The stored file, opened for reading.
+    pub file: tokio::fs::File,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 /// File `id` if `reader` may see it: a party of its order or thread, or its uploader.
@@ -342,13 +351,17 @@ pub async fn download(
         return Err(AppError::NotFound("file"));
     }
     let sha: String = row.try_get("content_sha256")?;
-    let bytes = tokio::fs::read(blob_path(state, &sha))
+    let unreadable =
+        |e: std::io::Error| AppError::Internal(anyhow::anyhow!("reading stored file {id}: {e}"));
+    let file = tokio::fs::File::open(blob_path(state, &sha))
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("reading stored file {id}: {e}")))?;
+        .map_err(unreadable)?;
+    let size = file.metadata().await.map_err(unreadable)?.len();
     Ok(Download {
         name: row.try_get("original_name")?,
         mime_type: row.try_get("mime_type")?,
-        bytes,
+        file,
+        size,
     })
 }
 

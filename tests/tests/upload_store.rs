@@ -1,0 +1,133 @@
+//! The upload store: uploads stream through a staging file (no copy in memory, nothing left
+//! behind when refused), downloads stream back byte for byte, and files no record names are
+//! pruned after a day (rule `upload_orphans`: an upload whose request failed after its bytes
+//! were stored, or a partial upload a killed process left, was kept forever and found by no
+//! erasure).
+
+use anyhow::{Context, Result, ensure};
+use heepr_compliance::clock::DAY_MS;
+use heepr_core::runtime::scheduler;
+use heepr_tests::market::{market, send};
+use heepr_tests::{Backend, TestApp, backend_test};
+use reqwest::multipart::{Form, Part};
+use sha2::{Digest, Sha256};
+
+fn staging_files(app: &TestApp) -> Result<usize> {
+    let dir = app.test_db.data_dir.path().join("files/tmp");
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries.count()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+backend_test!(a_large_upload_streams_in_and_out_intact_and_leaves_no_staging_file);
+async fn a_large_upload_streams_in_and_out_intact_and_leaves_no_staging_file(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn_with(&backend, |s| s.upload_limit_bytes = 4 * 1024 * 1024).await?;
+    let m = market(&app).await?;
+    // 3 MiB that are not UTF-8 throughout (a multi-byte character split across chunks
+    // would be text; a lone 0xFF is not).
+    let mut bytes: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    bytes[2 * 1024 * 1024] = 0xFF;
+    let form = Form::new().part("file", Part::bytes(bytes.clone()).file_name("data.bin"));
+    let (status, body) = send(m.customer.post(app.url("/api/v1/files")).multipart(form)).await?;
+    ensure!(status == 201, "{status} {body}");
+    let file = &body["files"][0];
+    assert_eq!(file["size_bytes"], bytes.len());
+    assert_eq!(file["mime_type"], "application/octet-stream");
+    let id = file["id"].as_str().context("id")?;
+    let back = m
+        .customer
+        .get(app.url(&format!("/api/v1/files/{id}")))
+        .send()
+        .await?;
+    assert_eq!(
+        back.headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
+        Some(bytes.len().to_string().as_str())
+    );
+    let served = back.bytes().await?;
+    assert_eq!(
+        Sha256::digest(&served),
+        Sha256::digest(&bytes),
+        "served intact"
+    );
+    // UTF-8 text whose characters straddle chunk boundaries is still text.
+    let text = "żółć ".repeat(200_000);
+    let form = Form::new().part(
+        "file",
+        Part::bytes(text.into_bytes()).file_name("notes.txt"),
+    );
+    let (status, body) = send(m.customer.post(app.url("/api/v1/files")).multipart(form)).await?;
+    ensure!(status == 201, "{status} {body}");
+    assert_eq!(body["files"][0]["mime_type"], "text/plain");
+    // Refused: over the limit (by one byte, so the server has read nearly all of it when it
+    // answers; a refusal that closes the connection before the client finished sending is a
+    // refusal too). Nothing of it stays in the staging directory.
+    let big = vec![b'a'; 4 * 1024 * 1024 + 1];
+    let form = Form::new().part("file", Part::bytes(big).file_name("big.txt"));
+    let sent = m
+        .customer
+        .post(app.url("/api/v1/files"))
+        .multipart(form)
+        .send()
+        .await;
+    if let Ok(response) = sent {
+        let status = response.status().as_u16();
+        ensure!(status == 422 || status == 413, "{status}");
+    }
+    assert_eq!(staging_files(&app)?, 0, "no staging file is left behind");
+    Ok(())
+}
+
+backend_test!(files_no_record_names_are_pruned_after_a_day);
+async fn files_no_record_names_are_pruned_after_a_day(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = market(&app).await?;
+    let form = Form::new().part("file", Part::bytes(b"kept".to_vec()).file_name("kept.txt"));
+    let (status, body) = send(m.customer.post(app.url("/api/v1/files")).multipart(form)).await?;
+    ensure!(status == 201, "{status} {body}");
+    let data = app.test_db.data_dir.path();
+    let kept: String = sqlx::query_scalar("SELECT stored_path FROM files LIMIT 1")
+        .fetch_one(app.pool())
+        .await?;
+    let orphan =
+        data.join("files/ab/ab00000000000000000000000000000000000000000000000000000000000000");
+    let partial = data.join("files/tmp/killed-upload");
+    let fresh =
+        data.join("files/cd/cd00000000000000000000000000000000000000000000000000000000000000");
+    for path in [&orphan, &partial, &fresh] {
+        std::fs::create_dir_all(path.parent().context("parent")?)?;
+        std::fs::write(path, b"Carl's brief, never recorded")?;
+    }
+    let two_days_ago =
+        std::time::SystemTime::now() - std::time::Duration::from_millis(2 * DAY_MS as u64);
+    for path in [&orphan, &partial, &data.join(&kept)] {
+        std::fs::File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(two_days_ago)?;
+    }
+    let now = heepr_compliance::Clock::now_ms(&heepr_compliance::SystemClock);
+    scheduler::run_rule(&app.state, &app.state.policies, "upload_orphans", now).await;
+    ensure!(!orphan.exists(), "bytes no record names go after a day");
+    ensure!(!partial.exists(), "a partial upload left by a crash goes");
+    ensure!(
+        fresh.exists(),
+        "a file stored a moment ago (its row not yet committed) stays"
+    );
+    ensure!(
+        data.join(&kept).exists(),
+        "a recorded file stays, however old"
+    );
+    let affected: i64 = sqlx::query_scalar(
+        "SELECT rows_affected FROM retention_runs WHERE rule = 'upload_orphans' ORDER BY started_at DESC LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await?;
+    assert_eq!(affected, 2, "the run is on record");
+    Ok(())
+}
