@@ -12,7 +12,7 @@ pub enum Store {
     /// Emails kept as files by the file transport.
     MailFiles,
     /// Files of the upload store that no record names.
-    UploadOrphans,
+    UnrecordedFiles,
     /// A store this reader does not know (a newer server).
     #[default]
     #[serde(other)]
@@ -21,14 +21,14 @@ pub enum Store {
 
 impl Store {
     /// Every store the server knows.
-    pub const ALL: [Store; 3] = [Store::Backups, Store::MailFiles, Store::UploadOrphans];
+    pub const ALL: [Store; 3] = [Store::Backups, Store::MailFiles, Store::UnrecordedFiles];
 
     /// The wire name (`mail_files`).
     pub fn as_str(self) -> &'static str {
         match self {
             Store::Backups => "backups",
             Store::MailFiles => "mail_files",
-            Store::UploadOrphans => "upload_orphans",
+            Store::UnrecordedFiles => "unrecorded_files",
             Store::Unknown => "unknown",
         }
     }

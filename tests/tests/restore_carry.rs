@@ -198,12 +198,28 @@ async fn a_restore_killed_after_replacing_the_database_finishes_on_the_next_run(
     backup::restore(&dir, &backup_id, &app.test_db.url, backend_kind, known).await?;
     // ...killed here.
 
-    let serve = heepr_with(&app.test_db, &data_dir, &["serve", "--bind", "127.0.0.1:0"]).await;
-    let refusal = format!("{:#}", serve.err().context("serve refuses")?);
-    ensure!(refusal.contains("did not finish"), "{refusal}");
-    ensure!(refusal.contains(&backup_id), "{refusal}");
-
+    // Nothing may write to the half-restored database: whatever it wrote would be lost when
+    // the restore is finished (it used to be: a staff member created meanwhile vanished).
     let dir_arg = dir.display().to_string();
+    for command in [
+        vec!["serve", "--bind", "127.0.0.1:0"],
+        vec![
+            "staff",
+            "create",
+            "--email",
+            "late@heepr.test",
+            "--role",
+            "support",
+        ],
+        vec!["sweep"],
+        vec!["backup", "create", "--backup-dir", dir_arg.as_str()],
+    ] {
+        let ran = heepr_with(&app.test_db, &data_dir, &command).await;
+        let refusal = format!("{:#}", ran.err().context("refused")?);
+        ensure!(refusal.contains("did not finish"), "{command:?}: {refusal}");
+        ensure!(refusal.contains(&backup_id), "{refusal}");
+    }
+
     let args = [
         "backup",
         "restore",
@@ -220,5 +236,127 @@ async fn a_restore_killed_after_replacing_the_database_finishes_on_the_next_run(
         "the request is back"
     );
     ensure!(!carry::file_path(&data_dir).exists());
+    Ok(())
+}
+
+backend_test!(a_refused_restore_leaves_nothing_behind);
+/// A restore refused by its checks (a damaged backup) touches nothing: no carry file is
+/// written, so the server and every command still run (it used to leave the file, and the
+/// server refused to start on a database that was never changed).
+async fn a_refused_restore_leaves_nothing_behind(backend: Backend) -> Result<()> {
+    let (mut app, backup_id, _) = site_with_backup(&backend).await?;
+    app.stop().await?;
+    let data_dir = app.test_db.data_dir.path().to_path_buf();
+    let dir = data_dir.join("backups");
+    let file = dir.join(&backup::read_catalog(&dir)?.backups[0].file);
+    let mut bytes = std::fs::read(&file)?;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    std::fs::write(&file, bytes)?;
+    let dir_arg = dir.display().to_string();
+    let args = [
+        "backup",
+        "restore",
+        backup_id.as_str(),
+        "--backup-dir",
+        &dir_arg,
+    ];
+    let refused = heepr_with(&app.test_db, &data_dir, &args).await;
+    let why = format!("{:#}", refused.err().context("refused")?);
+    ensure!(why.contains("checksum"), "{why}");
+    ensure!(
+        !carry::file_path(&data_dir).exists(),
+        "no carry file after a refusal"
+    );
+    assert_eq!(heepr_with(&app.test_db, &data_dir, &["sweep"]).await?, 0);
+    Ok(())
+}
+
+backend_test!(a_restore_is_unfinished_until_its_sweep_ran);
+/// The sweep after the restore is part of it: when it fails, the restore says so, keeps its
+/// carry file (so nothing runs on data the backup brought back past its period) and the
+/// next run finishes it.
+async fn a_restore_is_unfinished_until_its_sweep_ran(backend: Backend) -> Result<()> {
+    let (mut app, backup_id, _) = site_with_backup(&backend).await?;
+    app.stop().await?;
+    let data_dir = app.test_db.data_dir.path().to_path_buf();
+    let dir_arg = data_dir.join("backups").display().to_string();
+    // The mail-file store cannot be read: the email_files rule's sweep fails.
+    let mail = data_dir.join("mail");
+    let _ = std::fs::remove_dir_all(&mail);
+    std::fs::write(&mail, b"not a directory")?;
+    let args = [
+        "backup",
+        "restore",
+        backup_id.as_str(),
+        "--backup-dir",
+        &dir_arg,
+    ];
+    let first = heepr_with(&app.test_db, &data_dir, &args).await;
+    let why = format!(
+        "{:#}",
+        first.err().context("the restore reports its sweep")?
+    );
+    ensure!(why.contains("sweep"), "{why}");
+    ensure!(carry::file_path(&data_dir).exists(), "still unfinished");
+    let serve = heepr_with(&app.test_db, &data_dir, &["serve", "--bind", "127.0.0.1:0"]).await;
+    ensure!(serve.is_err(), "the server waits for the restore");
+    std::fs::remove_file(&mail)?;
+    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    ensure!(!carry::file_path(&data_dir).exists(), "finished");
+    Ok(())
+}
+
+backend_test!(a_correction_the_restore_undid_is_reopened);
+/// A rectification completed after the backup: the restore puts the old value back, so the
+/// request goes back to in_progress with a note, for staff to apply it again (it used to
+/// stay "completed" over the wrong value).
+async fn a_correction_the_restore_undid_is_reopened(backend: Backend) -> Result<()> {
+    let (mut app, backup_id, ann) = site_with_backup(&backend).await?;
+    app.clock.advance_ms(60_000);
+    let actor = AuditActor::staff("staff-restore-test");
+    let new = NewRequest {
+        account_id: &ann,
+        kind: RequestKind::Rectification,
+        channel: Channel::Staff,
+        details: Some("my name is spelt Anne"),
+        actor: &actor,
+        verified: Some(heepr_compliance::dsr::VerifiedBy::Operator),
+        run_job_now: false,
+    };
+    let rid = intake::create(&app.state, &new).await?.id;
+    let correction = heepr_core::privacy::rectification::Correction {
+        account_id: &ann,
+        field: heepr_core::privacy::rectification::Field::DisplayName,
+        value: "Anne Asks",
+        reason: "the subject asked",
+        request_id: Some(&rid),
+    };
+    heepr_core::privacy::rectification::rectify(&app.state, &correction, &actor).await?;
+    app.stop().await?;
+    let data_dir = app.test_db.data_dir.path().to_path_buf();
+    let dir_arg = data_dir.join("backups").display().to_string();
+    let args = [
+        "backup",
+        "restore",
+        backup_id.as_str(),
+        "--backup-dir",
+        &dir_arg,
+    ];
+    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    let db = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
+    let name: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
+        .bind(&ann)
+        .fetch_one(db.pool())
+        .await?;
+    assert_eq!(name, "Ann Asks", "the backup's value is back");
+    let status: String = sqlx::query_scalar("SELECT status FROM dsr_requests WHERE id = $1")
+        .bind(&rid)
+        .fetch_one(db.pool())
+        .await?;
+    assert_eq!(status, "in_progress", "the request is open again");
+    let notes =
+        "SELECT COUNT(*) FROM dsr_notes WHERE request_id = $1 AND body LIKE '%apply it again%'";
+    assert_eq!(count(db.pool(), notes, &rid).await?, 1);
     Ok(())
 }

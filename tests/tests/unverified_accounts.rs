@@ -74,8 +74,22 @@ async fn an_account_never_confirmed_is_erased_thirty_days_after_sign_up(
     app.clock.advance_ms(29 * DAY_MS);
     scheduler::run_rule(&app.state, &app.state.policies, RULE, app.clock_now()).await;
     ensure!(!erased(&app, &una).await?, "kept until 30 days have passed");
-    // Thirty days and a minute after sign-up, the nightly run erases Una.
+    // Thirty days and a minute after sign-up, the nightly run erases Una. A dry run first
+    // counts her as erasable and Hal (held) as waiting.
     app.clock.advance_ms(DAY_MS + 60_000);
+    let dry = heepr_core::privacy::unverified_accounts::erase_expired(
+        &app.state,
+        RULE,
+        app.clock_now(),
+        true,
+        "dry-run-test",
+    )
+    .await?;
+    assert_eq!(
+        (dry.would_erase(), dry.waiting, dry.rows_affected),
+        (1, 1, 0)
+    );
+    ensure!(!erased(&app, &una).await?, "a dry run erases nothing");
     scheduler::run_rule(&app.state, &app.state.policies, RULE, app.clock_now()).await;
     ensure!(
         erased(&app, &una).await?,

@@ -1,6 +1,6 @@
 //! The upload store: uploads stream through a staging file (no copy in memory, nothing left
 //! behind when refused), downloads stream back byte for byte, and files no record names are
-//! pruned after a day (rule `upload_orphans`: an upload whose request failed after its bytes
+//! pruned after a day (rule `unrecorded_files`: an upload whose request failed after its bytes
 //! were stored, or a partial upload a killed process left, was kept forever and found by no
 //! erasure).
 
@@ -97,24 +97,27 @@ async fn files_no_record_names_are_pruned_after_a_day(backend: Backend) -> Resul
     let orphan =
         data.join("files/ab/ab00000000000000000000000000000000000000000000000000000000000000");
     let partial = data.join("files/tmp/killed-upload");
+    // An export archive whose row a restore rolled back (or whose account it dropped).
+    let archive = data.join("exports/01a2-rolled-back.tar.gz");
     let fresh =
         data.join("files/cd/cd00000000000000000000000000000000000000000000000000000000000000");
-    for path in [&orphan, &partial, &fresh] {
+    for path in [&orphan, &partial, &fresh, &archive] {
         std::fs::create_dir_all(path.parent().context("parent")?)?;
         std::fs::write(path, b"Carl's brief, never recorded")?;
     }
     let two_days_ago =
         std::time::SystemTime::now() - std::time::Duration::from_millis(2 * DAY_MS as u64);
-    for path in [&orphan, &partial, &data.join(&kept)] {
+    for path in [&orphan, &partial, &archive, &data.join(&kept)] {
         std::fs::File::options()
             .write(true)
             .open(path)?
             .set_modified(two_days_ago)?;
     }
     let now = heepr_compliance::Clock::now_ms(&heepr_compliance::SystemClock);
-    scheduler::run_rule(&app.state, &app.state.policies, "upload_orphans", now).await;
+    scheduler::run_rule(&app.state, &app.state.policies, "unrecorded_files", now).await;
     ensure!(!orphan.exists(), "bytes no record names go after a day");
     ensure!(!partial.exists(), "a partial upload left by a crash goes");
+    ensure!(!archive.exists(), "an export archive no record names goes");
     ensure!(
         fresh.exists(),
         "a file stored a moment ago (its row not yet committed) stays"
@@ -124,10 +127,10 @@ async fn files_no_record_names_are_pruned_after_a_day(backend: Backend) -> Resul
         "a recorded file stays, however old"
     );
     let affected: i64 = sqlx::query_scalar(
-        "SELECT rows_affected FROM retention_runs WHERE rule = 'upload_orphans' ORDER BY started_at DESC LIMIT 1",
+        "SELECT rows_affected FROM retention_runs WHERE rule = 'unrecorded_files' ORDER BY started_at DESC LIMIT 1",
     )
     .fetch_one(app.pool())
     .await?;
-    assert_eq!(affected, 2, "the run is on record");
+    assert_eq!(affected, 3, "the run is on record");
     Ok(())
 }

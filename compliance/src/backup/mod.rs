@@ -39,6 +39,6 @@ pub use catalog::{
 pub use create::create;
 pub use error::BackupError;
 pub use listing::{Listing, STALE_VERIFIED_MS, listing};
-pub use restore::{restore, sqlite_path};
+pub use restore::{check_restorable, restore, sqlite_path};
 pub use rotate::rotate;
 pub use verify::verify;

@@ -24,21 +24,7 @@ pub async fn restore(
     backend: Backend,
     known_schema: i64,
 ) -> Result<BackupEntry, BackupError> {
-    let entry = check_integrity(dir, id)?;
-    if entry.backend != backend_name(backend) {
-        return Err(BackupError::WrongBackend {
-            id: entry.id,
-            backup: entry.backend,
-            current: backend_name(backend).into(),
-        });
-    }
-    if entry.schema_version > known_schema {
-        return Err(BackupError::NewerSchema {
-            id: entry.id,
-            backup: entry.schema_version,
-            known: known_schema,
-        });
-    }
+    let entry = check_restorable(dir, id, backend, known_schema)?;
     let source = dir.join(&entry.file);
     match backend {
         Backend::Sqlite => {
@@ -66,6 +52,36 @@ pub async fn restore(
                 ],
             )?;
         }
+    }
+    Ok(entry)
+}
+
+/// The checks a restore makes before it touches anything: the backup `id` is in the
+/// catalog, its file matches its recorded size and SHA-256, it is of `backend`, and its
+/// schema version is at most `known_schema`. Returns its catalog entry.
+///
+/// Errors: the check that failed ([`BackupError::ChecksumMismatch`],
+/// [`BackupError::WrongBackend`], [`BackupError::NewerSchema`], an unknown id, the file's).
+pub fn check_restorable(
+    dir: &Path,
+    id: &str,
+    backend: Backend,
+    known_schema: i64,
+) -> Result<BackupEntry, BackupError> {
+    let entry = check_integrity(dir, id)?;
+    if entry.backend != backend_name(backend) {
+        return Err(BackupError::WrongBackend {
+            id: entry.id,
+            backup: entry.backend,
+            current: backend_name(backend).into(),
+        });
+    }
+    if entry.schema_version > known_schema {
+        return Err(BackupError::NewerSchema {
+            id: entry.id,
+            backup: entry.schema_version,
+            known: known_schema,
+        });
     }
     Ok(entry)
 }

@@ -42,10 +42,10 @@ pub enum Store {
     /// Emails written as `.eml` files by the file transport (`DATA_DIR/mail`), pruned by
     /// their modification time.
     MailFiles,
-    /// Files of the upload store (`DATA_DIR/files`) that no record names (bytes of an
-    /// upload whose request failed, staging files a killed process left), pruned by their
-    /// modification time.
-    UploadOrphans,
+    /// Files of the upload and export stores (`DATA_DIR/files`, `DATA_DIR/exports`) that no
+    /// record names (bytes of an upload whose request failed, staging files a killed process
+    /// left, an archive whose row a restore rolled back), pruned by their modification time.
+    UnrecordedFiles,
 }
 
 /// Accounts a rule erases whole (with the erasure the data map describes), instead of

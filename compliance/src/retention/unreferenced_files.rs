@@ -1,7 +1,9 @@
-//! Pruning the upload store of files no record names: the bytes of an upload whose request
-//! failed after they were stored, a staging file a killed process left, a stored file whose
-//! rows went without it. Nothing else ever deletes those, and no erasure finds them (they
-//! are linked to nobody), so without this they outlive every period.
+//! Pruning the file stores (uploads under `DATA_DIR/files`, export archives under
+//! `DATA_DIR/exports`) of files no record names: the bytes of an upload whose request failed
+//! after they were stored, a staging file a killed process left, an archive whose row a
+//! restore rolled back, a stored file whose rows went without it. Nothing else ever deletes
+//! those, and no erasure finds them (they are linked to nobody), so without this they
+//! outlive every period.
 //!
 //! A file is referenced when a `file = true` column of any data-map table holds its path
 //! (relative to the data dir); an unreferenced file is deleted once its modification time is
@@ -14,8 +16,8 @@ use std::path::{Path, PathBuf};
 use crate::base::db::Db;
 use crate::policy::data_map::DataMap;
 
-/// The upload store, relative to the data dir.
-pub const UPLOAD_DIR: &str = "files";
+/// The file stores pruned, relative to the data dir: uploads and export archives.
+pub const STORE_DIRS: [&str; 2] = ["files", "exports"];
 
 /// Why pruning failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +61,8 @@ pub async fn referenced_paths(db: &Db, map: &DataMap) -> Result<HashSet<String>,
     Ok(paths)
 }
 
-/// Deletes (or, with `dry_run`, counts) every file under `data_dir/files` that no record
-/// names and whose modification time is before `cutoff_ms` (Unix ms); returns how many.
+/// Deletes (or, with `dry_run`, counts) every file under the [`STORE_DIRS`] of `data_dir`
+/// that no record names and whose modification time is before `cutoff_ms` (Unix ms); returns how many.
 /// A missing store holds nothing.
 ///
 /// Errors: reading the references; listing the store or removing a file.
@@ -77,7 +79,7 @@ pub async fn prune_unreferenced(
     tokio::task::spawn_blocking(walk)
         .await
         .map_err(|e| PruneError::Io {
-            path: PathBuf::from(UPLOAD_DIR),
+            path: PathBuf::from(STORE_DIRS[0]),
             source: std::io::Error::other(e),
         })?
 }
@@ -92,7 +94,7 @@ fn prune_walk(
         let path = path.to_path_buf();
         move |source| PruneError::Io { path, source }
     };
-    let mut pending = vec![data_dir.join(UPLOAD_DIR)];
+    let mut pending: Vec<PathBuf> = STORE_DIRS.iter().map(|d| data_dir.join(d)).collect();
     let mut pruned = 0;
     while let Some(dir) = pending.pop() {
         let entries = match std::fs::read_dir(&dir) {

@@ -66,6 +66,10 @@ pub struct GlobalArgs {
     /// DATA_DIR/secrets/fraud-key.
     #[arg(long, env = "HEEPR_FRAUD_KEY_FILE", global = true)]
     pub fraud_key_file: Option<PathBuf>,
+    /// Set by `backup restore` itself while it finishes: the one command that may open the
+    /// database while a restore is unfinished (never a flag).
+    #[arg(skip)]
+    pub finishing_restore: bool,
 }
 
 impl GlobalArgs {

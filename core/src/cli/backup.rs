@@ -82,10 +82,11 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// `heepr backup restore ID`: carries the privacy desk's records out of the database about
-/// to be overwritten (or takes those an interrupted restore left), restores, writes them
-/// back, re-applies later erasures and withdrawals, ends restored credentials, and only
-/// then removes the carry file that marks the restore unfinished.
+/// `heepr backup restore ID`: checks the backup, carries the privacy desk's records out of
+/// the database about to be overwritten (or takes those an interrupted restore left),
+/// restores, writes them back, re-applies later erasures and withdrawals, ends restored
+/// credentials, reopens corrections the backup undid, sweeps, and only then removes the
+/// carry file that marks the restore unfinished (every other command refuses meanwhile).
 async fn restore(
     global: &GlobalArgs,
     dir: &std::path::Path,
@@ -93,6 +94,9 @@ async fn restore(
     url: &str,
     now: i64,
 ) -> anyhow::Result<()> {
+    let mut global = global.clone();
+    global.finishing_restore = true;
+    let global = &global;
     let (db, policies) = open(global).await?;
     let running = crate::runtime::jobs::running_servers(&db, now).await?;
     if running > 0 {
@@ -102,38 +106,12 @@ async fn restore(
             crate::runtime::jobs::PRESENCE_TTL_MS / 1000
         );
     }
-    let taken = backup::read_catalog(dir)?
-        .backups
-        .into_iter()
-        .find(|b| b.id == id)
-        .map(|b| b.created_at_ms)
-        .ok_or_else(|| backup::BackupError::UnknownBackup(id.to_string()))?;
-    let carry = match carry::load(&global.data_dir)? {
-        Some(pending) => {
-            println!(
-                "an unfinished restore (of backup {}) left the privacy records it carries in {}: they are written back after this restore",
-                pending.backup_id,
-                carry::file_path(&global.data_dir).display()
-            );
-            pending
-        }
-        None => {
-            // The database about to be overwritten knows every erasure, also those run with
-            // another data dir (another host, `dsr erase` from elsewhere): its ledger rows
-            // go into this data dir's ledger file first, or the restore would forget them.
-            heepr_compliance::erasure_ledger::sync_file(db.pool(), &global.data_dir)
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!("copying the erasure ledger before the restore: {e}")
-                })?;
-            let read = carry::read(&db, &policies.data_map, id, taken, now).await?;
-            carry::save(&global.data_dir, &read)?;
-            read
-        }
-    };
-    db.close().await;
     let known = db::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
     let backend = heepr_compliance::Backend::from_url(url).context("unsupported database URL")?;
+    // Every check before anything is written: a refused restore leaves no carry file.
+    let checked = backup::check_restorable(dir, id, backend, known)?;
+    let carry = carry_out(global, &db, &policies, id, checked.created_at_ms, now).await?;
+    db.close().await;
     let entry = backup::restore(dir, id, url, backend, known).await?;
     let (db, policies) = open(global).await?;
     let carried = carry::apply(&db, &carry).await?;
@@ -145,31 +123,59 @@ async fn restore(
     )
     .await?;
     let ended = crate::privacy::restore::end_credentials(&db, &global.data_dir, now).await?;
+    let reopened =
+        crate::privacy::restore::reopen_undone_rectifications(&db, entry.created_at_ms, now)
+            .await?;
     crate::privacy::restore::record(&db, &entry.id, &carried, replayed, now).await?;
-    carry::remove(&global.data_dir)?;
-    print_restored(&entry, &carried, replayed, &ended);
     db.close().await;
+    print_restored(&entry, &carried, replayed, &ended, &reopened);
     // The backup holds what the nightly sweeps deleted after it was taken (its rotation
     // is the published bound for that copy, not for the live database): sweep now, so
-    // nothing restored stays past its period until the next night.
-    let swept = super::sweep::run(
-        global,
-        &super::args::SweepArgs {
-            rule: None,
-            dry_run: false,
-            json: false,
-            batch_size: 1_000,
-        },
-    )
-    .await?;
-    if swept == 0 {
-        println!("swept what the backup held past its retention period");
-    } else {
-        println!(
-            "the sweep after the restore did not finish (exit {swept}, causes above): run `heepr sweep` before serving"
+    // nothing restored stays past its period. The restore is finished only after it.
+    let sweep = super::args::SweepArgs {
+        rule: None,
+        dry_run: false,
+        json: false,
+        batch_size: 1_000,
+    };
+    let swept = super::sweep::run(global, &sweep).await?;
+    if swept != 0 {
+        bail!(
+            "the sweep after the restore did not finish (exit {swept}, causes above): run `heepr backup restore {id}` again to finish the restore"
         );
     }
+    carry::remove(&global.data_dir)?;
+    println!("swept what the backup held past its retention period; the restore is finished");
     Ok(())
+}
+
+/// The records to carry over the restore: an unfinished restore's (its database may be the
+/// backup's already), else read now from the database about to be overwritten and saved.
+async fn carry_out(
+    global: &GlobalArgs,
+    db: &heepr_compliance::Db,
+    policies: &heepr_compliance::Policies,
+    id: &str,
+    taken_ms: i64,
+    now: i64,
+) -> anyhow::Result<carry::Carry> {
+    if let Some(pending) = carry::load(&global.data_dir)? {
+        println!(
+            "an unfinished restore (of backup {}) left the privacy records it carries in {}: they are written back after this restore",
+            pending.backup_id,
+            carry::file_path(&global.data_dir).display()
+        );
+        return Ok(pending);
+    }
+    // The database about to be overwritten knows every erasure, also those run with
+    // another data dir (another host, `dsr erase` from elsewhere): its ledger rows go into
+    // this data dir's ledger file first, or the restore would forget them.
+    heepr_compliance::erasure_ledger::sync_file(db.pool(), &global.data_dir)
+        .await
+        .map_err(|e| anyhow::anyhow!("copying the erasure ledger before the restore: {e}"))?;
+    let read = carry::read(db, &policies.data_map, id, taken_ms, now).await?;
+    carry::save(&global.data_dir, &read)?;
+    Ok(read)
 }
 
 fn print_restored(
@@ -177,7 +183,13 @@ fn print_restored(
     carried: &carry::CarryOutcome,
     replayed: usize,
     ended: &crate::privacy::restore::EndedCredentials,
+    reopened: &[String],
 ) {
+    for id in reopened {
+        println!(
+            "reopened rectification request {id}: it was completed after the backup, and the restore undid the correction; apply it again"
+        );
+    }
     println!(
         "restored backup {} taken {}; re-applied {replayed} erasures recorded since",
         entry.id,

@@ -99,6 +99,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Errors: a policy problem (file, key, reason), an unusable data dir or database URL, a
 /// failed migration, or a schema the data map does not match.
 pub async fn open(global: &GlobalArgs) -> anyhow::Result<(Db, Policies)> {
+    if !global.finishing_restore
+        && let Some(pending) = heepr_compliance::backup::carry::load(&global.data_dir)?
+    {
+        // The database may be the backup's already, without the records carried over it:
+        // anything written now would be lost when the restore is finished.
+        bail!(
+            "a restore of backup {} did not finish ({} is still there): run `heepr backup restore {}` again before anything else",
+            pending.backup_id,
+            heepr_compliance::backup::carry::file_path(&global.data_dir).display(),
+            pending.backup_id
+        );
+    }
     let policies = load_policies(&global.policies)?;
     std::fs::create_dir_all(&global.data_dir).with_context(|| {
         format!(

@@ -28,15 +28,6 @@ async fn serve(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
             humantime::format_duration(args.session_absolute_timeout)
         );
     }
-    let carry = heepr_compliance::backup::carry::file_path(&global.data_dir);
-    if let Some(pending) = heepr_compliance::backup::carry::load(&global.data_dir)? {
-        bail!(
-            "a restore of backup {} did not finish ({} is still there): run `heepr backup restore {}` again before serving",
-            pending.backup_id,
-            carry.display(),
-            pending.backup_id
-        );
-    }
     let (db, policies) = open(global).await?;
     let now = heepr_compliance::Clock::now_ms(&SystemClock);
     crate::privacy::publications::record_current(&db, &policies, now)

@@ -140,7 +140,7 @@ async fn sweep_accounts(
                 "{rule}: {} — {verb} {} of {} accounts signed up before {} and never confirmed ({} wait: legal hold, open request or busy)",
                 outcome.as_str(),
                 if args.dry_run {
-                    &report["rows_examined"]
+                    &report["would_erase"]
                 } else {
                     &report["rows_affected"]
                 },

@@ -223,3 +223,62 @@ pub async fn record(
     heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;
     tx.commit().await
 }
+
+/// Reopens each rectification request completed at or after `backup_taken_ms` (Unix ms)
+/// whose subject is not erased: the restore put the account's fields back to the backup's,
+/// undoing the correction, so the request is `in_progress` again for staff to apply it once
+/// more, with a note saying why (audited). Returns the reopened requests' ids.
+///
+/// Errors: the database's.
+pub async fn reopen_undone_rectifications(
+    db: &Db,
+    backup_taken_ms: i64,
+    now_ms: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
+    use heepr_compliance::dsr::{RequestKind, RequestStatus};
+    let mut tx = db.begin_write().await?;
+    let undone: Vec<(String, String)> = sqlx::query_as(
+        "SELECT r.id, r.account_id FROM dsr_requests r WHERE r.kind = $1 AND r.status = $2 \
+         AND r.completed_at >= $3 \
+         AND NOT EXISTS (SELECT 1 FROM erasure_ledger l WHERE l.account_id = r.account_id) \
+         ORDER BY r.id",
+    )
+    .bind(RequestKind::Rectification.as_str())
+    .bind(RequestStatus::Completed.as_str())
+    .bind(backup_taken_ms)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, account_id) in &undone {
+        sqlx::query(
+            "UPDATE dsr_requests SET status = $1, completed_at = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(RequestStatus::InProgress.as_str())
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO dsr_notes (id, request_id, account_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id())
+        .bind(id)
+        .bind(account_id)
+        .bind(AuditActor::RESTORE.as_str())
+        .bind("A backup restore put the account's fields back to the backup's, undoing this correction: apply it again.")
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let entry = AuditEntry {
+            actor: &AuditActor::RESTORE,
+            action: AuditAction::DsrTransition,
+            subject_account_id: Some(account_id),
+            request_id: Some(id),
+            outcome: AuditOutcome::Ok,
+            details: serde_json::json!({"to": RequestStatus::InProgress, "reason": "rectification_undone_by_restore"}),
+        };
+        audit::append(&mut tx, &entry, now_ms).await?;
+    }
+    tx.commit().await?;
+    Ok(undone.into_iter().map(|(id, _)| id).collect())
+}

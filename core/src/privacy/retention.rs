@@ -50,7 +50,7 @@ pub fn store_name(store: Store) -> &'static str {
     match store {
         Store::Backups => "backups",
         Store::MailFiles => "mail_files",
-        Store::UploadOrphans => "upload_orphans",
+        Store::UnrecordedFiles => "unrecorded_files",
     }
 }
 
@@ -209,7 +209,8 @@ pub async fn sweep_store(
     let store_dir = match store {
         Store::Backups => backup_dir.to_path_buf(),
         Store::MailFiles => data_dir.join("mail"),
-        Store::UploadOrphans => data_dir.join(unreferenced_files::UPLOAD_DIR),
+        // Several directories, each possibly missing: the pruning walks what exists.
+        Store::UnrecordedFiles => data_dir.to_path_buf(),
     };
     let affected = match (store, dry_run) {
         _ if !store_dir.exists() => 0,
@@ -221,7 +222,7 @@ pub async fn sweep_store(
             .count(),
         (Store::MailFiles, false) => prune_mail_files(&data_dir.join("mail"), cutoff)?,
         (Store::MailFiles, true) => 0,
-        (Store::UploadOrphans, dry_run) => {
+        (Store::UnrecordedFiles, dry_run) => {
             unreferenced_files::prune_unreferenced(
                 db,
                 &policies.data_map,

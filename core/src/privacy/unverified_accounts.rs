@@ -38,8 +38,15 @@ pub struct ExpiryReport {
     /// Accounts erased (0 in a dry run).
     pub rows_affected: i64,
     /// Accounts due that wait: under legal hold, with an open privacy request, or being
-    /// erased by another job.
+    /// erased by another job (a dry run counts the first two).
     pub waiting: i64,
+}
+
+impl ExpiryReport {
+    /// Accounts a dry run would erase: those due that need not wait.
+    pub fn would_erase(&self) -> i64 {
+        self.rows_examined - self.waiting
+    }
 }
 
 impl ExpiryReport {
@@ -53,6 +60,7 @@ impl ExpiryReport {
             "rows_examined": self.rows_examined,
             "rows_affected": self.rows_affected,
             "waiting": self.waiting,
+            "would_erase": self.would_erase(),
         })
     }
 }
@@ -127,11 +135,11 @@ pub async fn erase_expired(
         after = (*created, id.clone());
         for (_, account_id, must_wait) in &batch {
             report.rows_examined += 1;
-            if dry_run {
-                continue;
-            }
             if *must_wait {
                 report.waiting += 1;
+                continue;
+            }
+            if dry_run {
                 continue;
             }
             match erase_one(state, account_id, holder).await? {

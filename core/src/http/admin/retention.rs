@@ -82,7 +82,7 @@ async fn dry_run(
             cutoff_ms: report.cutoff_ms,
             tables: vec![heepr_compliance::sweep::TableSweep {
                 table: "accounts".into(),
-                rows_examined: report.rows_examined,
+                rows_examined: report.would_erase(),
                 rows_affected: 0,
                 longest_batch_ms: 0,
             }],

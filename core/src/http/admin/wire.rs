@@ -232,7 +232,7 @@ pub fn store(s: Store) -> api::Store {
     match s {
         Store::Backups => api::Store::Backups,
         Store::MailFiles => api::Store::MailFiles,
-        Store::UploadOrphans => api::Store::UploadOrphans,
+        Store::UnrecordedFiles => api::Store::UnrecordedFiles,
     }
 }
 

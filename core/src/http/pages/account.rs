@@ -282,9 +282,13 @@ async fn dashboard(
         display_name: user.display_name,
         notice: query.notice.as_deref().and_then(notice_text),
         unverified: !verification::is_verified(state.db.pool(), &user.account_id).await?,
+        // Past the date, an account waits only while a hold or an open request keeps it.
         delete_unconfirmed_on: verification::unconfirmed_deletion_at(&state, &user.account_id)
             .await?
-            .map(crate::platform::time::human),
+            .map(|at| match at <= state.clock.now_ms() {
+                true => "now".to_string(),
+                false => format!("before {}", crate::platform::time::human(at)),
+            }),
         balance,
         entries,
         sessions,
