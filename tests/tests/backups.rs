@@ -582,6 +582,7 @@ async fn restore_keeps_withdrawals_made_after_the_backup(backend: Backend) -> Re
     let ended = heepr_core::privacy::restore::end_credentials(
         &reopened,
         app.test_db.data_dir.path(),
+        entry.created_at_ms,
         app.clock_now(),
     )
     .await?;
@@ -592,6 +593,7 @@ async fn restore_keeps_withdrawals_made_after_the_backup(backend: Backend) -> Re
     let again = heepr_core::privacy::restore::end_credentials(
         &reopened,
         app.test_db.data_dir.path(),
+        entry.created_at_ms,
         app.clock_now(),
     )
     .await?;

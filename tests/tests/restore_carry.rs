@@ -360,3 +360,43 @@ async fn a_correction_the_restore_undid_is_reopened(backend: Backend) -> Result<
     assert_eq!(count(db.pool(), notes, &rid).await?, 1);
     Ok(())
 }
+
+backend_test!(a_password_replaced_after_the_backup_does_not_come_back);
+/// A password changed after the backup (perhaps because it leaked): the restore brings the
+/// old hash back with the account, so it is cleared and the person sets a new one with a
+/// reset link (the old password used to work again).
+async fn a_password_replaced_after_the_backup_does_not_come_back(backend: Backend) -> Result<()> {
+    let (mut app, backup_id, _) = site_with_backup(&backend).await?;
+    let client = app.client()?;
+    app.log_in(
+        &client,
+        "ann.asks@example.com",
+        heepr_tests::DEFAULT_PASSWORD,
+    )
+    .await?;
+    let changed = client
+        .put(app.url("/api/v1/me/password"))
+        .json(&serde_json::json!({"current_password": heepr_tests::DEFAULT_PASSWORD, "new_password": "a brand new secret"}))
+        .send()
+        .await?;
+    ensure!(changed.status().is_success(), "{}", changed.status());
+    app.stop().await?;
+    let data_dir = app.test_db.data_dir.path().to_path_buf();
+    let dir_arg = data_dir.join("backups").display().to_string();
+    let args = [
+        "backup",
+        "restore",
+        backup_id.as_str(),
+        "--backup-dir",
+        &dir_arg,
+    ];
+    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    let db = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
+    let hash: Option<String> = sqlx::query_scalar(
+        "SELECT password_hash FROM accounts WHERE email = 'ann.asks@example.com'",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    ensure!(hash.is_none(), "the old password is cleared, not restored");
+    Ok(())
+}

@@ -1,5 +1,5 @@
 //! The withdrawal ledger: the decisions a data subject or owner takes back (a consent
-//! withdrawn, an agent's API key revoked), mirrored to an append-only file outside the
+//! withdrawn, an agent's API key revoked, a password replaced), mirrored to an append-only file outside the
 //! database (`DATA_DIR/withdrawal-ledger.jsonl`), so that a backup restore cannot bring
 //! them back: a backup taken the day before a withdrawal holds the consent as given and
 //! the key as live. `heepr backup restore` replays every line (see
@@ -40,13 +40,23 @@ pub enum Withdrawal {
         /// When (Unix ms).
         at: i64,
     },
+    /// `account_id`'s password was replaced (changed or reset): a backup taken before holds
+    /// the old one, which must not work again after a restore.
+    PasswordReplaced {
+        /// The account.
+        account_id: String,
+        /// When (Unix ms).
+        at: i64,
+    },
 }
 
 impl Withdrawal {
     /// When the decision was taken (Unix ms).
     pub fn at(&self) -> i64 {
         match self {
-            Self::ConsentWithdrawn { at, .. } | Self::ApiKeyRevoked { at, .. } => *at,
+            Self::ConsentWithdrawn { at, .. }
+            | Self::ApiKeyRevoked { at, .. }
+            | Self::PasswordReplaced { at, .. } => *at,
         }
     }
 }

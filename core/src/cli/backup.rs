@@ -122,7 +122,9 @@ async fn restore(
         entry.created_at_ms,
     )
     .await?;
-    let ended = crate::privacy::restore::end_credentials(&db, &global.data_dir, now).await?;
+    let ended =
+        crate::privacy::restore::end_credentials(&db, &global.data_dir, entry.created_at_ms, now)
+            .await?;
     let reopened =
         crate::privacy::restore::reopen_undone_rectifications(&db, entry.created_at_ms, now)
             .await?;
@@ -230,4 +232,10 @@ fn print_restored(
         "replayed the withdrawal ledger: {} consents withdrawn and {} agent API keys revoked again (taken back after the backup)",
         ended.consents_withdrawn, ended.api_keys_revoked
     );
+    if ended.passwords_cleared > 0 {
+        println!(
+            "{} accounts replaced their password after the backup: the restored (old) password no longer works; they set a new one with \"Forgot your password?\" on the login page",
+            ended.passwords_cleared
+        );
+    }
 }

@@ -83,6 +83,9 @@ pub struct EndedCredentials {
     pub consents_withdrawn: u64,
     /// Agent API keys revoked again, by the withdrawal ledger.
     pub api_keys_revoked: u64,
+    /// Accounts whose password was replaced after the backup: the restored (old) password
+    /// is cleared, so the person sets a new one with a reset link.
+    pub passwords_cleared: u64,
 }
 
 /// After a restore, in one transaction, audited: ends every session, revokes every staff
@@ -95,6 +98,7 @@ pub struct EndedCredentials {
 pub async fn end_credentials(
     db: &Db,
     data_dir: &Path,
+    backup_taken_ms: i64,
     now_ms: i64,
 ) -> anyhow::Result<EndedCredentials> {
     let withdrawals = withdrawal_ledger::read(data_dir).with_context(|| {
@@ -130,6 +134,17 @@ pub async fn end_credentials(
                 .await?
                 .rows_affected();
             }
+            Withdrawal::PasswordReplaced { account_id, at } if *at >= backup_taken_ms => {
+                ended.passwords_cleared += sqlx::query(
+                    "UPDATE accounts SET password_hash = NULL WHERE id = $1 AND password_hash IS NOT NULL",
+                )
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            // Replaced before the backup was taken: the backup holds the new password.
+            Withdrawal::PasswordReplaced { .. } => {}
             Withdrawal::ConsentWithdrawn {
                 account_id,
                 purpose,
@@ -149,7 +164,7 @@ pub async fn end_credentials(
         outcome: heepr_compliance::audit::AuditOutcome::Ok,
         details: serde_json::json!({"after_restore": true, "sessions_ended": ended.sessions,
             "tokens_revoked": ended.staff_tokens, "consents_withdrawn": ended.consents_withdrawn,
-            "api_keys_revoked": ended.api_keys_revoked}),
+            "api_keys_revoked": ended.api_keys_revoked, "passwords_cleared": ended.passwords_cleared}),
     };
     heepr_compliance::audit::append(&mut tx, &entry, now_ms).await?;
     tx.commit().await?;

@@ -45,6 +45,7 @@ pub async fn change_password(
         ));
     }
     let new_hash = state.passwords.hash(&request.new_password).await?;
+    record_replaced(state, &user.account_id)?;
     let mut tx = state.db.begin_write().await?;
     sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(&new_hash)
@@ -58,4 +59,18 @@ pub async fn change_password(
     tx.commit().await?;
     tracing::info!(account_id = %user.account_id, ended, "password changed");
     Ok(ended)
+}
+
+/// Writes `account_id`'s password replacement to the withdrawal ledger (before the change
+/// commits: the ledger's module doc says why), so a backup restore cannot make the old
+/// password work again.
+///
+/// Errors: 500 when the ledger file cannot be written (nothing changed then).
+pub(crate) fn record_replaced(state: &AppState, account_id: &str) -> Result<(), AppError> {
+    let entry = heepr_compliance::withdrawal_ledger::Withdrawal::PasswordReplaced {
+        account_id: account_id.to_owned(),
+        at: state.clock.now_ms(),
+    };
+    heepr_compliance::withdrawal_ledger::append(&state.settings.data_dir, &entry)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("withdrawal ledger")))
 }

@@ -246,6 +246,14 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
     // Hashing takes a while: outside the write transaction, which then checks the link again.
     let new_hash = state.passwords.hash(new_password).await?;
     revoke_keys_of_a_taken_over_account(state, token).await?;
+    let account: Option<String> =
+        sqlx::query_scalar("SELECT account_id FROM password_resets WHERE token_hash = $1")
+            .bind(hash_secret(token))
+            .fetch_optional(state.db.pool())
+            .await?;
+    if let Some(account_id) = &account {
+        super::password_change::record_replaced(state, account_id)?;
+    }
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query(
