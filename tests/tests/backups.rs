@@ -217,6 +217,13 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     .await?;
     assert_eq!(replayed, 1);
     assert_eq!(present(reopened.pool().clone()).await?, 0);
+    // Regression: every replay appended the erasure to the ledger file again.
+    let lines = heepr_compliance::erasure_ledger::read_file(app.test_db.data_dir.path())?;
+    assert_eq!(
+        lines.iter().filter(|e| e.account_id == erin).count(),
+        1,
+        "one ledger line per erased person, however often it is replayed"
+    );
     // Regression: the replay drew a new pseudonym, so records signed "Former member 3F2A"
     // before the restore were signed by another name after it.
     assert_eq!(

@@ -216,3 +216,63 @@ async fn an_export_built_during_a_counterpartys_erasure_is_held_until_redacted(
     Ok(())
 }
 backend_test!(an_export_built_during_a_counterpartys_erasure_is_held_until_redacted);
+
+/// An erasure deletes a row's stored file after the batch that deleted the row committed
+/// (file I/O outside the write transaction), from a list the batch wrote in the job's row:
+/// stopped after any batch, as by a crash, and run again, it leaves none of the subject's
+/// files behind.
+async fn files_of_rows_deleted_before_a_crash_go_when_the_erasure_resumes(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (fay, account) = app.member("Fay Files", "fay.files@example.com").await?;
+    let fay_id = account["id"].as_str().unwrap_or_default().to_string();
+    wait_mail_out(&app, &fay_id).await?;
+    for i in 0..3 {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(format!("draft number {i}").into_bytes())
+                .file_name(format!("draft{i}.txt")),
+        );
+        let r = fay
+            .post(app.url("/api/v1/files"))
+            .multipart(form)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 201, "{}", r.status());
+    }
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT stored_path FROM files WHERE uploader_id = $1")
+            .bind(&fay_id)
+            .fetch_all(app.pool())
+            .await?;
+    assert_eq!(stored.len(), 3);
+    let mut job = ErasureJob {
+        map: &app.state.policies.data_map,
+        account_id: &fay_id,
+        request_id: None,
+        actor: "test",
+        data_dir: app.test_db.data_dir.path(),
+        batch_rows: 1,
+        stop_after_batches: None,
+    };
+    let mut stops = 0;
+    for k in 1..500 {
+        job.stop_after_batches = Some(k);
+        match erasure::run(&app.state.db, &job, app.clock_now()).await {
+            Err(ErasureError::Interrupted(_)) => stops += 1,
+            Ok(_) => break,
+            Err(other) => anyhow::bail!("{other}"),
+        }
+    }
+    anyhow::ensure!(
+        stops > 3,
+        "the erasure was stopped between its batches ({stops})"
+    );
+    let data_dir = app.test_db.data_dir.path();
+    for path in &stored {
+        anyhow::ensure!(!data_dir.join(path).exists(), "{path} outlived the erasure");
+    }
+    Ok(())
+}
+backend_test!(files_of_rows_deleted_before_a_crash_go_when_the_erasure_resumes);

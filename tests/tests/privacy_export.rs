@@ -374,3 +374,101 @@ async fn export_interrupted_by_a_crash_is_run_again(backend: Backend) -> Result<
     Ok(())
 }
 backend_test!(export_interrupted_by_a_crash_is_run_again);
+
+backend_test!(already_compressed_files_are_stored_not_deflated_again);
+/// An upload that does not compress (a photo, a video: here random bytes) goes into the
+/// archive in a level-0 gzip member (stored deflate blocks), text in deflated members: one
+/// `.tar.gz` GNU tar and Python's tarfile read as before, with every file intact.
+async fn already_compressed_files_are_stored_not_deflated_again(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (alice, account) = app
+        .member("Alice Photos", "alice.photos@example.com")
+        .await?;
+    let alice_id = account["id"].as_str().context("id")?.to_string();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let photo: Vec<u8> = (0..1_500_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let notes = "Meeting notes, again and again. ".repeat(20_000);
+    for (name, bytes) in [
+        ("photo.jpg", photo.clone()),
+        ("notes.txt", notes.clone().into_bytes()),
+    ] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+        let r = alice
+            .post(app.url("/api/v1/files"))
+            .multipart(form)
+            .send()
+            .await?;
+        assert_eq!(r.status(), 201, "{}", r.text().await?);
+    }
+    let r = alice
+        .post(app.url("/account/privacy/export"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 303);
+    let id = latest_request(&app, &alice_id, "access").await?;
+    wait_status(&app, &id, "completed").await?;
+    let bytes = alice
+        .get(app.url(&format!("/account/privacy/exports/{id}")))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let work = tempfile::tempdir()?;
+    let archive = work.path().join("export.tar.gz");
+    std::fs::write(&archive, &bytes)?;
+    let gnu = work.path().join("gnu");
+    gnu_tar_extract(&archive, &gnu)?;
+    verify_manifest(&gnu)?;
+    let py = work.path().join("py");
+    python_extract(&archive, &py)?;
+    verify_manifest(&py)?;
+    // The members, and how many begin with a stored deflate block (BTYPE 00).
+    let script = r"import sys, zlib
+data = open(sys.argv[1], 'rb').read()
+members = stored = 0
+while data:
+    assert data[:2] == b'\x1f\x8b' and data[3] == 0, 'plain gzip header'
+    stored += (data[10] >> 1) & 3 == 0
+    d = zlib.decompressobj(31)
+    d.decompress(data)
+    data = d.unused_data
+    members += 1
+print(members, stored)
+";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&archive)
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = String::from_utf8(out.stdout)?;
+    let mut it = counts.split_whitespace().map(str::parse::<usize>);
+    let (members, stored) = (
+        it.next().context("members")??,
+        it.next().context("stored")??,
+    );
+    anyhow::ensure!(
+        members >= 3 && stored >= 1,
+        "members {members}, stored {stored}"
+    );
+    // The text is still deflated: the archive is far smaller than photo + notes.
+    anyhow::ensure!(
+        bytes.len() < photo.len() + notes.len() / 4,
+        "archive {} bytes",
+        bytes.len()
+    );
+    Ok(())
+}

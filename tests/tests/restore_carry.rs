@@ -26,6 +26,15 @@ async fn request_for(app: &TestApp, account_id: &str, kind: RequestKind) -> Resu
     Ok(intake::create(&app.state, &new).await?.id)
 }
 
+/// Runs `heepr backup restore ID` in-process on `app`'s database and data dir (backups in
+/// `DATA_DIR/backups`); returns the exit code.
+async fn restore_cli(app: &TestApp, backup_id: &str) -> Result<u8> {
+    let data_dir = app.test_db.data_dir.path();
+    let dir = data_dir.join("backups").display().to_string();
+    let args = ["backup", "restore", backup_id, "--backup-dir", &dir];
+    heepr_with(&app.test_db, data_dir, &args).await
+}
+
 async fn count(pool: &sqlx::AnyPool, sql: &'static str, arg: &str) -> Result<i64> {
     Ok(sqlx::query_scalar(sql).bind(arg).fetch_one(pool).await?)
 }
@@ -94,16 +103,7 @@ async fn a_restore_keeps_every_privacy_record_made_after_the_backup(
     app.stop().await?;
 
     let data_dir = app.test_db.data_dir.path().to_path_buf();
-    let restore = [
-        "backup",
-        "restore",
-        backup_id.as_str(),
-        "--backup-dir",
-        &data_dir.join("backups").display().to_string(),
-    ]
-    .map(str::to_string);
-    let args: Vec<&str> = restore.iter().map(String::as_str).collect();
-    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    assert_eq!(restore_cli(&app, &backup_id).await?, 0);
 
     let db = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
     let pool = db.pool();
@@ -220,14 +220,7 @@ async fn a_restore_killed_after_replacing_the_database_finishes_on_the_next_run(
         ensure!(refusal.contains(&backup_id), "{refusal}");
     }
 
-    let args = [
-        "backup",
-        "restore",
-        backup_id.as_str(),
-        "--backup-dir",
-        &dir_arg,
-    ];
-    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    assert_eq!(restore_cli(&app, &backup_id).await?, 0);
     let db = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
     let found = "SELECT COUNT(*) FROM dsr_requests WHERE id = $1";
     assert_eq!(
@@ -253,15 +246,7 @@ async fn a_refused_restore_leaves_nothing_behind(backend: Backend) -> Result<()>
     let last = bytes.len() - 1;
     bytes[last] ^= 0xFF;
     std::fs::write(&file, bytes)?;
-    let dir_arg = dir.display().to_string();
-    let args = [
-        "backup",
-        "restore",
-        backup_id.as_str(),
-        "--backup-dir",
-        &dir_arg,
-    ];
-    let refused = heepr_with(&app.test_db, &data_dir, &args).await;
+    let refused = restore_cli(&app, &backup_id).await;
     let why = format!("{:#}", refused.err().context("refused")?);
     ensure!(why.contains("checksum"), "{why}");
     ensure!(
@@ -280,19 +265,11 @@ async fn a_restore_is_unfinished_until_its_sweep_ran(backend: Backend) -> Result
     let (mut app, backup_id, _) = site_with_backup(&backend).await?;
     app.stop().await?;
     let data_dir = app.test_db.data_dir.path().to_path_buf();
-    let dir_arg = data_dir.join("backups").display().to_string();
     // The mail-file store cannot be read: the email_files rule's sweep fails.
     let mail = data_dir.join("mail");
     let _ = std::fs::remove_dir_all(&mail);
     std::fs::write(&mail, b"not a directory")?;
-    let args = [
-        "backup",
-        "restore",
-        backup_id.as_str(),
-        "--backup-dir",
-        &dir_arg,
-    ];
-    let first = heepr_with(&app.test_db, &data_dir, &args).await;
+    let first = restore_cli(&app, &backup_id).await;
     let why = format!(
         "{:#}",
         first.err().context("the restore reports its sweep")?
@@ -302,7 +279,7 @@ async fn a_restore_is_unfinished_until_its_sweep_ran(backend: Backend) -> Result
     let serve = heepr_with(&app.test_db, &data_dir, &["serve", "--bind", "127.0.0.1:0"]).await;
     ensure!(serve.is_err(), "the server waits for the restore");
     std::fs::remove_file(&mail)?;
-    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    assert_eq!(restore_cli(&app, &backup_id).await?, 0);
     ensure!(!carry::file_path(&data_dir).exists(), "finished");
     Ok(())
 }
@@ -334,16 +311,7 @@ async fn a_correction_the_restore_undid_is_reopened(backend: Backend) -> Result<
     };
     heepr_core::privacy::rectification::rectify(&app.state, &correction, &actor).await?;
     app.stop().await?;
-    let data_dir = app.test_db.data_dir.path().to_path_buf();
-    let dir_arg = data_dir.join("backups").display().to_string();
-    let args = [
-        "backup",
-        "restore",
-        backup_id.as_str(),
-        "--backup-dir",
-        &dir_arg,
-    ];
-    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    assert_eq!(restore_cli(&app, &backup_id).await?, 0);
     let db = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
     let name: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
         .bind(&ann)
@@ -381,16 +349,7 @@ async fn a_password_replaced_after_the_backup_does_not_come_back(backend: Backen
         .await?;
     ensure!(changed.status().is_success(), "{}", changed.status());
     app.stop().await?;
-    let data_dir = app.test_db.data_dir.path().to_path_buf();
-    let dir_arg = data_dir.join("backups").display().to_string();
-    let args = [
-        "backup",
-        "restore",
-        backup_id.as_str(),
-        "--backup-dir",
-        &dir_arg,
-    ];
-    assert_eq!(heepr_with(&app.test_db, &data_dir, &args).await?, 0);
+    assert_eq!(restore_cli(&app, &backup_id).await?, 0);
     let db = heepr_compliance::Db::connect(&app.test_db.url, 2).await?;
     let hash: Option<String> = sqlx::query_scalar(
         "SELECT password_hash FROM accounts WHERE email = 'ann.asks@example.com'",

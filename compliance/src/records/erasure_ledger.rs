@@ -59,12 +59,20 @@ pub async fn record(
     Ok(done.rows_affected() == 1)
 }
 
-/// Appends `entry` as one line to the ledger file under `data_dir` and flushes it to disk.
+/// Appends `entry` as one line to the ledger file under `data_dir` and flushes it to disk,
+/// unless the file already records an erasure of the same account (a replay after a
+/// restore erases again: the first line, with the original time, stays the only one).
 /// Call after the database transaction committed (a crash in between leaves the database
 /// row, and [`sync_file`] writes the missing line on the next run).
 ///
-/// Errors: the file cannot be opened or written.
+/// Errors: the file cannot be read, opened or written.
 pub fn append_to_file(data_dir: &Path, entry: &LedgerEntry) -> std::io::Result<()> {
+    if read_file(data_dir)?
+        .iter()
+        .any(|e| e.account_id == entry.account_id)
+    {
+        return Ok(());
+    }
     let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
     line.push('\n');
     let mut file = std::fs::OpenOptions::new()
@@ -95,15 +103,15 @@ pub fn read_file(data_dir: &Path) -> std::io::Result<Vec<LedgerEntry>> {
     Ok(out)
 }
 
-/// Appends to the file every database entry the file lacks (after a crash between commit
-/// and file write); returns how many lines were written.
+/// Appends to the file every erased account of the database the file lacks (after a crash
+/// between commit and file write); returns how many lines were written.
 ///
 /// Errors: the database's or the file's, as text.
 pub async fn sync_file(pool: &sqlx::AnyPool, data_dir: &Path) -> Result<usize, String> {
     let in_file: std::collections::HashSet<String> = read_file(data_dir)
         .map_err(|e| format!("{}: {e}", file_path(data_dir).display()))?
         .into_iter()
-        .map(|e| e.id)
+        .map(|e| e.account_id)
         .collect();
     type Row = (String, String, Option<String>, i64, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
@@ -115,7 +123,7 @@ pub async fn sync_file(pool: &sqlx::AnyPool, data_dir: &Path) -> Result<usize, S
     .map_err(|e| e.to_string())?;
     let mut written = 0;
     for (id, account_id, request_id, erased_at, pseudonym) in rows {
-        if in_file.contains(&id) {
+        if in_file.contains(&account_id) {
             continue;
         }
         let entry = LedgerEntry {

@@ -114,7 +114,7 @@ impl Run<'_> {
                 );
                 self.repoint(name, &sql, repoint).await?;
             }
-            if (rows.len() as i64) < self.job.batch_rows {
+            if (rows.len() as i64) < self.last_limit {
                 return Ok(());
             }
         }
@@ -148,23 +148,15 @@ impl Run<'_> {
                 }
             }
         }
-        if !originals.is_empty() {
-            let listed = originals.join("\n") + "\n";
-            sqlx::query(
-                "UPDATE erasure_jobs SET replaced_files = replaced_files || $1 WHERE account_id = $2",
-            )
-            .bind(&listed)
-            .bind(self.job.account_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        super::batches::list_for_deletion(&mut tx, self.job.account_id, &originals).await?;
         tx.commit().await?;
         self.note_batch(started);
         self.counts(name, "update").redacted += changed;
         self.delete_replaced_files().await
     }
 
-    /// Deletes the originals listed in the job's `replaced_files` that no row uses any
+    /// Deletes the files listed in the job's `replaced_files` (originals replaced by redacted
+    /// copies, files of deleted rows) that no row uses any
     /// more (the list goes with the job row when the erasure completes).
     pub(super) async fn delete_replaced_files(&mut self) -> Result<(), ErasureError> {
         let listed: Option<String> =

@@ -91,6 +91,8 @@ pub async fn run(
             batches: 0,
             longest_batch_ms: 0,
         },
+        rows: job.batch_rows,
+        last_limit: job.batch_rows,
     };
     run.note_batch(started);
     run.check_stop()?;

@@ -24,7 +24,7 @@ pub struct ErasureJob<'a> {
     pub actor: &'a str,
     /// Root of `file` columns' paths and of the data map's `scrub_dirs`.
     pub data_dir: &'a Path,
-    /// Rows per write transaction.
+    /// Most rows per write transaction (fewer while transactions take longer than 20 ms).
     pub batch_rows: i64,
     /// Test hook simulating a crash: stop with [`ErasureError::Interrupted`] after this many
     /// batches. `None` in production.

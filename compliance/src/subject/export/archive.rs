@@ -1,14 +1,16 @@
 //! Building the `.tar.gz`: README first, one JSON entry per section (each staged in a
 //! scratch file, so memory stays bounded), the stored files in name order, the manifest
 //! last; every entry a regular file with a fixed mode, owner and mtime. Written under a
-//! temporary name and renamed when complete.
+//! temporary name and renamed when complete. Stored files that are already compressed go
+//! in level-0 gzip members ([`super::gzip_members`]), and appending the stored files (the
+//! bulk of the work) runs on a blocking thread, off the async runtime.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};
 use std::path::{Component, Path};
 
+use super::gzip_members::{MemberWriter, worth_compressing};
 use flate2::Compression;
-use flate2::write::GzEncoder;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyPool;
@@ -30,7 +32,7 @@ struct ManifestFile {
     sha256: String,
 }
 
-type Archive = tar::Builder<GzEncoder<HashingWriter<BufWriter<File>>>>;
+type Archive = tar::Builder<MemberWriter<HashingWriter<BufWriter<File>>>>;
 
 /// Builds the archive for `job`.
 ///
@@ -62,7 +64,7 @@ async fn build_into(
 ) -> Result<ExportOutcome, ExportError> {
     let file = File::create(temp_path).map_err(io_err(temp_path))?;
     let writer = HashingWriter::new(BufWriter::new(file));
-    let mut tar = tar::Builder::new(GzEncoder::new(writer, Compression::default()));
+    let mut tar = tar::Builder::new(MemberWriter::new(writer, Compression::default()));
     let mtime = u64::try_from(job.generated_at_ms / 1000).unwrap_or(0);
     let mut manifest_files = Vec::new();
 
@@ -118,17 +120,31 @@ async fn build_into(
     }
     let _ = std::fs::remove_file(&scratch_path);
 
-    let mut missing = Vec::new();
     file_refs.sort_by(|a, b| a.archive_path.cmp(&b.archive_path));
-    for r in &file_refs {
-        match append_stored_file(&mut tar, job.data_dir, r, mtime)? {
-            Ok(entry) => manifest_files.push(entry),
-            Err(reason) => missing.push(json!({
-                "path": r.archive_path, "table": r.table, "row": r.key, "column": r.column,
-                "reason": reason,
-            })),
+    let data_dir = job.data_dir.to_path_buf();
+    let refs = std::mem::take(&mut file_refs);
+    let appended = tokio::task::spawn_blocking(move || {
+        let mut files = Vec::new();
+        let mut missing = Vec::new();
+        for r in &refs {
+            match append_stored_file(&mut tar, &data_dir, r, mtime)? {
+                Ok(entry) => files.push(entry),
+                Err(reason) => missing.push(json!({
+                    "path": r.archive_path, "table": r.table, "row": r.key, "column": r.column,
+                    "reason": reason,
+                })),
+            }
         }
-    }
+        tar.get_mut()
+            .set_level(Compression::default())
+            .map_err(io_err(&data_dir))?;
+        Ok::<_, ExportError>((tar, refs, files, missing))
+    })
+    .await
+    .map_err(|e| io_err(temp_path)(std::io::Error::other(e)))?;
+    let (mut tar, refs, files, missing) = appended?;
+    file_refs = refs;
+    manifest_files.extend(files);
 
     let manifest = json!({
         "format_version": FORMAT_VERSION,
@@ -216,6 +232,14 @@ fn append_stored_file(
     if !meta.is_file() {
         return Ok(Err("the stored path is not a regular file".into()));
     }
+    let mut file = file;
+    let level = match worth_compressing(&mut file).map_err(io_err(&full))? {
+        true => Compression::default(),
+        false => Compression::none(),
+    };
+    file.seek(std::io::SeekFrom::Start(0))
+        .map_err(io_err(&full))?;
+    tar.get_mut().set_level(level).map_err(io_err(&full))?;
     let mut reader = HashingReader::new(file);
     let mut header = entry_header(meta.len(), mtime);
     tar.append_data(&mut header, &r.archive_path, &mut reader)

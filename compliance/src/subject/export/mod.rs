@@ -27,6 +27,7 @@
 
 mod archive;
 mod entry_names;
+mod gzip_members;
 mod job;
 mod readme;
 mod sections;
