@@ -80,6 +80,43 @@ async fn a_large_upload_streams_in_and_out_intact_and_leaves_no_staging_file(
         ensure!(status == 422 || status == 413, "{status}");
     }
     assert_eq!(staging_files(&app)?, 0, "no staging file is left behind");
+    // Bytes already at the content's path but of another size (truncated by a full disk,
+    // tampered with) are replaced by the upload, not served in its place.
+    let fresh = b"the real contents of this brief".to_vec();
+    let sha = hex::encode(Sha256::digest(&fresh));
+    let at = app
+        .test_db
+        .data_dir
+        .path()
+        .join(format!("files/{}/{sha}", &sha[..2]));
+    std::fs::create_dir_all(at.parent().context("parent")?)?;
+    std::fs::write(&at, b"CORRUPT")?;
+    let form = Form::new().part("file", Part::bytes(fresh.clone()).file_name("brief.txt"));
+    let (status, body) = send(m.customer.post(app.url("/api/v1/files")).multipart(form)).await?;
+    ensure!(status == 201, "{status} {body}");
+    let id = body["files"][0]["id"].as_str().context("id")?;
+    let served = m
+        .customer
+        .get(app.url(&format!("/api/v1/files/{id}")))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    assert_eq!(
+        served.as_ref(),
+        fresh.as_slice(),
+        "the damaged copy was replaced"
+    );
+    // Not multipart at all: a JSON error like every other API refusal, not plain text.
+    let (status, body) = send(
+        m.customer
+            .post(app.url("/api/v1/files"))
+            .header("content-type", "application/json")
+            .body("{}"),
+    )
+    .await?;
+    ensure!(status == 415, "{status} {body}");
+    assert_eq!(body["error"]["code"], "unsupported_media_type");
     Ok(())
 }
 

@@ -101,6 +101,9 @@ impl Db {
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         // Erased values are overwritten on disk, not left in free pages.
                         conn.execute("PRAGMA secure_delete = ON").await?;
+                        // A checkpoint that resets the write-ahead log also shrinks the file
+                        // to this (bytes), so one long job does not leave gigabytes behind.
+                        conn.execute("PRAGMA journal_size_limit = 67108864").await?;
                         conn.execute(sqlx::AssertSqlSafe(format!(
                             "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"
                         )))

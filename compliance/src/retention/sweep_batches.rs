@@ -215,6 +215,11 @@ async fn delete_in_batches(
     sweep: &mut TableSweep,
 ) -> Result<(), SweepStop> {
     let options = ctx.options;
+    // Rows per batch: at most `batch_size`, halved while a transaction takes longer than
+    // TARGET_BATCH_MS (a slow disk, a busy database), grown back while it is quick.
+    // It starts small: the first transaction is not the longest.
+    let mut limit = options.batch_size.min(START_BATCH_ROWS);
+    let mut since_checkpoint = std::time::Instant::now();
     loop {
         if !ctx.lease.renew(ctx.clock.now_ms()).await? {
             return Err(sqlx::Error::Protocol(format!(
@@ -227,7 +232,7 @@ async fn delete_in_batches(
         let mut tx = ctx.db.begin_write().await?;
         let query = sqlx::query(sqlx::AssertSqlSafe(delete_sql.to_string()))
             .bind(ctx.cutoff_ms)
-            .bind(options.batch_size);
+            .bind(limit);
         let (deleted, stored) = match files {
             None => (query.execute(&mut *tx).await?.rows_affected(), Vec::new()),
             Some(_) => {
@@ -246,13 +251,13 @@ async fn delete_in_batches(
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        let tx_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Some(files) = files {
             // After the commit: a crash in between leaves a file no row names, which the
             // owner of the store deletes at start-up (export archives: the privacy worker).
             files.delete(ctx.db, &stored).await?;
         }
-        let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        sweep.longest_batch_ms = sweep.longest_batch_ms.max(took);
+        sweep.longest_batch_ms = sweep.longest_batch_ms.max(tx_ms);
         sweep.rows_affected += deleted;
         let done = ctx
             .batches
@@ -261,12 +266,37 @@ async fn delete_in_batches(
         if options.stop_after_batches.is_some_and(|n| done >= n) {
             return Err(SweepStop::Stopped(done));
         }
-        if deleted < options.batch_size {
+        if deleted < limit {
             break;
+        }
+        if tx_ms > TARGET_BATCH_MS {
+            limit = (limit / 2).max(MIN_BATCH_ROWS.min(options.batch_size));
+        } else if tx_ms < TARGET_BATCH_MS / 4 {
+            limit = (limit * 2).min(options.batch_size);
+        }
+        // Between batches, no transaction open: the write-ahead log is written back and
+        // truncated about once a second, so a sweep of millions of rows keeps it small.
+        if since_checkpoint.elapsed() >= CHECKPOINT_EVERY {
+            if let Err(err) = ctx.db.checkpoint().await {
+                tracing::debug!("checkpoint between sweep batches: {err}");
+            }
+            since_checkpoint = std::time::Instant::now();
         }
     }
     Ok(())
 }
+
+/// How long one sweep write transaction should take at most (ms).
+const TARGET_BATCH_MS: u64 = 20;
+
+/// Rows of a sweep's first batch (at most `batch_size`).
+const START_BATCH_ROWS: i64 = 500;
+
+/// The fewest rows a sweep batch shrinks to.
+const MIN_BATCH_ROWS: i64 = 10;
+
+/// How often a long sweep checkpoints SQLite's write-ahead log.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A table's stored files, deleted with its swept rows.
 struct FileWork<'a> {

@@ -82,10 +82,13 @@ async fn sweep_stores(
         if args.json {
             println!("{report}");
         } else {
+            let (verb, count) = match args.dry_run {
+                true => ("would delete", &report["rows_examined"]),
+                false => ("deleted", &report["rows_affected"]),
+            };
             println!(
-                "{rule}: {} — {} of {} files past {}",
+                "{rule}: {} — {verb} {count} of {} files past {}",
                 report["outcome"].as_str().unwrap_or(""),
-                report["rows_affected"],
                 report["rows_examined"],
                 report["cutoff"].as_str().unwrap_or("")
             );

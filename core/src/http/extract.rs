@@ -38,6 +38,30 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+/// A multipart body (uploads on the API); a request that is not `multipart/form-data` with
+/// a boundary gets a JSON 415 with the reason, like every other API error.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(AppError::from)
+    }
+}
+
+impl From<axum::extract::multipart::MultipartRejection> for AppError {
+    fn from(rejection: axum::extract::multipart::MultipartRejection) -> Self {
+        AppError::UnsupportedMediaType(format!(
+            "send the files as multipart/form-data with a boundary ({})",
+            rejection.body_text()
+        ))
+    }
+}
+
 /// The signed-in person; rejects with 401 when the session cookie is missing or ended.
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub SessionUser);

@@ -26,11 +26,27 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// Characters that take no space: zero-width space, non-joiner and joiner
-/// (U+200B–U+200D), word joiner and the invisible operators (U+2060–U+2064), and the
-/// zero-width no-break space / byte-order mark (U+FEFF).
+/// Characters that take no space or show nothing: zero-width space, non-joiner and joiner
+/// (U+200B–U+200D), word joiner and the invisible operators (U+2060–U+2065), the
+/// zero-width no-break space / byte-order mark (U+FEFF), the soft hyphen (U+00AD), the
+/// combining grapheme joiner (U+034F), Hangul fillers (U+115F, U+1160, U+3164, U+FFA0),
+/// Khmer inherent vowels (U+17B4, U+17B5), Mongolian variation selectors and vowel
+/// separator (U+180B–U+180F), the deprecated format characters (U+206A–U+206F), the
+/// interlinear annotation marks (U+FFF9–U+FFFB) and the tag characters (U+E0000–U+E007F).
+/// Emoji variation selectors (U+FE00–U+FE0F) are not among them: they shape visible emoji.
 pub fn is_zero_width(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    matches!(c,
+        '\u{200B}'..='\u{200D}'
+        | '\u{2060}'..='\u{2065}'
+        | '\u{FEFF}'
+        | '\u{00AD}'
+        | '\u{034F}'
+        | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}'
+        | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}')
 }
 
 /// The first character of `text` that makes it display as something else (a
@@ -45,7 +61,7 @@ pub fn hidden_reason(c: char) -> String {
     let kind = if is_bidi_control(c) {
         "a bidirectional control character"
     } else {
-        "an invisible zero-width character"
+        "an invisible character"
     };
     format!(
         "must not contain U+{:04X} ({kind}): it makes text display as something other than what it is",
@@ -123,7 +139,11 @@ pub fn name(field: &'static str, raw: &str, max_chars: usize) -> Result<String, 
     if let Some(c) = first_hidden(&name) {
         return Err(AppError::invalid(field, hidden_reason(c)));
     }
-    if name.chars().any(char::is_control) {
+    // Line and paragraph separators break lines as a newline does.
+    if name
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
         return Err(AppError::invalid(
             field,
             "must not contain control characters (line breaks, tabs and the like)",

@@ -16,7 +16,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use super::chats::thread_json;
 use super::files::{read_files, send_file};
 use super::orders::{StatusQuery, orders_json, status_filter};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiMultipart};
 use crate::http::request_log::AccountSlot;
 use crate::identity::api_keys::{self, KeyHolder};
 use crate::market::agents::events::{self, EventKind};
@@ -181,7 +181,7 @@ async fn deliver(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,
     Path(id): Path<String>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<Json<orders::OrderView>, AppError> {
     let order = orders::load_for(state.db.pool(), &id, Actor::Agent(&agent.agent_id)).await?;
     let parts = read_files(&state, multipart).await?;

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::http::extract::CurrentUser;
+use crate::http::extract::{ApiMultipart, CurrentUser};
 use crate::market::chats::presale;
 use crate::market::files::{self, Download, FileView, Purpose, Reader, Target, Upload};
 use crate::market::orders::{self, Actor};
@@ -198,7 +198,7 @@ pub async fn attach_to_thread(
 async fn upload_unattached(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let parts = read_files(&state, multipart).await?;
     let (uploader, target) = (&user.account_id, Target::Unattached);
@@ -211,7 +211,7 @@ async fn upload_to_order(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     Ok(created(
         attach_to_order(&state, &user.account_id, &id, multipart).await?,
@@ -222,7 +222,7 @@ async fn upload_to_thread(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     Ok(created(
         attach_to_thread(&state, &user.account_id, &id, multipart).await?,

@@ -103,8 +103,25 @@ pub fn sanitise_name(raw: &str) -> Result<String, AppError> {
             format!("{name:?}: file names must not contain path characters (/ or \\)"),
         ));
     }
-    let kept: String = name.chars().take(MAX_NAME_CHARS).collect();
-    unicode::name("file_name", &kept, MAX_NAME_CHARS)
+    unicode::name("file_name", &shortened(name), MAX_NAME_CHARS)
+}
+
+/// `name` cut to [`MAX_NAME_CHARS`] characters, keeping its extension (up to 16 characters
+/// after the last dot), so a long name stays a `.pdf`.
+fn shortened(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= MAX_NAME_CHARS {
+        return name.to_string();
+    }
+    let ext_len = chars
+        .iter()
+        .rposition(|&c| c == '.')
+        .map(|dot| chars.len() - dot)
+        .filter(|&n| n <= 17)
+        .unwrap_or(0);
+    let stem: String = chars[..MAX_NAME_CHARS - ext_len].iter().collect();
+    let ext: String = chars[chars.len() - ext_len..].iter().collect();
+    format!("{stem}{ext}")
 }
 
 /// Checks an upload's size against the limit. Errors: 422 on `file` for empty or oversized.
@@ -404,6 +421,38 @@ mod tests {
         assert_eq!(
             sanitise_name(" brief v2.pdf ").ok().as_deref(),
             Some("brief v2.pdf")
+        );
+        // Line separators and invisible characters a fresh tester got through.
+        for hidden in [
+            "\u{2028}",
+            "\u{2029}",
+            "\u{AD}",
+            "\u{180E}",
+            "\u{34F}",
+            "\u{3164}",
+            "\u{206A}",
+            "\u{FFF9}",
+            "\u{E0041}",
+        ] {
+            assert!(
+                sanitise_name(&format!("a{hidden}b.txt")).is_err(),
+                "{hidden:?}"
+            );
+        }
+        // Emoji keep their variation selector.
+        assert!(sanitise_name("heart \u{2764}\u{FE0F}.png").is_ok());
+    }
+
+    #[test]
+    fn long_names_keep_their_extension() {
+        let long = format!("{}.pdf", "x".repeat(1000));
+        let kept = sanitise_name(&long).unwrap_or_default();
+        assert_eq!(kept.chars().count(), MAX_NAME_CHARS);
+        assert!(kept.ends_with("xx.pdf"), "{kept}");
+        let no_ext = "y".repeat(300);
+        assert_eq!(
+            sanitise_name(&no_ext).unwrap_or_default().chars().count(),
+            MAX_NAME_CHARS
         );
     }
 

@@ -162,7 +162,10 @@ impl Staged {
     /// Errors: 500 when the store cannot be written.
     pub async fn store(&self, data_dir: &Path) -> Result<(), AppError> {
         let path = data_dir.join(super::stored_path(&self.sha256));
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        let present = tokio::fs::metadata(&path).await.ok();
+        // A file of another size at the content's path is damaged (truncated by a full disk,
+        // or tampered with): the received bytes replace it.
+        if present.is_some_and(|m| m.len() == self.size) {
             // The same bytes are stored already, perhaps for rows about to go: a fresh
             // modification time keeps the orphan sweep off them until this upload's row is
             // committed.
