@@ -114,8 +114,22 @@ async fn privacy_pages_render_the_policy_files(backend: Backend) -> Result<()> {
         "consents (consents, terms_acceptances)",
         "sign in identities (sign_in_identities)",
         "heepr_session / __Host-heepr_session:",
+        // Rules over whole accounts or files, with no table of their own, are published
+        // too (the page used to list only rules named by a table).
+        "unverified accounts: An account whose email address is never confirmed is deleted 30 days after sign-up. (retention period: 30 days)",
+        "unrecorded files: Uploaded files and export archives that no record names",
     ] {
         ensure!(text.contains(fact), "/privacy lacks {fact:?}");
+    }
+    // Every rule with a period is on the page.
+    let policies = heepr_compliance::Policies::load(&heepr_tests::policies_dir())?;
+    for (name, rule) in &policies.retention.rules {
+        if rule.has_period() {
+            ensure!(
+                text.contains(&rule.description),
+                "/privacy does not publish rule {name}"
+            );
+        }
     }
     let (status, old) = page(&app.url("/privacy/versions/2026-05-20")).await?;
     ensure!(

@@ -64,7 +64,13 @@ impl Facts {
             .rules
             .iter()
             .filter_map(|(name, rule)| {
-                let tables = tables_by_rule.get(name.as_str())?.join(", ");
+                // A rule over files or whole accounts governs no table: it is named by its
+                // own words ("unverified accounts", "backups").
+                let tables = match tables_by_rule.get(name.as_str()) {
+                    Some(tables) => tables.join(", "),
+                    None if !rule.governs_tables() && rule.has_period() => name.replace('_', " "),
+                    None => return None,
+                };
                 Some(match period_words(rule) {
                     Some(period) => format!(
                         "{tables}: {} (retention period: {period})",
