@@ -171,3 +171,47 @@ async fn files_no_record_names_are_pruned_after_a_day(backend: Backend) -> Resul
     assert_eq!(affected, 3, "the run is on record");
     Ok(())
 }
+
+backend_test!(a_stalled_upload_is_refused_and_leaves_nothing);
+/// A client that sends the headers and part of a body, then nothing (slowloris), is
+/// answered 408 after the idle timeout and its staging file deleted (it used to hold the
+/// connection and the file for as long as the client liked).
+async fn a_stalled_upload_is_refused_and_leaves_nothing(backend: Backend) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(&backend, |s| {
+        s.upload_idle_timeout = std::time::Duration::from_millis(500);
+    })
+    .await?;
+    // Carl, the customer of the market, signs in for the raw request's cookie.
+    market(&app).await?;
+    // A session cookie for the raw request: the customer's, read from a fresh login.
+    let login = reqwest::Client::new()
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"email": "carl@example.com", "password": heepr_tests::DEFAULT_PASSWORD}))
+        .send()
+        .await?;
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await?;
+    let head = format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=XYZ\r\nContent-Length: 1000000\r\n\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.bin\"\r\n\r\nsome bytes, then nothing",
+        app.base
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut answer))
+        .await
+        .context("the server answers a stalled upload")??;
+    let text = String::from_utf8_lossy(&answer[..n]);
+    ensure!(text.starts_with("HTTP/1.1 408"), "{text}");
+    ensure!(text.contains("request_timeout"), "{text}");
+    assert_eq!(staging_files(&app)?, 0, "its staging file is gone");
+    Ok(())
+}

@@ -425,6 +425,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HEEPR_UPLOAD_LIMIT_BYTES", default_value_t = DEFAULT_UPLOAD_LIMIT_BYTES,
           value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
     pub upload_limit_bytes: u64,
+    /// An upload whose client sends nothing for this long is refused with 408 and its
+    /// partial file deleted (e.g. 30s, 2m): a stalled body holds no connection for long.
+    #[arg(long, env = "HEEPR_UPLOAD_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub upload_idle_timeout: Duration,
     /// Requests by email.
     #[command(flatten)]
     pub intake: IntakeArgs,

@@ -104,6 +104,7 @@ pub fn settings_from_args(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Resu
         database_url: Some(global.resolved_database_url()),
         oauth: args.sign_in.settings(),
         upload_limit_bytes: args.upload_limit_bytes,
+        upload_idle_timeout: args.upload_idle_timeout,
         mail_intake: args.intake.mailbox(),
         deferred_writes: crate::platform::deferred_writes::QueueConfig::default(),
         password_pool: crate::platform::passwords::PasswordPool::default(),

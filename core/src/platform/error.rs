@@ -58,6 +58,9 @@ pub enum AppError {
     /// The resource existed but is gone for good (410), e.g. an expired download link.
     #[error("{0}")]
     Gone(String),
+    /// The client stopped sending a request body it had begun (408).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The request body is larger than this endpoint accepts (413).
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -102,6 +105,7 @@ impl AppError {
             AppError::Conflict { .. } | AppError::ConflictWith { .. } => StatusCode::CONFLICT,
             AppError::Forbidden(_) | AppError::Refused { .. } => StatusCode::FORBIDDEN,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,6 +126,7 @@ impl AppError {
             | AppError::Refused { code, .. } => code,
             AppError::Forbidden(_) => "forbidden",
             AppError::Gone(_) => "gone",
+            AppError::RequestTimeout(_) => "request_timeout",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",

@@ -158,6 +158,8 @@ pub struct Settings {
     pub oauth: OAuthSettings,
     /// Largest accepted upload per file (bytes).
     pub upload_limit_bytes: u64,
+    /// How long an upload's body may send nothing before it is refused (408).
+    pub upload_idle_timeout: std::time::Duration,
     /// The mailbox privacy requests arrive in, read every minute; `None`: no mail intake.
     pub mail_intake: Option<super::intake_mailbox::IntakeMailbox>,
     /// How the request path's deferred writes are queued and batched.
@@ -188,6 +190,7 @@ impl Settings {
             database_url: None,
             oauth: OAuthSettings::default(),
             upload_limit_bytes: DEFAULT_UPLOAD_LIMIT_BYTES,
+            upload_idle_timeout: std::time::Duration::from_secs(30),
             mail_intake: None,
             deferred_writes: super::deferred_writes::QueueConfig::default(),
             password_pool: super::passwords::PasswordPool::default(),

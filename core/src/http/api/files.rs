@@ -54,7 +54,8 @@ pub struct Parts {
 
 /// Reads a multipart body.
 ///
-/// Errors: 400 for a malformed body; 422 on `file_name` for path or control characters, on
+/// Errors: 400 for a malformed body; 408 when the client sends nothing for
+/// `Settings::upload_idle_timeout`; 422 on `file_name` for path or control characters, on
 /// `file` for an empty file, one over the limit, or more than 10 files; 422 on `body` for
 /// more than 50 text fields or one over 10,000 bytes.
 pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Parts, AppError> {
@@ -62,7 +63,20 @@ pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Pa
         AppError::BadRequest(format!("malformed multipart body: {}", e.body_text()))
     };
     let mut parts = Parts::default();
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+    // A client that stops sending is refused after the idle timeout (408): a stalled body
+    // would otherwise hold its connection and staging file for as long as it likes.
+    let idle = state.settings.upload_idle_timeout;
+    let stalled = || {
+        AppError::RequestTimeout(format!(
+            "the upload sent nothing for {} s: send the whole body without pausing",
+            idle.as_secs()
+        ))
+    };
+    while let Some(mut field) = tokio::time::timeout(idle, multipart.next_field())
+        .await
+        .map_err(|_| stalled())?
+        .map_err(malformed)?
+    {
         let field_name = field.name().unwrap_or_default().to_owned();
         match field.file_name().map(str::to_owned) {
             // A browser's file input left empty: no name, no bytes.
@@ -80,7 +94,11 @@ pub async fn read_parts(state: &AppState, mut multipart: Multipart) -> Result<Pa
                 // Streamed to a staging file: memory stays flat whatever the size, and a
                 // refused or broken upload deletes its partial file (the stager's drop).
                 let mut stager = files::staging::Stager::start(state).await?;
-                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                while let Some(chunk) = tokio::time::timeout(idle, field.chunk())
+                    .await
+                    .map_err(|_| stalled())?
+                    .map_err(malformed)?
+                {
                     stager.write(&chunk).await?;
                     if stager.size() > state.settings.upload_limit_bytes {
                         files::check_size(state, &name, stager.size())?;
