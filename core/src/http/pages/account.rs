@@ -277,14 +277,15 @@ async fn dashboard(
             id: s.id,
         })
         .collect();
+    let unconfirmed = verification::unconfirmed(&state, &user.account_id).await?;
     let page = DashboardPage {
         chrome: Chrome::signed_in(&user),
         display_name: user.display_name,
         notice: query.notice.as_deref().and_then(notice_text),
-        unverified: !verification::is_verified(state.db.pool(), &user.account_id).await?,
+        unverified: unconfirmed.is_some(),
         // Past the date, an account waits only while a hold or an open request keeps it.
-        delete_unconfirmed_on: verification::unconfirmed_deletion_at(&state, &user.account_id)
-            .await?
+        delete_unconfirmed_on: unconfirmed
+            .flatten()
             .map(|at| match at <= state.clock.now_ms() {
                 true => "now".to_string(),
                 false => format!("before {}", crate::platform::time::human(at)),

@@ -372,32 +372,36 @@ where
     Ok(matches!(at, Some(Some(_))))
 }
 
-/// When `account_id` is erased if its address stays unconfirmed (Unix ms: sign-up plus the
-/// period of the `accounts = "unverified"` retention rule); `None` once it is verified, or
-/// when no such rule exists.
+/// Whether `account_id`'s address is still unconfirmed (`None` once verified), and if so
+/// when the account is erased should it stay so (Unix ms: sign-up plus the period of the
+/// `accounts = "unverified"` retention rule; `None` when no such rule exists), in one read.
 ///
 /// Errors: the database's.
-pub async fn unconfirmed_deletion_at(
+pub async fn unconfirmed(
     state: &AppState,
     account_id: &str,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<Option<i64>>, AppError> {
     let row: Option<(Option<i64>, i64)> =
         sqlx::query_as("SELECT email_verified_at, created_at FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(state.db.pool())
             .await?;
-    let Some((None, created_at)) = row else {
-        return Ok(None);
+    let created_at = match row {
+        Some((Some(_), _)) => return Ok(None),
+        Some((None, created_at)) => created_at,
+        // An unknown account counts as not verified, as in `is_verified`.
+        None => return Ok(Some(None)),
     };
-    Ok(state
-        .policies
-        .retention
-        .rules
-        .values()
-        .filter(|r| {
-            r.accounts == Some(heepr_compliance::policy::retention_rules::AccountSet::Unverified)
-        })
-        .find_map(|r| r.ends_at_ms(created_at)))
+    let unverified = Some(heepr_compliance::policy::retention_rules::AccountSet::Unverified);
+    Ok(Some(
+        state
+            .policies
+            .retention
+            .rules
+            .values()
+            .filter(|r| r.accounts == unverified)
+            .find_map(|r| r.ends_at_ms(created_at)),
+    ))
 }
 
 /// 403 `email_unverified` unless `account_id`'s email address is verified.
