@@ -958,8 +958,8 @@ backend_test!(erasure_reaches_mentions_in_other_peoples_conversations);
 
 /// Regression: a text file someone else uploaded that names the erased person (a brief
 /// addressed to them) was kept byte for byte. Its text is now rewritten redacted, the row
-/// points at the copy (new SHA-256, new size) and the original bytes are gone; a file that
-/// cannot be rewritten without damage (an image) is kept as uploaded.
+/// points at the copy (new SHA-256, new size) and the original bytes are gone; an image
+/// that names nobody is kept as uploaded.
 async fn erasure_rewrites_text_files_that_name_the_person(backend: Backend) -> Result<()> {
     let app = TestApp::spawn(&backend).await?;
     let (zed, _) = app.member("Zed Quillfeather", "zed.q@example.com").await?;
@@ -971,7 +971,7 @@ async fn erasure_rewrites_text_files_that_name_the_person(backend: Backend) -> R
     let text_id =
         heepr_tests::market::upload(&app, &m.customer, &path, "brief.md", brief.as_bytes()).await?;
     let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend_from_slice(b"tEXtAuthor Zed Quillfeather");
+    png.extend_from_slice(b"tEXtAuthor Ada Lovelace");
     let png_id = heepr_tests::market::upload(&app, &m.customer, &path, "mock.png", &png).await?;
     let original = stored_path(&app, &text_id).await?;
     let png_path = stored_path(&app, &png_id).await?;
@@ -1002,8 +1002,199 @@ async fn erasure_rewrites_text_files_that_name_the_person(backend: Backend) -> R
     assert!(data.join(stored_path(&app, &text_id).await?).exists());
     assert!(
         data.join(&png_path).exists(),
-        "an image is kept as uploaded"
+        "an image naming nobody is kept as uploaded"
     );
     Ok(())
 }
 backend_test!(erasure_rewrites_text_files_that_name_the_person);
+
+/// A minimal Word document whose body is `paragraph_runs` (each `<w:t>` a formatting run)
+/// and whose author is `creator`.
+fn docx(paragraph_runs: &[&str], creator: &str) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let runs: String = paragraph_runs
+        .iter()
+        .map(|t| format!(r#"<w:r><w:t xml:space="preserve">{t}</w:t></w:r>"#))
+        .collect();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("[Content_Types].xml", opts)?;
+    w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#)?;
+    w.start_file("_rels/.rels", opts)?;
+    w.write_all(br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#)?;
+    w.start_file("word/document.xml", opts)?;
+    write!(
+        w,
+        r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p>{runs}</w:p></w:body></w:document>"#
+    )?;
+    w.start_file("docProps/core.xml", opts)?;
+    write!(
+        w,
+        "<cp:coreProperties><dc:creator>{creator}</dc:creator></cp:coreProperties>"
+    )?;
+    Ok(w.finish()?.into_inner())
+}
+
+/// The text of part `name` of the ZIP archive `bytes`.
+fn zip_part(bytes: &[u8], name: &str) -> Result<String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let mut part = archive.by_name(name)?;
+    let mut out = String::new();
+    part.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// A one-page PDF showing `line` (Helvetica), its content stream compressed.
+fn pdf(line: &str) -> Result<Vec<u8>> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font } });
+    let mut ops = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 12.into()]),
+    ];
+    for i in 0..30 {
+        ops.push(Operation::new("Td", vec![0.into(), (-14).into()]));
+        ops.push(Operation::new(
+            "Tj",
+            vec![Object::string_literal(format!("Item {i}: done"))],
+        ));
+    }
+    ops.push(Operation::new("Tj", vec![Object::string_literal(line)]));
+    ops.push(Operation::new("ET", vec![]));
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        Content { operations: ops }.encode()?,
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+            "Resources" => resources,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    doc.compress();
+    let mut out = Vec::new();
+    doc.save_to(&mut out)?;
+    Ok(out)
+}
+
+/// Regression: erasure rewrote only text files, so an office document, a PDF or an image
+/// someone else uploaded that named the erased person kept the name. Now an office
+/// document is rewritten in place (still a valid document), and a PDF or an image whose
+/// metadata names them is withheld: its content becomes a plain-text notice, its name
+/// gets ".removed.txt", the original bytes are gone. A PDF naming nobody is untouched.
+async fn erasure_rewrites_office_documents_and_withholds_pdfs_and_images(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (zed, _) = app.member("Zed Quillfeather", "zed.q@example.com").await?;
+    let zed_id = account_id(&app, "zed.q@example.com").await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let order = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let path = format!("/api/v1/orders/{order}/files");
+    let up = |name: &'static str, bytes: Vec<u8>| {
+        let (app, client, path) = (&app, &m.customer, &path);
+        async move { heepr_tests::market::upload(app, client, path, name, &bytes).await }
+    };
+    let doc_id = up(
+        "brief.docx",
+        docx(&["Brief for Zed Quillfeather"], "Zed Quillfeather")?,
+    )
+    .await?;
+    let pdf_id = up("invoice.pdf", pdf("Invoice for Zed Quillfeather")?).await?;
+    let other_pdf = pdf("Invoice for Ada Lovelace")?;
+    let other_id = up("other.pdf", other_pdf.clone()).await?;
+    let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe1, 0x00, 0x40];
+    jpeg.extend_from_slice(b"Exif\0\0MM\0*\0\0\0\x08Artist\0zed.q@example.com\0\xff\xd9");
+    let jpeg_id = up("photo.jpg", jpeg).await?;
+    let originals = [
+        stored_path(&app, &doc_id).await?,
+        stored_path(&app, &pdf_id).await?,
+        stored_path(&app, &jpeg_id).await?,
+    ];
+
+    delete_account(&app, &zed, &zed_id).await?;
+    let p = pseudonym_of(&app, &zed_id).await?;
+    let get = |id: String| {
+        let (app, client) = (&app, &m.customer);
+        async move {
+            let r = client
+                .get(app.url(&format!("/api/v1/files/{id}")))
+                .send()
+                .await?;
+            anyhow::ensure!(r.status() == 200, "GET file {id}: {}", r.status());
+            let kind = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            anyhow::Ok((kind, r.bytes().await?.to_vec()))
+        }
+    };
+    let (_, doc) = get(doc_id.clone()).await?;
+    let body = zip_part(&doc, "word/document.xml")?;
+    assert!(body.contains(&format!("Brief for {p}")), "{body}");
+    assert!(
+        zip_part(&doc, "docProps/core.xml")?.contains(&format!("<dc:creator>{p}</dc:creator>"))
+    );
+    for id in [&pdf_id, &jpeg_id] {
+        let (kind, bytes) = get(id.clone()).await?;
+        assert!(kind.starts_with("text/plain"), "{kind}");
+        let notice = String::from_utf8(bytes)?;
+        assert!(notice.contains("This file was removed"), "{notice}");
+    }
+    let names: Vec<(String, String)> =
+        sqlx::query_as("SELECT original_name, mime_type FROM files WHERE id = $1 OR id = $2 ORDER BY original_name")
+            .bind(&pdf_id)
+            .bind(&jpeg_id)
+            .fetch_all(app.pool())
+            .await?;
+    assert_eq!(
+        names,
+        [
+            (
+                "invoice.pdf.removed.txt".to_owned(),
+                "text/plain".to_owned()
+            ),
+            ("photo.jpg.removed.txt".to_owned(), "text/plain".to_owned()),
+        ]
+    );
+    assert_eq!(
+        get(other_id).await?.1,
+        other_pdf,
+        "a PDF naming nobody is untouched"
+    );
+    let data = app.test_db.data_dir.path();
+    for original in &originals {
+        assert!(!data.join(original).exists(), "{original} is gone");
+    }
+    let details: String = sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE action = $1 AND subject_account_id = $2",
+    )
+    .bind(
+        heepr_compliance::audit::AuditAction::ErasureComplete
+            .text()
+            .as_ref(),
+    )
+    .bind(&zed_id)
+    .fetch_one(app.pool())
+    .await?;
+    let details: serde_json::Value = serde_json::from_str(&details)?;
+    assert_eq!(details["files_withheld"], 2, "{details}");
+    Ok(())
+}
+backend_test!(erasure_rewrites_office_documents_and_withholds_pdfs_and_images);

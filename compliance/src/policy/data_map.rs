@@ -14,8 +14,8 @@
 //!   whose column is NULL are deleted instead, e.g. pre-sale chats), `redact_everywhere`
 //!   (text columns whose mentions of the subject are redacted in everyone's rows),
 //!   `restore` (`roll_back`, `carry` or `chain`: what a backup restore does to the rows),
-//!   `redact_contents` (a stored file's `path`/`sha256`/`size`/`mime` columns: text files
-//!   naming the subject are rewritten redacted), `columns`;
+//!   `redact_contents` (a stored file's `path`/`sha256`/`size`/`mime`/`name` columns: files
+//!   naming the subject are rewritten redacted or withheld), `columns`;
 //! - per column: `personal`, `category`, `basis`, `erasure`
 //!   (`keep`/`null`/`pseudonymise`/`redact`/`set`), `erased_value` (with `set`), `export`
 //!   (`false` for secrets), `file` (a stored file's path: exported under `files/`, deleted
@@ -104,7 +104,8 @@ pub enum RestoreAction {
 
 /// The columns describing a content-addressed stored file (bytes under the data dir at
 /// [`content_path`](crate::subject::erasure::content_path) of their SHA-256), so erasure
-/// can replace a text file naming the subject by a redacted copy and point the row at it.
+/// can replace a file naming the subject by a redacted copy (or a notice) and point the row
+/// at it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoredContents {
@@ -114,9 +115,17 @@ pub struct StoredContents {
     pub sha256: String,
     /// The bytes' length (bytes).
     pub size: String,
-    /// The sniffed MIME type: only `text/*`, JSON, XML and YAML files are rewritten.
+    /// The sniffed MIME type: decides how the file is read and whether it can be rewritten
+    /// (`subject::erasure::formats`); set to `text/plain` when the file is withheld.
     pub mime: String,
+    /// (optional) The file's name as shown for download: a withheld file's name gets
+    /// [`WITHHELD_SUFFIX`] so the notice downloads as text.
+    #[serde(default)]
+    pub name: Option<String>,
 }
+
+/// Appended to a withheld file's name (see [`StoredContents::name`]).
+pub const WITHHELD_SUFFIX: &str = ".removed.txt";
 
 impl TableSpec {
     /// The unique row key column: `key`, or `id` when not given.
@@ -395,7 +404,10 @@ impl DataMap {
                 ("sha256", &contents.sha256),
                 ("size", &contents.size),
                 ("mime", &contents.mime),
-            ] {
+            ]
+            .into_iter()
+            .chain(contents.name.as_ref().map(|n| ("name", n)))
+            {
                 if !table.columns.contains_key(col) {
                     return Err(PolicyError::new(
                         path,

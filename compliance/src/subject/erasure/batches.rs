@@ -38,6 +38,8 @@ pub(super) struct Run<'a> {
     /// The row limit of the page [`Run::next_page`] read last (a page shorter than it is
     /// the last one).
     pub(super) last_limit: i64,
+    /// When the erasure began (Unix ms): the date a withheld file's notice gives.
+    pub(super) now_ms: i64,
 }
 
 /// How long one erasure write transaction should take at most (ms); batches shrink when

@@ -1,18 +1,15 @@
-//! Redacting the subject in the text of stored files, whoever uploaded them: a brief or a
-//! deliverable that names the erased person (`Report for Ana Müller`, their address) is
-//! replaced by a redacted copy and its rows point at the copy (new SHA-256 and size); the
-//! original bytes are deleted once no row uses them. Driven by the data map's
-//! `redact_contents`.
-//!
-//! Only text is rewritten (`text/*`, JSON, XML, YAML, valid UTF-8, at most
-//! [`MAX_TEXT_BYTES`]): a PDF, an image or an office document cannot be rewritten without
-//! damaging it, and is kept as uploaded.
+//! Redacting the subject in the contents of stored files, whoever uploaded them: a brief or
+//! a deliverable that names the erased person (`Report for Ana Müller`, their address) is
+//! replaced by a redacted copy, or by a notice where its format cannot be rewritten (see
+//! [`super::formats`] for what each format gets), and its rows point at the new bytes (new
+//! SHA-256, size and type); the original bytes are deleted once no row uses them. Driven
+//! by the data map's `redact_contents`.
 //!
 //! Crash safety: the copy is written (and synced) before the transaction that points the
 //! rows at it; that transaction also lists the original in the job's
 //! `erasure_jobs.replaced_files`, and [`Run::delete_replaced_files`] deletes what that list
 //! names and no row uses, on this run or the next one after a crash. A copy left by a crash
-//! before the commit is the redacted text, naming nobody.
+//! before the commit names nobody (and the `unrecorded_files` rule prunes it).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -24,13 +21,11 @@ use sha2::{Digest, Sha256};
 
 use super::batches::Run;
 use super::files;
+use super::formats::{self, FileRedaction};
 use super::job::ErasureError;
 use super::paging;
-use crate::policy::data_map::{StoredContents, TableSpec};
+use crate::policy::data_map::{StoredContents, TableSpec, WITHHELD_SUFFIX};
 use crate::subject::subject_rows::{ident, json_value, text_value};
-
-/// Largest text file rewritten (bytes); uploads are limited to 25 MiB by default.
-pub const MAX_TEXT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Where the bytes with SHA-256 `sha` (lower-case hex) are stored, relative to the data
 /// dir: `files/<first 2 hex>/<sha>`. The one definition of the content store's layout.
@@ -39,22 +34,16 @@ pub fn content_path(sha: &str) -> String {
     format!("files/{shard}/{sha}")
 }
 
-/// Whether a file of sniffed type `mime` is text that can be rewritten.
-fn is_text(mime: &str) -> bool {
-    let mime = mime.split(';').next().unwrap_or_default().trim();
-    mime.starts_with("text/")
-        || matches!(
-            mime,
-            "application/json" | "application/xml" | "application/yaml" | "application/x-yaml"
-        )
-}
-
 /// A redacted copy, written to the content store.
 #[derive(Debug, Clone)]
 struct Copy {
     path: String,
     sha: String,
     size: i64,
+    /// The new bytes' type: the original's, or `text/plain` for a withheld file's notice.
+    mime: String,
+    /// Whether the bytes are the notice of [`formats::withheld_notice`].
+    withheld: bool,
 }
 
 impl Run<'_> {
@@ -97,11 +86,8 @@ impl Run<'_> {
                 else {
                     continue;
                 };
-                if !is_text(&kind) {
-                    continue;
-                }
                 if !copies.contains_key(&old_sha) {
-                    let copy = self.redacted_copy(&stored)?;
+                    let copy = self.redacted_copy(&stored, &kind).await?;
                     copies.insert(old_sha.clone(), copy);
                 }
                 if let Some(Some(copy)) = copies.get(&old_sha) {
@@ -109,10 +95,19 @@ impl Run<'_> {
                 }
             }
             if !repoint.is_empty() {
-                let sql = format!(
-                    "UPDATE {t} SET {path} = $1, {sha} = $2, {size} = $3 WHERE {key} = $4 AND {sha} = $5"
+                let rewrite = format!(
+                    "UPDATE {t} SET {path} = $1, {sha} = $2, {size} = $3, {mime} = $4 WHERE {key} = $5 AND {sha} = $6"
                 );
-                self.repoint(name, &sql, repoint).await?;
+                let withheld = match spec.name.as_deref() {
+                    Some(n) => {
+                        let n = ident(n).map_err(ErasureError::Policy)?;
+                        format!(
+                            "UPDATE {t} SET {path} = $1, {sha} = $2, {size} = $3, {mime} = $4, {n} = {n} || $7 WHERE {key} = $5 AND {sha} = $6"
+                        )
+                    }
+                    None => rewrite.clone(),
+                };
+                self.repoint(name, [&rewrite, &withheld], repoint).await?;
             }
             if (rows.len() as i64) < self.last_limit {
                 return Ok(());
@@ -125,7 +120,7 @@ impl Run<'_> {
     async fn repoint(
         &mut self,
         name: &str,
-        sql: &str,
+        [rewrite, withheld]: [&str; 2],
         repoint: Vec<(Value, String, String, Copy)>,
     ) -> Result<(), ErasureError> {
         let started = Instant::now();
@@ -133,14 +128,17 @@ impl Run<'_> {
         let mut changed = 0;
         let mut originals: Vec<String> = Vec::new();
         for (key_value, stored, old_sha, copy) in &repoint {
+            let sql = if copy.withheld { withheld } else { rewrite };
             let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .bind(&copy.path)
                 .bind(&copy.sha)
-                .bind(copy.size);
-            let done = paging::bind_value(q, key_value)
-                .bind(old_sha)
-                .execute(&mut *tx)
-                .await?;
+                .bind(copy.size)
+                .bind(&copy.mime);
+            let mut q = paging::bind_value(q, key_value).bind(old_sha);
+            if copy.withheld && withheld != rewrite {
+                q = q.bind(WITHHELD_SUFFIX);
+            }
+            let done = q.execute(&mut *tx).await?;
             if done.rows_affected() > 0 {
                 changed += 1;
                 if !originals.contains(stored) {
@@ -175,29 +173,62 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The redacted copy of the text file at `stored`, written to the content store;
-    /// `None` when it names nobody, is gone, too large, or not UTF-8.
-    fn redacted_copy(&self, stored: &str) -> Result<Option<Copy>, ErasureError> {
+    /// The bytes that replace the stored file at `stored` (sniffed as `mime`), written to the
+    /// content store: its redacted copy, or the notice of a withheld file; `None` when it
+    /// names nobody, is gone, or cannot be read (counted in `files_unchecked`).
+    async fn redacted_copy(
+        &mut self,
+        stored: &str,
+        mime: &str,
+    ) -> Result<Option<Copy>, ErasureError> {
         let full = self.job.data_dir.join(stored);
-        let Ok(meta) = std::fs::metadata(&full) else {
+        let Ok(meta) = tokio::fs::metadata(&full).await else {
             return Ok(None);
         };
-        if meta.len() > MAX_TEXT_BYTES {
+        if meta.len() > formats::MAX_READ_BYTES {
+            self.outcome.files_unchecked += 1;
             return Ok(None);
         }
-        let Ok(text) = std::fs::read_to_string(&full) else {
+        let Ok(bytes) = tokio::fs::read(&full).await else {
             return Ok(None);
         };
-        let Some(redacted) = self.ids.redact(&text, &self.pseudonym) else {
-            return Ok(None);
+        let (ids, pseudonym, kind) = (self.ids.clone(), self.pseudonym.clone(), mime.to_owned());
+        let verdict = tokio::task::spawn_blocking(move || {
+            formats::redact_file(&ids, &pseudonym, &bytes, &kind)
+        })
+        .await
+        // A parser that panicked on hostile bytes: the file is left for review, the
+        // erasure goes on.
+        .unwrap_or(FileRedaction::Unchecked);
+        let (bytes, mime, withheld) = match verdict {
+            FileRedaction::Clean => return Ok(None),
+            FileRedaction::Unchecked => {
+                tracing::warn!(
+                    stored,
+                    "erasure could not read a stored file; kept for review"
+                );
+                self.outcome.files_unchecked += 1;
+                return Ok(None);
+            }
+            FileRedaction::Rewritten(bytes) => (bytes, mime.to_owned(), false),
+            FileRedaction::Withheld => {
+                self.outcome.files_withheld += 1;
+                let day = chrono::DateTime::from_timestamp_millis(self.now_ms)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                let notice = formats::withheld_notice(mime, meta.len(), &day);
+                (notice.into_bytes(), "text/plain".to_owned(), true)
+            }
         };
-        let sha = hex::encode(Sha256::digest(redacted.as_bytes()));
+        let sha = hex::encode(Sha256::digest(&bytes));
         let path = content_path(&sha);
-        write_synced(&self.job.data_dir.join(&path), redacted.as_bytes())?;
+        write_synced(&self.job.data_dir.join(&path), &bytes)?;
         Ok(Some(Copy {
             path,
             sha,
-            size: i64::try_from(redacted.len()).unwrap_or(i64::MAX),
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            mime,
+            withheld,
         }))
     }
 }

@@ -7,7 +7,6 @@
 //! ledger file, deleting the `erasure_jobs` row in that transaction. Rerunning an interrupted erasure completes it; rerunning a finished one does
 //! nothing ([`is_erased`]).
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use rand::Rng;
@@ -65,10 +64,7 @@ pub async fn run(
         return Ok(ErasureOutcome {
             pseudonym: pseudonym.unwrap_or_default(),
             already_erased: true,
-            tables: BTreeMap::new(),
-            files_deleted: 0,
-            batches: 0,
-            longest_batch_ms: 0,
+            ..ErasureOutcome::default()
         });
     }
     let started = Instant::now();
@@ -85,12 +81,9 @@ pub async fn run(
         party_ids: SubjectIdentifiers::new(&email, &display_name).with_single_words(),
         outcome: ErasureOutcome {
             pseudonym,
-            already_erased: false,
-            tables: BTreeMap::new(),
-            files_deleted: 0,
-            batches: 0,
-            longest_batch_ms: 0,
+            ..ErasureOutcome::default()
         },
+        now_ms,
         rows: job.batch_rows,
         last_limit: job.batch_rows,
     };
@@ -161,6 +154,8 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
             .map(|(t, c)| (t.clone(), json!({"deleted": c.deleted, "rewritten": c.pseudonymised})))
             .collect::<serde_json::Map<_, _>>(),
         "files_deleted": run.outcome.files_deleted,
+        "files_withheld": run.outcome.files_withheld,
+        "files_unchecked": run.outcome.files_unchecked,
         "batches": run.outcome.batches,
     });
     let actor = AuditActor::job_caller(run.job.actor);

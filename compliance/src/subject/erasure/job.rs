@@ -51,7 +51,7 @@ pub struct TableCounts {
 }
 
 /// What a finished run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ErasureOutcome {
     /// The person's pseudonym.
     pub pseudonym: String,
@@ -61,6 +61,12 @@ pub struct ErasureOutcome {
     pub tables: BTreeMap<String, TableCounts>,
     /// Stored files and spool files deleted.
     pub files_deleted: u64,
+    /// Stored files that named the person in a format that cannot be rewritten (a PDF, an
+    /// image's metadata), replaced by a notice (`subject::erasure::formats`).
+    pub files_withheld: u64,
+    /// Stored files erasure could not read (encrypted, past its size limits): kept as
+    /// uploaded, for staff to review by hand.
+    pub files_unchecked: u64,
     /// Write transactions used.
     pub batches: u32,
     /// The longest single write transaction (ms), for the benchmark.

@@ -17,8 +17,9 @@
 //! - An account under an active legal hold is refused with the hold's reason.
 //!
 //! Files: `erase_account.rs` (the run, start to finish), `batches.rs` (the batched passes
-//! over one table: delete, rewrite, redact everywhere), `contents.rs` (text files naming the
-//! subject rewritten redacted), `preview.rs` (counts before
+//! over one table: delete, rewrite, redact everywhere), `contents.rs` (stored files naming the
+//! subject rewritten redacted or withheld), `formats/` (how each file format is read and
+//! rewritten), `preview.rs` (counts before
 //! approval), `pseudonym.rs` (the pseudonym and redaction), `files.rs` (stored and spooled
 //! files), `in_flight.rs` (what an export built meanwhile must check), `table_rules.rs` (what the data map asks of a table), `paging.rs` (the row pager
 //! and rewrite), `job.rs` (inputs, outcome, errors).
@@ -30,6 +31,7 @@ mod batches;
 mod contents;
 mod erase_account;
 pub(crate) mod files;
+pub mod formats;
 mod in_flight;
 mod job;
 mod paging;
@@ -37,7 +39,7 @@ mod preview;
 mod pseudonym;
 mod table_rules;
 
-pub use contents::{MAX_TEXT_BYTES, content_path};
+pub use contents::content_path;
 pub use erase_account::{is_erased, run};
 pub use in_flight::ErasuresInFlight;
 pub use job::{DEFAULT_BATCH_ROWS, ErasureError, ErasureJob, ErasureOutcome, TableCounts};
