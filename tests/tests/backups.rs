@@ -217,6 +217,21 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     .await?;
     assert_eq!(replayed, 1);
     assert_eq!(present(reopened.pool().clone()).await?, 0);
+    // Regression: the replayed erasure's ledger row and pseudonym said the person was
+    // erased when the backup was restored, not when they were.
+    let times: (i64, i64) = sqlx::query_as(
+        "SELECT l.erased_at, p.created_at FROM erasure_ledger l \
+         JOIN pseudonyms p ON p.account_id = l.account_id WHERE l.account_id = $1",
+    )
+    .bind(&erin)
+    .fetch_one(reopened.pool())
+    .await?;
+    let erased_at = app.clock_now() + 1_000;
+    assert_eq!(
+        times,
+        (erased_at, erased_at),
+        "the erasure's own time is kept"
+    );
     // Regression: every replay appended the erasure to the ledger file again.
     let lines = heepr_compliance::erasure_ledger::read_file(app.test_db.data_dir.path())?;
     assert_eq!(

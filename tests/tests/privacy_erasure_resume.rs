@@ -194,6 +194,45 @@ async fn an_export_built_during_a_counterpartys_erasure_is_held_until_redacted(
     }
     assert!(files_mentioning(held.path(), &[EMAIL, "Ångström"])?.is_empty());
 
+    // Regression: while the erasure still runs, the held export was built again every
+    // minute (a full archive each time, held back each time). Now the worker sees the
+    // erasure it waits for still running and only looks again a minute later.
+    let asked_at = |app: &TestApp| {
+        let (pool, id) = (app.pool().clone(), id.clone());
+        async move {
+            let at: Option<i64> =
+                sqlx::query_scalar("SELECT job_requested_at FROM dsr_requests WHERE id = $1")
+                    .bind(&id)
+                    .fetch_one(&pool)
+                    .await?;
+            anyhow::Ok(at.unwrap_or_default())
+        }
+    };
+    for _ in 0..2 {
+        let before = asked_at(&app).await?;
+        app.clock
+            .advance_ms(heepr_core::privacy::export_archive::HELD_FOR_ERASURE_MS + 1);
+        app.state.privacy_wakeup.notify_one();
+        let mut moved = false;
+        for _ in 0..300 {
+            if asked_at(&app).await? > before {
+                moved = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(moved, "the worker looked at the held export again");
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'export.discard' AND request_id = $1",
+            &id
+        )
+        .await?,
+        1,
+        "no archive was built again while the erasure ran"
+    );
+
     // The erasure completes; a minute later the export is built again and published,
     // with the owner only under their pseudonym.
     job.stop_after_batches = None;

@@ -12,7 +12,8 @@
 //! - an archive is not published while it may name someone whose erasure runs or ran while
 //!   it was built ([`ErasuresInFlight`]): an erasure completed meanwhile means it is built
 //!   again at once; one still running that the archive names means it is built again
-//!   [`HELD_FOR_ERASURE_MS`] later (the counterparty's words are redacted by then);
+//!   once that erasure has ended (checked every [`HELD_FOR_ERASURE_MS`], without building:
+//!   the counterparty's words are redacted by then);
 //! - no half-written or unregistered archive survives: they are deleted at start-up
 //!   ([`clean_export_dir`]) and by the subject's erasure ([`remove_subject_export_files`]).
 
@@ -110,6 +111,9 @@ pub async fn run_export(
     account_id: &str,
     lock: &LeaseGuard,
 ) -> Result<(), AppError> {
+    if still_held(state, id).await? {
+        return run_again_after(state, id, HELD_FOR_ERASURE_MS).await;
+    }
     let built = match build_archive(state, id, account_id).await {
         Ok(built) => built,
         Err(err) => {
@@ -243,11 +247,13 @@ pub async fn register_archive(
         return Ok(Registered::BuildAgain { after_ms: 0 });
     }
     let path = state.settings.data_dir.join(&built.file_path);
-    let names_erased = erasures
+    let named = erasures
         .named_in_archive(&path, &built.account_id)
         .map_err(|e| AppError::Internal(e.into()))?;
-    if names_erased {
-        discard(state, built, "it names a person whose erasure is running").await?;
+    if !named.is_empty() {
+        let details =
+            json!({"reason": "it names a person whose erasure is running", "held_for": named});
+        discard_with(state, built, details).await?;
         return Ok(Registered::BuildAgain {
             after_ms: HELD_FOR_ERASURE_MS,
         });
@@ -330,6 +336,32 @@ pub async fn register_archive(
 /// (the worker runs no job before its `job_requested_at`).
 ///
 /// Errors: the database's.
+/// Whether request `id`'s last archive was held back for an erasure that is still running:
+/// its latest `export.discard` audit entry names accounts (`held_for`) of which one is still
+/// being erased. Building again before that erasure ends would only be held back again, so
+/// a long erasure costs one archive, not one a minute.
+///
+/// Errors: the database's.
+async fn still_held(state: &AppState, id: &str) -> Result<bool, AppError> {
+    let details: Option<String> = sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE request_id = $1 AND action = $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(AuditAction::ExportDiscard.text().as_ref())
+    .fetch_optional(state.db.pool())
+    .await?;
+    let held_for: Vec<String> = details
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .and_then(|d| serde_json::from_value(d["held_for"].clone()).ok())
+        .unwrap_or_default();
+    if held_for.is_empty() {
+        return Ok(false);
+    }
+    let mut conn = state.db.pool().acquire().await?;
+    let running = ErasuresInFlight::read(&mut conn).await?;
+    Ok(held_for.iter().any(|a| running.is_running(a)))
+}
+
 async fn run_again_after(state: &AppState, id: &str, after_ms: i64) -> Result<(), AppError> {
     let at = state.clock.now_ms().saturating_add(after_ms);
     let mut tx = state.db.begin_write().await?;
@@ -345,6 +377,16 @@ async fn run_again_after(state: &AppState, id: &str, after_ms: i64) -> Result<()
 
 /// Deletes an archive that may not be published, and audits why.
 async fn discard(state: &AppState, built: &BuiltArchive, why: &str) -> Result<(), AppError> {
+    discard_with(state, built, json!({"reason": why})).await
+}
+
+/// [`discard`] with the audit entry's `details` (`reason`, and `held_for`: the account ids
+/// whose running erasure the archive named, read back by [`still_held`]).
+async fn discard_with(
+    state: &AppState,
+    built: &BuiltArchive,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
     remove_if_present(&state.settings.data_dir.join(&built.file_path))?;
     let mut tx = state.db.begin_write().await?;
     audit(
@@ -354,7 +396,7 @@ async fn discard(state: &AppState, built: &BuiltArchive, why: &str) -> Result<()
         Some(&built.account_id),
         Some(&built.request_id),
         AuditOutcome::Discarded,
-        json!({"reason": why}),
+        details,
         state.clock.now_ms(),
     )
     .await?;

@@ -57,6 +57,7 @@ pub async fn after_restore(
         };
         match erasure::run(db, &job, SystemClock.now_ms()).await {
             Ok(outcome) if !outcome.already_erased => {
+                keep_erasure_time(db, &entry.account_id, entry.erased_at).await?;
                 replayed += 1;
                 tracing::info!(account_id = %entry.account_id, after_backup = entry.erased_at >= backup_taken_ms, "erasure re-applied after restore");
             }
@@ -69,6 +70,27 @@ pub async fn after_restore(
         }
     }
     Ok(replayed)
+}
+
+/// Writes the time the erasure of `account_id` first completed (`erased_at`, Unix ms, from
+/// the ledger file) over the replay's, on the ledger row and the pseudonym: the records say
+/// when the person was erased, not when a backup was restored (the audit trail keeps both).
+///
+/// Errors: the database's.
+async fn keep_erasure_time(db: &Db, account_id: &str, erased_at: i64) -> anyhow::Result<()> {
+    let mut tx = db.begin_write().await?;
+    for sql in [
+        "UPDATE erasure_ledger SET erased_at = $1 WHERE account_id = $2",
+        "UPDATE pseudonyms SET created_at = $1 WHERE account_id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(erased_at)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// What [`end_credentials`] ended.

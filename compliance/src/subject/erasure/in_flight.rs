@@ -79,17 +79,24 @@ impl ErasuresInFlight {
                 .all(|((a, _), (b, _))| a == b)
     }
 
-    /// Whether the `.tar.gz` at `path` names a person whose erasure is running (entry names
-    /// and contents, streamed: memory bounded whatever the archive's size). `except` is
-    /// the archive's own subject, whose own erasure never runs beside their export.
+    /// The account ids of the people whose erasure is running that the `.tar.gz` at `path`
+    /// names (entry names and contents, streamed: memory bounded whatever the archive's
+    /// size); empty when it names none. `except` is the archive's own subject, whose own
+    /// erasure never runs beside their export.
     ///
     /// Errors: the archive cannot be read.
-    pub fn named_in_archive(&self, path: &Path, except: &str) -> std::io::Result<bool> {
+    pub fn named_in_archive(&self, path: &Path, except: &str) -> std::io::Result<Vec<String>> {
+        let mut named = Vec::new();
         for (account_id, ids) in &self.running {
             if account_id != except && !ids.is_empty() && archive_mentions(path, ids)? {
-                return Ok(true);
+                named.push(account_id.clone());
             }
         }
-        Ok(false)
+        Ok(named)
+    }
+
+    /// Whether the erasure of `account_id` is running in this snapshot.
+    pub fn is_running(&self, account_id: &str) -> bool {
+        self.running.iter().any(|(id, _)| id == account_id)
     }
 }
