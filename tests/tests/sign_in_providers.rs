@@ -296,7 +296,10 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
                 == 0
         );
 
-        // With it: the account is created and signed in.
+        // With it: an address the provider vouches for gets the account at once, signed
+        // in. Google says the address is verified and Facebook shares only confirmed ones;
+        // GitHub's public profile address proves nothing, so that sign-up creates nothing
+        // until the link mailed to the address is followed.
         let (callback, landed) = sign_in_via(&app, &client, provider).await?;
         ensure!(landed == "/auth/signup");
         let created = client
@@ -309,19 +312,27 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
             ])
             .send()
             .await?;
-        ensure!(
-            location(&created)? == "/dashboard",
-            "{provider}: {}",
-            created.status()
-        );
+        if provider == "github" {
+            ensure!(created.status() == 200, "{}", created.status());
+            ensure!(created.text().await?.contains("Check your email"));
+            ensure!(
+                app.count("SELECT COUNT(*) FROM accounts WHERE email = $1", &email)
+                    .await?
+                    == 0,
+                "nothing is created before the link is followed"
+            );
+            follow_signup_link(&app, &email).await?;
+            ensure!(sign_in_via(&app, &client, provider).await?.1 == "/dashboard");
+        } else {
+            ensure!(
+                location(&created)? == "/dashboard",
+                "{provider}: {}",
+                created.status()
+            );
+        }
         let me = get_me(&app, &client).await?;
         ensure!(me["email"] == email.as_str(), "{me}");
-        // Google says the address is verified and Facebook shares only confirmed ones;
-        // GitHub's public profile address proves nothing, so that sign-up gets our link.
-        ensure!(
-            me["email_verified"] == (provider != "github"),
-            "{provider}: {me}"
-        );
+        ensure!(me["email_verified"] == true, "{provider}: {me}");
         let account_id = me["id"].as_str().context("id")?.to_owned();
         let profile_json: String = sqlx::query_scalar(
             "SELECT profile_json FROM sign_in_identities WHERE account_id = $1 AND provider = $2",
@@ -350,6 +361,14 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
         ensure!(me["id"] == account_id.as_str());
     }
 
+    Ok(())
+}
+backend_test!(provider_sign_up_asks_16_plus_then_signs_in);
+
+/// A provider vouches only for the exact mailbox it returned; and a vouched address that an
+/// account already has is the person's own, so they are told to log in and link instead.
+async fn a_provider_vouches_for_its_own_address_only(backend: Backend) -> Result<()> {
+    let (app, fake) = spawn(&backend).await?;
     // The provider vouches for one mailbox only: `straße@` typed over the `strasse@` it
     // verified has the same matching key but is another mailbox, so it is not verified.
     set_profile(
@@ -369,22 +388,27 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
         ])
         .send()
         .await?;
-    ensure!(location(&created)? == "/dashboard");
-    let me = get_me(&app, &max).await?;
+    ensure!(created.status() == 200, "{}", created.status());
+    ensure!(created.text().await?.contains("Check your email"));
     ensure!(
-        me["email_verified"] == false && me["points_balance"] == 0,
-        "{me}"
+        app.count(
+            "SELECT COUNT(*) FROM accounts WHERE email = $1",
+            "straße@example.com"
+        )
+        .await?
+            == 0
     );
 
-    // A provider email that already has a password account: sign-up refused, log in instead.
+    // The address the provider vouches for already has a password account (the person's
+    // own): sign-up refused, log in and link instead.
     app.member("Existing", "taken@example.com").await?;
     set_profile(
         &fake,
-        "github",
-        json!({"id": 99, "login": "x", "email": "taken@example.com"}),
+        "google",
+        json!({"sub": "g-99", "name": "X", "email": "taken@example.com", "email_verified": true}),
     );
     let client = app.client()?;
-    let callback = start_sign_in(&app, &client, "github").await?;
+    let callback = start_sign_in(&app, &client, "google").await?;
     client.get(&callback).send().await?;
     let refused = client
         .post(app.url("/auth/signup"))
@@ -401,11 +425,102 @@ async fn provider_sign_up_asks_16_plus_then_signs_in(backend: Backend) -> Result
         refused
             .text()
             .await?
-            .contains("link GitHub from your dashboard")
+            .contains("link Google from your dashboard")
     );
     Ok(())
 }
-backend_test!(provider_sign_up_asks_16_plus_then_signs_in);
+backend_test!(a_provider_vouches_for_its_own_address_only);
+
+/// Follows the newest provider sign-up link mailed to `email` (its page, then its button)
+/// from a browser that is not signed in.
+async fn follow_signup_link(app: &TestApp, email: &str) -> Result<()> {
+    let link = heepr_tests::mail::link_to(app, email, "/auth/signup/confirm/").await?;
+    let path = link
+        .find("/auth/signup/confirm/")
+        .map_or(link.as_str(), |at| &link[at..]);
+    let browser = app.client()?;
+    let page = browser.get(app.url(path)).send().await?;
+    ensure!(page.status() == 200, "link page: {}", page.status());
+    ensure!(page.text().await?.contains("Create my account"));
+    let done = browser.post(app.url(path)).send().await?;
+    ensure!(
+        location(&done)? == "/auth/signup/confirmed/github",
+        "{}",
+        done.status()
+    );
+    let used = browser.post(app.url(path)).send().await?;
+    ensure!(used.status() == 404, "a used link: {}", used.status());
+    Ok(())
+}
+
+/// What a provider sign-up with a typed address answers, and what signing in again then
+/// finds: the status, the page's text with the address taken out, and where the second
+/// sign-in lands.
+async fn typed_sign_up(
+    app: &TestApp,
+    fake: &Shared,
+    github_id: u64,
+    email: &str,
+) -> Result<(u16, String, String)> {
+    set_profile(
+        fake,
+        "github",
+        json!({"id": github_id, "login": format!("probe{github_id}"), "email": format!("probe{github_id}@example.org")}),
+    );
+    let client = app.client()?;
+    ensure!(sign_in_via(app, &client, "github").await?.1 == "/auth/signup");
+    let answer = client
+        .post(app.url("/auth/signup"))
+        .form(&[
+            ("display_name", "Probe"),
+            ("email", email),
+            ("age_16_or_over", "yes"),
+            ("accept_terms", "yes"),
+        ])
+        .send()
+        .await?;
+    let status = answer.status().as_u16();
+    let text = answer.text().await?.replace(email, "ADDRESS");
+    let again = app.client()?;
+    let landed = sign_in_via(app, &again, "github").await?.1;
+    Ok((status, text, landed))
+}
+
+/// Regression (issue 14 §3): a provider sign-up with a typed address answered 409
+/// `email_taken` when an account had it, so anyone with a GitHub account could learn who
+/// is a member; answering neutrally was not enough, since signing in again found the new
+/// account in one case and none in the other. Now both cases answer the same page and a
+/// second sign-in lands on the sign-up form in both; the address's owner is told.
+async fn a_typed_address_does_not_tell_whether_it_has_an_account(backend: Backend) -> Result<()> {
+    let (app, fake) = spawn(&backend).await?;
+    app.member("Vera Victim", "vera@example.com").await?;
+    let taken = typed_sign_up(&app, &fake, 501, "vera@example.com").await?;
+    let free = typed_sign_up(&app, &fake, 502, "nobody@example.com").await?;
+    ensure!(taken == free, "taken: {taken:?}\nfree: {free:?}");
+    ensure!(taken.0 == 200 && taken.2 == "/auth/signup", "{taken:?}");
+    ensure!(
+        app.wait_for_count(
+            "SELECT (SELECT COUNT(*) FROM email_outbox WHERE recipient = $1 AND template = 'signup_in_use') \
+             + (SELECT COUNT(*) FROM email_log WHERE recipient = $1 AND template = 'signup_in_use')",
+            "vera@example.com",
+            1,
+        )
+        .await?
+            == 1,
+        "the address's owner is told"
+    );
+    ensure!(
+        app.count(
+            "SELECT COUNT(*) FROM provider_signups WHERE email = $1",
+            "vera@example.com"
+        )
+        .await?
+            == 0,
+        "nothing is stored for an address in use"
+    );
+    Ok(())
+}
+backend_test!(a_typed_address_does_not_tell_whether_it_has_an_account);
 
 async fn state_and_pkce_are_checked(backend: Backend) -> Result<()> {
     let (app, fake) = spawn(&backend).await?;

@@ -4,7 +4,10 @@
 //! - `GET /auth/{provider}/start`: sets the `heepr_sign_in` cookie, 303 to the provider
 //! - `GET /auth/{provider}/callback`: signs in (303 /dashboard), asks to finish a sign-up
 //!   (303 /auth/signup) or finishes a link (303 /account/sign-in)
-//! - `GET|POST /auth/signup`: the sign-up confirmation (name, email, 16+)
+//! - `GET|POST /auth/signup`: the sign-up confirmation (name, email, 16+); an address the
+//!   provider did not vouch for gets "check your email"
+//! - `GET|POST /auth/signup/confirm/{token}`: the mailed link's page (a button, so a mail
+//!   scanner opening the link creates nothing), then 303 `/auth/signup/confirmed/{provider}`
 //! - `GET /account/sign-in`: linked providers; `POST /account/sign-in/{provider}/link`
 //!   (form `password`): checks the password, then 303 to the provider;
 //!   `POST /account/sign-in/{provider}/unlink` (form `password`): removes the identity
@@ -23,8 +26,11 @@ use serde::Deserialize;
 use super::{Chrome, PageError, PageForm, render, with_retry_after};
 use crate::http::client::Client;
 use crate::http::extract::{CurrentUser, MaybeUser, SignedIn};
-use crate::identity::oauth::flow::{self, CallbackParams, Outcome, Purpose, SignupConfirmation};
+use crate::identity::oauth::flow::{
+    self, CallbackParams, Outcome, Purpose, SignupConfirmation, SignupDone,
+};
 use crate::identity::oauth::identities::{self, Identity};
+use crate::identity::oauth::mailed_signup::{self, LinkState};
 use crate::identity::oauth::provider::Provider;
 use crate::identity::sessions;
 use crate::platform::error::AppError;
@@ -41,6 +47,11 @@ pub fn router() -> Router<AppState> {
         .route("/auth/{provider}/start", get(start))
         .route("/auth/{provider}/callback", get(callback))
         .route("/auth/signup", get(signup_form).post(signup_submit))
+        .route(
+            "/auth/signup/confirm/{token}",
+            get(confirm_form).post(confirm_submit),
+        )
+        .route("/auth/signup/confirmed/{provider}", get(confirmed))
         .route("/account/sign-in", get(account_page))
         .route("/account/sign-in/{provider}/link", post(link))
         .route("/account/sign-in/{provider}/unlink", post(unlink))
@@ -192,7 +203,21 @@ async fn signup_submit(
         .map(|p| p.provider.label())
         .unwrap_or("your provider");
     match flow::complete_signup(&state, cookie_state.as_deref(), &form, client.ip).await {
-        Ok(account_id) => signed_in(&state, &account_id, &client, jar, "/dashboard").await,
+        Ok(SignupDone::Created(account_id)) => {
+            signed_in(&state, &account_id, &client, jar, "/dashboard").await
+        }
+        Ok(SignupDone::CheckEmail(email)) => {
+            let page = SignupSentPage {
+                chrome: Chrome::visitor(),
+                provider,
+                email,
+            };
+            Ok((
+                jar.add(sign_in_cookie_removal(&state)),
+                render(StatusCode::OK, &page),
+            )
+                .into_response())
+        }
         Err(err) if err.status().is_client_error() => {
             let page = SignupPage {
                 provider,
@@ -205,6 +230,85 @@ async fn signup_submit(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "oauth/signup_sent.html")]
+struct SignupSentPage {
+    chrome: Chrome,
+    provider: &'static str,
+    email: String,
+}
+
+#[derive(Template, Default)]
+#[template(path = "oauth/signup_confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    token: String,
+    /// What the link creates, while it works.
+    usable: Option<(&'static str, String)>,
+    /// Why the link no longer works, or why following it failed.
+    problem: Option<String>,
+    /// The provider to sign in with, once the account exists.
+    done: Option<Provider>,
+}
+
+async fn confirm_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let (status, usable, problem) = match mailed_signup::link_state(&state, &token).await? {
+        LinkState::Usable { provider, email } => {
+            (StatusCode::OK, Some((provider.label(), email)), None)
+        }
+        LinkState::Expired => (
+            StatusCode::GONE,
+            None,
+            Some("This link has expired (a link works for 48 hours): sign up again.".to_owned()),
+        ),
+        LinkState::Unknown => (
+            StatusCode::NOT_FOUND,
+            None,
+            Some("This link was used already, or a newer link replaced it.".to_owned()),
+        ),
+    };
+    let page = ConfirmPage {
+        chrome: Chrome::visitor(),
+        token,
+        usable,
+        problem,
+        ..ConfirmPage::default()
+    };
+    Ok(render(status, &page))
+}
+
+async fn confirm_submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    match mailed_signup::confirm(&state, &token).await {
+        Ok(provider) => Ok(
+            Redirect::to(&format!("/auth/signup/confirmed/{}", provider.as_str())).into_response(),
+        ),
+        Err(err) if err.status().is_client_error() => {
+            let page = ConfirmPage {
+                chrome: Chrome::visitor(),
+                problem: Some(err.public_message()),
+                ..ConfirmPage::default()
+            };
+            Ok(render(err.status(), &page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn confirmed(Path(provider): Path<String>) -> Result<Response, PageError> {
+    let page = ConfirmPage {
+        chrome: Chrome::visitor(),
+        done: Some(Provider::parse(&provider)?),
+        ..ConfirmPage::default()
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 #[derive(Template)]

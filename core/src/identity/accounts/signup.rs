@@ -133,7 +133,7 @@ struct InUseMail<'a> {
 /// address, unless it was told within [`IN_USE_NOTICE_GAP_MS`].
 ///
 /// Errors: the template's, the database's.
-async fn tell_address_in_use(state: &AppState, key: &str) -> Result<(), AppError> {
+pub(crate) async fn tell_address_in_use(state: &AppState, key: &str) -> Result<(), AppError> {
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let Some(row) = lookup::active_by_email_key(&mut *tx, key).await? else {

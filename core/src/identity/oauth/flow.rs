@@ -17,8 +17,8 @@ use oauth2::{
 };
 use sqlx::Row;
 
-use super::identities;
 use super::provider::{MAX_PROFILE_BYTES, Provider, ProviderProfile};
+use super::{identities, mailed_signup};
 use crate::identity::accounts::password_check::password_matches;
 use crate::identity::accounts::signup::{NewAccount, UNDER_16_MESSAGE, create_account};
 use crate::identity::accounts::validate;
@@ -437,22 +437,33 @@ pub struct SignupConfirmation {
     pub accept_terms: Option<String>,
 }
 
-/// Finishes a sign-up through a provider: creates the account (no password) and its
-/// identity; an address the provider vouches for is verified at once (bonus and welcome
-/// email), any other gets a verification link. Returns the account id.
+/// How a provider sign-up ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignupDone {
+    /// The provider vouched for the address: the account (this id) exists, verified.
+    Created(String),
+    /// Any other address: a link went to it (or, if it has an account, a notice), and
+    /// nothing exists until the link is followed ([`super::mailed_signup`]).
+    CheckEmail(String),
+}
+
+/// Finishes a sign-up through a provider. An address the provider vouches for gets the
+/// account (no password) and its identity at once, verified (bonus and welcome email); any
+/// other waits for the link mailed to it, whether or not an account has it.
 ///
 /// Errors: 400 when no sign-up waits; 422 `age_16_or_over` when not confirmed (the
 /// provider's profile is deleted: nothing about the person is kept); 422 `accept_terms`
 /// when the terms are not accepted (the sign-up stays pending); 422 for a bad name or
-/// email; 409 `email_taken` when an account already has the email (log in with its password
-/// and link the provider from the dashboard instead); 429 when `ip` or everyone made too
-/// many sign-ups (the pending sign-up stays, to be finished later).
+/// email; 409 `email_taken` when an account already has the address the provider vouched
+/// for (the person's own: log in with its password and link the provider from the
+/// dashboard instead); 429 when `ip` or everyone made too many sign-ups (the pending
+/// sign-up stays, to be finished later).
 pub async fn complete_signup(
     state: &AppState,
     cookie_state: Option<&str>,
     form: &SignupConfirmation,
     ip: std::net::IpAddr,
-) -> Result<String, AppError> {
+) -> Result<SignupDone, AppError> {
     let row = pending_row(state, cookie_state).await?;
     let flow_id: String = row.try_get("id")?;
     if !crate::identity::accounts::validate::checkbox_ticked(form.age_16_or_over.as_deref()) {
@@ -501,6 +512,18 @@ pub async fn complete_signup(
             "this sign-up was already finished: log in".into(),
         ));
     }
+    if !email_verified {
+        tx.commit().await?;
+        let held = mailed_signup::HeldSignup {
+            provider,
+            profile: &profile,
+            display_name: &display_name,
+            email: &email,
+            terms_version: &terms_version,
+        };
+        mailed_signup::hold(state, &held).await?;
+        return Ok(SignupDone::CheckEmail(email.address));
+    }
     let account = NewAccount {
         email: &email.address,
         email_key: &email.key,
@@ -528,5 +551,5 @@ pub async fn complete_signup(
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     tracing::info!(account_id = %account_id, provider = provider.as_str(), "account created through a sign-in provider");
-    Ok(account_id)
+    Ok(SignupDone::Created(account_id))
 }

@@ -7,11 +7,14 @@
 //!   against the browser's cookie and used once, code exchanged once, then sign-in, linking,
 //!   or a sign-up that still asks for the 16+ confirmation.
 //! - [`identities`]: the `sign_in_identities` of an account.
+//! - [`mailed_signup`]: a sign-up with an address the provider did not vouch for, waiting
+//!   for the link mailed to it.
 //!
 //! May use `platform` and `identity::accounts` (a provider sign-up is an account sign-up).
 
 pub mod flow;
 pub mod identities;
+pub mod mailed_signup;
 pub mod provider;
 
 pub use provider::Provider;
