@@ -61,4 +61,4 @@ pub use policy::schema_check as schema;
 pub use policy::{consent_purposes, cookies, data_map, ropa, subprocessors};
 pub use records::{audit, erasure_ledger, withdrawal_ledger};
 pub use retention::sweep;
-pub use subject::{dsr, erasure, export, holds, identifiers, subject_rows};
+pub use subject::{dsr, erasure, export, former_identifiers, holds, identifiers, subject_rows};

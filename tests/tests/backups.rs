@@ -166,18 +166,22 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     let dir = app.test_db.data_dir.path().join("backups");
     let entry = backup::create(&app.state.db, &app.test_db.url, &dir, app.clock_now()).await?;
 
-    // After the backup, Erin is erased.
+    // After the backup, Erin is erased; so is Nell, who signed up after it.
+    let (_, nell) = app.member("Nell Newer", "nell.newer@example.com").await?;
+    let nell = nell["id"].as_str().context("id")?.to_string();
     let policies = heepr_compliance::Policies::load(&heepr_tests::policies_dir())?;
-    let job = heepr_compliance::erasure::ErasureJob {
-        map: &policies.data_map,
-        account_id: &erin,
-        request_id: None,
-        actor: "test",
-        data_dir: app.test_db.data_dir.path(),
-        batch_rows: 100,
-        stop_after_batches: None,
-    };
-    heepr_compliance::erasure::run(&app.state.db, &job, app.clock_now() + 1_000).await?;
+    for (who, at) in [(&nell, 500), (&erin, 1_000)] {
+        let job = heepr_compliance::erasure::ErasureJob {
+            map: &policies.data_map,
+            account_id: who,
+            request_id: None,
+            actor: "test",
+            data_dir: app.test_db.data_dir.path(),
+            batch_rows: 100,
+            stop_after_batches: None,
+        };
+        heepr_compliance::erasure::run(&app.state.db, &job, app.clock_now() + at).await?;
+    }
     let before = pseudonym_of(app.pool(), &erin).await?;
     let present = |pool: sqlx::AnyPool| async move {
         sqlx::query_scalar::<_, i64>(
@@ -208,6 +212,8 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         1,
         "the backup predates the erasure"
     );
+    // Regression (fresh tester): the ledger's entry for Nell, whom the backup never had,
+    // failed the restore on a foreign key, for good (every retry failed the same way).
     let replayed = heepr_core::privacy::restore::after_restore(
         &reopened,
         &policies,
@@ -215,7 +221,7 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         entry.created_at_ms,
     )
     .await?;
-    assert_eq!(replayed, 1);
+    assert_eq!(replayed, 1, "Erin again; Nell was never in the backup");
     assert_eq!(present(reopened.pool().clone()).await?, 0);
     // Regression: the replayed erasure's ledger row and pseudonym said the person was
     // erased when the backup was restored, not when they were.

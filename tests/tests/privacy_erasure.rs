@@ -1198,3 +1198,159 @@ async fn erasure_rewrites_office_documents_and_withholds_pdfs_and_images(
     Ok(())
 }
 backend_test!(erasure_rewrites_office_documents_and_withholds_pdfs_and_images);
+
+/// Regression (fresh tester): an owner's agent tagged with a customer's name and its
+/// private notes naming them, and an agent's progress note on another customer's order,
+/// kept the erased person's name: those columns were searched only in the erased person's
+/// own rows. Every column whose erasure is `redact` is now searched in everyone's rows, and
+/// so are private notes and event details.
+async fn erasure_reaches_agent_tags_notes_and_events_of_others(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (zed, _) = app.member("Zed Quillfeather", "zed.q@example.com").await?;
+    let zed_id = account_id(&app, "zed.q@example.com").await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let (s, body) = heepr_tests::market::send(
+        m.owner
+            .patch(app.url(&format!("/api/v1/my/agents/{}", m.agent_id)))
+            .json(&json!({
+                "tags": ["blog", "zed-quillfeather-approved"],
+                "private_notes": "Regular customer Zed Quillfeather (zed.q@example.com)",
+            })),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    let order = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &m.agent,
+        &format!("/api/v1/agent/orders/{order}/accept"),
+        json!({}),
+    )
+    .await?;
+    assert!(s == 200 || s == 201, "{s} {body}");
+    let r = m
+        .agent
+        .post(app.url(&format!("/api/v1/agent/orders/{order}/events")))
+        .json(&json!({"kind": "progress", "message": "Doing it the way Zed Quillfeather liked"}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+
+    delete_account(&app, &zed, &zed_id).await?;
+    let p = pseudonym_of(&app, &zed_id).await?;
+    let (tags, notes): (String, String) =
+        sqlx::query_as("SELECT tags, private_notes FROM agents WHERE id = $1")
+            .bind(&m.agent_id)
+            .fetch_one(app.pool())
+            .await?;
+    assert!(tags.contains(&format!("{p}-approved")), "{tags}");
+    assert_eq!(notes, format!("Regular customer {p} ({p})"));
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM agent_events WHERE order_id = $1 AND detail LIKE 'Doing it%'",
+    )
+    .bind(&order)
+    .fetch_one(app.pool())
+    .await?;
+    assert_eq!(detail, format!("Doing it the way {p} liked"));
+    assert!(
+        db_mentions(&app, &["Quillfeather", "zed.q@example.com"])
+            .await?
+            .is_empty(),
+        "no copy anywhere in the database"
+    );
+    Ok(())
+}
+backend_test!(erasure_reaches_agent_tags_notes_and_events_of_others);
+
+/// Regression (fresh tester): a person who changed their name and address before being
+/// erased kept both old ones everywhere written before the change: a counterparty's message
+/// ("Hi Carol Dempsey"), a file's name, the mail sent to the old address. Erasure now
+/// searches for every name and address the account had (`former_identifiers`).
+async fn erasure_finds_the_names_and_addresses_a_person_had_before(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (carol, _) = app
+        .member("Carol Dempsey", "carol.dempsey@example.net")
+        .await?;
+    let carol_id = account_id(&app, "carol.dempsey@example.net").await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let order = id_of(&place_order(&app, &carol, &m.agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &m.owner,
+        &format!("/api/v1/orders/{order}/messages"),
+        json!({"body": "Hi Carol Dempsey (carol.dempsey@example.net), starting now"}),
+    )
+    .await?;
+    assert_eq!(s, 201, "{body}");
+    let path = format!("/api/v1/orders/{order}/files");
+    let file =
+        heepr_tests::market::upload(&app, &m.owner, &path, "notes Carol Dempsey.txt", b"draft")
+            .await?;
+
+    // She changes her name, then her address (confirmed from the new one).
+    let (s, body) = heepr_tests::market::send(
+        carol
+            .patch(app.url("/api/v1/me"))
+            .json(&json!({"display_name": "Caroline Westwood"})),
+    )
+    .await?;
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = heepr_tests::market::send(carol.post(app.url("/api/v1/me/email")).json(
+        &json!({"new_email": "caroline.westwood@example.net", "password": heepr_tests::DEFAULT_PASSWORD}),
+    ))
+    .await?;
+    assert_eq!(s, 202, "{body}");
+    let link = heepr_tests::mail::link_to(
+        &app,
+        "caroline.westwood@example.net",
+        "/account/email/confirm/",
+    )
+    .await?;
+    let at = link.find("/account/email/confirm/").context("link")?;
+    let r = app.client()?.post(app.url(&link[at..])).send().await?;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    assert_eq!(
+        account_id(&app, "caroline.westwood@example.net").await?,
+        carol_id
+    );
+
+    delete_account(&app, &carol, &carol_id).await?;
+    let p = pseudonym_of(&app, &carol_id).await?;
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM order_messages WHERE order_id = $1 AND body LIKE 'Hi %'",
+    )
+    .bind(&order)
+    .fetch_one(app.pool())
+    .await?;
+    assert_eq!(body, format!("Hi {p} ({p}), starting now"));
+    let name: String = sqlx::query_scalar("SELECT original_name FROM files WHERE id = $1")
+        .bind(&file)
+        .fetch_one(app.pool())
+        .await?;
+    assert_eq!(name, format!("notes {p}.txt"));
+    assert!(
+        db_mentions(
+            &app,
+            &["Dempsey", "carol.dempsey", "Westwood", "caroline.westwood"]
+        )
+        .await?
+        .is_empty(),
+        "no name or address she ever had is left in the database"
+    );
+    let spool = app.test_db.data_dir.path().join("mail");
+    for entry in std::fs::read_dir(&spool).into_iter().flatten() {
+        let path = entry?.path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path)?).to_lowercase();
+        assert!(
+            !text.contains("dempsey") && !text.contains("westwood"),
+            "{} names her",
+            path.display()
+        );
+    }
+    Ok(())
+}
+backend_test!(erasure_finds_the_names_and_addresses_a_person_had_before);

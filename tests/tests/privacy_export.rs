@@ -26,6 +26,14 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
         .member("Bob Bystander", "bob.bystander@example.com")
         .await?;
     let alice_id = account["id"].as_str().context("id")?.to_string();
+    // She was "Alice Exporter" before: the former name is hers too (`former_identifiers`).
+    let (s, body) = heepr_tests::market::send(
+        alice
+            .patch(app.url("/api/v1/me"))
+            .json(&serde_json::json!({"display_name": "Alice Exported"})),
+    )
+    .await?;
+    anyhow::ensure!(s == 200, "rename: {s} {body}");
 
     // Rows in every personal table the shipped data map exports: the marketplace through
     // the HTTP API, as a customer and as an owner (agent, key, events, threads, offers,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use heepr_compliance::base::stored_state::{StoredState, stored_texts};
 use heepr_compliance::dsr::{RequestKind, RequestStatus, VerifiedBy};
+use heepr_compliance::former_identifiers::Identifier;
 use heepr_compliance::sweep::RunOutcome;
 use heepr_core::identity::accounts::AccountStatus;
 use heepr_core::identity::oauth::flow::{FlowPurpose, SignInFlowStatus};
@@ -41,6 +42,7 @@ fn stored_states() -> Vec<(&'static str, Vec<&'static str>)> {
         texts::<EmailStatus>(),
         texts::<EventKind>(),
         texts::<FlowPurpose>(),
+        texts::<Identifier>(),
         texts::<KeyState>(),
         texts::<LedgerAccountKind>(),
         texts::<OfferStatus>(),

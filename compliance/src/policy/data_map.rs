@@ -72,7 +72,9 @@ pub struct TableSpec {
     pub delete_if_null: Option<String>,
     /// Text columns where erasure also redacts the subject's email and display name in
     /// OTHER people's rows (copies naming the subject held for someone else, e.g. the body
-    /// of an order email still queued for the counterparty). Default: none.
+    /// of an order email still queued for the counterparty), beyond the columns whose own
+    /// erasure is `redact` (always searched everywhere: see [`Self::redacted_everywhere`]).
+    /// Default: none.
     #[serde(default)]
     pub redact_everywhere: Vec<String>,
     /// A content-addressed stored file whose text erasure redacts in everyone's rows (a
@@ -128,6 +130,28 @@ pub struct StoredContents {
 pub const WITHHELD_SUFFIX: &str = ".removed.txt";
 
 impl TableSpec {
+    /// The columns erasure searches in every row, whoever it belongs to: those listed in
+    /// `redact_everywhere` and every column whose erasure is `redact`, in name order. Why
+    /// the second: free text the subject writes in their own rows is free text anyone
+    /// writes in theirs, so another person's row can name the subject there too (an
+    /// owner's agent tagged with a customer's name; fresh tester, issue 10).
+    pub fn redacted_everywhere(&self) -> Vec<&str> {
+        let mut cols: Vec<&str> = self
+            .redact_everywhere
+            .iter()
+            .map(String::as_str)
+            .chain(
+                self.columns
+                    .iter()
+                    .filter(|(_, c)| c.erasure == Some(ColumnErasure::Redact))
+                    .map(|(n, _)| n.as_str()),
+            )
+            .collect();
+        cols.sort_unstable();
+        cols.dedup();
+        cols
+    }
+
     /// The unique row key column: `key`, or `id` when not given.
     pub fn key_column(&self) -> &str {
         self.key.as_deref().unwrap_or("id")

@@ -121,8 +121,8 @@ pub struct SubjectIdentifiers {
     display_name: String,
     /// Longest first (for [`Self::needles`]; matches are ordered by [`Self::find`]).
     needles: Vec<Needle>,
-    /// The address's tagged and spelled-out forms.
-    email_shape: Option<EmailShape>,
+    /// The addresses' tagged and spelled-out forms.
+    email_shapes: Vec<EmailShape>,
 }
 
 impl std::fmt::Debug for SubjectIdentifiers {
@@ -136,6 +136,9 @@ impl std::fmt::Debug for SubjectIdentifiers {
 impl SubjectIdentifiers {
     /// The needles of `email` (items 1) and `display_name` (items 2–5 of the rule). Either
     /// may be empty or unusable (no `@`; fewer than 3 letters): it then contributes none.
+    /// Each may hold several values, one per line (the current one and those the person
+    /// had before, see [`crate::subject::former_identifiers`]): each line contributes its
+    /// needles.
     pub fn new(email: &str, display_name: &str) -> Self {
         Self::build(email, display_name, false)
     }
@@ -148,13 +151,18 @@ impl SubjectIdentifiers {
     }
 
     fn build(email: &str, display_name: &str, single_words: bool) -> Self {
-        let mut needles = needles::email_needles(email);
-        needles.extend(needles::name_needles(display_name, single_words));
+        let emails = || email.lines().map(str::trim).filter(|l| !l.is_empty());
+        let mut needles: Vec<Needle> = emails().flat_map(needles::email_needles).collect();
+        for name in display_name.lines().filter(|l| !l.trim().is_empty()) {
+            needles.extend(needles::name_needles(name, single_words));
+        }
         needles.sort_by_key(|n| std::cmp::Reverse(n.parts.iter().map(String::len).sum::<usize>()));
         SubjectIdentifiers {
             email: email.to_string(),
             display_name: display_name.to_string(),
-            email_shape: needles::email_key(email).and_then(|k| EmailShape::of(&k)),
+            email_shapes: emails()
+                .filter_map(|e| needles::email_key(e).and_then(|k| EmailShape::of(&k)))
+                .collect(),
             needles,
         }
     }
@@ -196,7 +204,7 @@ impl SubjectIdentifiers {
                 from = start + keyed.char_at(start).map_or(1, char::len_utf8);
             }
         }
-        if let Some(shape) = &self.email_shape {
+        for shape in &self.email_shapes {
             found.extend(
                 shape
                     .find(&keyed)

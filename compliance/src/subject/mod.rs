@@ -4,7 +4,8 @@
 //! ([`erasure`]); one lock per data subject so export and erasure of one person never run
 //! at once ([`lock`]); legal holds that block erasure ([`holds`]); finding a subject's email and
 //! name in other people's text and in mail files, normalised the same way on both sides
-//! ([`identifiers`]).
+//! ([`identifiers`]), also under the names and addresses they had before
+//! ([`former_identifiers`]).
 //!
 //! Depends on [`crate::base`], [`crate::policy`] (the data map says what is whose and how it
 //! is exported and erased) and [`crate::records`] (erasures and holds are audited, every
@@ -13,6 +14,7 @@
 pub mod dsr;
 pub mod erasure;
 pub mod export;
+pub mod former_identifiers;
 pub mod holds;
 pub mod identifiers;
 pub mod lock;

@@ -8,6 +8,7 @@
 
 use heepr_compliance::audit::{AuditAction, AuditActor, AuditOutcome};
 use heepr_compliance::dsr::{RequestKind, RequestStatus};
+use heepr_compliance::former_identifiers::{self, Identifier};
 use heepr_compliance::subject::lock as subject_lock;
 use serde_json::json;
 use sqlx::Row;
@@ -170,6 +171,12 @@ async fn apply(
             });
         }
     }
+    // Erasure must still find the person under the value rectified away.
+    let kind = match c.field {
+        Field::DisplayName => Identifier::DisplayName,
+        Field::Email => Identifier::Email,
+    };
+    former_identifiers::remember(&mut tx, c.account_id, kind, now).await?;
     let sql = match c.field {
         Field::DisplayName => {
             "UPDATE accounts SET display_name = $1, updated_at = $2 WHERE id = $3"

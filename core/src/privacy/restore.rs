@@ -35,6 +35,16 @@ pub async fn after_restore(
     })?;
     let mut replayed = 0;
     for entry in &entries {
+        // Someone who signed up after the backup and was erased since: the backup never
+        // had them, so there is nothing to erase again (and no account row for the
+        // pseudonym to point at).
+        let in_backup: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE id = $1")
+            .bind(&entry.account_id)
+            .fetch_one(db.pool())
+            .await?;
+        if in_backup == 0 {
+            continue;
+        }
         if let Some(pseudonym) = &entry.pseudonym {
             // The same pseudonym as before the restore, on every record it is written to.
             erasure::keep_pseudonym(

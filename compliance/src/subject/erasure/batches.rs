@@ -248,7 +248,7 @@ impl Run<'_> {
             .await
     }
 
-    /// Redacts the email and name in `table.redact_everywhere` columns of every row that
+    /// Redacts the email and name in `table.redacted_everywhere()` columns of every row that
     /// mentions them, whoever the row belongs to: reads the whole table in key order, in
     /// bounded batches, and rewrites only rows where [`SubjectIdentifiers::redact`] finds a mention (so meant for
     /// small tables such as the outgoing-mail queue).
@@ -259,20 +259,19 @@ impl Run<'_> {
     ) -> Result<(), ErasureError> {
         let t = ident(name).map_err(ErasureError::Policy)?;
         let key = ident(table.key_column()).map_err(ErasureError::Policy)?;
-        let cols: Vec<String> = table
-            .redact_everywhere
+        let everywhere = table.redacted_everywhere();
+        let cols: Vec<String> = everywhere
             .iter()
             .map(|c| ident(c))
             .collect::<Result<_, _>>()
             .map_err(ErasureError::Policy)?;
         // A raw message is searched decoded and kept as its redacted plain text.
-        let is_mail: Vec<bool> = table
-            .redact_everywhere
+        let is_mail: Vec<bool> = everywhere
             .iter()
             .map(|c| {
                 table
                     .columns
-                    .get(c)
+                    .get(*c)
                     .is_some_and(|spec| spec.mail == Some(true))
             })
             .collect();

@@ -107,7 +107,7 @@ pub async fn run(
         }
     }
     for (name, table) in &job.map.tables {
-        if !table.redact_everywhere.is_empty() {
+        if !table.redacted_everywhere().is_empty() {
             run.redact_everywhere(name, table).await?;
         }
     }
@@ -230,13 +230,29 @@ async fn try_begin(
                 .ok_or(ErasureError::NotFound)?;
             let email: String = row.try_get("email")?;
             let display_name: String = row.try_get("display_name")?;
-            (email, display_name, true)
+            // Copies written before a change of name or address name the person the old
+            // way: the job keeps every value, one per line, for this run and a resumed one.
+            let (emails, names) =
+                crate::subject::former_identifiers::read(&mut tx, job.account_id).await?;
+            let lines = |current: String, former: Vec<String>| {
+                std::iter::once(current)
+                    .chain(former)
+                    .filter(|v| !v.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            (lines(email, emails), lines(display_name, names), true)
         }
     };
     let pseudonym = pseudonym::pseudonym_for(&mut tx, job.account_id, now_ms).await?;
     // The pseudonym must never become a needle (an account pseudonymised before identifiers
     // were kept): other people's pseudonyms ("Former member ...") would be hit.
-    let real = |v: String| if v == pseudonym { String::new() } else { v };
+    let real = |v: String| {
+        v.lines()
+            .filter(|l| *l != pseudonym)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let (email, display_name) = (real(email), real(display_name));
     if fresh {
         let inserted = sqlx::query(

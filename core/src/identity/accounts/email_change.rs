@@ -14,6 +14,7 @@
 //! Pending changes live in `email_changes` (one per account, swept 2 days after they were
 //! asked: policy `retention.toml` rule `email_changes`).
 
+use heepr_compliance::former_identifiers::{self, Identifier};
 use std::net::IpAddr;
 
 use askama::Template;
@@ -308,6 +309,8 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
     }) {
         super::closed_addresses::record(&mut *tx, state, &old_key, now).await?;
     }
+    // Erasure must still find the person under the address they leave.
+    former_identifiers::remember(&mut tx, &account_id, Identifier::Email, now).await?;
     // The matching key moves with the address, or login would find the old one.
     sqlx::query(
         "UPDATE accounts SET email = $1, email_normalized = $2, updated_at = $3 WHERE id = $4",

@@ -4,6 +4,7 @@
 //! at the new address: [`super::email_change`].
 
 use heepr_compliance::audit::{self, AuditAction, AuditActor, AuditEntry, AuditOutcome};
+use heepr_compliance::former_identifiers::{self, Identifier};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -31,6 +32,8 @@ pub async fn change_display_name(
     let name = validate::display_name(&change.display_name)?;
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
+    // Erasure must still find the person under the name they leave.
+    former_identifiers::remember(&mut tx, account_id, Identifier::DisplayName, now).await?;
     let done = sqlx::query(
         "UPDATE accounts SET display_name = $1, updated_at = $2 WHERE id = $3 AND status = $4",
     )
