@@ -4,11 +4,11 @@
 //!
 //! | format | how it is read | when it names the subject |
 //! |---|---|---|
-//! | text (`text/*`, JSON, XML, YAML; valid UTF-8) | the whole text | rewritten: every match replaced by the pseudonym |
-//! | ZIP containers (office documents: `.docx` `.xlsx` `.pptx` `.odt` `.ods` `.odp`, EPUB, plain `.zip`) | every entry: text and XML parts as text, the visible text of XML parts (tags dropped, entities resolved), other parts as below | rewritten: the matching parts are rewritten in place, the others copied byte for byte; **withheld** when a match survives that (a name split across formatting runs, a part that is not text, an entry's own name) |
+//! | text (`text/*`, JSON, XML, YAML; UTF-8, or UTF-16 with a byte-order mark) | the whole text, JSON strings unescaped, and its decoded forms: character references, markup's visible text, a mail message's decoded headers and parts, base64 blocks | rewritten: every match replaced by the pseudonym (JSON re-serialised when an escape hid one); **withheld** when only a decoded form names them |
+//! | ZIP containers (office documents: `.docx` `.xlsx` `.pptx` `.odt` `.ods` `.odp`, EPUB, plain `.zip`) | every entry: text and XML parts as text, the visible text of XML parts (tags dropped, entities resolved), a ZIP inside (two levels deep) as a ZIP, other parts as below | rewritten: the matching parts are rewritten in place, the others copied byte for byte; **withheld** when a match survives that (a name split across formatting runs, a part that is not text, an entry's own name) |
 //! | PDF | the text of every page, every string object (document info, annotations, bookmarks), every stream decompressed | **withheld** (a PDF cannot be rewritten without breaking its layout) |
 //! | gzip | the decompressed bytes, as "anything else" | **withheld** |
-//! | anything else (images, audio, video, unknown bytes) | runs of printable characters in the bytes read as UTF-8 and as Latin-1 (metadata: EXIF, PNG text chunks, XMP, ID3), in the first and last MiB of a larger file | **withheld** |
+//! | anything else (images, audio, video, a legacy `.doc`, unknown bytes) | runs of printable characters in the bytes read as UTF-8, as Latin-1 and as UTF-16 (Latin, Greek, Cyrillic, Hebrew and Arabic letters), in the first and last MiB of a larger file (metadata: EXIF, PNG text chunks, XMP, ID3) | **withheld** |
 //!
 //! *Withheld* means the file's content is replaced by a short plain-text notice saying it
 //! was removed because it named a person whose data was erased; the row keeps its place on
@@ -22,6 +22,7 @@
 mod markup_text;
 mod pdf_text;
 mod printable_runs;
+mod text_forms;
 mod zip_parts;
 
 use std::io::Read;
@@ -103,18 +104,34 @@ pub fn redact_file(
     if ids.is_empty() {
         return FileRedaction::Clean;
     }
+    // UTF-16 text is sniffed as bytes: its mark says what it is.
+    if let Some((text, big)) = text_forms::utf16_with_bom(bytes) {
+        return match text_file(ids, replacement, &text) {
+            FileRedaction::Rewritten(utf8) => FileRedaction::Rewritten(
+                text_forms::to_utf16_with_bom(&String::from_utf8_lossy(&utf8), big),
+            ),
+            other => other,
+        };
+    }
     match Format::of(mime) {
         Format::Text => match std::str::from_utf8(bytes) {
-            Ok(text) => match ids.redact(text, replacement) {
-                Some(redacted) => FileRedaction::Rewritten(redacted.into_bytes()),
-                None => FileRedaction::Clean,
-            },
+            Ok(text) => text_file(ids, replacement, text),
             Err(_) => other_bytes(ids, bytes),
         },
         Format::Zip => zip_parts::redact(ids, replacement, bytes),
         Format::Pdf => pdf_text::check(ids, bytes),
         Format::Gzip => gzip(ids, bytes),
         Format::Other => other_bytes(ids, bytes),
+    }
+}
+
+/// A text file: rewritten where its plain text or JSON strings name the subject; withheld
+/// when an encoded form still does (see [`text_forms`]).
+fn text_file(ids: &SubjectIdentifiers, replacement: &str, text: &str) -> FileRedaction {
+    match text_forms::redact(ids, replacement, text) {
+        text_forms::TextRedaction::Clean => FileRedaction::Clean,
+        text_forms::TextRedaction::Rewritten(t) => FileRedaction::Rewritten(t.into_bytes()),
+        text_forms::TextRedaction::StillNamed => FileRedaction::Withheld,
     }
 }
 

@@ -39,7 +39,25 @@ pub(super) fn mention(ids: &SubjectIdentifiers, bytes: &[u8]) -> bool {
     }
     // Latin-1 maps every byte to the code point of the same value.
     let latin1 = bytes.iter().map(|&b| char::from(b));
-    ids.mentioned_in(&runs(latin1))
+    if ids.mentioned_in(&runs(latin1)) {
+        return true;
+    }
+    // UTF-16 little-endian (Windows formats: a legacy .doc, EXIF's XP tags), at either
+    // alignment.
+    (0..2).any(|skip| ids.mentioned_in(&runs(utf16_letters(bytes.get(skip..).unwrap_or_default()))))
+}
+
+/// `bytes` read as UTF-16LE, keeping only the code points of alphabets a name in it is
+/// likely written in (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic): random bytes read
+/// as UTF-16 are mostly other code points, so noise adds few runs. Others read as NUL.
+fn utf16_letters(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
+    bytes.chunks_exact(2).map(|p| {
+        let unit = u16::from_le_bytes([p[0], p[1]]);
+        match unit {
+            0x20..=0x06ff => char::from_u32(u32::from(unit)).unwrap_or('\0'),
+            _ => '\0',
+        }
+    })
 }
 
 /// The runs of at least [`MIN_RUN`] printable characters of `chars`, one per line.
@@ -88,6 +106,17 @@ mod tests {
         bytes.extend_from_slice(&[0xfe, 0x01]);
         assert!(mention(&ids, &bytes));
         assert!(!mention(&ids, b"\x00\x01Quill\x00feather"));
+    }
+
+    #[test]
+    fn finds_a_utf16_name_at_either_alignment() {
+        let ids = SubjectIdentifiers::new("", "Zoë Ångström");
+        for pad in [0usize, 1] {
+            let mut bytes = vec![0xd0, 0xcf, 0x11, 0xe0][..2 + pad].to_vec();
+            bytes.extend("Zoë Ångström".encode_utf16().flat_map(u16::to_le_bytes));
+            bytes.extend_from_slice(&[0, 0, 0xff]);
+            assert!(mention(&ids, &bytes), "padding {pad}");
+        }
     }
 
     #[test]

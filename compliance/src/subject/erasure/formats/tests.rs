@@ -292,3 +292,92 @@ fn text_is_rewritten_and_latin1_text_is_withheld() {
         FileRedaction::Withheld
     );
 }
+
+fn zoe() -> SubjectIdentifiers {
+    SubjectIdentifiers::new("zoe.angstrom@example.com", "Zoë Ångström")
+}
+
+/// The fresh tester's files that kept the name (issue 10), each now rewritten or withheld.
+#[test]
+fn encoded_names_in_text_files_are_found() {
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(
+            "Brief for Zoë Ångström\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let FileRedaction::Rewritten(copy) = redact_file(&zoe(), P, &utf16, "application/octet-stream")
+    else {
+        panic!("UTF-16 text is rewritten");
+    };
+    assert_eq!(
+        copy,
+        [0xff, 0xfe]
+            .into_iter()
+            .chain(
+                format!("Brief for {P}\n")
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+            )
+            .collect::<Vec<u8>>(),
+        "still UTF-16 with its mark"
+    );
+    let json = br#"{"client": "Zo\u00eb \u00c5ngstr\u00f6m", "n": 1}"#;
+    let FileRedaction::Rewritten(copy) = redact_file(&zoe(), P, json, "application/json") else {
+        panic!("JSON is rewritten");
+    };
+    assert_eq!(
+        String::from_utf8(copy).unwrap(),
+        format!(r#"{{"client":"{P}","n":1}}"#)
+    );
+    for (what, text) in [
+        ("html", "<p>Dear Zo&euml; &Aring;ngstr&ouml;m,</p>"),
+        ("base64", "payload: Wm/DqyDDhW5nc3Ryw7ZtIHNlbnQgdGhpcw=="),
+        (
+            "mail",
+            "From: bart@example.com\nSubject: =?utf-8?b?Rm9yIFpvw6sgw4VuZ3N0csO2bQ==?=\nMIME-Version: 1.0\n\nhello",
+        ),
+    ] {
+        assert_eq!(
+            redact_file(&zoe(), P, text.as_bytes(), "text/plain"),
+            FileRedaction::Withheld,
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn a_legacy_word_document_is_read_as_utf16() {
+    let mut doc = vec![0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0];
+    doc.extend(
+        "Invoice: Zoë Ångström"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    doc.extend_from_slice(&[0, 0, 0x13, 0x37]);
+    assert_eq!(
+        redact_file(&zoe(), P, &doc, "application/x-ole-storage"),
+        FileRedaction::Withheld
+    );
+}
+
+#[test]
+fn a_document_inside_an_archive_is_rewritten_inside_it() {
+    let inner = docx(
+        &body("<w:p><w:r><w:t>Report for Zed Quillfeather</w:t></w:r></w:p>"),
+        "someone",
+    );
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    w.start_file("reports/q3.docx", SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(&inner).unwrap();
+    let outer = w.finish().unwrap().into_inner();
+    let FileRedaction::Rewritten(copy) = redact_file(&zed(), P, &outer, "application/zip") else {
+        panic!("the archive is rewritten");
+    };
+    let rewritten_inner = &parts(&copy)[0].2;
+    let doc = String::from_utf8(parts(rewritten_inner)[2].2.clone()).unwrap();
+    assert!(doc.contains(&format!("Report for {P}")), "{doc}");
+}

@@ -42,6 +42,19 @@ struct Rewrite {
 /// What erasure does with the ZIP archive `bytes` (see the module doc); bytes that are not
 /// a readable archive are checked as "anything else".
 pub(super) fn redact(ids: &SubjectIdentifiers, replacement: &str, bytes: &[u8]) -> FileRedaction {
+    redact_at(ids, replacement, bytes, 0)
+}
+
+/// How deep archives inside archives are opened (a ZIP in a ZIP in a ZIP at most).
+const MAX_DEPTH: u8 = 2;
+
+/// [`redact`] of an archive `depth` levels inside the uploaded one.
+fn redact_at(
+    ids: &SubjectIdentifiers,
+    replacement: &str,
+    bytes: &[u8],
+    depth: u8,
+) -> FileRedaction {
     let Ok(mut archive) = ZipArchive::new(Cursor::new(bytes)) else {
         return super::other_bytes(ids, bytes);
     };
@@ -79,7 +92,12 @@ pub(super) fn redact(ids: &SubjectIdentifiers, replacement: &str, bytes: &[u8]) 
             return unchecked(ids, bytes);
         }
         let method = entry.compression();
-        match part_redaction(ids, replacement, &escaped, &name, &data) {
+        let outcome = if data.starts_with(b"PK\x03\x04") {
+            nested(ids, replacement, &data, depth)
+        } else {
+            part_redaction(ids, replacement, &escaped, &name, &data)
+        };
+        match outcome {
             PartOutcome::Clean => {}
             PartOutcome::Rewritten(bytes) => rewrites.push(Rewrite {
                 index,
@@ -88,6 +106,7 @@ pub(super) fn redact(ids: &SubjectIdentifiers, replacement: &str, bytes: &[u8]) 
                 bytes,
             }),
             PartOutcome::Withheld => return FileRedaction::Withheld,
+            PartOutcome::Unchecked => return unchecked(ids, bytes),
         }
     }
     if rewrites.is_empty() {
@@ -100,10 +119,25 @@ pub(super) fn redact(ids: &SubjectIdentifiers, replacement: &str, bytes: &[u8]) 
     }
 }
 
+/// A ZIP inside the archive: opened as one, down to [`MAX_DEPTH`]; deeper, or unreadable,
+/// it cannot be checked, and an archive holding it names nobody only if its raw bytes do not.
+fn nested(ids: &SubjectIdentifiers, replacement: &str, data: &[u8], depth: u8) -> PartOutcome {
+    if depth >= MAX_DEPTH {
+        return PartOutcome::Unchecked;
+    }
+    match redact_at(ids, replacement, data, depth + 1) {
+        FileRedaction::Clean => PartOutcome::Clean,
+        FileRedaction::Rewritten(bytes) => PartOutcome::Rewritten(bytes),
+        FileRedaction::Withheld => PartOutcome::Withheld,
+        FileRedaction::Unchecked => PartOutcome::Unchecked,
+    }
+}
+
 enum PartOutcome {
     Clean,
     Rewritten(Vec<u8>),
     Withheld,
+    Unchecked,
 }
 
 fn part_redaction(
@@ -124,12 +158,16 @@ fn part_redaction(
             PartOutcome::Clean
         };
     };
-    let with = if part == Part::Markup {
-        escaped
-    } else {
-        replacement
-    };
-    let redacted = ids.redact(text, with);
+    if part == Part::Text {
+        return match super::text_forms::redact(ids, replacement, text) {
+            super::text_forms::TextRedaction::Clean => PartOutcome::Clean,
+            super::text_forms::TextRedaction::Rewritten(t) => {
+                PartOutcome::Rewritten(t.into_bytes())
+            }
+            super::text_forms::TextRedaction::StillNamed => PartOutcome::Withheld,
+        };
+    }
+    let redacted = ids.redact(text, escaped);
     let after = redacted.as_deref().unwrap_or(text);
     if part == Part::Markup && ids.mentioned_in(&markup_text::visible_text(after)) {
         return PartOutcome::Withheld;
