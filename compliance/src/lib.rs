@@ -59,6 +59,6 @@ pub use policy::loader as policies;
 pub use policy::privacy_policy as published;
 pub use policy::schema_check as schema;
 pub use policy::{consent_purposes, cookies, data_map, ropa, subprocessors};
-pub use records::{audit, erasure_ledger, withdrawal_ledger};
+pub use records::{audit, erasure_ledger, ledger_copies, withdrawal_ledger};
 pub use retention::sweep;
 pub use subject::{dsr, erasure, export, former_identifiers, holds, identifiers, subject_rows};

@@ -359,3 +359,68 @@ async fn a_password_replaced_after_the_backup_does_not_come_back(backend: Backen
     ensure!(hash.is_none(), "the old password is cleared, not restored");
     Ok(())
 }
+
+/// Regression (fresh tester): the machine is lost, the backups are restored into a new data
+/// dir with its own new database (the embedded default), and everyone erased since the
+/// backup came back, silently: the erasure ledger that re-applies those erasures lived only
+/// in the lost data dir. Its copy now lives with the backups (`BACKUP_DIR/ledgers/`), and
+/// the restore takes what it lacks from there. (SQLite: a new machine's database is a new
+/// file under its data dir.)
+#[tokio::test]
+async fn a_restore_into_a_new_data_dir_still_re_applies_erasures() -> Result<()> {
+    let (mut app, backup_id, ann) = site_with_backup(&Backend::Sqlite).await?;
+    heepr_core::privacy::erase_account::erase_subject(
+        &app.state,
+        &ann,
+        heepr_core::privacy::erase_account::ErasureCause::Retention,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))??;
+    app.stop().await?;
+
+    // A new machine: nothing of the old data dir but the backups.
+    let new_dir = tempfile::tempdir()?;
+    let new_backups = new_dir.path().join("backups");
+    copy_tree(&app.test_db.data_dir.path().join("backups"), &new_backups)?;
+    let (data, backups) = (
+        new_dir.path().display().to_string(),
+        new_backups.display().to_string(),
+    );
+    let policies = heepr_tests::policies_dir().display().to_string();
+    let heepr = |args: &[&str]| {
+        let mut argv = vec!["heepr", "--data-dir", &data, "--policies", &policies];
+        argv.extend_from_slice(args);
+        heepr_core::cli::args::Cli::try_parse_from(argv)
+    };
+    use clap::Parser;
+    assert_eq!(heepr_core::cli::run(heepr(&["migrate"])?).await?, 0);
+    let restore = heepr(&["backup", "restore", &backup_id, "--backup-dir", &backups])?;
+    assert_eq!(heepr_core::cli::run(restore).await?, 0);
+
+    let url = format!("sqlite://{}/heepr.db", data);
+    let db = heepr_compliance::Db::connect(&url, 2).await?;
+    let back: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email = 'ann.asks@example.com'")
+            .fetch_one(db.pool())
+            .await?;
+    assert_eq!(
+        back, 0,
+        "the erasure made after the backup is applied again"
+    );
+    Ok(())
+}
+
+/// Copies the directory tree `from` to `to`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}

@@ -21,6 +21,8 @@ pub async fn run(global: &GlobalArgs, args: &BackupArgs) -> anyhow::Result<u8> {
     match &args.command {
         BackupCommand::Create => {
             let (db, _) = open(global).await?;
+            heepr_compliance::ledger_copies::mirror(&global.data_dir, &dir)
+                .with_context(|| format!("copying the ledgers to {}", dir.display()))?;
             let entry = backup::create(&db, &url, &dir, now).await?;
             println!(
                 "backup {} written: {} ({} bytes, sha256 {})",
@@ -115,6 +117,13 @@ async fn restore(
     let entry = backup::restore(dir, id, url, backend, known).await?;
     let (db, policies) = open(global).await?;
     let carried = carry::apply(&db, &carry).await?;
+    // A data dir that lost its ledgers (a new machine) takes them from their copy with the
+    // backups, or every erasure since the backup would be undone.
+    for (file, lines) in heepr_compliance::ledger_copies::merge_into(&global.data_dir, dir)
+        .with_context(|| format!("reading the ledger copies in {}", dir.display()))?
+    {
+        println!("took {lines} entries of {file} from the copy kept with the backups");
+    }
     let replayed = crate::privacy::restore::after_restore(
         &db,
         &policies,

@@ -145,9 +145,16 @@ pub async fn erase_subject(
         batch_rows: erasure::DEFAULT_BATCH_ROWS,
         stop_after_batches: None,
     };
-    Ok(erasure::run(&state.db, &job, state.clock.now_ms())
-        .await
-        .map(|_| ()))
+    let outcome = erasure::run(&state.db, &job, state.clock.now_ms()).await;
+    if outcome.is_ok() {
+        // The ledger's copy with the backups: a restore on another machine re-applies this
+        // erasure too.
+        let (data, backups) = (&state.settings.data_dir, &state.settings.backup_dir);
+        if let Err(e) = heepr_compliance::ledger_copies::mirror(data, backups) {
+            tracing::warn!("copying the ledgers next to the backups: {e}");
+        }
+    }
+    Ok(outcome.map(|_| ()))
 }
 
 /// Erases `account_id` for request `id` ([`erase_subject`]); completes the request, or

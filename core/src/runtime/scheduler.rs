@@ -142,6 +142,9 @@ async fn scheduled_backup(state: &AppState, now: i64) {
         return;
     };
     let dir = &state.settings.backup_dir;
+    if let Err(e) = heepr_compliance::ledger_copies::mirror(&state.settings.data_dir, dir) {
+        tracing::warn!("copying the ledgers next to the backups: {e}");
+    }
     match heepr_compliance::backup::create(&state.db, url, dir, now).await {
         Ok(entry) => {
             tracing::info!(backup = %entry.id, bytes = entry.size_bytes, "scheduled backup")
