@@ -215,3 +215,33 @@ async fn a_stalled_upload_is_refused_and_leaves_nothing(backend: Backend) -> Res
     assert_eq!(staging_files(&app)?, 0, "its staging file is gone");
     Ok(())
 }
+
+backend_test!(a_file_whose_content_is_gone_answers_410_not_500);
+/// Regression (fresh tester): after a backup restore, file records pointed at content an
+/// erasure had deleted since, and downloading them answered 500. A record whose bytes are
+/// gone answers 410 with the reason.
+async fn a_file_whose_content_is_gone_answers_410_not_500(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = market(&app).await?;
+    let form = Form::new().part(
+        "file",
+        Part::bytes(b"soon gone".to_vec()).file_name("a.txt"),
+    );
+    let (status, body) = send(m.customer.post(app.url("/api/v1/files")).multipart(form)).await?;
+    ensure!(status == 201, "{status} {body}");
+    let id = body["files"][0]["id"].as_str().context("id")?.to_owned();
+    let stored: String = sqlx::query_scalar("SELECT stored_path FROM files WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.pool())
+        .await?;
+    std::fs::remove_file(app.test_db.data_dir.path().join(stored))?;
+    let (status, body) = send(m.customer.get(app.url(&format!("/api/v1/files/{id}")))).await?;
+    ensure!(status == 410, "{status} {body}");
+    ensure!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no longer stored")),
+        "{body}"
+    );
+    Ok(())
+}

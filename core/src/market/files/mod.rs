@@ -370,9 +370,18 @@ pub async fn download(
     let sha: String = row.try_get("content_sha256")?;
     let unreadable =
         |e: std::io::Error| AppError::Internal(anyhow::anyhow!("reading stored file {id}: {e}"));
-    let file = tokio::fs::File::open(blob_path(state, &sha))
-        .await
-        .map_err(unreadable)?;
+    let file = match tokio::fs::File::open(blob_path(state, &sha)).await {
+        Ok(file) => file,
+        // The record outlived its bytes: a backup restored after an erasure or a
+        // retention sweep deleted them. Gone for good, not a server fault.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(file_id = %id, "a file record whose content is no longer stored");
+            return Err(AppError::Gone(
+                "this file's content is no longer stored: it was deleted (for example by an erasure or a retention rule)".into(),
+            ));
+        }
+        Err(e) => return Err(unreadable(e)),
+    };
     let size = file.metadata().await.map_err(unreadable)?.len();
     Ok(Download {
         name: row.try_get("original_name")?,
