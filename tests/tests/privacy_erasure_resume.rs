@@ -315,3 +315,40 @@ async fn files_of_rows_deleted_before_a_crash_go_when_the_erasure_resumes(
     Ok(())
 }
 backend_test!(files_of_rows_deleted_before_a_crash_go_when_the_erasure_resumes);
+
+/// Regression (fresh tester): an agent's progress notes naming the customer, posted on her
+/// order while her erasure ran (after its pass over events), were kept with her name. While
+/// a party's erasure runs, new messages, events and files on the order answer 409
+/// `party_being_erased`; once it completed they are taken again.
+async fn nothing_new_lands_on_an_order_while_a_party_is_erased(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner_id, customer, order) = owner_named_by_customer(&app).await?;
+    let mut job = interrupted_erasure(&app, &owner_id).await?;
+
+    let path = format!("/api/v1/orders/{order}/messages");
+    let message = |text: String| {
+        let (app, customer, path) = (&app, &customer, &path);
+        async move { post(app, customer, path, json!({"body": text})).await }
+    };
+    let (s, body) = message(format!("Still there, {NAME}?")).await?;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["error"]["code"], "party_being_erased", "{body}");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(format!("for {NAME}").into_bytes()).file_name("n.txt"),
+    );
+    let (s, body) = heepr_tests::market::send(
+        customer
+            .post(app.url(&format!("/api/v1/orders/{order}/files")))
+            .multipart(form),
+    )
+    .await?;
+    assert_eq!(s, 409, "{body}");
+
+    job.stop_after_batches = None;
+    erasure::run(&app.state.db, &job, app.clock_now()).await?;
+    let (s, body) = message("Thanks anyway".to_owned()).await?;
+    assert_eq!(s, 201, "{body}");
+    Ok(())
+}
+backend_test!(nothing_new_lands_on_an_order_while_a_party_is_erased);

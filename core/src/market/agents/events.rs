@@ -37,6 +37,13 @@ pub async fn record(
     detail: &str,
 ) -> Result<(), AppError> {
     let detail: String = detail.chars().take(MAX_DETAIL_CHARS).collect();
+    if let Some(order_id) = order_id {
+        crate::market::party_erasure::refuse_while_erasing(
+            state.db.pool(),
+            crate::market::party_erasure::Place::Order(order_id),
+        )
+        .await?;
+    }
     sqlx::query("INSERT INTO agent_events (id, agent_id, order_id, kind, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(new_id())
         .bind(agent_id)

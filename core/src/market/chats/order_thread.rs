@@ -45,6 +45,11 @@ pub async fn post(
         });
     }
     let (author_id, role) = author(actor, &order.owner_id);
+    crate::market::party_erasure::refuse_while_erasing(
+        state.db.pool(),
+        crate::market::party_erasure::Place::Order(&order.id),
+    )
+    .await?;
     let id = new_id();
     sqlx::query(
         "INSERT INTO order_messages (id, order_id, author_id, author_role, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -211,6 +211,11 @@ pub async fn post(
     let (author_id, role) = author(actor, &thread.owner_id);
     let id = new_id();
     let mut tx = state.db.begin_write().await?;
+    crate::market::party_erasure::refuse_while_erasing(
+        &mut *tx,
+        crate::market::party_erasure::Place::Thread(&thread.id),
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO presale_messages (id, thread_id, author_id, author_role, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )

@@ -192,6 +192,14 @@ pub async fn record(
     stored: &[Stored<'_>],
 ) -> Result<Vec<FileView>, AppError> {
     let now = state.clock.now_ms();
+    let place = match target {
+        Target::Unattached => None,
+        Target::Order(o) => Some(crate::market::party_erasure::Place::Order(o)),
+        Target::Thread(t) => Some(crate::market::party_erasure::Place::Thread(t)),
+    };
+    if let Some(place) = place {
+        crate::market::party_erasure::refuse_while_erasing(&mut **tx, place).await?;
+    }
     let mut out = Vec::new();
     for Stored(upload) in stored {
         let sha = &upload.staged.sha256;

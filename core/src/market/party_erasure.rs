@@ -1,0 +1,52 @@
+//! New words on an order or a pre-sale thread wait while one of its parties is being erased
+//! (fresh tester, issue 10): an agent's progress notes naming the customer, posted on her
+//! order after the erasure's pass over events and before it completed, were kept with her
+//! name. Erasure redacts or deletes what exists when each pass runs; what arrives meanwhile
+//! is refused with 409 `party_being_erased` (try again in a minute, once the erasure is done
+//! and the other party is a pseudonym) instead.
+
+use sqlx::{Any, Executor};
+
+use crate::platform::error::AppError;
+
+/// What a write is attached to.
+#[derive(Debug, Clone, Copy)]
+pub enum Place<'a> {
+    /// An order (its customer and its agent's owner are its parties).
+    Order(&'a str),
+    /// A pre-sale thread (its customer and its agent's owner).
+    Thread(&'a str),
+}
+
+/// Errors with 409 `party_being_erased` when a party of `place` is being erased (its
+/// erasure job is running); otherwise `Ok`.
+///
+/// Errors: also the database's.
+pub async fn refuse_while_erasing<'e, E>(executor: E, place: Place<'_>) -> Result<(), AppError>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let (sql, id) = match place {
+        Place::Order(id) => (
+            "SELECT COUNT(*) FROM erasure_jobs WHERE account_id IN \
+             (SELECT o.customer_id FROM orders o WHERE o.id = $1 \
+              UNION SELECT a.owner_id FROM orders o JOIN agents a ON a.id = o.agent_id WHERE o.id = $1)",
+            id,
+        ),
+        Place::Thread(id) => (
+            "SELECT COUNT(*) FROM erasure_jobs WHERE account_id IN \
+             (SELECT t.customer_id FROM presale_threads t WHERE t.id = $1 \
+              UNION SELECT a.owner_id FROM presale_threads t JOIN agents a ON a.id = t.agent_id WHERE t.id = $1)",
+            id,
+        ),
+    };
+    let erasing: i64 = sqlx::query_scalar(sql).bind(id).fetch_one(executor).await?;
+    if erasing > 0 {
+        return Err(AppError::Conflict {
+            code: "party_being_erased",
+            message: "the other party's data is being erased right now: try again in a minute"
+                .into(),
+        });
+    }
+    Ok(())
+}
