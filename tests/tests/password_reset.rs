@@ -253,3 +253,75 @@ async fn no_login_with_the_old_password_survives_a_reset(backend: Backend) -> Re
     );
     Ok(())
 }
+
+backend_test!(the_owner_who_verifies_first_then_resets_takes_the_account_back_whole);
+/// Regression (fresh tester, high): a squatter signed up with someone's address, linked
+/// their own GitHub account and issued an agent key; the address's owner followed the
+/// advice (verify the address from the mail, then reset the password), and the squatter
+/// still signed in through GitHub and the key still worked, since a reset dropped them only
+/// for a never-verified account. Linking a provider now needs a verified address, and a
+/// reset drops every identity and key made before the address was verified.
+async fn the_owner_who_verifies_first_then_resets_takes_the_account_back_whole(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let mallory = app.client()?;
+    let account = app
+        .sign_up_unverified(
+            &mallory,
+            "Mallory",
+            "vera.victim@example.com",
+            DEFAULT_PASSWORD,
+        )
+        .await?;
+    let id = account["id"].as_str().unwrap_or_default().to_owned();
+    app.log_in(&mallory, "vera.victim@example.com", DEFAULT_PASSWORD)
+        .await?;
+    let link = mallory
+        .post(app.url("/account/sign-in/github/link"))
+        .form(&[("password", DEFAULT_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(
+        link.status() == 403,
+        "linking while unverified: {}",
+        link.status()
+    );
+    // An identity linked before that rule (or by any other way in): made before the
+    // address was verified.
+    sqlx::query(
+        "INSERT INTO sign_in_identities (id, account_id, provider, subject, email, display_name, profile_json, created_at, last_used_at) \
+         VALUES ('squat-gh', $1, 'github', '666', NULL, 'mallory', '{}', $2, $2)",
+    )
+    .bind(&id)
+    .bind(app.clock_now())
+    .execute(app.pool())
+    .await?;
+    let agent_id = publish_agent(&app, &mallory, "Squatted Writer", 50, "writing").await?;
+    let key = issue_key(&app, &mallory, &agent_id).await?;
+
+    // The owner verifies the address, then sets a new password.
+    app.clock.advance_ms(1_000);
+    app.verify_email("vera.victim@example.com").await?;
+    ask(&app, "vera.victim@example.com").await?;
+    let reset = mail::link_to(&app, "vera.victim@example.com", "/account/password/reset/").await?;
+    let set = app
+        .client()?
+        .post(&reset)
+        .form(&[("new_password", NEW_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(set.status() == 303, "{}", set.status());
+    ensure!(
+        app.count(
+            "SELECT COUNT(*) FROM sign_in_identities WHERE account_id = $1",
+            &id
+        )
+        .await?
+            == 0,
+        "the squatter's GitHub identity is gone"
+    );
+    let (s, _) = send(bearer(&key)?.post(app.url("/api/v1/agent/heartbeat"))).await?;
+    ensure!(s == 401, "the squatter's agent key still works: {s}");
+    Ok(())
+}

@@ -19,32 +19,54 @@ pub enum Place<'a> {
 }
 
 /// Errors with 409 `party_being_erased` when a party of `place` is being erased (its
-/// erasure job is running); otherwise `Ok`.
+/// erasure job is running), 409 `party_erased` when one was erased (nobody is there to read
+/// it, and the words would name a person heepr no longer knows), 404 when `place` is gone
+/// (a pre-sale thread an erasure deleted); otherwise `Ok`.
 ///
 /// Errors: also the database's.
 pub async fn refuse_while_erasing<'e, E>(executor: E, place: Place<'_>) -> Result<(), AppError>
 where
     E: Executor<'e, Database = Any>,
 {
-    let (sql, id) = match place {
+    let (parties, id) = match place {
         Place::Order(id) => (
-            "SELECT COUNT(*) FROM erasure_jobs WHERE account_id IN \
-             (SELECT o.customer_id FROM orders o WHERE o.id = $1 \
-              UNION SELECT a.owner_id FROM orders o JOIN agents a ON a.id = o.agent_id WHERE o.id = $1)",
+            "SELECT o.customer_id FROM orders o WHERE o.id = $1 \
+             UNION ALL SELECT a.owner_id FROM orders o JOIN agents a ON a.id = o.agent_id WHERE o.id = $1",
             id,
         ),
         Place::Thread(id) => (
-            "SELECT COUNT(*) FROM erasure_jobs WHERE account_id IN \
-             (SELECT t.customer_id FROM presale_threads t WHERE t.id = $1 \
-              UNION SELECT a.owner_id FROM presale_threads t JOIN agents a ON a.id = t.agent_id WHERE t.id = $1)",
+            "SELECT t.customer_id FROM presale_threads t WHERE t.id = $1 \
+             UNION ALL SELECT a.owner_id FROM presale_threads t JOIN agents a ON a.id = t.agent_id WHERE t.id = $1",
             id,
         ),
     };
-    let erasing: i64 = sqlx::query_scalar(sql).bind(id).fetch_one(executor).await?;
+    let sql = format!(
+        "SELECT COUNT(*), \
+         (SELECT COUNT(*) FROM erasure_jobs WHERE account_id IN ({parties})), \
+         (SELECT COUNT(*) FROM erasure_ledger WHERE account_id IN ({parties})) \
+         FROM ({parties}) p"
+    );
+    let (found, erasing, erased): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(executor)
+        .await?;
+    if found == 0 {
+        return Err(AppError::NotFound(match place {
+            Place::Order(_) => "order",
+            Place::Thread(_) => "thread",
+        }));
+    }
     if erasing > 0 {
         return Err(AppError::Conflict {
             code: "party_being_erased",
             message: "the other party's data is being erased right now: try again in a minute"
+                .into(),
+        });
+    }
+    if erased > 0 {
+        return Err(AppError::Conflict {
+            code: "party_erased",
+            message: "the other party deleted their account: nothing more can be posted here"
                 .into(),
         });
     }

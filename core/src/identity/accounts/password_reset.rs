@@ -192,22 +192,25 @@ fn expired() -> AppError {
 
 /// Inside `tx`: what else of the account only its password's holder could use goes with a
 /// reset: a pending change of its email address (confirmed later, it would hand the account
-/// back to whoever asked), and, when the address was never verified (someone else signed up
-/// with it, and its owner takes it over now), the sign-in providers that person linked.
+/// back to whoever asked), and every sign-in provider linked while the address was not yet
+/// verified (someone else may have signed up with it and linked their own: the owner of the
+/// address who verifies it and then resets the password takes the account back whole; a
+/// fresh tester kept signing in with a GitHub identity linked before the verification).
 ///
 /// Errors: the database's.
 async fn shut_out_others(
     tx: &mut Transaction<'static, Any>,
     account_id: &str,
-    was_verified: bool,
 ) -> Result<(), AppError> {
     super::email_change::cancel_pending(tx, account_id).await?;
-    if !was_verified {
-        sqlx::query("DELETE FROM sign_in_identities WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut **tx)
-            .await?;
-    }
+    sqlx::query(
+        "DELETE FROM sign_in_identities WHERE account_id = $1 AND created_at < \
+         COALESCE((SELECT email_verified_at FROM accounts WHERE id = $1), $2)",
+    )
+    .bind(account_id)
+    .bind(i64::MAX)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -221,9 +224,13 @@ async fn revoke_keys_of_a_taken_over_account(
     state: &AppState,
     token: &str,
 ) -> Result<(), AppError> {
+    // Never verified, or keys issued before the address was verified (by whoever held the
+    // account then).
     let unverified: Option<String> = sqlx::query_scalar(
         "SELECT a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id \
-         WHERE r.token_hash = $1 AND a.email_verified_at IS NULL",
+         WHERE r.token_hash = $1 AND (a.email_verified_at IS NULL OR EXISTS ( \
+           SELECT 1 FROM api_keys k JOIN agents g ON g.id = k.agent_id \
+           WHERE g.owner_id = a.id AND k.revoked_at IS NULL AND k.created_at < a.email_verified_at))",
     )
     .bind(hash_secret(token))
     .fetch_optional(state.db.pool())
@@ -288,10 +295,7 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
         .execute(&mut *tx)
         .await?;
     let ended = sessions::end_others(&mut tx, &id, "").await?;
-    let was_verified = row
-        .try_get::<Option<i64>, _>("email_verified_at")?
-        .is_some();
-    shut_out_others(&mut tx, &id, was_verified).await?;
+    shut_out_others(&mut tx, &id).await?;
     let addressee = verification::Addressee {
         id: &id,
         email: &address,

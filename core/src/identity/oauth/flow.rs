@@ -202,8 +202,8 @@ pub async fn start(
 /// Checks the signed-in account's password before a link round trip (policy: linking a
 /// provider to an existing account needs its password).
 ///
-/// Errors: 422 on `password` when wrong (or the account has no password); 429 when
-/// throttled.
+/// Errors: 422 on `password` when wrong (or the account has no password); 403
+/// `email_unverified` when the account's address is not verified yet; 429 when throttled.
 pub async fn check_password_for_link(
     state: &AppState,
     account_id: &str,
@@ -217,6 +217,9 @@ pub async fn check_password_for_link(
             "your password is not correct",
         ));
     }
+    // Whoever signed up with an address they do not own could otherwise link their own
+    // provider and keep signing in after the address's owner took the account back.
+    crate::identity::accounts::verification::require_verified(state.db.pool(), account_id).await?;
     Ok(())
 }
 
