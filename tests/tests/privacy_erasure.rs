@@ -1354,3 +1354,32 @@ async fn erasure_finds_the_names_and_addresses_a_person_had_before(backend: Back
     Ok(())
 }
 backend_test!(erasure_finds_the_names_and_addresses_a_person_had_before);
+
+/// Regression (second fresh tester): a text file on the erased person's own order naming
+/// them by one name only ("Draft for Carl") kept it, while a chat message there saying the
+/// same was redacted. Files on the subject's own orders and threads are now searched as
+/// their messages are.
+async fn a_file_on_the_subjects_own_order_is_searched_for_single_names(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let carl_id = account_id(&app, "carl@example.com").await?;
+    let order = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let path = format!("/api/v1/orders/{order}/files");
+    let own =
+        heepr_tests::market::upload(&app, &m.owner, &path, "draft.txt", b"Draft for Carl, v2")
+            .await?;
+    delete_account(&app, &m.customer, &carl_id).await?;
+    let p = pseudonym_of(&app, &carl_id).await?;
+    let got = m
+        .owner
+        .get(app.url(&format!("/api/v1/files/{own}")))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(got, format!("Draft for {p}, v2"));
+    Ok(())
+}
+backend_test!(a_file_on_the_subjects_own_order_is_searched_for_single_names);

@@ -20,7 +20,9 @@
 //! - composed and decomposed accents are equal (`é` = `e` + U+0301), and so are accented and
 //!   unaccented letters (`José` = `JOSE`, `Müller` = `Muller`, `ё` = `е`, `й` = `и`): a
 //!   counterparty typing the name without its accents still names the person. Letters that
-//!   Unicode does not decompose stay distinct (`ø`, `ł`, `đ`, `æ`), and `ü` is not `ue`;
+//!   Unicode does not decompose are distinct in the key (`ø`, `ł`, `đ`, `æ`), and `ü` is not
+//!   `ue`; but a display name with such letters also gives the needles of its two usual
+//!   spellings on keyboards without them (item 7 below);
 //! - case: full folding, so `ÀNA` = `àna`, `ß` = `ẞ` = `ss` (`Strauß` = `STRAUSS`), Greek
 //!   final `ς` = `σ` = `Σ` with the tonos gone (`Νίκος` = `ΝΙΚΟΣ`);
 //! - Turkish: default (not Turkic) folding plus `ı` → `i` and the dot of `İ` dropped, so
@@ -57,6 +59,11 @@
 //! 6. Only with [`SubjectIdentifiers::with_single_words`]: each strong word (`ana`,
 //!    `müller`), for text where the subject is a party (a message on their own order says
 //!    "Thanks Ana!"), never for whole-table scans, where it would hit every other Ana.
+//! 7. The needles of the display name respelt as people type it without its letters
+//!    ([`respellings`]): with the base letters (`ø`→`o`, `ł`→`l`, `đ`/`ð`→`d`, `ħ`→`h`,
+//!    `ŧ`→`t`, `æ`→`ae`, `œ`→`oe`, `þ`→`th`: `Kåre Løvstad` = `Kare Lovstad`,
+//!    `Łukasz` = `Lukasz`) and with German and Scandinavian digraphs (`ä`→`ae`, `ö`/`ø`→`oe`,
+//!    `ü`→`ue`, `å`→`aa`: `Åsa Nyström` = `Aasa Nystroem`, `Müller` = `Mueller`).
 //!
 //! A run such as "José García", in the middle of a longer name, or the words of a name in
 //! another order ("Müller, Ana") is not a needle unless item 6 applies.
@@ -155,6 +162,9 @@ impl SubjectIdentifiers {
         let mut needles: Vec<Needle> = emails().flat_map(needles::email_needles).collect();
         for name in display_name.lines().filter(|l| !l.trim().is_empty()) {
             needles.extend(needles::name_needles(name, single_words));
+            for respelt in respellings(name) {
+                needles.extend(needles::name_needles(&respelt, single_words));
+            }
         }
         needles.sort_by_key(|n| std::cmp::Reverse(n.parts.iter().map(String::len).sum::<usize>()));
         SubjectIdentifiers {
@@ -279,6 +289,53 @@ impl SubjectIdentifiers {
             None => self.redact(raw, replacement),
         }
     }
+}
+
+/// `name` spelt with base letters and with digraphs (item 7 of the rule), each only when it
+/// differs from `name`.
+fn respellings(name: &str) -> Vec<String> {
+    // Decomposed input (`o` + U+0308) is composed first, so `ö` is one character.
+    let composed: String = icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+        .normalize(name)
+        .into_owned();
+    let mut out: Vec<String> = Vec::new();
+    let maps: [fn(char) -> Option<&'static str>; 2] = [base_letters, digraphs];
+    for map in maps {
+        let respelt: String = composed
+            .chars()
+            .map(|c| map(c).map_or_else(|| c.to_string(), str::to_owned))
+            .collect();
+        if respelt != composed && !out.contains(&respelt) {
+            out.push(respelt);
+        }
+    }
+    out
+}
+
+/// The base-letter spelling of a letter Unicode does not decompose.
+fn base_letters(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ø' | 'Ø' => "o",
+        'ł' | 'Ł' => "l",
+        'đ' | 'Đ' | 'ð' | 'Ð' => "d",
+        'ħ' | 'Ħ' => "h",
+        'ŧ' | 'Ŧ' => "t",
+        'æ' | 'Æ' => "ae",
+        'œ' | 'Œ' => "oe",
+        'þ' | 'Þ' => "th",
+        _ => return None,
+    })
+}
+
+/// The German and Scandinavian digraph spelling of a letter, else its base letters.
+fn digraphs(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ä' | 'Ä' => "ae",
+        'ö' | 'Ö' | 'ø' | 'Ø' => "oe",
+        'ü' | 'Ü' => "ue",
+        'å' | 'Å' => "aa",
+        other => return base_letters(other),
+    })
 }
 
 /// Where `needle` matches in `keyed` when its first part starts at `start`: the end offset

@@ -67,11 +67,18 @@ impl Run<'_> {
             ident(&spec.size).map_err(ErasureError::Policy)?,
             ident(&spec.mime).map_err(ErasureError::Policy)?,
         );
+        // A file on the subject's own order or thread is searched for their single names
+        // too ("Report for Ångström"), as their messages there are; anyone else's for the
+        // full name and address only.
+        let party = crate::subject::subject_rows::condition(self.job.map, table)
+            .map_err(ErasureError::Policy)?
+            .unwrap_or_else(|| "1 = 0".to_owned());
         let base = format!(
-            "SELECT {key}, {path}, {sha}, {mime} FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL"
+            "SELECT {key}, {path}, {sha}, {mime}, CASE WHEN ({party}) THEN 'party' ELSE 'other' END \
+             FROM {t} WHERE CAST($1 AS TEXT) IS NOT NULL"
         );
-        // One redaction per content, however many rows share it.
-        let mut copies: HashMap<String, Option<Copy>> = HashMap::new();
+        // One redaction per content and kind of row, however many rows share it.
+        let mut copies: HashMap<(String, bool), Option<Copy>> = HashMap::new();
         let mut cursor: Option<Value> = None;
         loop {
             let rows = self.next_page(&base, &key, cursor.as_ref()).await?;
@@ -86,11 +93,13 @@ impl Run<'_> {
                 else {
                     continue;
                 };
-                if !copies.contains_key(&old_sha) {
-                    let copy = self.redacted_copy(&stored, &kind).await?;
-                    copies.insert(old_sha.clone(), copy);
+                let is_party = text_value(row, 4).as_deref() == Some("party");
+                let memo = (old_sha.clone(), is_party);
+                if !copies.contains_key(&memo) {
+                    let copy = self.redacted_copy(&stored, &kind, is_party).await?;
+                    copies.insert(memo.clone(), copy);
                 }
-                if let Some(Some(copy)) = copies.get(&old_sha) {
+                if let Some(Some(copy)) = copies.get(&memo) {
                     repoint.push((json_value(row, 0), stored, old_sha, copy.clone()));
                 }
             }
@@ -175,11 +184,13 @@ impl Run<'_> {
 
     /// The bytes that replace the stored file at `stored` (sniffed as `mime`), written to the
     /// content store: its redacted copy, or the notice of a withheld file; `None` when it
-    /// names nobody, is gone, or cannot be read (counted in `files_unchecked`).
+    /// names nobody, is gone, or cannot be read (counted in `files_unchecked`). `is_party`:
+    /// the row is the subject's own (their single names are searched too).
     async fn redacted_copy(
         &mut self,
         stored: &str,
         mime: &str,
+        is_party: bool,
     ) -> Result<Option<Copy>, ErasureError> {
         let full = self.job.data_dir.join(stored);
         let Ok(meta) = tokio::fs::metadata(&full).await else {
@@ -192,7 +203,12 @@ impl Run<'_> {
         let Ok(bytes) = tokio::fs::read(&full).await else {
             return Ok(None);
         };
-        let (ids, pseudonym, kind) = (self.ids.clone(), self.pseudonym.clone(), mime.to_owned());
+        let ids = if is_party {
+            self.party_ids.clone()
+        } else {
+            self.ids.clone()
+        };
+        let (pseudonym, kind) = (self.pseudonym.clone(), mime.to_owned());
         let verdict = tokio::task::spawn_blocking(move || {
             formats::redact_file(&ids, &pseudonym, &bytes, &kind)
         })

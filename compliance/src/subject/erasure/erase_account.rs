@@ -89,6 +89,14 @@ pub async fn run(
     };
     run.note_batch(started);
     run.check_stop()?;
+    // Stored files first, while the rows still link to the subject by their id (the passes
+    // below pseudonymise those links): a file on their own order is searched for their
+    // single names too.
+    for (name, table) in &job.map.tables {
+        if let Some(contents) = &table.redact_contents {
+            run.redact_contents(name, table, contents).await?;
+        }
+    }
     for name in subject_rows::erasure_order(job.map, ACCOUNTS_TABLE) {
         let Some(table) = job.map.tables.get(name) else {
             continue;
@@ -109,11 +117,6 @@ pub async fn run(
     for (name, table) in &job.map.tables {
         if !table.redacted_everywhere().is_empty() {
             run.redact_everywhere(name, table).await?;
-        }
-    }
-    for (name, table) in &job.map.tables {
-        if let Some(contents) = &table.redact_contents {
-            run.redact_contents(name, table, contents).await?;
         }
     }
     // Also after a crash that came between repointing rows and deleting what they replaced.

@@ -698,3 +698,36 @@ fn tagged_and_spelled_out_addresses_match() {
         ],
     );
 }
+
+#[test]
+fn names_respelt_without_their_letters_match() {
+    let kare = name("Kåre Løvstad");
+    check(
+        &kare,
+        &[
+            ("Kare Lovstad said", Some("Former member 7F3A said")),
+            ("Kaare Loevstad said", Some("Former member 7F3A said")),
+            ("KÅRE LØVSTAD", Some(P)),
+            ("Lovstad alone", None),
+        ],
+    );
+    check(
+        &name("Åsa Nyström"),
+        &[
+            ("hi Aasa Nystroem", Some("hi Former member 7F3A")),
+            ("hi Asa Nystrom", Some("hi Former member 7F3A")),
+        ],
+    );
+    check(
+        &name("Łukasz Wolski"),
+        &[("from Lukasz Wolski", Some("from Former member 7F3A"))],
+    );
+    check(
+        &name("Jürgen Müller"),
+        &[
+            ("Juergen Mueller", Some(P)),
+            ("Jurgen Muller", Some(P)),
+            ("Juergen Muellerstrasse", None),
+        ],
+    );
+}
