@@ -672,3 +672,22 @@ async fn restore_keeps_an_erasure_run_from_another_data_dir(backend: Backend) ->
     Ok(())
 }
 backend_test!(restore_keeps_an_erasure_run_from_another_data_dir);
+
+backend_test!(backups_are_readable_by_heepr_only);
+/// Regression (fresh tester): backups and their catalog were created 0644 in a 0755
+/// directory: harmless inside the 0700 data dir, everyone's personal data to any local user
+/// when `--backup-dir` points elsewhere. Now the directory is 0700 and the files 0600.
+async fn backups_are_readable_by_heepr_only(backend: Backend) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let app = heepr_tests::TestApp::spawn(&backend).await?;
+    let outside = tempfile::tempdir()?;
+    let dir = outside.path().join("heepr-backups");
+    let entry = backup::create(&app.state.db, &app.test_db.url, &dir, app.clock_now()).await?;
+    let mode = |p: &std::path::Path| -> Result<u32> {
+        Ok(std::fs::metadata(p)?.permissions().mode() & 0o777)
+    };
+    assert_eq!(mode(&dir)?, 0o700);
+    assert_eq!(mode(&dir.join(&entry.file))?, 0o600);
+    assert_eq!(mode(&dir.join("catalog.json"))?, 0o600);
+    Ok(())
+}

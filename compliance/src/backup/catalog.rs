@@ -113,6 +113,8 @@ pub(super) fn write_catalog(dir: &Path, catalog: &Catalog) -> Result<(), BackupE
         reason: e.to_string(),
     })?;
     std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io(&tmp))?;
     let path = dir.join(CATALOG);
     std::fs::rename(&tmp, &path).map_err(io(&path))
 }

@@ -54,6 +54,10 @@ async fn write_backup(
     now_ms: i64,
 ) -> Result<BackupEntry, BackupError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
+    // A backup is everyone's personal data: readable by heepr's user only, wherever
+    // `--backup-dir` points (fresh tester: files were 0644 in a 0755 directory).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
     remove_partials(dir)?;
     // Read before any file is written, so a dead database leaves no orphan file.
     let schema_version = schema_version(db).await?;
@@ -80,6 +84,8 @@ async fn write_backup(
             )?;
         }
     }
+    std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
+        .map_err(io(&partial))?;
     let (sha256, size_bytes) = file_digest(&partial)?;
     let final_path = dir.join(&file);
     std::fs::rename(&partial, &final_path).map_err(io(&final_path))?;

@@ -75,10 +75,11 @@ pub fn append_to_file(data_dir: &Path, entry: &LedgerEntry) -> std::io::Result<(
     }
     let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
     line.push('\n');
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file_path(data_dir))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    // Ids and times only, but what was erased is the privacy desk's business alone.
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(file_path(data_dir))?;
     file.write_all(line.as_bytes())?;
     file.sync_data()
 }

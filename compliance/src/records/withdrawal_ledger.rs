@@ -74,10 +74,10 @@ pub fn append(data_dir: &Path, entry: &Withdrawal) -> std::io::Result<()> {
     let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
     line.push('\n');
     std::fs::create_dir_all(data_dir)?;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(file_path(data_dir))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(file_path(data_dir))?;
     file.write_all(line.as_bytes())?;
     file.sync_data()
 }
