@@ -162,7 +162,23 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
     let app = heepr_tests::TestApp::spawn(&backend).await?;
     let (_, account) = app.member("Erin Erased", "erin.erased@example.com").await?;
     let erin = account["id"].as_str().context("id")?.to_string();
-    app.member("Kim Kept", "kim.kept@example.com").await?;
+    let (kim, _) = app.member("Kim Kept", "kim.kept@example.com").await?;
+    // Kim's own note naming Erin: the erasure replaces it by a redacted copy.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"Call Erin Erased back".to_vec()).file_name("todo.txt"),
+    );
+    let uploaded: serde_json::Value = kim
+        .post(app.url("/api/v1/files"))
+        .multipart(form)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let note = uploaded["files"][0]["id"]
+        .as_str()
+        .context("file id")?
+        .to_owned();
     let dir = app.test_db.data_dir.path().join("backups");
     let entry = backup::create(&app.state.db, &app.test_db.url, &dir, app.clock_now()).await?;
 
@@ -238,6 +254,15 @@ async fn restore_re_applies_erasures_made_after_the_backup(backend: Backend) -> 
         (erased_at, erased_at),
         "the erasure's own time is kept"
     );
+    // Regression (fresh tester): Kim's note, restored, pointed at the original bytes the
+    // erasure had deleted (downloads answered 500, then 410); it points at the redacted copy.
+    let stored: String = sqlx::query_scalar("SELECT stored_path FROM files WHERE id = $1")
+        .bind(&note)
+        .fetch_one(reopened.pool())
+        .await?;
+    let text = std::fs::read_to_string(app.test_db.data_dir.path().join(&stored))
+        .context("the restored row's content is stored")?;
+    assert!(text.starts_with("Call Former member "), "{text}");
     // Regression: every replay appended the erasure to the ledger file again.
     let lines = heepr_compliance::erasure_ledger::read_file(app.test_db.data_dir.path())?;
     assert_eq!(

@@ -31,6 +31,30 @@ pub struct LedgerEntry {
     /// before it was recorded, whose replay draws a new one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pseudonym: Option<String>,
+    /// Other people's stored files the erasure replaced by a redacted copy or a notice, so
+    /// that a replay after a restore points their rows at the copy again (the original
+    /// bytes are gone; without it the counterparty's files answered 410).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced_contents: Vec<ContentReplacement>,
+}
+
+/// One stored content an erasure replaced (content hashes and paths only: nothing personal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentReplacement {
+    /// The data map table whose `redact_contents` rows pointed at it.
+    pub table: String,
+    /// The original bytes' SHA-256.
+    pub from_sha256: String,
+    /// The replacement's path under the data dir.
+    pub to_path: String,
+    /// The replacement's SHA-256.
+    pub to_sha256: String,
+    /// The replacement's size (bytes).
+    pub size_bytes: i64,
+    /// The replacement's MIME type.
+    pub mime: String,
+    /// Whether the replacement is a withheld file's notice (its rows' names got the suffix).
+    pub withheld: bool,
 }
 
 /// The ledger file's path under `data_dir`.
@@ -133,6 +157,7 @@ pub async fn sync_file(pool: &sqlx::AnyPool, data_dir: &Path) -> Result<usize, S
             request_id,
             erased_at,
             pseudonym,
+            replaced_contents: Vec::new(),
         };
         append_to_file(data_dir, &entry)
             .map_err(|e| format!("{}: {e}", file_path(data_dir).display()))?;

@@ -65,7 +65,20 @@ pub async fn after_restore(
             batch_rows: erasure::DEFAULT_BATCH_ROWS,
             stop_after_batches: None,
         };
-        match erasure::run(db, &job, SystemClock.now_ms()).await {
+        let ran = erasure::run(db, &job, SystemClock.now_ms()).await;
+        // Other people's files the erasure had replaced: their restored rows point at the
+        // copies again (the originals are gone).
+        if ran.is_ok() {
+            erasure::reapply_replaced_contents(db, &policies.data_map, data_dir, entry)
+                .await
+                .with_context(|| {
+                    format!(
+                        "pointing files back at their redacted copies (account {})",
+                        entry.account_id
+                    )
+                })?;
+        }
+        match ran {
             Ok(outcome) if !outcome.already_erased => {
                 keep_erasure_time(db, &entry.account_id, entry.erased_at).await?;
                 replayed += 1;

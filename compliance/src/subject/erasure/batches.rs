@@ -40,6 +40,9 @@ pub(super) struct Run<'a> {
     pub(super) last_limit: i64,
     /// When the erasure began (Unix ms): the date a withheld file's notice gives.
     pub(super) now_ms: i64,
+    /// Stored contents replaced by this run, for the ledger (see
+    /// [`crate::erasure_ledger::ContentReplacement`]).
+    pub(super) replaced_contents: Vec<crate::erasure_ledger::ContentReplacement>,
 }
 
 /// How long one erasure write transaction should take at most (ms); batches shrink when

@@ -150,6 +150,22 @@ impl Run<'_> {
             let done = q.execute(&mut *tx).await?;
             if done.rows_affected() > 0 {
                 changed += 1;
+                if !self
+                    .replaced_contents
+                    .iter()
+                    .any(|r| r.table == name && &r.from_sha256 == old_sha)
+                {
+                    self.replaced_contents
+                        .push(crate::erasure_ledger::ContentReplacement {
+                            table: name.to_owned(),
+                            from_sha256: old_sha.clone(),
+                            to_path: copy.path.clone(),
+                            to_sha256: copy.sha.clone(),
+                            size_bytes: copy.size,
+                            mime: copy.mime.clone(),
+                            withheld: copy.withheld,
+                        });
+                }
                 if !originals.contains(stored) {
                     originals.push(stored.clone());
                 }
@@ -268,4 +284,66 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ErasureError> {
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+/// After a restore: points the rows of `entry`'s replaced contents back at the copies the
+/// erasure made (their originals are deleted, so the restored rows named bytes that no longer
+/// exist), where the copy is still stored; returns the rows repointed. One transaction.
+///
+/// Errors: the database's; a table the data map no longer describes with `redact_contents`.
+pub async fn reapply_replaced_contents(
+    db: &crate::Db,
+    map: &crate::policy::data_map::DataMap,
+    data_dir: &Path,
+    entry: &crate::erasure_ledger::LedgerEntry,
+) -> Result<u64, ErasureError> {
+    if entry.replaced_contents.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin_write().await?;
+    let mut repointed = 0;
+    for r in &entry.replaced_contents {
+        if !data_dir.join(&r.to_path).exists() {
+            continue;
+        }
+        let Some(spec) = map
+            .tables
+            .get(&r.table)
+            .and_then(|t| t.redact_contents.as_ref())
+        else {
+            return Err(ErasureError::Policy(format!(
+                "{} has no redact_contents in the data map",
+                r.table
+            )));
+        };
+        let t = ident(&r.table).map_err(ErasureError::Policy)?;
+        let (path, sha, size, mime) = (
+            ident(&spec.path).map_err(ErasureError::Policy)?,
+            ident(&spec.sha256).map_err(ErasureError::Policy)?,
+            ident(&spec.size).map_err(ErasureError::Policy)?,
+            ident(&spec.mime).map_err(ErasureError::Policy)?,
+        );
+        let rename = match (&spec.name, r.withheld) {
+            (Some(n), true) => {
+                let n = ident(n).map_err(ErasureError::Policy)?;
+                format!(", {n} = {n} || $6")
+            }
+            _ => String::new(),
+        };
+        let sql = format!(
+            "UPDATE {t} SET {path} = $1, {sha} = $2, {size} = $3, {mime} = $4{rename} WHERE {sha} = $5"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&r.to_path)
+            .bind(&r.to_sha256)
+            .bind(r.size_bytes)
+            .bind(&r.mime)
+            .bind(&r.from_sha256);
+        if !rename.is_empty() {
+            q = q.bind(WITHHELD_SUFFIX);
+        }
+        repointed += q.execute(&mut *tx).await?.rows_affected();
+    }
+    tx.commit().await?;
+    Ok(repointed)
 }

@@ -84,6 +84,7 @@ pub async fn run(
             ..ErasureOutcome::default()
         },
         now_ms,
+        replaced_contents: Vec::new(),
         rows: job.batch_rows,
         last_limit: job.batch_rows,
     };
@@ -139,6 +140,7 @@ async fn record_completion(run: &mut Run<'_>, now_ms: i64) -> Result<(), Erasure
         request_id: run.job.request_id.map(str::to_string),
         erased_at: now_ms,
         pseudonym: Some(run.pseudonym.clone()),
+        replaced_contents: run.replaced_contents.clone(),
     };
     if !erasure_ledger::record(&mut tx, &entry).await? {
         // A concurrent run of the same erasure completed first: exactly one completion

@@ -39,7 +39,7 @@ mod preview;
 mod pseudonym;
 mod table_rules;
 
-pub use contents::content_path;
+pub use contents::{content_path, reapply_replaced_contents};
 pub use erase_account::{is_erased, run};
 pub use in_flight::ErasuresInFlight;
 pub use job::{DEFAULT_BATCH_ROWS, ErasureError, ErasureJob, ErasureOutcome, TableCounts};
