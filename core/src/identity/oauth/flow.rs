@@ -535,24 +535,44 @@ pub async fn complete_signup(
         terms_version: &terms_version,
         email_verified,
     };
-    let account_id = match create_account(&mut tx, state, &account).await {
-        Err(AppError::Conflict {
-            code: "email_taken",
-            ..
-        }) => {
-            return Err(AppError::Conflict {
-                code: "email_taken",
-                message: format!(
-                    "an account with this email already exists: log in with your password, then link {} from your dashboard",
-                    provider.label()
-                ),
-            });
-        }
-        other => other?,
-    };
+    let account_id = create_provider_account(
+        &mut tx,
+        state,
+        &account,
+        provider,
+        "an account with this email already exists: log in with your password",
+    )
+    .await?;
     identities::insert(&mut tx, &account_id, provider, &profile, now).await?;
     tx.commit().await?;
     state.mail_wakeup.notify_one();
     tracing::info!(account_id = %account_id, provider = provider.as_str(), "account created through a sign-in provider");
     Ok(SignupDone::Created(account_id))
+}
+
+/// Inside `tx`: creates the account of a provider sign-up ([`create_account`]). A taken
+/// address answers 409 `email_taken` with `taken`, followed by the way out: link the
+/// provider from the existing account's dashboard.
+///
+/// Errors: that 409; [`create_account`]'s.
+pub(super) async fn create_provider_account(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    state: &AppState,
+    account: &NewAccount<'_>,
+    provider: Provider,
+    taken: &str,
+) -> Result<String, AppError> {
+    match create_account(tx, state, account).await {
+        Err(AppError::Conflict {
+            code: "email_taken",
+            ..
+        }) => Err(AppError::Conflict {
+            code: "email_taken",
+            message: format!(
+                "{taken}, then link {} from your dashboard",
+                provider.label()
+            ),
+        }),
+        other => other,
+    }
 }

@@ -24,7 +24,7 @@ use sqlx::Row;
 
 use super::identities;
 use super::provider::{Provider, ProviderProfile};
-use crate::identity::accounts::signup::{NewAccount, create_account, tell_address_in_use};
+use crate::identity::accounts::signup::{NewAccount, tell_address_in_use};
 use crate::identity::accounts::{lookup, validate::EmailAddress};
 use crate::platform::error::AppError;
 use crate::platform::mail::{self, Email};
@@ -223,21 +223,14 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<Provider, AppError
         terms_version: &terms_version,
         email_verified: true,
     };
-    let account_id = match create_account(&mut tx, state, &account).await {
-        Err(AppError::Conflict {
-            code: "email_taken",
-            ..
-        }) => {
-            return Err(AppError::Conflict {
-                code: "email_taken",
-                message: format!(
-                    "an account with this address was created meanwhile: log in to it, then link {} from your dashboard",
-                    provider.label()
-                ),
-            });
-        }
-        other => other?,
-    };
+    let account_id = super::flow::create_provider_account(
+        &mut tx,
+        state,
+        &account,
+        provider,
+        "an account with this address was created meanwhile: log in to it",
+    )
+    .await?;
     let profile = ProviderProfile {
         subject: row.try_get("subject")?,
         email: row.try_get("provider_email")?,
