@@ -325,3 +325,84 @@ async fn the_owner_who_verifies_first_then_resets_takes_the_account_back_whole(
     ensure!(s == 401, "the squatter's agent key still works: {s}");
     Ok(())
 }
+
+backend_test!(a_reset_link_to_the_old_address_dies_with_the_email_change);
+/// Regression (third fresh pass): a reset link mailed to the old address still set the
+/// password after the address was changed, so whoever kept the old mailbox took the account
+/// back within the link's hour.
+async fn a_reset_link_to_the_old_address_dies_with_the_email_change(
+    backend: Backend,
+) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (owner, _) = app.member("Vic Former", "vic.old@example.com").await?;
+    ask(&app, "vic.old@example.com").await?;
+    let old_link = mail::link_to(&app, "vic.old@example.com", "/account/password/reset/").await?;
+    let (s, _) = post(
+        &app,
+        &owner,
+        "/api/v1/me/email",
+        json!({"new_email": "vic.new@example.com", "password": DEFAULT_PASSWORD}),
+    )
+    .await?;
+    ensure!(s == 202);
+    let change = mail::link_to(&app, "vic.new@example.com", "/account/email/confirm/").await?;
+    let confirmed = app.client()?.post(&change).send().await?;
+    ensure!(
+        confirmed.status().is_success() || confirmed.status().is_redirection(),
+        "{}",
+        confirmed.status()
+    );
+    let used = app
+        .client()?
+        .post(&old_link)
+        .form(&[("new_password", NEW_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(
+        used.status() == 404,
+        "the old address's reset link still works: {}",
+        used.status()
+    );
+    Ok(())
+}
+
+backend_test!(a_reset_also_ends_what_was_linked_after_the_verification);
+/// Regression (third fresh pass): the squatter kept a session past the owner's
+/// verification, linked GitHub and issued a key then, and both survived the owner's reset.
+/// A reset now unlinks every provider and revokes every agent key (the mail says so).
+async fn a_reset_also_ends_what_was_linked_after_the_verification(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let (mallory, account) = app.member("Mallory", "vera.b@example.com").await?;
+    let id = account["id"].as_str().unwrap_or_default().to_owned();
+    app.clock.advance_ms(1_000);
+    sqlx::query(
+        "INSERT INTO sign_in_identities (id, account_id, provider, subject, email, display_name, profile_json, created_at, last_used_at) \
+         VALUES ('late-gh', $1, 'github', '667', NULL, 'mallory', '{}', $2, $2)",
+    )
+    .bind(&id)
+    .bind(app.clock_now())
+    .execute(app.pool())
+    .await?;
+    let agent_id = publish_agent(&app, &mallory, "Late Writer", 50, "writing").await?;
+    let key = issue_key(&app, &mallory, &agent_id).await?;
+    ask(&app, "vera.b@example.com").await?;
+    let reset = mail::link_to(&app, "vera.b@example.com", "/account/password/reset/").await?;
+    let set = app
+        .client()?
+        .post(&reset)
+        .form(&[("new_password", NEW_PASSWORD)])
+        .send()
+        .await?;
+    ensure!(set.status() == 303, "{}", set.status());
+    ensure!(
+        app.count(
+            "SELECT COUNT(*) FROM sign_in_identities WHERE account_id = $1",
+            &id
+        )
+        .await?
+            == 0
+    );
+    let (s, _) = send(bearer(&key)?.post(app.url("/api/v1/agent/heartbeat"))).await?;
+    ensure!(s == 401, "the key still works: {s}");
+    Ok(())
+}

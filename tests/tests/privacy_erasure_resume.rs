@@ -355,3 +355,50 @@ async fn nothing_new_lands_on_an_order_while_a_party_is_erased(backend: Backend)
     Ok(())
 }
 backend_test!(nothing_new_lands_on_an_order_while_a_party_is_erased);
+
+/// Regression (third fresh pass): after a CUSTOMER's erasure the agent kept posting on her
+/// cancelled order, and the words were stored with her name: the order's `customer_id` holds
+/// her pseudonym by then, which the check did not recognise.
+async fn nothing_new_lands_on_an_erased_customers_order(backend: Backend) -> Result<()> {
+    let app = TestApp::spawn(&backend).await?;
+    let m = heepr_tests::market::market(&app).await?;
+    let carl = account_id(&app, "carl@example.com").await?;
+    let order = id_of(&place_order(&app, &m.customer, &m.agent_id).await?);
+    let (s, body) = post(
+        &app,
+        &m.agent,
+        &format!("/api/v1/agent/orders/{order}/accept"),
+        json!({}),
+    )
+    .await?;
+    assert!(s < 300, "{s} {body}");
+    wait_mail_out(&app, &carl).await?;
+    let job = ErasureJob {
+        map: &app.state.policies.data_map,
+        account_id: &carl,
+        request_id: None,
+        actor: "test",
+        data_dir: app.test_db.data_dir.path(),
+        batch_rows: erasure::DEFAULT_BATCH_ROWS,
+        stop_after_batches: None,
+    };
+    erasure::run(&app.state.db, &job, app.clock_now()).await?;
+    let (s, body) = post(
+        &app,
+        &m.agent,
+        &format!("/api/v1/agent/orders/{order}/messages"),
+        json!({"body": "Customer Carl, carl@example.com, are you there?"}),
+    )
+    .await?;
+    assert_eq!(s, 409, "{body}");
+    assert_eq!(body["error"]["code"], "party_erased", "{body}");
+    let r = m
+        .agent
+        .post(app.url(&format!("/api/v1/agent/orders/{order}/events")))
+        .json(&json!({"kind": "progress", "message": "still on it for Carl Customer"}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 409);
+    Ok(())
+}
+backend_test!(nothing_new_lands_on_an_erased_customers_order);

@@ -40,10 +40,15 @@ where
             id,
         ),
     };
+    // A party column an erasure already pseudonymised (an order's `customer_id`) holds the
+    // pseudonym, not the id: both name the person (second fresh pass: the agent kept posting
+    // on an erased customer's order).
     let sql = format!(
         "SELECT COUNT(*), \
-         (SELECT COUNT(*) FROM erasure_jobs WHERE account_id IN ({parties})), \
-         (SELECT COUNT(*) FROM erasure_ledger WHERE account_id IN ({parties})) \
+         (SELECT COUNT(*) FROM erasure_jobs j LEFT JOIN pseudonyms s ON s.account_id = j.account_id \
+          WHERE j.account_id IN ({parties}) OR s.pseudonym IN ({parties})), \
+         (SELECT COUNT(*) FROM erasure_ledger l LEFT JOIN pseudonyms s ON s.account_id = l.account_id \
+          WHERE l.account_id IN ({parties}) OR s.pseudonym IN ({parties})) \
          FROM ({parties}) p"
     );
     let (found, erasing, erased): (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -193,11 +193,17 @@ async fn apply(
     };
     query.execute(&mut *tx).await?;
     if c.field == Field::Email {
-        // A verification link sent to the old address must not verify the new one.
-        sqlx::query("DELETE FROM email_verifications WHERE account_id = $1")
-            .bind(c.account_id)
-            .execute(&mut *tx)
-            .await?;
+        // A verification or password-reset link sent to the old address must not act on
+        // the account any more.
+        for sql in [
+            "DELETE FROM email_verifications WHERE account_id = $1",
+            "DELETE FROM password_resets WHERE account_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(c.account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     audit(
         &mut tx,

@@ -332,6 +332,12 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<String, AppError> 
         .bind(&account_id)
         .execute(&mut *tx)
         .await?;
+    // Nor may a password-reset link sent to the old address still set the password (fresh
+    // tester: whoever kept the old mailbox took the account back within the link's hour).
+    sqlx::query("DELETE FROM password_resets WHERE account_id = $1")
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await?;
     let addressee = verification::Addressee {
         id: &account_id,
         email: &new_email,

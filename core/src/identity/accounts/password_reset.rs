@@ -192,10 +192,11 @@ fn expired() -> AppError {
 
 /// Inside `tx`: what else of the account only its password's holder could use goes with a
 /// reset: a pending change of its email address (confirmed later, it would hand the account
-/// back to whoever asked), and every sign-in provider linked while the address was not yet
-/// verified (someone else may have signed up with it and linked their own: the owner of the
-/// address who verifies it and then resets the password takes the account back whole; a
-/// fresh tester kept signing in with a GitHub identity linked before the verification).
+/// back to whoever asked) and every linked sign-in provider. A reset is how the owner of an
+/// address takes an account back from whoever held its password, and nothing tells their
+/// links from that person's (fresh testers: a squatter who linked GitHub before, or after,
+/// the owner verified the address kept signing in through it). The owner links them again
+/// from the dashboard with the new password; the notice mail says so.
 ///
 /// Errors: the database's.
 async fn shut_out_others(
@@ -203,41 +204,28 @@ async fn shut_out_others(
     account_id: &str,
 ) -> Result<(), AppError> {
     super::email_change::cancel_pending(tx, account_id).await?;
-    sqlx::query(
-        "DELETE FROM sign_in_identities WHERE account_id = $1 AND created_at < \
-         COALESCE((SELECT email_verified_at FROM accounts WHERE id = $1), $2)",
-    )
-    .bind(account_id)
-    .bind(i64::MAX)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("DELETE FROM sign_in_identities WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
-/// When link `token`'s account was never verified, the person who signed up with the
-/// address may run agents on it: their API keys are revoked before the owner of the address
-/// takes the account over (before, not after, the reset commits, so a crash in between
-/// leaves no key of theirs working; the owner, holding the link, can publish new keys).
+/// The agent API keys of link `token`'s account are revoked before its new password is set
+/// (before, not after, the reset commits, so a crash in between leaves no key of whoever held
+/// the password working): as with the sign-in providers, nothing tells the owner's keys from
+/// a squatter's. The owner issues new ones from the dashboard; the notice mail says so.
 ///
 /// Errors: the database's; the withdrawal ledger's.
-async fn revoke_keys_of_a_taken_over_account(
-    state: &AppState,
-    token: &str,
-) -> Result<(), AppError> {
-    // Never verified, or keys issued before the address was verified (by whoever held the
-    // account then).
-    let unverified: Option<String> = sqlx::query_scalar(
-        "SELECT a.id FROM password_resets r JOIN accounts a ON a.id = r.account_id \
-         WHERE r.token_hash = $1 AND (a.email_verified_at IS NULL OR EXISTS ( \
-           SELECT 1 FROM api_keys k JOIN agents g ON g.id = k.agent_id \
-           WHERE g.owner_id = a.id AND k.revoked_at IS NULL AND k.created_at < a.email_verified_at))",
-    )
-    .bind(hash_secret(token))
-    .fetch_optional(state.db.pool())
-    .await?;
-    if let Some(account_id) = unverified {
+async fn revoke_keys_before_reset(state: &AppState, token: &str) -> Result<(), AppError> {
+    let account: Option<String> =
+        sqlx::query_scalar("SELECT account_id FROM password_resets WHERE token_hash = $1")
+            .bind(hash_secret(token))
+            .fetch_optional(state.db.pool())
+            .await?;
+    if let Some(account_id) = account {
         let revoked = crate::identity::api_keys::revoke_all_of_owner(state, &account_id).await?;
-        tracing::info!(account_id = %account_id, revoked, "keys of a taken-over account revoked");
+        tracing::info!(account_id = %account_id, revoked, "agent keys revoked by a password reset");
     }
     Ok(())
 }
@@ -252,7 +240,7 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
     check_link(state, token).await?;
     // Hashing takes a while: outside the write transaction, which then checks the link again.
     let new_hash = state.passwords.hash(new_password).await?;
-    revoke_keys_of_a_taken_over_account(state, token).await?;
+    revoke_keys_before_reset(state, token).await?;
     let account: Option<String> =
         sqlx::query_scalar("SELECT account_id FROM password_resets WHERE token_hash = $1")
             .bind(hash_secret(token))
