@@ -20,7 +20,7 @@ use sqlx::Row;
 use super::provider::{MAX_PROFILE_BYTES, Provider, ProviderProfile};
 use super::{identities, mailed_signup};
 use crate::identity::accounts::password_check::password_matches;
-use crate::identity::accounts::signup::{NewAccount, UNDER_16_MESSAGE, create_account};
+use crate::identity::accounts::signup::{NewAccount, UNDER_16_MESSAGE};
 use crate::identity::accounts::validate;
 use crate::platform::error::AppError;
 use crate::platform::settings::OAuthProviderConfig;
@@ -535,7 +535,7 @@ pub async fn complete_signup(
         terms_version: &terms_version,
         email_verified,
     };
-    let account_id = create_provider_account(
+    let account_id = super::provider_account::create(
         &mut tx,
         state,
         &account,
@@ -548,31 +548,4 @@ pub async fn complete_signup(
     state.mail_wakeup.notify_one();
     tracing::info!(account_id = %account_id, provider = provider.as_str(), "account created through a sign-in provider");
     Ok(SignupDone::Created(account_id))
-}
-
-/// Inside `tx`: creates the account of a provider sign-up ([`create_account`]). A taken
-/// address answers 409 `email_taken` with `taken`, followed by the way out: link the
-/// provider from the existing account's dashboard.
-///
-/// Errors: that 409; [`create_account`]'s.
-pub(super) async fn create_provider_account(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    state: &AppState,
-    account: &NewAccount<'_>,
-    provider: Provider,
-    taken: &str,
-) -> Result<String, AppError> {
-    match create_account(tx, state, account).await {
-        Err(AppError::Conflict {
-            code: "email_taken",
-            ..
-        }) => Err(AppError::Conflict {
-            code: "email_taken",
-            message: format!(
-                "{taken}, then link {} from your dashboard",
-                provider.label()
-            ),
-        }),
-        other => other,
-    }
 }

@@ -223,7 +223,7 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<Provider, AppError
         terms_version: &terms_version,
         email_verified: true,
     };
-    let account_id = super::flow::create_provider_account(
+    let account_id = super::provider_account::create(
         &mut tx,
         state,
         &account,

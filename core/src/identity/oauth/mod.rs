@@ -9,6 +9,7 @@
 //! - [`identities`]: the `sign_in_identities` of an account.
 //! - [`mailed_signup`]: a sign-up with an address the provider did not vouch for, waiting
 //!   for the link mailed to it.
+//! - `provider_account`: creating the account of either kind of sign-up.
 //!
 //! May use `platform` and `identity::accounts` (a provider sign-up is an account sign-up).
 
@@ -16,5 +17,6 @@ pub mod flow;
 pub mod identities;
 pub mod mailed_signup;
 pub mod provider;
+mod provider_account;
 
 pub use provider::Provider;
