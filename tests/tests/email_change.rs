@@ -223,7 +223,8 @@ async fn asking_again_and_again_mails_nobody_more_than_five_times(backend: Backe
             "victim@example.com",
         )
         .await?;
-    assert_eq!(to_victim, 5);
+    // Five asks, but one address receives at most three change emails a day.
+    assert_eq!(to_victim, 3);
     // A day after the first, asking works again.
     app.clock.advance_ms(24 * 3_600_000);
     let (s, _) = ask(&app, &alice, body).await?;
@@ -231,3 +232,30 @@ async fn asking_again_and_again_mails_nobody_more_than_five_times(backend: Backe
     Ok(())
 }
 backend_test!(asking_again_and_again_mails_nobody_more_than_five_times);
+
+backend_test!(one_address_gets_at_most_three_change_emails_a_day);
+/// Regression (third fresh pass): ten throwaway accounts each asked to move to one target
+/// address and all ten emails arrived (no limit per recipient). An address now receives at
+/// most three change emails in 24 hours, whoever asks; the askers all get the same answer.
+async fn one_address_gets_at_most_three_change_emails_a_day(backend: Backend) -> Result<()> {
+    let app = spawn_keeping_mail(&backend).await?;
+    for i in 0..5 {
+        let (client, _) = app.member("Att", &format!("att{i}@example.com")).await?;
+        let (s, body) = ask(
+            &app,
+            &client,
+            json!({"new_email": "target@example.com", "password": DEFAULT_PASSWORD}),
+        )
+        .await?;
+        assert_eq!(s, 202, "{body}");
+    }
+    let got = app
+        .count(
+            "SELECT (SELECT COUNT(*) FROM email_outbox WHERE recipient = $1) \
+             + (SELECT COUNT(*) FROM email_log WHERE recipient = $1)",
+            "target@example.com",
+        )
+        .await?;
+    assert_eq!(got, 3);
+    Ok(())
+}

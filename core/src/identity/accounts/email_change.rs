@@ -96,15 +96,42 @@ pub const ASK_WINDOW_MS: i64 = 24 * 3_600_000;
 /// Least time between two asks of one account (ms): one minute.
 pub const ASK_GAP_MS: i64 = 60_000;
 
+/// Most change emails (a link, or "this address has an account") one address receives in
+/// [`ASK_WINDOW_MS`], whichever accounts asked: beyond it the address gets nothing more
+/// (fresh tester: ten throwaway accounts each mailed one inbox, and could go on from more).
+pub const MAX_PER_RECIPIENT: i64 = 3;
+
+/// Whether `address` already received [`MAX_PER_RECIPIENT`] change emails in the window.
+///
+/// Errors: the database's.
+async fn recipient_flooded(state: &AppState, address: &str, now: i64) -> Result<bool, AppError> {
+    let since = now - ASK_WINDOW_MS;
+    // One statement over the outbox and the log, so a mail delivered meanwhile counts once.
+    let sent: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM email_outbox WHERE recipient = $1 AND template IN ($2, $3) AND created_at >= $4) \
+         + (SELECT COUNT(*) FROM email_log WHERE recipient = $1 AND template IN ($2, $3) AND queued_at >= $4)",
+    )
+    .bind(address)
+    .bind(MailKind::Confirm.template())
+    .bind(MailKind::Taken.template())
+    .bind(since)
+    .fetch_one(state.db.pool())
+    .await?;
+    Ok(sent >= MAX_PER_RECIPIENT)
+}
+
 /// 429 when `account_id` asked within [`ASK_GAP_MS`], or [`MAX_ASKS`] times in
 /// [`ASK_WINDOW_MS`]: each ask mails an address the person typed, so without a limit the
-/// form would flood any inbox. Counts the emails queued or sent for the account's asks.
+/// form would flood any inbox. Counts the asks by the notices queued or sent to the
+/// account's own address.
 ///
 /// Errors: that 429 with `Retry-After`; the database's.
 async fn refuse_flood(state: &AppState, account_id: &str, now: i64) -> Result<(), AppError> {
     let since = now - ASK_WINDOW_MS;
     let mut times = Vec::new();
-    for kind in [MailKind::Confirm, MailKind::Taken] {
+    // Every ask mails the account's own address once (the notice), whether or not the new
+    // address got its email (see [`MAX_PER_RECIPIENT`]): those notices count the asks.
+    for kind in [MailKind::Asked] {
         let pool = state.db.pool();
         times.extend(mail::queued_times(pool, account_id, kind.template(), since).await?);
     }
@@ -165,6 +192,7 @@ pub async fn ask(
     }
     let now = state.clock.now_ms();
     refuse_flood(state, &user.account_id, now).await?;
+    let flooded = recipient_flooded(state, &new.address, now).await?;
     let expires_at = now.saturating_add(EMAIL_CHANGE_LINK_MS);
     let token = new_secret();
     let mut tx = state.db.begin_write().await?;
@@ -204,7 +232,10 @@ pub async fn ask(
         expires: &expires,
         now,
     };
-    ctx.queue(&mut tx, to_new, &new.address).await?;
+    // Silently: the asker learns nothing about the address, and it gets no more mail today.
+    if !flooded {
+        ctx.queue(&mut tx, to_new, &new.address).await?;
+    }
     ctx.queue(&mut tx, MailKind::Asked, &user.email).await?;
     tx.commit().await?;
     state.mail_wakeup.notify_one();
