@@ -211,22 +211,16 @@ async fn shut_out_others(
     Ok(())
 }
 
-/// The agent API keys of link `token`'s account are revoked before its new password is set
-/// (before, not after, the reset commits, so a crash in between leaves no key of whoever held
-/// the password working): as with the sign-in providers, nothing tells the owner's keys from
-/// a squatter's. The owner issues new ones from the dashboard; the notice mail says so.
+/// The agent API keys of `account_id` (the reset link's account) are revoked before its new
+/// password is set (before, not after, the reset commits, so a crash in between leaves no
+/// key of whoever held the password working): as with the sign-in providers, nothing tells
+/// the owner's keys from a squatter's. The owner issues new ones from the dashboard; the
+/// notice mail says so.
 ///
 /// Errors: the database's; the withdrawal ledger's.
-async fn revoke_keys_before_reset(state: &AppState, token: &str) -> Result<(), AppError> {
-    let account: Option<String> =
-        sqlx::query_scalar("SELECT account_id FROM password_resets WHERE token_hash = $1")
-            .bind(hash_secret(token))
-            .fetch_optional(state.db.pool())
-            .await?;
-    if let Some(account_id) = account {
-        let revoked = crate::identity::api_keys::revoke_all_of_owner(state, &account_id).await?;
-        tracing::info!(account_id = %account_id, revoked, "agent keys revoked by a password reset");
-    }
+async fn revoke_keys_before_reset(state: &AppState, account_id: &str) -> Result<(), AppError> {
+    let revoked = crate::identity::api_keys::revoke_all_of_owner(state, account_id).await?;
+    tracing::info!(account_id = %account_id, revoked, "agent keys revoked by a password reset");
     Ok(())
 }
 
@@ -240,13 +234,13 @@ pub async fn reset(state: &AppState, token: &str, new_password: &str) -> Result<
     check_link(state, token).await?;
     // Hashing takes a while: outside the write transaction, which then checks the link again.
     let new_hash = state.passwords.hash(new_password).await?;
-    revoke_keys_before_reset(state, token).await?;
     let account: Option<String> =
         sqlx::query_scalar("SELECT account_id FROM password_resets WHERE token_hash = $1")
             .bind(hash_secret(token))
             .fetch_optional(state.db.pool())
             .await?;
     if let Some(account_id) = &account {
+        revoke_keys_before_reset(state, account_id).await?;
         super::password_change::record_replaced(state, account_id)?;
     }
     let now = state.clock.now_ms();
