@@ -152,6 +152,51 @@ pub struct PlaceRestriction {
     pub request_id: Option<String>,
 }
 
+/// An objection to processing (GDPR Art. 21): while in force (`withdrawn_at` null) the
+/// processing it names leaves the person out (`product_analytics`: their orders are not
+/// counted in the aggregate analytics, whatever their consent says).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Objection {
+    /// Objection id.
+    pub id: String,
+    /// The objecting account.
+    pub account_id: String,
+    /// The processing objected to: `product_analytics`.
+    pub processing: String,
+    /// What the person said; shown to them on their privacy page.
+    pub reason: String,
+    /// The objection request it answered, if any.
+    pub request_id: Option<String>,
+    /// Who recorded it (`staff:<id>`).
+    pub placed_by: String,
+    /// When it was recorded (Unix ms).
+    pub placed_at: i64,
+    /// Who recorded its end.
+    pub withdrawn_by: Option<String>,
+    /// When it ended (Unix ms).
+    pub withdrawn_at: Option<i64>,
+    /// Why it ended.
+    pub withdraw_reason: Option<String>,
+}
+
+/// Body of `POST /accounts/{id}/objection`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceObjection {
+    /// The processing objected to: `product_analytics` (others: 422 `invalid_field`
+    /// `processing`).
+    pub processing: String,
+    /// What the person said; must not be empty (422 `invalid_field` `reason`). The person
+    /// sees it.
+    pub reason: String,
+    /// An objection request of this subject that this answers: it is completed (422
+    /// `request_id` for another subject's or kind; 409 `transition_not_allowed` when it
+    /// cannot be completed now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
 /// Body of `POST /accounts/{id}/rectify`: one field corrected (GDPR Art. 16).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

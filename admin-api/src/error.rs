@@ -146,6 +146,16 @@ pub const ALREADY_LIFTED: ErrorCode = ErrorCode {
     status: 409,
     code: "already_lifted",
 };
+/// 409: an objection to that processing is already in force on the account.
+pub const ALREADY_OBJECTING: ErrorCode = ErrorCode {
+    status: 409,
+    code: "already_objecting",
+};
+/// 409: the objection has ended already.
+pub const ALREADY_WITHDRAWN: ErrorCode = ErrorCode {
+    status: 409,
+    code: "already_withdrawn",
+};
 /// 409: the intake message is not waiting for classification.
 pub const ALREADY_CLASSIFIED: ErrorCode = ErrorCode {
     status: 409,
@@ -201,6 +211,8 @@ pub const CODES: &[ErrorCode] = &[
     REQUEST_CHANGED,
     ALREADY_RESTRICTED,
     ALREADY_LIFTED,
+    ALREADY_OBJECTING,
+    ALREADY_WITHDRAWN,
     ALREADY_CLASSIFIED,
     EMAIL_TAKEN,
     SUBJECT_BUSY,

@@ -23,7 +23,8 @@
 //! - [`dsr`]: data-subject requests: states, kinds, lists, detail, notes, and the bodies
 //!   that create, move and extend them.
 //! - [`accounts`]: the subject summary, legal holds, the child flag, rectification and
-//!   restriction of processing.
+//!   restriction of processing, objections.
+//! - [`analytics`]: the aggregate product-improvement analytics.
 //! - [`views`]: answers that combine the above: a request's detail, a subject's account.
 //! - [`erasure`]: the erasure preview.
 //! - [`intake`]: messages of the intake mailbox, and classifying one.
@@ -34,6 +35,7 @@
 //! - [`contract`]: the strict check, and every wire type by name.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod backups;
 pub mod contract;
@@ -47,9 +49,10 @@ pub mod staff;
 pub mod views;
 
 pub use accounts::{
-    AccountsQuery, ChildFlag, Hold, HoldLifted, HoldList, HoldRef, PlaceRestriction, Reason,
-    Rectified, Rectify, Restriction, Subject,
+    AccountsQuery, ChildFlag, Hold, HoldLifted, HoldList, HoldRef, Objection, PlaceObjection,
+    PlaceRestriction, Reason, Rectified, Rectify, Restriction, Subject,
 };
+pub use analytics::{AnalyticsDay, AnalyticsFigure, AnalyticsQuery, AnalyticsReport};
 pub use audit::{AuditEntry, AuditList, AuditQuery, BrokenLink, ChainVerification};
 pub use backups::{Backup, BackupList};
 pub use dsr::{

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{Hold, Restriction, Subject};
+use crate::accounts::{Hold, Objection, Restriction, Subject};
 use crate::audit::AuditEntry;
 use crate::dsr::{Note, Request};
 
@@ -50,4 +50,6 @@ pub struct Account {
     pub requests: Vec<Request>,
     /// Every restriction of processing, the one in force first.
     pub restrictions: Vec<Restriction>,
+    /// Every objection to processing, those in force first.
+    pub objections: Vec<Objection>,
 }

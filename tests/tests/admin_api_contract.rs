@@ -14,11 +14,12 @@ use heepr_admin_api::contract::strict;
 use heepr_admin_api::error::{self, ErrorCode};
 use heepr_admin_api::routes::{ROUTES, Route};
 use heepr_admin_api::{
-    API_PREFIX, Account, AuditList, Backup, BackupList, ChainVerification, ChildFlag, Classify,
-    CreateRequest, DryRun, ErasurePreview, ErrorBody, ErrorEnvelope, Extension, Hold, HoldLifted,
-    HoldList, HoldRefusal, IntakeList, IntakeOutcome, Kind, Me, Note, NoteBody, PlaceRestriction,
-    Reason, Rectified, Rectify, Request, RequestDetail, RequestList, Restriction, Role, RuleList,
-    Status, Transition, TransitionRefusal, VerifiedBy,
+    API_PREFIX, Account, AnalyticsReport, AuditList, Backup, BackupList, ChainVerification,
+    ChildFlag, Classify, CreateRequest, DryRun, ErasurePreview, ErrorBody, ErrorEnvelope,
+    Extension, Hold, HoldLifted, HoldList, HoldRefusal, IntakeList, IntakeOutcome, Kind, Me, Note,
+    NoteBody, Objection, PlaceObjection, PlaceRestriction, Reason, Rectified, Rectify, Request,
+    RequestDetail, RequestList, Restriction, Role, RuleList, Status, Transition, TransitionRefusal,
+    VerifiedBy,
 };
 use heepr_compliance::dsr::RequestStatus;
 use heepr_core::identity::staff::StaffRole;
@@ -403,6 +404,43 @@ async fn desk(api: &mut Api<'_>, dana: &str) -> Result<()> {
         error::ALREADY_LIFTED,
     )
     .await?;
+
+    let object = PlaceObjection {
+        processing: "product_analytics".into(),
+        reason: "Leave me out of statistics".into(),
+        request_id: None,
+    };
+    let objected: Objection = api
+        .post("/accounts/{id}/objection", &[dana], Some(&object))
+        .await?;
+    let path = format!("{API_PREFIX}/accounts/{dana}/objection");
+    let body = serde_json::to_value(&object)?;
+    api.refused(
+        Some(&api.token),
+        ("POST", &path),
+        Some(body),
+        error::ALREADY_OBJECTING,
+    )
+    .await?;
+    let ended: Objection = api
+        .post("/objections/{id}/withdraw", &[&objected.id], Some(&lift))
+        .await?;
+    assert!(ended.withdrawn_at.is_some());
+    let path = format!("{API_PREFIX}/objections/{}/withdraw", objected.id);
+    let body = serde_json::to_value(&lift)?;
+    api.refused(
+        Some(&api.token),
+        ("POST", &path),
+        Some(body),
+        error::ALREADY_WITHDRAWN,
+    )
+    .await?;
+    heepr_core::privacy::analytics::catch_up::run(&api.app.state, now)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    let report: AnalyticsReport = api.get("/analytics", &[], "?days=40").await?;
+    assert_eq!(report.min_group_size, 5);
+    assert!(!report.days.is_empty());
 
     let arrived = now - DAY_MS;
     let raw = "From: dana.contract@example.com\r\nTo: privacy@heepr.ai\r\nSubject: Hello\r\n\

@@ -24,25 +24,6 @@ use serde_json::{Value, json};
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
-async fn admin(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Result<(u16, Value)> {
-    let mut req = app
-        .client()?
-        .request(method, app.url(&format!("/admin/api/v1{path}")))
-        .header("Authorization", format!("Bearer {token}"));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await?;
-    let status = r.status().as_u16();
-    Ok((status, r.json::<Value>().await.unwrap_or(Value::Null)))
-}
-
 /// Names of the agents `path` lists (`agents` of a browse page, or a bare list).
 async fn listed(app: &TestApp, client: &reqwest::Client, path: &str) -> Result<Vec<String>> {
     let (s, body) = get(app, client, path).await?;

@@ -106,6 +106,16 @@ async fn export_archive_is_complete_and_portable(backend: Backend) -> Result<()>
     heepr_core::privacy::restrictions::place(&app.state, &alice_id, "Contested", None, &desk)
         .await
         .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    heepr_core::privacy::objections::place(
+        &app.state,
+        &alice_id,
+        heepr_core::privacy::objections::Processing::ProductAnalytics,
+        "No profiling, please",
+        None,
+        &desk,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
 
     let r = alice
         .post(app.url("/account/privacy/export"))

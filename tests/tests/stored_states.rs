@@ -22,7 +22,9 @@ use heepr_core::market::chats::offers::OfferStatus;
 use heepr_core::market::files::Purpose;
 use heepr_core::market::orders::OrderStatus;
 use heepr_core::platform::idempotency::KeyState;
+use heepr_core::privacy::analytics::Metric;
 use heepr_core::privacy::consents::ConsentAction;
+use heepr_core::privacy::objections::Processing;
 use heepr_core::privacy::requests::intake::Channel;
 use heepr_core::runtime::email_delivery::EmailStatus;
 
@@ -45,8 +47,10 @@ fn stored_states() -> Vec<(&'static str, Vec<&'static str>)> {
         texts::<Identifier>(),
         texts::<KeyState>(),
         texts::<LedgerAccountKind>(),
+        texts::<Metric>(),
         texts::<OfferStatus>(),
         texts::<OrderStatus>(),
+        texts::<Processing>(),
         texts::<Provider>(),
         texts::<Purpose>(),
         texts::<RequestKind>(),

@@ -16,6 +16,24 @@ pub struct ConsentPurposes {
     pub version: u32,
     /// Purpose key (stored in the `consents` table) → purpose.
     pub purposes: BTreeMap<String, ConsentPurpose>,
+    /// The product-improvement analytics and the consent they run on (policy: "Improve the
+    /// product (aggregate, de-identified analytics)"); absent: no analytics run.
+    #[serde(default)]
+    pub analytics: Option<AnalyticsRule>,
+}
+
+/// How the aggregate analytics stay de-identified (`[analytics]` of `consents.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsRule {
+    /// The purpose (a key of `purposes`) a member must have consented to, under its current
+    /// wording, for their orders to be counted.
+    pub purpose: String,
+    /// k: the fewest distinct customers, and the fewest distinct owners, a stored figure may
+    /// describe; a smaller group's figure is never stored. At least 2.
+    pub min_group_size: u32,
+    /// Why the figures are not personal data (for the record of processing).
+    pub justification: String,
 }
 
 /// One thing a member can consent to.
@@ -67,6 +85,73 @@ impl ConsentPurposes {
                 }
             }
         }
+        if let Some(rule) = &file.analytics {
+            let Some(purpose) = file.purposes.get(&rule.purpose) else {
+                return Err(PolicyError::new(
+                    path,
+                    "analytics.purpose",
+                    format!("`{}` is not a purpose of this file", rule.purpose),
+                ));
+            };
+            if rule.min_group_size < 2 {
+                return Err(PolicyError::new(
+                    path,
+                    "analytics.min_group_size",
+                    "must be at least 2: a group of one is a person",
+                ));
+            }
+            // The member consents to the wording, so the wording must state the k in force.
+            if !purpose
+                .description
+                .contains(&format!("at least {}", rule.min_group_size))
+            {
+                return Err(PolicyError::new(
+                    path,
+                    format!("purposes.{}.description", rule.purpose),
+                    format!(
+                        "must tell members the minimum group size (\"at least {}\")",
+                        rule.min_group_size
+                    ),
+                ));
+            }
+            if rule.justification.trim().is_empty() {
+                return Err(PolicyError::new(
+                    path,
+                    "analytics.justification",
+                    "must not be empty",
+                ));
+            }
+        }
         Ok(file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PURPOSE: &str = "version = 1\n[purposes.product_analytics]\ntitle = \"t\"\ndescription = \"at least 5\"\nversion = \"1\"\n";
+
+    fn parse(extra: &str) -> Result<ConsentPurposes, PolicyError> {
+        ConsentPurposes::parse(Path::new("consents.toml"), &format!("{PURPOSE}{extra}"))
+    }
+
+    #[test]
+    fn analytics_rule_is_checked() {
+        let ok = parse(
+            "[analytics]\npurpose = \"product_analytics\"\nmin_group_size = 5\njustification = \"j\"\n",
+        );
+        assert_eq!(
+            ok.map(|f| f.analytics.map(|a| a.min_group_size)).ok(),
+            Some(Some(5))
+        );
+        let unknown =
+            parse("[analytics]\npurpose = \"nope\"\nmin_group_size = 5\njustification = \"j\"\n");
+        assert!(unknown.is_err_and(|e| e.to_string().contains("analytics.purpose")));
+        let one = parse(
+            "[analytics]\npurpose = \"product_analytics\"\nmin_group_size = 1\njustification = \"j\"\n",
+        );
+        assert!(one.is_err_and(|e| e.to_string().contains("min_group_size")));
+        assert!(parse("").is_ok_and(|f| f.analytics.is_none()));
     }
 }

@@ -119,6 +119,10 @@ pub enum AuditAction {
     RestrictionPlace,
     /// A restriction of processing was lifted (`restriction.lift`).
     RestrictionLift,
+    /// A person's objection to processing was recorded (`objection.place`, GDPR Art. 21).
+    ObjectionPlace,
+    /// An objection to processing ended (`objection.withdraw`).
+    ObjectionWithdraw,
     /// An admin API call (`GET /admin/api/v1/requests/{id}`: method and matched route).
     AdminCall {
         /// HTTP method.
@@ -156,6 +160,8 @@ impl AuditAction {
             AuditAction::AccountRectify => "account.rectify",
             AuditAction::RestrictionPlace => "restriction.place",
             AuditAction::RestrictionLift => "restriction.lift",
+            AuditAction::ObjectionPlace => "objection.place",
+            AuditAction::ObjectionWithdraw => "objection.withdraw",
             AuditAction::AdminCall { method, route } => {
                 return Cow::Owned(format!("{method} {route}"));
             }

@@ -142,6 +142,9 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Compute the product-improvement analytics for every ended UTC day of the last 30 not
+    /// computed yet (for OS cron when `heepr serve --no-scheduler`); prints what it did.
+    Analytics(AnalyticsArgs),
     /// Benchmark export and erasure of one large account (prints timings and peak RSS).
     #[cfg(feature = "devtools")]
     BenchExport(BenchExportArgs),
@@ -213,6 +216,14 @@ pub enum RetentionCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `heepr analytics`
+#[derive(Debug, Clone, Args)]
+pub struct AnalyticsArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `heepr ropa`.

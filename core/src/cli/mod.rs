@@ -4,6 +4,7 @@
 //!
 //! May use everything below it (`platform` to `runtime`); nothing below uses it.
 
+pub mod analytics;
 pub mod args;
 pub mod audit;
 pub mod backup;
@@ -76,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Backup(args) => backup::run(global, args).await,
         Command::Retention(command) => retention::run(global, command),
         Command::Ropa(args) => ropa::run(global, args),
+        Command::Analytics(args) => analytics::run(global, args).await,
         Command::Policy(command) => policy::run(global, command).await,
         Command::Dsr(command) => dsr::run(global, command).await,
         Command::Staff(command) => staff::run(global, command).await,

@@ -17,19 +17,8 @@ use crate::identity::restrictions::{self, Restriction};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::tokens::new_id;
-use crate::privacy::requests::audit;
 use crate::privacy::requests::transitions::{check_completable, transition};
-
-fn reason_of(reason: &str) -> Result<&str, AppError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::invalid(
-            "reason",
-            "say why (the person sees it on their privacy page)",
-        ));
-    }
-    Ok(reason)
-}
+use crate::privacy::requests::{audit, shown_reason};
 
 /// Restricts processing of `account_id` for `reason`, by `actor`; completes restriction
 /// request `request_id` when one is named.
@@ -45,7 +34,7 @@ pub async fn place(
     request_id: Option<&str>,
     actor: &AuditActor,
 ) -> Result<Restriction, AppError> {
-    let reason = reason_of(reason)?;
+    let reason = shown_reason(reason)?;
     if !lookup::exists(state.db.pool(), account_id).await? {
         return Err(AppError::NotFound("account"));
     }
@@ -111,7 +100,7 @@ pub async fn lift(
     reason: &str,
     actor: &AuditActor,
 ) -> Result<Restriction, AppError> {
-    let reason = reason_of(reason)?;
+    let reason = shown_reason(reason)?;
     let now = state.clock.now_ms();
     let mut tx = state.db.begin_write().await?;
     let row = sqlx::query("SELECT account_id, lifted_at FROM restrictions WHERE id = $1")

@@ -8,8 +8,8 @@
 //!   row never stops it.
 //!
 //! The jobs: [`email_delivery`], the [`privacy_worker`], [`mail_intake`] (when a mailbox is
-//! set), the retention [`scheduler`] and the
-//! deadline refunds (unless `--no-scheduler`), the presence lease and forgetting idle
+//! set), the retention [`scheduler`], the
+//! deadline refunds and the daily analytics (unless `--no-scheduler`), the presence lease and forgetting idle
 //! login-throttle keys.
 
 use std::collections::HashMap;
@@ -160,6 +160,8 @@ pub fn spawn(state: AppState) -> Jobs {
         jobs.spawn("deadline refunds", move || {
             scheduler::deadline_refunds(s.clone())
         });
+        let s = state.clone();
+        jobs.spawn("analytics", move || scheduler::analytics(s.clone()));
     }
     if let Some(mailbox) = state.settings.mail_intake.clone() {
         let s = state.clone();

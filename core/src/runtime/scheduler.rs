@@ -1,6 +1,7 @@
 //! The in-process scheduler of `heepr serve`: runs each retention rule's sweep on its cron
 //! schedule (see `policies/retention.toml`), in UTC unless `--schedule-time-zone` names a
-//! zone, and refunds orders past their deadline every minute. Both are jobs of `jobs.rs`,
+//! zone, refunds orders past their deadline every minute, and computes the day's analytics
+//! once it ends. All are jobs of `jobs.rs`,
 //! so shutdown stops them. Can be turned off (`--no-scheduler`) when OS cron runs `heepr
 //! sweep` instead; the sweeps' database leases make running both harmless.
 //!
@@ -22,6 +23,7 @@ use heepr_compliance::sweep::{self, SweepOptions};
 use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::next_fire;
+use crate::privacy::analytics::catch_up;
 use crate::privacy::retention::{self, rotate_backups};
 use heepr_compliance::audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
 
@@ -39,6 +41,26 @@ pub async fn deadline_refunds(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(refunded = n, "orders past their deadline refunded"),
             Err(err) => tracing::warn!("deadline refunds failed: {}", err.public_message()),
+        }
+    }
+}
+
+/// The analytics loop: every [`catch_up::EVERY_MS`], computes the UTC days that ended and
+/// are not computed yet (`privacy::analytics`). Runs only beside the scheduler
+/// (`--no-scheduler` turns it off; `heepr analytics` is its cron form).
+pub async fn analytics(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_millis(catch_up::EVERY_MS));
+    loop {
+        tick.tick().await;
+        match catch_up::run(&state, state.clock.now_ms()).await {
+            Ok(done) if done.days.is_empty() => {}
+            Ok(done) => tracing::info!(
+                days = done.days.len(),
+                figures = done.figures,
+                suppressed = done.suppressed,
+                "analytics days computed"
+            ),
+            Err(err) => tracing::warn!("analytics failed: {}", err.public_message()),
         }
     }
 }

@@ -290,3 +290,24 @@ pub async fn wait_mail_out(app: &TestApp, account_id: &str) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Calls admin route `path` (after `/admin/api/v1`) with staff `token`; the status and the
+/// JSON body (`null` when there is none).
+pub async fn admin(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Result<(u16, Value)> {
+    let mut req = app
+        .client()?
+        .request(method, app.url(&format!("/admin/api/v1{path}")))
+        .header("Authorization", format!("Bearer {token}"));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json::<Value>().await.unwrap_or(Value::Null)))
+}

@@ -23,6 +23,7 @@ use crate::platform::state::AppState;
 use crate::platform::unicode::{readable_text, staff_text};
 use crate::privacy::export_archive::archive_of;
 use crate::privacy::legal_holds;
+use crate::privacy::objections;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::summary::subject_summary;
 use crate::privacy::requests::transitions::{extend, request_job, transition};
@@ -290,11 +291,13 @@ pub(super) async fn account_view(
     };
     let requests = requests::list(state.db.pool(), &filter, state.clock.now_ms()).await?;
     let restrictions = restrictions::for_account(state.db.pool(), id).await?;
+    let objections = objections::for_account(state.db.pool(), id).await?;
     Ok(api::Account {
         subject: wire::subject(subject),
         holds: wire::holds(holds),
         requests: wire::requests(requests, masks),
         restrictions: wire::restrictions(restrictions),
+        objections: objections.into_iter().map(wire::objection).collect(),
     })
 }
 

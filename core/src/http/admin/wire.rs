@@ -20,13 +20,16 @@ use serde_json::Value;
 use crate::identity::restrictions::Restriction;
 use crate::identity::staff::{StaffMember, StaffRole, mask_email, mask_emails_in};
 use crate::platform::time::rfc3339;
+use crate::privacy::analytics;
 use crate::privacy::export_archive::ArchiveRecord;
 use crate::privacy::mail_intake::IntakeOutcome;
 use crate::privacy::mail_intake::staff_review::IntakeRow;
+use crate::privacy::objections::Objection;
 use crate::privacy::requests::Dsr;
 use crate::privacy::requests::notes::Note;
 use crate::privacy::requests::summary::SubjectSummary;
 use crate::privacy::retention::{LastRun, RuleDescription, StoreSweepReport};
+use heepr_compliance::consent_purposes::AnalyticsRule;
 
 /// A request's state on the wire.
 pub fn status(s: RequestStatus) -> api::Status {
@@ -321,6 +324,53 @@ pub fn restriction(r: Restriction) -> api::Restriction {
         lifted_by: r.lifted_by,
         lifted_at: r.lifted_at,
         lift_reason: r.lift_reason,
+    }
+}
+
+/// An objection to processing on the wire.
+pub fn objection(o: Objection) -> api::Objection {
+    api::Objection {
+        id: o.id,
+        account_id: o.account_id,
+        processing: o.processing.as_str().to_owned(),
+        reason: o.reason,
+        request_id: o.request_id,
+        placed_by: o.placed_by,
+        placed_at: o.placed_at,
+        withdrawn_by: o.withdrawn_by,
+        withdrawn_at: o.withdrawn_at,
+        withdraw_reason: o.withdraw_reason,
+    }
+}
+
+/// The analytics days on the wire, with the rule they were computed under.
+pub fn analytics(
+    rule: Option<&AnalyticsRule>,
+    days: Vec<analytics::report::Day>,
+) -> api::AnalyticsReport {
+    api::AnalyticsReport {
+        min_group_size: rule.map_or(0, |r| r.min_group_size),
+        purpose: rule.map(|r| r.purpose.clone()).unwrap_or_default(),
+        days: days
+            .into_iter()
+            .map(|d| api::AnalyticsDay {
+                day: rfc3339(d.day_start).chars().take(10).collect(),
+                computed_at: rfc3339(d.computed_at),
+                members_included: d.members_included,
+                figures_suppressed: d.figures_suppressed,
+                figures: d
+                    .figures
+                    .into_iter()
+                    .map(|f| api::AnalyticsFigure {
+                        category: f.category,
+                        metric: f.metric.as_str().to_owned(),
+                        value: f.value,
+                        customers: f.customers,
+                        owners: f.owners,
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 

@@ -26,6 +26,7 @@ use crate::platform::error::AppError;
 use crate::platform::state::AppState;
 use crate::platform::time::human;
 use crate::privacy::export_archive::{archive_of, expire_archive};
+use crate::privacy::objections;
 use crate::privacy::requests::intake::{self, Channel, NewRequest};
 use crate::privacy::requests::{self, DsrFilter};
 
@@ -62,6 +63,7 @@ struct PrivacyPage {
     notice: Option<&'static str>,
     requests: Vec<RequestRow>,
     restrictions: Vec<RestrictionRow>,
+    objections: Vec<ObjectionRow>,
     /// The page's forms: the display name starts as the account's; a refused form keeps
     /// what was typed (never a password) and shows why.
     fs: FormState,
@@ -74,6 +76,16 @@ struct RestrictionRow {
     reason: String,
     lifted: Option<String>,
     lift_reason: String,
+}
+
+/// An objection to processing as the person sees it: to what, when and why, and when it
+/// ended (GDPR Art. 21).
+struct ObjectionRow {
+    processing: &'static str,
+    placed: String,
+    reason: String,
+    withdrawn: Option<String>,
+    withdraw_reason: String,
 }
 
 #[derive(Template)]
@@ -168,12 +180,24 @@ async fn page_for(
             lift_reason: r.lift_reason.unwrap_or_default(),
         })
         .collect();
+    let objections = objections::for_account(state.db.pool(), &user.account_id)
+        .await?
+        .into_iter()
+        .map(|o| ObjectionRow {
+            processing: o.processing.describe(),
+            placed: human(o.placed_at),
+            reason: o.reason,
+            withdrawn: o.withdrawn_at.map(human),
+            withdraw_reason: o.withdraw_reason.unwrap_or_default(),
+        })
+        .collect();
     let fs = refused.unwrap_or_default();
     Ok(PrivacyPage {
         chrome: Chrome::signed_in(user),
         notice,
         requests,
         restrictions,
+        objections,
         fs,
     })
 }

@@ -219,3 +219,18 @@ pub async fn audit(
     audit::append(tx, &entry, now_ms).await?;
     Ok(())
 }
+
+/// A reason staff give for an action the person is shown (a restriction, an objection,
+/// their end), trimmed.
+///
+/// Errors: 422 `reason` when empty.
+pub fn shown_reason(reason: &str) -> Result<&str, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "say why (the person sees it on their privacy page)",
+        ));
+    }
+    Ok(reason)
+}
