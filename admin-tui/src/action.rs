@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use crate::api::{
     Account, ApiError, AuditEntry, ChainVerification, CreateRequest, ErasurePreview, Extension,
-    Hold, IntakeMessage, Kind, Me, NoteBody, PlaceRestriction, Reason, Rectify, Request,
-    RequestDetail, Restriction, RetentionRule, Status, Subject, Transition, query_value,
+    Hold, IntakeMessage, Kind, Me, NoteBody, Objection, PlaceObjection, PlaceRestriction, Reason,
+    Rectify, Request, RequestDetail, Restriction, RetentionRule, Status, Subject, Transition,
+    query_value,
 };
 
 /// The console's screens (tabs).
@@ -95,11 +96,17 @@ pub enum Op {
     Restrict,
     /// Lift the subject's restriction of processing, with a reason.
     LiftRestriction,
+    /// Record the subject's objection to product analytics, with what they said;
+    /// completes an objection request.
+    Object,
+    /// End the subject's objection in force (withdrawn, or compelling grounds), with a
+    /// reason.
+    EndObjection,
 }
 
 impl Op {
     /// Every action, in the order of the actions bar.
-    pub const ALL: [Op; 13] = [
+    pub const ALL: [Op; 15] = [
         Op::VerifyIdentity,
         Op::Start,
         Op::RunExport,
@@ -113,6 +120,8 @@ impl Op {
         Op::Rectify,
         Op::Restrict,
         Op::LiftRestriction,
+        Op::Object,
+        Op::EndObjection,
     ];
 
     /// Why `self` cannot be done on `bundle`'s request in its state, or `None` when it can:
@@ -143,6 +152,7 @@ impl Op {
             }
         };
         let restricted = bundle.restrictions.iter().any(|x| x.lifted_at.is_none());
+        let objecting = bundle.objections.iter().any(|x| x.withdrawn_at.is_none());
         match self {
             Op::VerifyIdentity => moves_to(Status::AwaitingVerification),
             Op::Start => moves_to(Status::InProgress),
@@ -160,13 +170,17 @@ impl Op {
             Op::LiftRestriction if !restricted => {
                 Some("no restriction of processing in force".into())
             }
+            Op::Object if objecting => Some("an objection is already in force".into()),
+            Op::EndObjection if !objecting => Some("no objection in force".into()),
             Op::Extend
             | Op::PlaceHold
             | Op::LiftHold
             | Op::AddNote
             | Op::Rectify
             | Op::Restrict
-            | Op::LiftRestriction => None,
+            | Op::LiftRestriction
+            | Op::Object
+            | Op::EndObjection => None,
         }
     }
 
@@ -186,6 +200,8 @@ impl Op {
             Op::Rectify => "rectify",
             Op::Restrict => "restrict",
             Op::LiftRestriction => "lift restriction",
+            Op::Object => "object",
+            Op::EndObjection => "end objection",
         }
     }
 
@@ -205,6 +221,8 @@ impl Op {
             Op::Rectify => 'e',
             Op::Restrict => 'p',
             Op::LiftRestriction => 'u',
+            Op::Object => 'o',
+            Op::EndObjection => 'O',
         }
     }
 
@@ -220,6 +238,8 @@ impl Op {
                 | Op::Rectify
                 | Op::Restrict
                 | Op::LiftRestriction
+                | Op::Object
+                | Op::EndObjection
         )
     }
 }
@@ -404,6 +424,20 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// `POST /accounts/{id}/objection`.
+    Object {
+        /// Account id.
+        account_id: String,
+        /// The body.
+        body: Box<PlaceObjection>,
+    },
+    /// `POST /objections/{id}/withdraw`.
+    EndObjection {
+        /// Objection id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The JSON body of a [`Command`]: one of the admin API's request bodies.
@@ -424,6 +458,8 @@ pub enum Body {
     Rectify(Rectify),
     /// `POST /accounts/{id}/restriction`.
     Restrict(PlaceRestriction),
+    /// `POST /accounts/{id}/objection`.
+    Object(PlaceObjection),
 }
 
 impl Command {
@@ -450,6 +486,12 @@ impl Command {
             Command::LiftRestriction { id, .. } => {
                 format!("/restrictions/{}/lift", query_value(id))
             }
+            Command::Object { account_id, .. } => {
+                format!("/accounts/{}/objection", query_value(account_id))
+            }
+            Command::EndObjection { id, .. } => {
+                format!("/objections/{}/withdraw", query_value(id))
+            }
         }
     }
 
@@ -466,13 +508,15 @@ impl Command {
             })),
             Command::PlaceHold { reason, .. }
             | Command::LiftHold { reason, .. }
-            | Command::LiftRestriction { reason, .. } => Some(Body::Reason(Reason {
+            | Command::LiftRestriction { reason, .. }
+            | Command::EndObjection { reason, .. } => Some(Body::Reason(Reason {
                 reason: reason.clone(),
             })),
             Command::CreateRequest(body) => Some(Body::CreateRequest(CreateRequest::clone(body))),
             Command::AddNote { text, .. } => Some(Body::Note(NoteBody { text: text.clone() })),
             Command::Rectify { body, .. } => Some(Body::Rectify(Rectify::clone(body))),
             Command::Restrict { body, .. } => Some(Body::Restrict(body.clone())),
+            Command::Object { body, .. } => Some(Body::Object(PlaceObjection::clone(body))),
             Command::Export { .. } | Command::Erase { .. } | Command::DryRun { .. } => None,
         }
     }
@@ -492,6 +536,8 @@ impl Command {
             Command::Rectify { body, .. } => format!("rectify {}", body.field),
             Command::Restrict { .. } => "restrict processing".into(),
             Command::LiftRestriction { .. } => "lift restriction".into(),
+            Command::Object { .. } => "record objection".into(),
+            Command::EndObjection { .. } => "end objection".into(),
         }
     }
 }
@@ -507,6 +553,8 @@ pub struct DetailBundle {
     pub holds: Vec<Hold>,
     /// The subject's restrictions of processing, the one in force first.
     pub restrictions: Vec<Restriction>,
+    /// The subject's objections to processing, those in force first.
+    pub objections: Vec<Objection>,
     /// The emailed message that started the request, if it came by email.
     pub intake: Option<IntakeMessage>,
 }

@@ -136,6 +136,11 @@ pub const BINDINGS: &[Binding] = &[
         what: "restrict / lift restriction",
     },
     Binding {
+        scope: "Detail",
+        keys: "o O",
+        what: "objection to analytics / end it",
+    },
+    Binding {
         scope: "Dialog",
         keys: "Enter Esc",
         what: "confirm / cancel",

@@ -76,6 +76,7 @@ async fn load_detail(
         preview: Some(preview),
         holds: account.holds,
         restrictions: account.restrictions,
+        objections: account.objections,
         intake,
     }))
 }

@@ -9,7 +9,8 @@ mod support;
 
 use heepr_admin_tui::action::{Action, Command, Effect, NetEvent, Op, Tab};
 use heepr_admin_tui::api::{
-    ApiError, AuditEntry, CreateRequest, Kind, PlaceRestriction, Rectify, Restriction, Role, Status,
+    ApiError, AuditEntry, CreateRequest, Kind, Objection, PlaceObjection, PlaceRestriction,
+    Rectify, Restriction, Role, Status,
 };
 use heepr_admin_tui::app::{App, update};
 use heepr_admin_tui::keys::{BINDINGS, map_key};
@@ -561,6 +562,20 @@ fn with_status(app: &mut App, kind: Kind, status: Status) {
     update(app, Action::Net(NetEvent::Detail(id, Ok(Box::new(bundle)))));
 }
 
+/// The server answers the action awaiting its answer, so the next one may start.
+fn answer_last_action(app: &mut App, id: &str) {
+    update(
+        app,
+        Action::Net(NetEvent::Done(
+            Command::AddNote {
+                id: id.to_owned(),
+                text: "x".into(),
+            },
+            Ok(json!({})),
+        )),
+    );
+}
+
 #[test]
 fn only_actions_the_state_allows_open_a_dialog() {
     let mut app = app_on_detail(Role::PrivacyOfficer, false);
@@ -611,16 +626,7 @@ fn rectify_and_restrict_complete_the_request_they_answer() {
             }),
         })]
     );
-    update(
-        &mut app,
-        Action::Net(NetEvent::Done(
-            Command::AddNote {
-                id: id.clone(),
-                text: "x".into(),
-            },
-            Ok(json!({})),
-        )),
-    );
+    answer_last_action(&mut app, &id);
     // Another kind's request is not completed by a restriction.
     key(&mut app, KeyCode::Char('p'));
     type_text(&mut app, "accuracy contested");
@@ -663,6 +669,54 @@ fn a_restriction_in_force_can_be_lifted_not_placed_again() {
         vec![Effect::Perform(Command::LiftRestriction {
             id: "restr-1".into(),
             reason: "checked".into(),
+        })]
+    );
+}
+
+#[test]
+fn an_objection_completes_its_request_and_one_in_force_can_only_end() {
+    let mut app = app_on_detail(Role::PrivacyOfficer, false);
+    with_status(&mut app, Kind::Objection, Status::InProgress);
+    let id = app.detail.open_id.clone().unwrap_or_default();
+    key(&mut app, KeyCode::Char('O'));
+    assert!(app.dialog.is_none(), "no objection to end yet");
+    key(&mut app, KeyCode::Char('o'));
+    type_text(&mut app, "leave me out of statistics");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Perform(Command::Object {
+            account_id: "acct-1".into(),
+            body: Box::new(PlaceObjection {
+                processing: "product_analytics".into(),
+                reason: "leave me out of statistics".into(),
+                request_id: Some(id.clone()),
+            }),
+        })]
+    );
+    answer_last_action(&mut app, &id);
+    let mut bundle = detail(false, false);
+    bundle.objections = vec![Objection {
+        id: "obj-1".into(),
+        account_id: "acct-1".into(),
+        processing: "product_analytics".into(),
+        reason: "leave me out".into(),
+        placed_at: NOW,
+        ..Objection::default()
+    }];
+    update(&mut app, Action::Refresh);
+    update(
+        &mut app,
+        Action::Net(NetEvent::Detail(id, Ok(Box::new(bundle)))),
+    );
+    key(&mut app, KeyCode::Char('o'));
+    assert!(app.dialog.is_none(), "a second objection offered");
+    key(&mut app, KeyCode::Char('O'));
+    type_text(&mut app, "withdrawn by email");
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        vec![Effect::Perform(Command::EndObjection {
+            id: "obj-1".into(),
+            reason: "withdrawn by email".into(),
         })]
     );
 }

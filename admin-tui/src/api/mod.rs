@@ -14,6 +14,6 @@ pub use error::ApiError;
 pub use heepr_admin_api::{
     API_PREFIX, Account, AuditEntry, Backup, BrokenLink, ChainVerification, CreateRequest, DryRun,
     ErasurePreview, ExportArchive, Extension, Hold, HoldRef, IntakeMessage, Kind, Me, Note,
-    NoteBody, PlaceRestriction, Reason, Rectify, Request, RequestDetail, Restriction,
-    RetentionRule, RetentionRun, Role, Status, Subject, TableCounts, Transition,
+    NoteBody, Objection, PlaceObjection, PlaceRestriction, Reason, Rectify, Request, RequestDetail,
+    Restriction, RetentionRule, RetentionRun, Role, Status, Subject, TableCounts, Transition,
 };

@@ -127,11 +127,17 @@ impl DetailScreen {
             .iter()
             .find(|x| x.lifted_at.is_none())
             .cloned();
+        let objection = bundle
+            .objections
+            .iter()
+            .find(|x| x.withdrawn_at.is_none())
+            .cloned();
         Ok(Dialog::new(
             op,
             bundle.detail.request.clone(),
             hold,
             restriction,
+            objection,
         ))
     }
 

@@ -4,7 +4,9 @@
 //! nothing was sent.
 
 use crate::action::{Action, Command, Op};
-use crate::api::{Hold, Kind, PlaceRestriction, Rectify, Request, Restriction, Status};
+use crate::api::{
+    Hold, Kind, Objection, PlaceObjection, PlaceRestriction, Rectify, Request, Restriction, Status,
+};
 
 /// The fields staff may rectify, as the dialog cycles through them.
 pub const RECTIFIABLE: [&str; 2] = ["display_name", "email"];
@@ -20,6 +22,8 @@ pub struct Dialog {
     pub hold: Option<Hold>,
     /// The restriction to lift ([`Op::LiftRestriction`]).
     pub restriction: Option<Restriction>,
+    /// The objection to end ([`Op::EndObjection`]).
+    pub objection: Option<Objection>,
     /// The field rectified ([`Op::Rectify`]): an index into [`RECTIFIABLE`].
     pub field: usize,
     /// Typed text: the reason, or the subject's id for erasure.
@@ -42,19 +46,21 @@ pub enum Step {
 }
 
 impl Dialog {
-    /// A dialog for `op` on `request` (with the subject's active hold and restriction, if
-    /// any).
+    /// A dialog for `op` on `request` (with the subject's active hold, restriction and
+    /// objection, if any).
     pub fn new(
         op: Op,
         request: Request,
         hold: Option<Hold>,
         restriction: Option<Restriction>,
+        objection: Option<Objection>,
     ) -> Dialog {
         Dialog {
             op,
             request,
             hold,
             restriction,
+            objection,
             field: 0,
             input: String::new(),
             months: 1,
@@ -179,6 +185,21 @@ impl Dialog {
             },
             Op::LiftRestriction => match self.restriction.as_ref() {
                 Some(x) => Command::LiftRestriction {
+                    id: x.id.clone(),
+                    reason,
+                },
+                None => return Step::Stay,
+            },
+            Op::Object => Command::Object {
+                account_id: self.request.account_id.clone(),
+                body: Box::new(PlaceObjection {
+                    processing: "product_analytics".into(),
+                    reason,
+                    request_id: self.completes(Kind::Objection),
+                }),
+            },
+            Op::EndObjection => match self.objection.as_ref() {
+                Some(x) => Command::EndObjection {
                     id: x.id.clone(),
                     reason,
                 },

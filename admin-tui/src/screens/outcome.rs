@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::action::Command;
-use crate::api::{ApiError, DryRun, Hold, Request, Restriction};
+use crate::api::{ApiError, DryRun, Hold, Objection, Request, Restriction};
 
 /// Start of the outcome line of an action whose job runs in the background.
 const JOB_QUEUED: &str = "job queued";
@@ -64,6 +64,17 @@ fn accepted(command: &Command, what: &str, body: &Value, lines: &mut Vec<String>
             format!("{what}: in force (restriction {})", or_unknown(&r.id))
         }
         Command::LiftRestriction { id, .. } => format!("{what}: restriction {id} lifted"),
+        Command::Object { body: sent, .. } => {
+            let o: Objection = serde_json::from_value(body.clone()).unwrap_or_default();
+            if let Some(rid) = &sent.request_id {
+                lines.push(format!("request {rid} completed; the subject is emailed"));
+            }
+            format!(
+                "{what}: in force (objection {}); their orders leave the analytics",
+                or_unknown(&o.id)
+            )
+        }
+        Command::EndObjection { id, .. } => format!("{what}: objection {id} ended"),
         Command::DryRun { .. } => {
             let (affected, examined, outcome) = match serde_json::from_value::<DryRun>(body.clone())
             {

@@ -142,6 +142,39 @@ fn notes_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
     }
 }
 
+/// The subject's objections to processing, those in force in amber.
+fn objection_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
+    if b.objections.is_empty() {
+        return;
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Objections to processing"));
+    for x in &b.objections {
+        let line = match x.withdrawn_at {
+            None => Line::from(Span::styled(
+                format!(
+                    "  IN FORCE since {}: {}: {}",
+                    minute_ms(x.placed_at),
+                    x.processing,
+                    x.reason
+                ),
+                Style::new().fg(AMBER),
+            )),
+            Some(at) => Line::from(Span::styled(
+                format!(
+                    "  ended {}: {}: {} (ended: {})",
+                    minute_ms(at),
+                    x.processing,
+                    x.reason,
+                    x.withdraw_reason.as_deref().unwrap_or("-")
+                ),
+                Style::new().fg(DIM),
+            )),
+        };
+        lines.push(line);
+    }
+}
+
 /// The subject's restrictions of processing, the one in force in red.
 fn restriction_lines(b: &DetailBundle, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::from(""));
@@ -258,6 +291,7 @@ fn summary_lines(b: &DetailBundle, now_ms: i64) -> Vec<Line<'static>> {
     lines.push(Line::from(""));
     subject_lines(b, &mut lines);
     restriction_lines(b, &mut lines);
+    objection_lines(b, &mut lines);
     lines.push(Line::from(""));
     preview_lines(b, &mut lines);
     lines

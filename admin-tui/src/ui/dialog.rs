@@ -133,6 +133,21 @@ fn explain(app: &App, d: &Dialog, lines: &mut Vec<Line<'static>>) -> &'static st
             }
             "reason for lifting"
         }
+        Op::Object => {
+            lines.push(Line::from(
+                "Objection to product analytics: the subject's orders leave the figures at once.",
+            ));
+            lines.push(Line::from(
+                "The subject sees what they told us on their privacy page.",
+            ));
+            "what the subject said"
+        }
+        Op::EndObjection => {
+            if let Some(x) = &d.objection {
+                lines.push(Line::from(format!("objection {}: {}", x.id, x.reason)));
+            }
+            "why it ends"
+        }
     }
 }
 

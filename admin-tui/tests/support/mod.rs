@@ -133,6 +133,7 @@ pub fn detail(held: bool, masked: bool) -> DetailBundle {
         })),
         holds,
         restrictions: Vec::new(),
+        objections: Vec::new(),
         intake: None,
     }
 }
